@@ -1,0 +1,58 @@
+"""`GET /health`: is the API up, how fast, and what stands in front of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from seatctl.clock import Clock
+from seatctl.http import ApiClient, decode_json, parse_model
+
+IDENTIFYING_HEADERS = (
+    "server", "x-powered-by", "via", "x-render-origin-server", "rndr-id", "cf-ray",
+    "cf-cache-status", "fly-request-id", "x-vercel-id", "x-amzn-trace-id", "x-amz-cf-id",
+    "x-served-by", "x-cache", "connection", "keep-alive",
+)
+
+
+class HealthBody(BaseModel):
+    """`/health` puts its fields at the top level, not under `data`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str | None = None
+    message: str | None = None
+    timestamp: str | None = None
+    environment: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    url: str
+    status_code: int
+    latency_s: float
+    body: HealthBody
+    server_headers: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "status_code": self.status_code,
+            "latency_ms": round(self.latency_s * 1000, 1),
+            "health": self.body.model_dump(exclude_none=True),
+            "server_headers": self.server_headers,
+        }
+
+
+def check_health(client: ApiClient, clock: Clock) -> Health:
+    started = clock.monotonic()
+    response = client.get("/health", authenticated=False)
+    latency = clock.monotonic() - started
+    document = decode_json(response)
+    body = parse_model(document, HealthBody, "GET /health")
+    headers = {name: response.headers[name] for name in IDENTIFYING_HEADERS
+               if name in response.headers}
+    return Health(str(response.request.url), response.status_code, latency, body, headers)

@@ -1,0 +1,27 @@
+"""`seatctl completion SHELL`: the script that `completions/` commits, for bash, zsh and fish."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from seatctl.cli._common import get_app
+
+
+class Shell(StrEnum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def completion(
+    ctx: typer.Context,
+    shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")],
+) -> None:
+    """Print the shell completion script (see also --install-completion)."""
+    from seatctl.cli.completion_script import completion_script
+
+    root = ctx.find_root().command
+    get_app(ctx).streams.write_data(completion_script(root, shell.value))

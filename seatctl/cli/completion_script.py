@@ -1,0 +1,39 @@
+"""Building the completion scripts: Typer's dynamic script plus a header naming the tree.
+
+The script itself asks `seatctl` for candidates on every TAB (so it never goes stale by
+itself); the header lists every command and option, so the committed copies in
+`completions/` change, and a test notices, whenever the command line does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from typer._click.core import Command
+from typer._completion_shared import get_completion_script
+from typer.core import TyperArgument, TyperGroup, TyperOption
+
+PROG_NAME = "seatctl"
+COMPLETE_VAR = "_SEATCTL_COMPLETE"
+
+
+def completion_script(root: Command, shell: str) -> str:
+    header = [
+        f"# {shell} completion for {PROG_NAME}; regenerate with",
+        f"#   {PROG_NAME} completion {shell} > completions/{PROG_NAME}.{shell}",
+        "# Command tree:",
+        *(f"#   {line}" for line in command_tree(root)),
+    ]
+    script = get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell)
+    return "\n".join(header) + "\n" + script.strip() + "\n"
+
+
+def command_tree(command: Command, path: str = PROG_NAME) -> Iterator[str]:
+    options = sorted(opt for param in command.params if isinstance(param, TyperOption)
+                     for opt in param.opts if not param.hidden)
+    arguments = [(param.name or "").upper() for param in command.params
+                 if isinstance(param, TyperArgument)]
+    yield " ".join([path, *arguments, *options])
+    if isinstance(command, TyperGroup):
+        for name in sorted(command.commands):
+            yield from command_tree(command.commands[name], f"{path} {name}")

@@ -1,0 +1,99 @@
+"""The one object every command receives (ctx.obj): options, streams, clock, lazy factories.
+
+Like gh's Factory, nothing expensive is built until a command asks for it: settings (and
+pydantic) load on first use, the HTTP client (and httpx) is built when a command calls
+`client()`. Tests replace any of them: pass `streams`, `clock`, `env` or a `transport`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from seatctl.clock import Clock, Deadline, SystemClock
+
+if TYPE_CHECKING:
+    import httpx
+
+    from seatctl.config.settings import LoadedSettings, Settings
+    from seatctl.http import ApiClient
+    from seatctl.render.streams import IOStreams
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The root command's flags; None means "not given", so lower layers decide."""
+
+    base_url: str | None = None
+    token: str | None = None
+    profile: str | None = None
+    timeout: float | None = None
+    json: bool = False
+    verbose: int = 0
+    trace: bool = False
+    no_color: bool = False
+
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"base_url": self.base_url, "token": self.token, "profile": self.profile,
+                "timeout": self.timeout}
+
+
+@dataclass
+class App:
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Clock = field(default_factory=SystemClock)
+    transport: httpx.BaseTransport | None = None  # tests plug in a MockTransport
+    _streams: IOStreams | None = None
+
+    def __post_init__(self) -> None:
+        self.started = self.clock.monotonic()
+
+    @property
+    def streams(self) -> IOStreams:
+        if self._streams is None:
+            from seatctl.render.streams import IOStreams
+
+            self._streams = IOStreams.system(no_color=self.options.no_color, env=self.env)
+        # Registered before settings load, so not even an error while loading them leaks it.
+        self._streams.add_secret(self.options.token)
+        self._streams.add_secret(self.env.get("SEATCTL_TOKEN"))
+        return self._streams
+
+    @property
+    def json(self) -> bool:
+        return self.options.json
+
+    def want_json(self, command_flag: bool) -> bool:
+        """`--json` may be given to the root or to the command."""
+        return self.options.json or command_flag
+
+    @cached_property
+    def loaded(self) -> LoadedSettings:
+        from seatctl.config.settings import load_settings
+
+        loaded = load_settings(self.options.settings_overrides(), env=self.env)
+        if loaded.settings.token is not None:
+            self.streams.add_secret(loaded.settings.token.get_secret_value())
+        return loaded
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def deadline(self) -> Deadline:
+        timeout = self.settings.timeout
+        return Deadline(self.clock, None if timeout is None else self.started + timeout)
+
+    def client(self) -> ApiClient:
+        from seatctl.http import ApiClient, ClientConfig
+        from seatctl.render.trace import StderrObserver
+
+        observer = StderrObserver(self.streams, verbose=self.options.verbose > 0,
+                                  trace=self.options.trace)
+        return ApiClient(ClientConfig.from_settings(self.settings), clock=self.clock,
+                         deadline=self.deadline, observer=observer, transport=self.transport)

@@ -1,0 +1,18 @@
+"""`seatctl ping`: GET /health through the HTTP core."""
+
+from __future__ import annotations
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+
+
+def ping(ctx: typer.Context, json: JsonFlag = False) -> None:
+    """Check that the API answers: status, latency and the server-identifying headers."""
+    from seatctl.api.health import check_health
+    from seatctl.render.health import render_health
+
+    app = get_app(ctx)
+    with app.client() as client:
+        health = check_health(client, app.clock)
+    render_health(app.streams, health, as_json=app.want_json(json))

@@ -1,0 +1,289 @@
+"""seatctl's exception tree. Every expected failure is one of these.
+
+Foreign exceptions (httpx, httpcore, ssl, socket, pydantic) are translated into this tree at
+one boundary each (`seatctl.http._translate`, `seatctl.config`), so commands and the CLI's
+error handler only ever see these classes:
+
+* SeatctlError
+  + UsageError                      - exit 2
+    - ConfigError                   - a setting is invalid; names the key and its source
+  + NetworkError                    - exit 6, after retries
+    - DNSError
+    - ConnectionRefused
+    - TLSError
+      · CertificateUntrusted
+    - ConnectionReset               - carries `when` (before the response / mid-response)
+    - ConnectionClosed              - clean close (FIN) before a complete response
+    - TimeoutError                  - carries `phase`
+      · ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout
+    - DeadlineExceeded              - the command's overall --timeout ran out
+  + HTTPStatusError                 - an answer with a failing status code
+    - AuthError                     - 401/403, exit 5
+    - NotFound                      - 404, exit 8
+    - RequestRejected               - 400/409/422 and other 4xx, exit 3
+    - RateLimited                   - 429, carries `retry_after`, exit 7
+    - ServerError                   - 5xx, exit 7
+      · ProxyErrorPage              - a 502/503/504 HTML page from a proxy, not the API
+  + ResponseError                   - the body is not what the contract says, exit 7
+    - NonJSONBody, TruncatedJSON, ProtocolViolation, ErrorEnvelope, UnexpectedShape
+  + BookingFailed                   - exit 3
+  + StillPending                    - exit 4
+  + Interrupted                     - exit 130
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from seatctl.exit_codes import ExitCode
+
+
+class SeatctlError(Exception):
+    """Base of every expected failure: a one-line message plus an optional hint."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+    attempts: int = 1  # set by the HTTP core when it gives up after retries
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}; {self.hint}"
+
+
+class UsageError(SeatctlError):
+    """The command line or an argument is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """A setting is invalid; the message names the key and where its value came from."""
+
+    def __init__(
+        self, message: str, *, key: str | None = None, source: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.key = key
+        self.source = source
+
+
+# --- network --------------------------------------------------------------------------
+
+
+class NetworkError(SeatctlError):
+    """The request did not get an answer: nothing on the wire came back usable."""
+
+    exit_code = ExitCode.NETWORK
+    retryable = True
+
+
+class DNSError(NetworkError):
+    """The host name did not resolve."""
+
+    retryable = False
+
+
+class ConnectionRefused(NetworkError):
+    """Nothing listens on the port (or a firewall answered with RST on connect)."""
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed."""
+
+    retryable = False
+
+
+class CertificateUntrusted(TLSError):
+    """The server's certificate does not chain to a trusted CA, or names another host."""
+
+
+class ResetWhen(StrEnum):
+    BEFORE_RESPONSE = "before-response"
+    MID_RESPONSE = "mid-response"
+
+
+class ConnectionReset(NetworkError):
+    """The peer reset the connection (TCP RST): the client-side ECONNRESET."""
+
+    def __init__(
+        self, message: str, *, when: ResetWhen, reused: bool | None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.when = when
+        self.reused = reused
+
+
+class ConnectionClosed(NetworkError):
+    """The peer closed the connection cleanly (FIN) before a complete response."""
+
+    def __init__(
+        self, message: str, *, when: ResetWhen, reused: bool | None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.when = when
+        self.reused = reused
+
+
+class Phase(StrEnum):
+    CONNECT = "connect"
+    READ = "read"
+    WRITE = "write"
+    POOL = "pool"
+
+
+class TimeoutError(NetworkError):
+    """A per-phase timeout expired."""
+
+    phase: Phase
+
+    def __init__(self, message: str, *, seconds: float | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.seconds = seconds
+
+
+class ConnectTimeout(TimeoutError):
+    """No TCP/TLS connection within the connect timeout."""
+
+    phase = Phase.CONNECT
+
+
+class ReadTimeout(TimeoutError):
+    """No bytes of the response within the read timeout."""
+
+    phase = Phase.READ
+
+
+class WriteTimeout(TimeoutError):
+    """The request could not be sent within the write timeout."""
+
+    phase = Phase.WRITE
+
+
+class PoolTimeout(TimeoutError):
+    """No pooled connection became free within the pool timeout."""
+
+    phase = Phase.POOL
+    retryable = False
+
+
+class DeadlineExceeded(NetworkError):
+    """The command's overall deadline (--timeout) ran out."""
+
+    retryable = False
+
+
+# --- HTTP status ----------------------------------------------------------------------
+
+
+class HTTPStatusError(SeatctlError):
+    """The server answered with a failing status code."""
+
+    exit_code = ExitCode.SERVER
+    retryable = False
+
+    def __init__(
+        self, message: str, *, status_code: int, server_message: str | None = None,
+        request_id: str | None = None, retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
+        self.server_message = server_message
+        self.request_id = request_id
+        self.retry_after = retry_after  # the server's Retry-After, in seconds
+
+
+class AuthError(HTTPStatusError):
+    """401 or 403: the token is missing, expired, invalid, or lacks permission."""
+
+    exit_code = ExitCode.AUTH
+
+
+class NotFound(HTTPStatusError):
+    """404."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class RequestRejected(HTTPStatusError):
+    """400, 409, 422 or another 4xx: the server refused what was asked."""
+
+    exit_code = ExitCode.REJECTED
+
+
+class RateLimited(HTTPStatusError):
+    """429: too many requests; `retry_after` is the server's wait hint in seconds."""
+
+    exit_code = ExitCode.SERVER
+    retryable = True
+
+
+class ServerError(HTTPStatusError):
+    """5xx from the application."""
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.status_code in (502, 503, 504)
+
+
+class ProxyErrorPage(ServerError):
+    """A 502/503/504 answered by a proxy or platform with an HTML page, not the API's JSON."""
+
+
+# --- bodies ---------------------------------------------------------------------------
+
+
+class ResponseError(SeatctlError):
+    """The response body is not what the contract promises."""
+
+    exit_code = ExitCode.SERVER
+    retryable = False
+
+
+class NonJSONBody(ResponseError):
+    """The body is not JSON (an HTML error page, plain text, or empty)."""
+
+
+class TruncatedJSON(ResponseError):
+    """The body starts as JSON but is cut short or malformed."""
+
+
+class ProtocolViolation(ResponseError):
+    """The server broke HTTP itself (malformed status line or headers, undecodable body)."""
+
+
+class ErrorEnvelope(ResponseError):
+    """A successful status code whose envelope says `status: "error"`."""
+
+
+class UnexpectedShape(ResponseError):
+    """Valid JSON whose fields do not match the contract."""
+
+
+# --- workflow outcomes ----------------------------------------------------------------
+
+
+class BookingFailed(SeatctlError):
+    """The booking was rejected or its job failed."""
+
+    exit_code = ExitCode.REJECTED
+
+
+class StillPending(SeatctlError):
+    """The job was still pending when the wait ended."""
+
+    exit_code = ExitCode.PENDING
+
+
+class Interrupted(SeatctlError):
+    """Ctrl-C."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, SeatctlError) and bool(getattr(exc, "retryable", False))

@@ -1,0 +1,41 @@
+"""The one HTTP core. Importing it imports httpx: only commands that talk HTTP do."""
+
+from seatctl.http._client import USER_AGENT, ApiClient, ClientConfig
+from seatctl.http._envelope import (
+    Envelope,
+    decode_json,
+    error_for_status,
+    parse_envelope,
+    parse_model,
+    parse_retry_after,
+)
+from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
+from seatctl.http._retry import SAFE_METHODS, RetryPolicy
+from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
+from seatctl.http._translate import Attempt, classify_os_error, translate
+from seatctl.redact import REDACTED, redact_headers
+
+__all__ = [
+    "POOL_KEEPALIVE_EXPIRY",
+    "REDACTED",
+    "SAFE_METHODS",
+    "USER_AGENT",
+    "ApiClient",
+    "Attempt",
+    "AttemptTrace",
+    "ClientConfig",
+    "Envelope",
+    "Exchange",
+    "NullObserver",
+    "Observer",
+    "RetryPolicy",
+    "Timeouts",
+    "classify_os_error",
+    "decode_json",
+    "error_for_status",
+    "parse_envelope",
+    "parse_model",
+    "parse_retry_after",
+    "redact_headers",
+    "translate",
+]

@@ -1,0 +1,198 @@
+"""ApiClient: the only place seatctl sends HTTP requests.
+
+Every request gets explicit per-phase timeouts (clipped to the command's overall deadline),
+an `X-Request-ID`, the bearer token when it is meant to, one retry policy, and errors
+translated into the seatctl tree. Nothing here prints: attempts are reported to an Observer.
+"""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from seatctl import __version__
+from seatctl.clock import Clock, Deadline, SystemClock
+from seatctl.errors import ConfigError, SeatctlError
+from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
+from seatctl.http._retry import RetryPolicy
+from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
+from seatctl.http._translate import Attempt, translate
+from seatctl.redact import redact_headers
+
+if TYPE_CHECKING:
+    from seatctl.config.settings import Settings
+
+USER_AGENT = f"seatctl/{__version__}"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """What an ApiClient is built from; `from_settings` is the usual way to get one."""
+
+    base_url: str
+    timeouts: Timeouts
+    retry: RetryPolicy
+    token: str | None = None
+    verify_tls: bool = True
+    ca_bundle: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClientConfig:
+        return cls(
+            base_url=settings.base_url,
+            timeouts=Timeouts.from_settings(settings),
+            retry=RetryPolicy(retries=settings.retries, deadline=settings.retry_deadline),
+            token=settings.token.get_secret_value() if settings.token else None,
+            verify_tls=settings.verify_tls,
+            ca_bundle=settings.ca_bundle,
+        )
+
+
+class ApiClient:
+    """A connection pool plus the policy around it. Use as a context manager."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        clock: Clock | None = None,
+        deadline: Deadline | None = None,
+        observer: Observer | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock or SystemClock()
+        self._deadline = deadline or Deadline(self._clock, None)
+        self._observer = observer or NullObserver()
+        self._http = httpx.Client(
+            base_url=config.base_url,
+            timeout=config.timeouts.as_httpx(),
+            limits=httpx.Limits(keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
+            verify=_tls_context(config) if transport is None else True,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,  # a redirect must never carry the token to another origin
+        )
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        authenticated: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; returns a 1xx-3xx response or raises a SeatctlError."""
+        retrying = self.config.retry.retrying(
+            clock=self._clock, overall=self._deadline, method=method,
+            has_idempotency_key=idempotency_key is not None, notice=self._observer.retrying,
+        )
+        attempt_number = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_number = attempt.retry_state.attempt_number
+                    response = self._send_once(
+                        method, path, params=params, json=json, attempt=attempt_number,
+                        idempotency_key=idempotency_key, authenticated=authenticated,
+                    )
+        except SeatctlError as error:
+            error.attempts = attempt_number
+            raise
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def _send_once(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any,
+        attempt: int, idempotency_key: str | None, authenticated: bool,
+    ) -> httpx.Response:
+        from seatctl.http._envelope import error_for_status
+
+        self._deadline.check(f"{method} {path}")
+        timeouts = self.config.timeouts.clipped(self._deadline.remaining())
+        request_id = uuid.uuid4().hex
+        headers = {"X-Request-ID": request_id}
+        if authenticated and self.config.token:
+            headers["Authorization"] = f"Bearer {self.config.token}"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        trace = AttemptTrace(self._clock)
+        request = self._http.build_request(
+            method, path, params=params, json=json, headers=headers,
+            timeout=timeouts.as_httpx(), extensions={"trace": trace},
+        )
+        started = self._clock.monotonic()
+        try:
+            response = self._http.send(request)
+        except Exception as exc:
+            target = f"{request.url.host}:{request.url.port or _default_port(request.url)}"
+            error = translate(exc, Attempt(target, timeouts, trace.reused, trace.response_started))
+            self._report(request, attempt, started, trace, error=error)
+            raise error from exc
+        self._report(request, attempt, started, trace, response=response)
+        failure = error_for_status(response, request_id)
+        if failure is not None:
+            raise failure
+        return response
+
+    def _report(
+        self, request: httpx.Request, attempt: int, started: float, trace: AttemptTrace, *,
+        response: httpx.Response | None = None, error: SeatctlError | None = None,
+    ) -> None:
+        self._observer.exchange(Exchange(
+            method=request.method,
+            url=str(request.url),
+            attempt=attempt,
+            request_id=request.headers.get("X-Request-ID", ""),
+            elapsed=self._clock.monotonic() - started,
+            status=response.status_code if response is not None else None,
+            error=error.message if error is not None else None,
+            reused=trace.reused,
+            phases=trace.phases(),
+            request_headers=redact_headers(request.headers.multi_items()),
+            response_headers=redact_headers(response.headers.multi_items()) if response else [],
+        ))
+
+
+def _default_port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
+
+
+def _tls_context(config: ClientConfig) -> ssl.SSLContext | bool:
+    if not config.verify_tls:
+        return False
+    context = httpx.create_ssl_context()
+    if config.ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(config.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"invalid ca_bundle = {str(config.ca_bundle)!r}: {exc}",
+                              key="ca_bundle",
+                              hint="ca_bundle must be a PEM file of CA certificates") from None
+    return context

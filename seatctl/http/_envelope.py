@@ -1,0 +1,172 @@
+"""Decoding responses: the contract's envelope, typed data, and errors for failing statuses."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from seatctl.errors import (
+    AuthError,
+    ErrorEnvelope,
+    HTTPStatusError,
+    NonJSONBody,
+    NotFound,
+    ProxyErrorPage,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    TruncatedJSON,
+    UnexpectedShape,
+)
+from seatctl.http._translate import DOCTOR_HINT
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+SNIPPET_CHARS = 80
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+class Envelope(BaseModel):
+    """`{"status": "success" | "error", "message"?: str, "data"?: ...}`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str | None = None
+    message: str | None = None
+    data: Any = None
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The body as JSON, or NonJSONBody / TruncatedJSON saying what came instead."""
+    body = response.content
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    where = f"{response.request.method} {response.request.url.path}"
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    if not body.strip():
+        raise NonJSONBody(f"{where} answered {response.status_code} with an empty body",
+                          hint=DOCTOR_HINT)
+    if body.lstrip()[:1] in (b"{", b"["):
+        raise TruncatedJSON(
+            f"{where} answered {response.status_code} with JSON cut short or malformed "
+            f"({len(body)} bytes)", hint="the connection may have been cut mid-response",
+        )
+    raise NonJSONBody(
+        f"{where} answered {response.status_code} with {kind}, not JSON: {_snippet(body)}",
+        hint="a proxy or platform answered instead of the API",
+    )
+
+
+def parse_envelope(response: httpx.Response) -> Envelope:
+    """The envelope of a successful response; `status: "error"` raises ErrorEnvelope."""
+    document = decode_json(response)
+    if not isinstance(document, dict):
+        raise UnexpectedShape(f"expected a JSON object, got {type(document).__name__}")
+    envelope = Envelope.model_validate(document)
+    if envelope.status == "error":
+        raise ErrorEnvelope(
+            f"the server reported an error: {envelope.message or 'no message'}"
+        )
+    return envelope
+
+
+def parse_model(document: Any, model: type[ModelT], what: str) -> ModelT:
+    """Validate `document` as `model`; a mismatch names the first bad field."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "(root)"
+        raise UnexpectedShape(
+            f"{what}: field {field!r} {error['msg'].lower()}",
+            hint="the server does not speak the booking API contract",
+        ) from None
+
+
+def error_for_status(response: httpx.Response, request_id: str | None) -> HTTPStatusError | None:
+    """The classified error for a failing status, or None for 1xx-3xx."""
+    status = response.status_code
+    if status < 400:
+        return None
+    server_message = _server_message(response)
+    said = f": {server_message}" if server_message else ""
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    common: dict[str, Any] = {"status_code": status, "server_message": server_message,
+                              "request_id": request_id, "retry_after": retry_after}
+    path = response.request.url.path
+    if status == 401:
+        return AuthError(f"not authenticated (401){said}",
+                         hint="the token is missing, expired or invalid; run `seatctl login`",
+                         **common)
+    if status == 403:
+        return AuthError(f"permission denied (403){said}", **common)
+    if status == 404:
+        return NotFound(f"not found (404): {path}{said}", **common)
+    if status == 429:
+        wait = f"; the server asks to wait {retry_after:g}s" if retry_after is not None else ""
+        return RateLimited(f"rate limited (429){said}{wait}", hint="wait before retrying",
+                           **common)
+    if status < 500:
+        return RequestRejected(f"request rejected ({status}){said}", **common)
+    reason = _reason(status)
+    if server_message is None and status in (502, 503, 504):
+        return ProxyErrorPage(
+            f"{status} {reason} from a proxy, not the API: {_snippet(response.content)}",
+            hint="the application behind the proxy did not answer (crashed, restarting, or "
+                 "it closed a kept-alive connection the proxy reused); " + DOCTOR_HINT,
+            **common,
+        )
+    return ServerError(f"server error {status} {reason}{said}", **common)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _server_message(response: httpx.Response) -> str | None:
+    try:
+        document = json.loads(response.content)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if isinstance(document, dict):
+        message = document.get("message") or document.get("error")
+        return str(message) if message else ""
+    return None
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _snippet(body: bytes) -> str:
+    title = _TITLE.search(body)
+    raw = title.group(1) if title else body
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if not text:
+        return "(empty)"
+    return repr(text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…")

@@ -1,0 +1,1 @@
+"""Rendering: consoles, error lines, request traces. The only package that writes output."""
