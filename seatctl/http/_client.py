@@ -175,9 +175,14 @@ class ApiClient:
             error=error.message if error is not None else None,
             reused=trace.reused,
             phases=trace.phases(),
-            request_headers=redact_headers(request.headers.multi_items()),
-            response_headers=redact_headers(response.headers.multi_items()) if response else [],
+            request_headers=redact_headers(_raw(request.headers)),
+            response_headers=redact_headers(_raw(response.headers)) if response else [],
         ))
+
+
+def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Headers as sent or received, with their original capitalisation."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
 
 
 def _default_port(url: httpx.URL) -> int:

@@ -1,0 +1,21 @@
+# bash completion for seatctl; regenerate with
+#   seatctl completion bash > completions/seatctl.bash
+# Command tree:
+#   seatctl --base-url --install-completion --json --no-color --profile --show-completion --timeout --token --trace --verbose --version -p -v
+#   seatctl completion SHELL
+#   seatctl config
+#   seatctl config path
+#   seatctl config set KEY VALUE --profile -p
+#   seatctl config show --json
+#   seatctl config unset KEY --profile -p
+#   seatctl ping --json
+_seatctl_completion() {
+    local IFS=$'
+'
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _SEATCTL_COMPLETE=complete_bash $1 ) )
+    return 0
+}
+
+complete -o default -F _seatctl_completion seatctl

@@ -1,0 +1,18 @@
+# zsh completion for seatctl; regenerate with
+#   seatctl completion zsh > completions/seatctl.zsh
+# Command tree:
+#   seatctl --base-url --install-completion --json --no-color --profile --show-completion --timeout --token --trace --verbose --version -p -v
+#   seatctl completion SHELL
+#   seatctl config
+#   seatctl config path
+#   seatctl config set KEY VALUE --profile -p
+#   seatctl config show --json
+#   seatctl config unset KEY --profile -p
+#   seatctl ping --json
+#compdef seatctl
+
+_seatctl_completion() {
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _SEATCTL_COMPLETE=complete_zsh seatctl)
+}
+
+compdef _seatctl_completion seatctl

@@ -1,0 +1,74 @@
+"""The repository keeps its promises: CI runs what the README says; completions are current."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from conftest import Cli
+from seatctl.cli.app import app
+from seatctl.cli.completion_script import completion_script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ci_runs_the_readme_install_and_test_command() -> None:
+    setup = (ROOT / "README.md").read_text().split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n(.*?)\n```", setup, re.DOTALL)
+    assert len(commands) == 2, "the README's set-up is exactly two commands"
+    install_and_run, install_and_test = commands
+    assert install_and_run.endswith("seatctl --help")
+    assert "pytest" in install_and_test
+    ci_lines = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    assert install_and_test in ci_lines
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_committed_completions_are_current(shell: str) -> None:
+    committed = (ROOT / "completions" / f"seatctl.{shell}").read_text()
+    assert committed == completion_script(get_command(app), shell), (
+        f"completions/seatctl.{shell} is stale: run "
+        f"`seatctl completion {shell} > completions/seatctl.{shell}`"
+    )
+
+
+def test_completion_command_prints_the_committed_script(cli: Cli) -> None:
+    assert cli.ok("completion", "bash").stdout == (ROOT / "completions/seatctl.bash").read_text()
+
+
+def test_completion_request_completes_command_names(tmp_path: Path) -> None:
+    env = {**os.environ, "_SEATCTL_COMPLETE": "complete_bash", "COMP_WORDS": "seatctl con",
+           "COMP_CWORD": "1"}
+    result = subprocess.run([sys.executable, "-m", "seatctl"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.split() == ["config"]
+
+
+def test_install_completion_writes_a_bash_script(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash",
+           "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    result = subprocess.run([sys.executable, "-m", "seatctl", "--install-completion", "bash"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    installed = (tmp_path / ".bash_completions" / "seatctl.sh").read_text()
+    assert "_SEATCTL_COMPLETE=complete_bash" in installed
+
+
+def test_changelog_follows_keep_a_changelog() -> None:
+    text = (ROOT / "CHANGELOG.md").read_text()
+    assert "keepachangelog.com" in text
+    assert "## [Unreleased]" in text
+
+
+def test_readme_documents_every_exit_code() -> None:
+    from seatctl.exit_codes import ExitCode
+
+    text = (ROOT / "README.md").read_text()
+    for code in ExitCode:
+        assert re.search(rf"^\| {int(code)} \|", text, re.MULTILINE), code
