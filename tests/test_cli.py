@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Cli, write_config
 from pytest_httpserver import HTTPServer
 
-from conftest import Cli, write_config
 from seatctl import __version__
 from seatctl.exit_codes import EXIT_CODE_TABLE, ExitCode
 

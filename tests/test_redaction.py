@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import Cli, write_config
 from pytest_httpserver import HTTPServer
 
-from conftest import Cli, write_config
 from seatctl.redact import redact_headers
 from seatctl.render.streams import IOStreams
 

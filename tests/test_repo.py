@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 from typer.main import get_command
 
-from conftest import Cli
 from seatctl.cli.app import app
 from seatctl.cli.completion_script import completion_script
 

@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from conftest import write_config
+
 from seatctl.config.paths import config_file
 from seatctl.config.settings import load_settings, validate_value
 from seatctl.config.store import set_value, unset_value

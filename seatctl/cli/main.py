@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -9,13 +10,19 @@ import typer
 from typer._click.core import Context
 
 from seatctl.cli.app import app
-from seatctl.cli.completion_script import COMPLETE_VAR, PROG_NAME
+from seatctl.cli.completion_script import (
+    COMPLETE_VAR,
+    PROG_NAME,
+    skip_coercion_while_completing,
+)
 from seatctl.errors import SeatctlError
 from seatctl.exit_codes import ExitCode
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`seatctl` and `python -m seatctl`."""
+    if COMPLETE_VAR in os.environ:
+        skip_coercion_while_completing()
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name=PROG_NAME, complete_var=COMPLETE_VAR)

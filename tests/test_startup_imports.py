@@ -1,0 +1,54 @@
+"""Start-up guard: `--help`, `--version` and shell completion must not load the heavy modules.
+
+Shell completion runs seatctl on every TAB. Timing lives in bench/startup.py; this only reads
+the `python -X importtime` log of each path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = (
+    "httpx", "httpcore", "pydantic", "pydantic_settings", "seatctl.server", "tenacity",
+    "tomlkit", "rich",
+)
+COMPLETE_ENV = {
+    "_SEATCTL_COMPLETE": "complete_bash", "COMP_WORDS": "seatctl con", "COMP_CWORD": "1",
+}
+PATHS = {
+    "help": (["--help"], {}),
+    "version": (["--version"], {}),
+    "completion": ([], COMPLETE_ENV),
+    # a completion with option values given: they must not be coerced (pydantic)
+    "completion-with-values": ([], {**COMPLETE_ENV, "COMP_WORDS": "seatctl --timeout 3 -v con",
+                                    "COMP_CWORD": "4"}),
+}
+def imported(path: str) -> set[str]:
+    args, extra = PATHS[path]
+    env = {k: v for k, v in os.environ.items() if k not in COMPLETE_ENV} | extra
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seatctl", *args],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )
+    if path.startswith("completion"):
+        assert "config" in proc.stdout.split()
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "seatctl.cli.main" in modules  # the log was read at all
+    return modules
+
+
+def loaded(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_no_heavy_imports(path: str) -> None:
+    modules = imported(path)
+    assert [name for name in FORBIDDEN if loaded(modules, name)] == []
