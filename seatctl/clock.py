@@ -44,9 +44,12 @@ class Deadline:
         remaining = self.remaining()
         return seconds if remaining is None else min(seconds, remaining)
 
-    def check(self, doing: str) -> None:
+    def expired(self) -> bool:
         remaining = self.remaining()
-        if remaining is not None and remaining <= 0:
+        return remaining is not None and remaining <= 0
+
+    def check(self, doing: str) -> None:
+        if self.expired():
             raise DeadlineExceeded(
                 f"the overall deadline ran out before {doing}",
                 hint="raise --timeout (or SEATCTL_TIMEOUT)",

@@ -6,6 +6,9 @@ import json
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -249,3 +252,45 @@ def test_the_real_process_exits_with_the_documented_code(tmp_path: Path) -> None
     assert result.returncode == ExitCode.NETWORK, result.stderr
     assert json.loads(result.stdout)["error"]["type"] == "ConnectionRefused"
     assert result.stderr.startswith("error: connection refused")
+
+
+@pytest.fixture
+def stalling_url() -> Iterator[str]:
+    """A server that accepts connections and never answers, until the test ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_overall_timeout_bounds_the_whole_command(cli: Cli, stalling_url: str) -> None:
+    started = time.monotonic()
+    outcome = cli("--timeout", "0.5", "--base-url", stalling_url, "ping")
+    elapsed = time.monotonic() - started
+    assert outcome.exit_code == ExitCode.NETWORK, str(outcome)
+    assert "overall deadline ran out" in outcome.stderr
+    assert "--timeout" in outcome.stderr
+    assert elapsed < 2.0
+
+
+def test_read_timeout_setting_applies_per_attempt(cli: Cli, stalling_url: str) -> None:
+    outcome = cli("--base-url", stalling_url, "ping",
+                  env={"SEATCTL_READ_TIMEOUT": "0.2", "SEATCTL_RETRIES": "1"})
+    assert outcome.exit_code == ExitCode.NETWORK
+    assert "sent no response within the read timeout (0.2s) (after 2 attempts)" in outcome.stderr

@@ -19,7 +19,7 @@ import httpx
 
 from seatctl import __version__
 from seatctl.clock import Clock, Deadline, SystemClock
-from seatctl.errors import ConfigError, SeatctlError
+from seatctl.errors import ConfigError, DeadlineExceeded, SeatctlError, TimeoutError
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._retry import RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
@@ -153,6 +153,9 @@ class ApiClient:
         except Exception as exc:
             target = f"{request.url.host}:{request.url.port or _default_port(request.url)}"
             error = translate(exc, Attempt(target, timeouts, trace.reused, trace.response_started))
+            if isinstance(error, TimeoutError) and self._deadline.expired():
+                error = DeadlineExceeded(f"the command's overall deadline ran out: {error.message}",
+                                         hint="raise --timeout (or SEATCTL_TIMEOUT)")
             self._report(request, attempt, started, trace, error=error)
             raise error from exc
         self._report(request, attempt, started, trace, response=response)

@@ -59,5 +59,5 @@ class Timeouts:
                              pool=self.pool)
 
     def __str__(self) -> str:
-        return (f"connect {self.connect:g}s, read {self.read:g}s, write {self.write:g}s, "
-                f"pool {self.pool:g}s")
+        return (f"connect {self.connect:.3g}s, read {self.read:.3g}s, write {self.write:.3g}s, "
+                f"pool {self.pool:.3g}s")

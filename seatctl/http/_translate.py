@@ -157,22 +157,22 @@ def _timeout(exc: httpx.TimeoutException, attempt: Attempt) -> SeatctlError:
     target, timeouts = attempt.target, attempt.timeouts
     if isinstance(exc, httpx.ConnectTimeout):
         return ConnectTimeout(
-            f"no connection to {target} within the connect timeout ({timeouts.connect:g}s)",
+            f"no connection to {target} within the connect timeout ({timeouts.connect:.3g}s)",
             seconds=timeouts.connect, hint="check the host and port, or raise connect_timeout",
         )
     if isinstance(exc, httpx.WriteTimeout):
         return WriteTimeout(
             f"could not send the request to {target} within the write timeout "
-            f"({timeouts.write:g}s)", seconds=timeouts.write, hint="raise write_timeout",
+            f"({timeouts.write:.3g}s)", seconds=timeouts.write, hint="raise write_timeout",
         )
     if isinstance(exc, httpx.PoolTimeout):
         return PoolTimeout(
-            f"no free connection to {target} within the pool timeout ({timeouts.pool:g}s)",
+            f"no free connection to {target} within the pool timeout ({timeouts.pool:.3g}s)",
             seconds=timeouts.pool, hint="raise pool_timeout",
         )
     where = "stopped sending the response" if attempt.response_started else "sent no response"
     return ReadTimeout(
-        f"{target} {where} within the read timeout ({timeouts.read:g}s)",
+        f"{target} {where} within the read timeout ({timeouts.read:.3g}s)",
         seconds=timeouts.read,
         hint="the server or a proxy is stalled; raise read_timeout or run `seatctl doctor`",
     )
