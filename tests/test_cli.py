@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli, write_config
 from pytest_httpserver import HTTPServer
 
 from seatctl import __version__
 from seatctl.exit_codes import EXIT_CODE_TABLE, ExitCode
+from tests.helpers import Cli, write_config
 
 HEALTH = {"status": "OK", "message": "Server is running", "timestamp": "2026-11-29T10:00:00Z",
           "environment": "test", "version": "1.2.3"}

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Cli, write_config
 from pytest_httpserver import HTTPServer
 
 from seatctl.redact import redact_headers
 from seatctl.render.streams import IOStreams
+from tests.helpers import Cli, write_config
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXVzZXI.s3cr3t-sig"
 HEALTH = {"status": "OK", "message": "up"}

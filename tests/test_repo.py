@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli
 from typer.main import get_command
 
 from seatctl.cli.app import app
 from seatctl.cli.completion_script import completion_script
+from tests.helpers import Cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

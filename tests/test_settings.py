@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import write_config
 
 from seatctl.config.paths import config_file
 from seatctl.config.settings import load_settings, validate_value
 from seatctl.config.store import set_value, unset_value
 from seatctl.errors import ConfigError
 from seatctl.exit_codes import ExitCode
+from tests.helpers import write_config
 
 FILE = """
 base_url = "http://top.example:1"

@@ -85,13 +85,16 @@ def classify_os_error(
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
         return ConnectionRefused(f"connection refused by {target}: nothing is listening there",
                                  hint="is the server running? check --base-url")
+    # `verify_message` and `reason` are set only on errors raised by the _ssl module itself.
+    reason = getattr(exc, "reason", None)
     if isinstance(exc, ssl.SSLCertVerificationError):
+        why = getattr(exc, "verify_message", None) or reason or exc
         return CertificateUntrusted(
-            f"TLS certificate of {target} is not trusted: {exc.verify_message or exc.reason}",
+            f"TLS certificate of {target} is not trusted: {why}",
             hint="trust its CA with `seatctl config set ca_bundle FILE.pem`",
         )
     if isinstance(exc, ssl.SSLError):
-        return TLSError(f"TLS handshake with {target} failed: {exc.reason or exc}",
+        return TLSError(f"TLS handshake with {target} failed: {reason or exc}",
                         hint="check that the URL's scheme and port speak TLS")
     if isinstance(exc, ConnectionResetError | BrokenPipeError) or exc.errno in RESET_ERRNOS:
         return _reset(target, when, reused)
