@@ -9,6 +9,7 @@
 #   seatctl config show --json
 #   seatctl config unset KEY --profile -p
 #   seatctl ping --json
+#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --timeouts --workers -q
 #compdef seatctl
 
 _seatctl_completion() {

@@ -13,7 +13,7 @@ from typer._click.core import Context
 from typer.core import TyperGroup
 
 from seatctl import __version__
-from seatctl.cli import completion, config, ping
+from seatctl.cli import completion, config, ping, serve
 from seatctl.cli.context import App, GlobalOptions
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
@@ -56,6 +56,7 @@ app = typer.Typer(
 )
 app.add_typer(config.app, name="config")
 app.command("ping")(ping.ping)
+app.command("serve")(serve.serve)
 app.command("completion")(completion.completion)
 
 

@@ -1,0 +1,37 @@
+"""The reference booking server: the seed's contract on asyncio + h11, SQLite and a durable
+queue, with Node-like connection timeouts and fault injection. Importable as a library:
+
+    from seatctl.server import serving
+
+    async with serving(process_delay=0) as server:
+        ...  # server.url
+"""
+
+from seatctl.server.config import (
+    PRESETS,
+    ConnectionTimeouts,
+    Fault,
+    FaultKind,
+    Preset,
+    RateLimit,
+    ServerConfig,
+    parse_fault,
+    timeouts_for,
+)
+from seatctl.server.protocol import LogEntry
+from seatctl.server.server import ReferenceServer, serving
+
+__all__ = [
+    "PRESETS",
+    "ConnectionTimeouts",
+    "Fault",
+    "FaultKind",
+    "LogEntry",
+    "Preset",
+    "RateLimit",
+    "ReferenceServer",
+    "ServerConfig",
+    "parse_fault",
+    "serving",
+    "timeouts_for",
+]

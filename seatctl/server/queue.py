@@ -1,0 +1,105 @@
+"""The booking queue: jobs are SQLite rows, processed by asyncio workers.
+
+A job accepted before a crash survives it: at start, jobs left `processing` go back to
+`queued` (their booking is one transaction that either committed or did not, and a repeat
+is caught by its idempotency key). Long pollers wait on per-job events that a worker sets
+whenever the job's state changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+
+from seatctl.server.store import Store
+
+IDLE_POLL = 1.0  # seconds between looks at the table when no wake-up came (other writers)
+JITTER = 0.1  # +-10% of the process delay, like a real worker's variance
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class JobQueue:
+    def __init__(self, store: Store, *, workers: int, process_delay: float,
+                 extra_delay: float = 0.0, seed: int | None = None,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self._store = store
+        self._workers = workers
+        self._delay = process_delay
+        self._extra = extra_delay
+        self._random = random.Random(seed)
+        self._sleep = sleep
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._busy: set[asyncio.Task[None]] = set()
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+
+    def start(self) -> None:
+        self._store.requeue_interrupted_jobs()
+        self._tasks = [asyncio.create_task(self._work(), name=f"booking-worker-{n}")
+                       for n in range(self._workers)]
+
+    async def stop(self, grace: float) -> None:
+        """Let running jobs finish (within `grace` seconds); stop taking new ones."""
+        self._stopping = True
+        self._wake.set()
+        idle = [task for task in self._tasks if task not in self._busy]
+        for task in idle:
+            task.cancel()
+        _done, pending = await asyncio.wait(self._tasks, timeout=grace) if self._tasks else (
+            set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def submit(self, user_id: str, event_id: str, seat_ids: list[str], key: str | None) -> str:
+        job_id = self._store.add_job(user_id, event_id, seat_ids, key)
+        self._wake.set()
+        return job_id
+
+    async def wait_for_change(self, job_id: str, timeout: float) -> None:
+        """Return when the job's state changes, or after `timeout` seconds."""
+        event = asyncio.Event()
+        self._waiters.setdefault(job_id, set()).add(event)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            waiting = self._waiters.get(job_id)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiters[job_id]
+
+    def _changed(self, job_id: str) -> None:
+        for event in self._waiters.get(job_id, ()):
+            event.set()
+
+    async def _work(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        while not self._stopping:
+            job = self._store.claim_next_job()
+            if job is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                continue
+            self._busy.add(task)
+            try:
+                self._changed(job.id)
+                await self._sleep(self._processing_time())
+                result = self._store.book_seats(job.user_id, job.event_id, job.seat_ids,
+                                                job.idempotency_key)
+                self._store.finish_job(job.id, result)
+                self._changed(job.id)
+            finally:
+                self._busy.discard(task)
+
+    def _processing_time(self) -> float:
+        jitter = self._random.uniform(-JITTER, JITTER) * self._delay
+        return max(0.0, self._delay + jitter + self._extra)

@@ -1,0 +1,169 @@
+"""ReferenceServer: the listening socket, its connections, the queue, and their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from seatctl.errors import UsageError
+from seatctl.server.api import BookingApi
+from seatctl.server.app import BookingApp
+from seatctl.server.auth import TokenSigner
+from seatctl.server.config import ServerConfig
+from seatctl.server.demo import seed_demo
+from seatctl.server.faults import FaultPlan
+from seatctl.server.protocol import HTTPConnection, LogEntry, RequestLog
+from seatctl.server.queue import JobQueue
+from seatctl.server.ratelimit import FixedWindowLimiter
+from seatctl.server.routing import Router
+from seatctl.server.store import Store
+
+SHUTDOWN_GRACE = 1.5  # seconds for in-flight requests and the running job; exit within 2 s
+BACKLOG = 1024
+
+
+def _discard(entry: LogEntry) -> None:
+    pass
+
+
+class ReferenceServer:
+    """Start with `await start()`, stop with `await stop()`; or use `serving()`."""
+
+    def __init__(self, config: ServerConfig, *, log: RequestLog = _discard) -> None:
+        self.config = config
+        self._log = log
+        self._stopping = asyncio.Event()
+        self._connections: set[HTTPConnection] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._server: asyncio.Server | None = None
+        self.store: Store | None = None
+        self.queue: JobQueue | None = None
+        self.port: int = config.port
+        self.demo_seeded = False
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> str:
+        config = self.config
+        self.store = store = _open_store(config.db)
+        secret = store.meta("token_secret")
+        if secret is None:
+            secret = TokenSigner.new_secret()
+            store.set_meta("token_secret", secret)
+        self.demo_seeded = seed_demo(store, config.demo_email, config.demo_password)
+        self.queue = JobQueue(store, workers=config.workers, process_delay=config.process_delay,
+                              extra_delay=config.slow_job, seed=config.seed)
+        self.queue.start()
+        api = BookingApi(store, TokenSigner(secret), self.queue, config)
+        loop = asyncio.get_running_loop()
+        limiter = FixedWindowLimiter(config.rate_limit, loop.time) if config.rate_limit else None
+        self._app = BookingApp(Router(api.routes()), limiter)
+        self._faults = FaultPlan(config.faults, config.fault_path, config.seed)
+        try:
+            self._server = await asyncio.start_server(
+                self._on_connection, config.host, config.port, backlog=BACKLOG,
+                reuse_address=True)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}",
+                             hint="choose another --port, or --port 0 for a free one") from None
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        if config.ready_file is not None:
+            _write_atomically(config.ready_file, self.url + "\n")
+        return self.url
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop accepting; let in-flight requests and the running job finish; close."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.close_if_idle()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.stop(grace=max(0.1, grace / 2))
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self.config.ready_file is not None:
+            self.config.ready_file.unlink(missing_ok=True)
+
+    async def _on_connection(self, reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        connection = HTTPConnection(
+            reader, writer, self._app, timeouts=self.config.timeouts, faults=self._faults,
+            log=self._log, max_body=self.config.max_body_bytes, stopping=self._stopping)
+        self._connections.add(connection)
+        self._tasks.add(task)
+        try:
+            await connection.serve()
+        finally:
+            self._connections.discard(connection)
+            self._tasks.discard(task)
+
+
+async def run_until_signalled(server: ReferenceServer,
+                              on_ready: Callable[[ReferenceServer], None]) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    try:
+        on_ready(server)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await server.stop()
+
+
+@asynccontextmanager
+async def serving(config: ServerConfig | None = None, *, log: RequestLog = _discard,
+                  **overrides: Any) -> AsyncIterator[ReferenceServer]:
+    """A running server on a free loopback port (unless told otherwise), stopped on exit.
+
+        async with serving(process_delay=0) as server:
+            httpx.get(server.url + "/health")
+    """
+    config = replace(config or ServerConfig(port=0), **overrides)
+    server = ReferenceServer(config, log=log)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def _open_store(db: str) -> Store:
+    if db != ":memory:":
+        Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return Store(os.path.expanduser(db))
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot open the database {db}: {exc}",
+                         hint="pass a writable --db PATH, or --db :memory:") from None
+
+
+def _write_atomically(path: os.PathLike[str], text: str) -> None:
+    temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
