@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from seatctl.server import ReferenceServer, ServerConfig, serving_in_thread
 from tests.helpers import Cli
 
 # Proxies would send requests off the machine; SSL_CERT_* would change what is trusted.
@@ -40,3 +44,29 @@ def config_path(tmp_path: Path) -> Path:
     return tmp_path / "xdg" / "seatctl" / "config.toml"
 
 
+
+
+StartServer = Callable[..., ReferenceServer]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[StartServer]:
+    """Start real reference servers on free loopback ports; all stopped after the test.
+
+    Keyword arguments are ServerConfig fields. Defaults suit tests: a database file in
+    tmp_path (so a restart finds its data), a fast queue, no request log.
+    """
+    numbers = itertools.count()
+    with ExitStack() as stack:
+        def start(**overrides: Any) -> ReferenceServer:
+            overrides.setdefault("db", str(tmp_path / f"server-{next(numbers)}.db"))
+            overrides.setdefault("process_delay", 0.02)
+            return stack.enter_context(serving_in_thread(ServerConfig(port=0), **overrides))
+
+        yield start
+
+
+@pytest.fixture
+def server(start_server: StartServer) -> ReferenceServer:
+    """One reference server with the defaults of `start_server`."""
+    return start_server()

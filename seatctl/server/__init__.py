@@ -19,7 +19,7 @@ from seatctl.server.config import (
     timeouts_for,
 )
 from seatctl.server.protocol import LogEntry
-from seatctl.server.server import ReferenceServer, serving
+from seatctl.server.server import ReferenceServer, serving, serving_in_thread
 
 __all__ = [
     "PRESETS",
@@ -33,5 +33,6 @@ __all__ = [
     "ServerConfig",
     "parse_fault",
     "serving",
+    "serving_in_thread",
     "timeouts_for",
 ]

@@ -6,8 +6,9 @@ import asyncio
 import os
 import signal
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,27 @@ async def serving(config: ServerConfig | None = None, *, log: RequestLog = _disc
         yield server
     finally:
         await server.stop()
+
+
+@contextmanager
+def serving_in_thread(config: ServerConfig | None = None, *, log: RequestLog = _discard,
+                      **overrides: Any) -> Iterator[ReferenceServer]:
+    """A running server on its own event loop in a background thread, for synchronous
+    callers (tests, `seatctl demo`); stopped gracefully on exit."""
+    config = replace(config or ServerConfig(port=0), **overrides)
+    server = ReferenceServer(config, log=log)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="seatctl-server", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=30)
+        yield server
+    finally:
+        with suppress(Exception):
+            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 def _open_store(db: str) -> Store:
