@@ -75,6 +75,17 @@ class JobQueue:
                 if not waiting:
                     del self._waiters[job_id]
 
+    @property
+    def long_polls(self) -> int:
+        """How many status requests are waiting for a change right now."""
+        return sum(len(events) for events in self._waiters.values())
+
+    def release_waiters(self) -> None:
+        """At shutdown: every long poll answers now, with the state it has."""
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
     def _changed(self, job_id: str) -> None:
         for event in self._waiters.get(job_id, ()):
             event.set()

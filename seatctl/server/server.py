@@ -88,6 +88,8 @@ class ReferenceServer:
         self._stopping.set()
         if self._server is not None:
             self._server.close()
+        if self.queue is not None:
+            self.queue.release_waiters()
         for connection in list(self._connections):
             connection.close_if_idle()
         if self._tasks:
