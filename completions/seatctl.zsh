@@ -4,10 +4,10 @@
 #   seatctl --base-url --install-completion --json --no-color --profile --show-completion --timeout --token --trace --verbose --version -p -v
 #   seatctl completion SHELL
 #   seatctl config
-#   seatctl config path
-#   seatctl config set KEY VALUE --profile -p
+#   seatctl config path --json
+#   seatctl config set KEY VALUE --json --profile -p
 #   seatctl config show --json
-#   seatctl config unset KEY --profile -p
+#   seatctl config unset KEY --json --profile -p
 #   seatctl ping --json
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --timeouts --workers -q
 #compdef seatctl

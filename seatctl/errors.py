@@ -12,9 +12,10 @@ error handler only ever see these classes:
     - ConnectionRefused
     - TLSError
       · CertificateUntrusted
-    - ConnectionReset               - carries `when` (before the response / mid-response)
-    - ConnectionClosed              - clean close (FIN) before a complete response
-    - TimeoutError                  - carries `phase`
+    - ConnectionCut                 - carries `when` and `reused`
+      · ConnectionReset             - a TCP reset: the client-side ECONNRESET
+      · ConnectionClosed            - clean close (FIN) before a complete response
+    - PhaseTimeout                  - carries `phase`
       · ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout
     - DeadlineExceeded              - the command's overall --timeout ran out
   + HTTPStatusError                 - an answer with a failing status code
@@ -24,16 +25,19 @@ error handler only ever see these classes:
     - RateLimited                   - 429, carries `retry_after`, exit 7
     - ServerError                   - 5xx, exit 7
       · ProxyErrorPage              - a 502/503/504 HTML page from a proxy, not the API
-  + ResponseError                   - the body is not what the contract says, exit 7
+  + ResponseError                   - the answer is not what the contract says, exit 7
+    - Redirected                    - a 3xx: seatctl does not follow redirects
     - NonJSONBody, TruncatedJSON, ProtocolViolation, ErrorEnvelope, UnexpectedShape
   + BookingFailed                   - exit 3
   + StillPending                    - exit 4
-  + Interrupted                     - exit 130
+  + Interrupted                     - Ctrl-C, exit 130
+  + UnexpectedError                 - a bug: any other exception, exit 1
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from seatctl.exit_codes import ExitCode
 
@@ -106,26 +110,23 @@ class ResetWhen(StrEnum):
     MID_RESPONSE = "mid-response"
 
 
-class ConnectionReset(NetworkError):
+class ConnectionCut(NetworkError):
+    """The connection ended before a complete response."""
+
+    def __init__(
+        self, message: str, *, when: ResetWhen, reused: bool | None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.when = when
+        self.reused = reused  # True: a pooled keep-alive connection; None: unknown
+
+
+class ConnectionReset(ConnectionCut):
     """The peer reset the connection (TCP RST): the client-side ECONNRESET."""
 
-    def __init__(
-        self, message: str, *, when: ResetWhen, reused: bool | None, hint: str | None = None
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.when = when
-        self.reused = reused
 
-
-class ConnectionClosed(NetworkError):
+class ConnectionClosed(ConnectionCut):
     """The peer closed the connection cleanly (FIN) before a complete response."""
-
-    def __init__(
-        self, message: str, *, when: ResetWhen, reused: bool | None, hint: str | None = None
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.when = when
-        self.reused = reused
 
 
 class Phase(StrEnum):
@@ -135,7 +136,7 @@ class Phase(StrEnum):
     POOL = "pool"
 
 
-class TimeoutError(NetworkError):
+class PhaseTimeout(NetworkError):
     """A per-phase timeout expired."""
 
     phase: Phase
@@ -145,25 +146,25 @@ class TimeoutError(NetworkError):
         self.seconds = seconds
 
 
-class ConnectTimeout(TimeoutError):
+class ConnectTimeout(PhaseTimeout):
     """No TCP/TLS connection within the connect timeout."""
 
     phase = Phase.CONNECT
 
 
-class ReadTimeout(TimeoutError):
+class ReadTimeout(PhaseTimeout):
     """No bytes of the response within the read timeout."""
 
     phase = Phase.READ
 
 
-class WriteTimeout(TimeoutError):
+class WriteTimeout(PhaseTimeout):
     """The request could not be sent within the write timeout."""
 
     phase = Phase.WRITE
 
 
-class PoolTimeout(TimeoutError):
+class PoolTimeout(PhaseTimeout):
     """No pooled connection became free within the pool timeout."""
 
     phase = Phase.POOL
@@ -223,11 +224,11 @@ class RateLimited(HTTPStatusError):
 
 
 class ServerError(HTTPStatusError):
-    """5xx from the application."""
+    """5xx from the application; 502, 503 and 504 are worth retrying."""
 
-    @property
-    def retryable(self) -> bool:  # type: ignore[override]
-        return self.status_code in (502, 503, 504)
+    def __init__(self, message: str, *, status_code: int, **details: Any) -> None:
+        super().__init__(message, status_code=status_code, **details)
+        self.retryable = status_code in (502, 503, 504)
 
 
 class ProxyErrorPage(ServerError):
@@ -250,6 +251,10 @@ class NonJSONBody(ResponseError):
 
 class TruncatedJSON(ResponseError):
     """The body starts as JSON but is cut short or malformed."""
+
+
+class Redirected(ResponseError):
+    """A 3xx answer: seatctl never follows redirects (a token must not travel elsewhere)."""
 
 
 class ProtocolViolation(ResponseError):
@@ -283,6 +288,12 @@ class Interrupted(SeatctlError):
     """Ctrl-C."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class UnexpectedError(SeatctlError):
+    """Any exception that is not a SeatctlError: a bug, reported without a traceback."""
+
+    exit_code = ExitCode.FAILURE
 
 
 def is_retryable(exc: BaseException) -> bool:

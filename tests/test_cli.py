@@ -49,7 +49,7 @@ def test_ping_reports_status_latency_and_server_headers(cli: Cli, httpserver: HT
     assert "answered 200 in" in outcome.stdout
     assert "x-powered-by: Express" in outcome.stdout
     assert "keep-alive: timeout=5" in outcome.stdout
-    assert "version 1.2.3" in outcome.stdout
+    assert "version: 1.2.3" in outcome.stdout
     assert outcome.stderr == ""
 
 
@@ -99,7 +99,7 @@ def test_401_says_to_log_in(cli: Cli, httpserver: HTTPServer) -> None:
         {"status": "error", "message": "Access denied. No token provided."}, status=401)
     outcome = cli("--base-url", base(httpserver), "ping")
     assert outcome.exit_code == ExitCode.AUTH
-    assert "seatctl login" in outcome.stderr
+    assert "seatctl config set token" in outcome.stderr
 
 
 def test_refused_connection_is_a_network_failure_after_retries(cli: Cli) -> None:

@@ -163,3 +163,55 @@ def test_validate_value_coerces_and_rejects() -> None:
         validate_value("nope", "1", "test")
     with pytest.raises(ConfigError, match="retries"):
         validate_value("retries", "many", "test")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("SEATCTL_READ_TIMEOUT", "inf", "finite"),
+        ("SEATCTL_READ_TIMEOUT", "nan", "finite"),
+        ("SEATCTL_CONNECT_TIMEOUT", "1e12", "less than or equal to 3600"),
+        ("SEATCTL_BASE_URL", "http://alice:pw@127.0.0.1:9", "credentials"),
+        ("SEATCTL_BASE_URL", "http://127.0.0.1:9/?x=1", "query"),
+        ("SEATCTL_TOKEN", "abc\ndef-ghi-jkl", "printable ASCII"),
+        ("SEATCTL_TOKEN", "jéton-123456", "printable ASCII"),
+        ("SEATCTL_CA_BUNDLE", "/nonexistent/ca.pem", "existing PEM file"),
+        ("SEATCTL_PROFILE", "a.b", "letters, digits"),
+    ],
+)
+def test_unusable_values_are_refused_naming_key_and_source(
+    config_path: Path, variable: str, value: str, reason: str,
+) -> None:
+    with pytest.raises(ConfigError, match=reason) as caught:
+        load_settings(env={variable: value}, path=config_path)
+    assert variable in str(caught.value)
+    if "TOKEN" in variable:
+        assert value not in str(caught.value)
+
+
+def test_an_empty_environment_variable_counts_as_unset(config_path: Path) -> None:
+    loaded = load_settings(env={"SEATCTL_TIMEOUT": "", "SEATCTL_BASE_URL": ""},
+                           path=config_path)
+    assert loaded.settings.timeout is None
+    assert loaded.sources["base_url"] == "default"
+
+
+def test_an_unknown_profile_is_an_error_listing_the_known_ones(config_path: Path) -> None:
+    write_config(config_path, FILE)
+    with pytest.raises(ConfigError, match=r"unknown profile 'prdo'.*profiles in .*: default, prod"):
+        load_settings({"profile": "prdo"}, env={}, path=config_path)
+
+
+def test_a_config_file_that_is_not_utf8_is_a_config_error(config_path: Path) -> None:
+    config_path.parent.mkdir(parents=True)
+    config_path.write_bytes(b"retries = 1\n# \xff\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_settings(env={}, path=config_path)
+
+
+def test_set_value_puts_top_level_keys_before_the_first_table(config_path: Path) -> None:
+    write_config(config_path, "[profiles.prod]\nretries = 1\n")
+    set_value(config_path, None, "profile", "prod")
+    document = tomllib.loads(config_path.read_text())
+    assert document["profile"] == "prod"
+    assert document["profiles"]["prod"] == {"retries": 1}

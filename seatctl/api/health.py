@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from seatctl.clock import Clock
-from seatctl.http import ApiClient, decode_json, parse_model
+from seatctl.errors import ErrorEnvelope
+from seatctl.http import ATTEMPT_NUMBER, ATTEMPT_SECONDS, ApiClient, decode_json, parse_model
 
 IDENTIFYING_HEADERS = (
     "server", "x-powered-by", "via", "x-render-origin-server", "rndr-id", "cf-ray",
@@ -36,23 +36,30 @@ class Health:
     latency_s: float
     body: HealthBody
     server_headers: dict[str, str]
+    attempts: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
             "status_code": self.status_code,
             "latency_ms": round(self.latency_s * 1000, 1),
+            "attempts": self.attempts,
             "health": self.body.model_dump(exclude_none=True),
             "server_headers": self.server_headers,
         }
 
 
-def check_health(client: ApiClient, clock: Clock) -> Health:
-    started = clock.monotonic()
+def check_health(client: ApiClient) -> Health:
+    """GET /health; the latency is that of the attempt that answered, not of retries."""
     response = client.get("/health", authenticated=False)
-    latency = clock.monotonic() - started
-    document = decode_json(response)
-    body = parse_model(document, HealthBody, "GET /health")
+    latency = float(response.extensions[ATTEMPT_SECONDS])
+    attempts = int(response.extensions[ATTEMPT_NUMBER])
+    body = parse_model(decode_json(response), HealthBody, "GET /health")
+    if body.status == "error":
+        raise ErrorEnvelope(f"GET /health answered that the server is unhealthy: "
+                            f"{body.message or 'no message'}",
+                            hint="the server is up but reports a problem; check its logs")
     headers = {name: response.headers[name] for name in IDENTIFYING_HEADERS
                if name in response.headers}
-    return Health(str(response.request.url), response.status_code, latency, body, headers)
+    return Health(str(response.request.url), response.status_code, latency, body, headers,
+                  attempts)

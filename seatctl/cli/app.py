@@ -37,9 +37,9 @@ class SeatctlGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except (Exception, KeyboardInterrupt) as exc:
-            from seatctl.cli.main import handle
+            from seatctl.cli.main import handle_error
 
-            raise handle(ctx, exc) from None
+            raise handle_error(ctx, exc) from None
 
 
 app = typer.Typer(
@@ -49,7 +49,9 @@ app = typer.Typer(
          "(ECONNRESET, 502) of its deployment.",
     epilog=f"{EXIT_CODES_HELP}\n\n{ENVIRONMENT_HELP}",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,  # locals in a traceback can hold the token
+    # Locals in a traceback can hold the token. seatctl's own entry point renders errors
+    # itself; this covers the app being called as `app()` (Typer's runner, tests).
+    pretty_exceptions_show_locals=False,
     # Plain click help: Rich-formatted help imports rich.markdown and doubles start-up time.
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -8,11 +8,16 @@ itself); the header lists every command and option, so the committed copies in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from typer._click.core import Command, Context
 from typer._completion_shared import get_completion_script
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+if TYPE_CHECKING:
+    from typer.core import _TyperParameter
+
+TYPER_SERIES = "0.29."
 PROG_NAME = "seatctl"
 COMPLETE_VAR = "_SEATCTL_COMPLETE"
 
@@ -46,15 +51,25 @@ def skip_coercion_while_completing() -> None:
     first use even when the value is None. A completion request parses the options only to
     find where the cursor is (click's resilient parsing), never runs a command and never
     uses the coerced values, so there the raw values can pass through unconverted. Called
-    only when the completion variable is set.
+    only when the completion variable is set. It touches a private Typer class, so it applies
+    only to the Typer series it was written for (pinned in pyproject.toml); elsewhere
+    completion still works, just slower.
     """
-    from typer.core import _TyperParameter
+    import typer
+    from typer import core
 
-    coercing = _TyperParameter.process_value
+    parameter = getattr(core, "_TyperParameter", None)
+    if not typer.__version__.startswith(TYPER_SERIES) or parameter is None:
+        return
+    _patch_process_value(parameter)
+
+
+def _patch_process_value(parameter: type[_TyperParameter]) -> None:
+    coercing = parameter.process_value
 
     def process_value(self: _TyperParameter, ctx: Context, value: object) -> object:
         if ctx.resilient_parsing:
             return value
         return coercing(self, ctx, value)
 
-    _TyperParameter.process_value = process_value  # type: ignore[method-assign]
+    parameter.process_value = process_value  # type: ignore[method-assign]

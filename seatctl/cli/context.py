@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seatctl.clock import Clock, Deadline, SystemClock
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
     from seatctl.config.settings import LoadedSettings, Settings
     from seatctl.http import ApiClient
     from seatctl.render.streams import IOStreams
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -48,28 +56,30 @@ class App:
     clock: Clock = field(default_factory=SystemClock)
     transport: httpx.BaseTransport | None = None  # tests plug in a MockTransport
     _streams: IOStreams | None = None
+    _json_flag: bool = False  # the command's own --json, remembered for the error handler
 
     def __post_init__(self) -> None:
         self.started = self.clock.monotonic()
 
-    @property
+    @cached_property
     def streams(self) -> IOStreams:
-        if self._streams is None:
-            from seatctl.render.streams import IOStreams
+        from seatctl.render.streams import IOStreams
 
-            self._streams = IOStreams.system(no_color=self.options.no_color, env=self.env)
+        streams = self._streams or IOStreams.system(no_color=self.options.no_color,
+                                                    env=self.env)
         # Registered before settings load, so not even an error while loading them leaks it.
-        self._streams.add_secret(self.options.token)
-        self._streams.add_secret(self.env.get("SEATCTL_TOKEN"))
-        return self._streams
+        streams.add_secret(self.options.token)
+        streams.add_secret(self.env.get("SEATCTL_TOKEN"))
+        return streams
 
     @property
     def json(self) -> bool:
-        return self.options.json
+        return self.options.json or self._json_flag
 
     def want_json(self, command_flag: bool) -> bool:
-        """`--json` may be given to the root or to the command."""
-        return self.options.json or command_flag
+        """`--json` may be given to the root or to the command; errors honour either."""
+        self._json_flag = self._json_flag or command_flag
+        return self.json
 
     @cached_property
     def loaded(self) -> LoadedSettings:
@@ -78,6 +88,12 @@ class App:
         loaded = load_settings(self.options.settings_overrides(), env=self.env)
         if loaded.settings.token is not None:
             self.streams.add_secret(loaded.settings.token.get_secret_value())
+            if loaded.sources["token"].startswith("config file") and _readable_by_others(
+                    loaded.path):
+                from seatctl.render import messages
+
+                messages.warning(self.streams, f"{loaded.path} holds a token but others can "
+                                               f"read it: chmod 600 {loaded.path}")
         return loaded
 
     @property

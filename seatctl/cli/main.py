@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 import typer
@@ -15,7 +18,7 @@ from seatctl.cli.completion_script import (
     PROG_NAME,
     skip_coercion_while_completing,
 )
-from seatctl.errors import SeatctlError
+from seatctl.errors import Interrupted, SeatctlError, UnexpectedError
 from seatctl.exit_codes import ExitCode
 
 
@@ -23,30 +26,56 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`seatctl` and `python -m seatctl`."""
     if COMPLETE_VAR in os.environ:
         skip_coercion_while_completing()
+    args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name=PROG_NAME, complete_var=COMPLETE_VAR)
+        code = command.main(args=args, prog_name=PROG_NAME, complete_var=COMPLETE_VAR,
+                            standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors: bad flag, unknown command
+        exc.show()  # type: ignore[attr-defined]
+        if "--json" in args:
+            _write_json_error(type(exc).__name__, exc.format_message(), exc.exit_code)
+        code = exc.exit_code
+    except typer.Abort:
+        code = ExitCode.INTERRUPTED
     except BrokenPipeError:
-        sys.exit(ExitCode.FAILURE)
+        _silence_stdout()
+        code = ExitCode.OK
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
-def handle(ctx: Context, exc: BaseException) -> typer.Exit:
-    """Render an error raised by a command and say which exit code it means."""
+def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
+    """Render an error raised by a command; the exit code it means is the Exit's code."""
     from seatctl.cli.context import App
     from seatctl.render import messages
 
+    if isinstance(exc, BrokenPipeError):  # `seatctl ... | head`: the reader has had enough
+        _silence_stdout()
+        return typer.Exit(int(ExitCode.OK))
     obj = ctx.find_object(App) or App()
     streams = obj.streams
-    if isinstance(exc, SeatctlError):
-        messages.seatctl_error(streams, exc, as_json=obj.json)
-        return typer.Exit(int(exc.exit_code))
     if isinstance(exc, KeyboardInterrupt):
-        messages.error(streams, "interrupted")
-        return typer.Exit(int(ExitCode.INTERRUPTED))
-    if obj.options.trace:
-        streams.err.print_exception(show_locals=False)
-    messages.error(
-        streams, f"unexpected error: {type(exc).__name__}: {exc}",
-        hint=None if obj.options.trace else "rerun with --trace to see where it happened",
-    )
-    return typer.Exit(int(ExitCode.FAILURE))
+        exc = Interrupted("interrupted")
+    elif not isinstance(exc, SeatctlError):
+        if obj.options.trace:
+            # Plain text, never wrapped: the redacting stream must see a token whole.
+            streams.err.file.write("".join(traceback.format_exception(exc)))
+        exc = UnexpectedError(
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            hint=None if obj.options.trace else "rerun with --trace to see where it happened",
+        )
+    messages.seatctl_error(streams, exc, as_json=obj.json)
+    return typer.Exit(int(exc.exit_code))
+
+
+def _write_json_error(kind: str, message: str, code: int) -> None:
+    document = {"error": {"type": kind, "message": message, "hint": None, "exit_code": code,
+                          "attempts": 1}}
+    sys.stdout.write(json.dumps(document) + "\n")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())

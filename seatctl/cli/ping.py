@@ -13,6 +13,7 @@ def ping(ctx: typer.Context, json: JsonFlag = False) -> None:
     from seatctl.render.health import render_health
 
     app = get_app(ctx)
+    as_json = app.want_json(json)
     with app.client() as client:
-        health = check_health(client, app.clock)
-    render_health(app.streams, health, as_json=app.want_json(json))
+        health = check_health(client)
+    render_health(app.streams, health, as_json=as_json)

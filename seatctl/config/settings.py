@@ -25,8 +25,19 @@ from pydantic_settings import (
 
 from seatctl.config.paths import config_file
 from seatctl.errors import ConfigError
+from seatctl.redact import REDACTED
 
 ENV_PREFIX = "SEATCTL_"
+MAX_PHASE_SECONDS = 3600  # explicit timeouts: never infinite, never absurd
+MAX_COMMAND_SECONDS = 86400
+PROFILE_CHARACTERS = "letters, digits, '-' or '_'"
+
+
+def check_profile_name(name: str) -> str:
+    """Profile names are bare TOML keys, so `[profiles.NAME]` needs no quoting."""
+    if not name or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name):
+        raise ValueError(f"must be {PROFILE_CHARACTERS}")
+    return name
 DEFAULT_PROFILE = "default"
 DEFAULT_SOURCE = "default"
 
@@ -39,15 +50,22 @@ class Settings(BaseSettings):
     profile: str = Field(DEFAULT_PROFILE, description="active profile")
     base_url: str = Field("http://127.0.0.1:8080", description="API base URL")
     token: SecretStr | None = Field(None, description="bearer token (secret)")
-    connect_timeout: float = Field(5.0, gt=0, description="TCP+TLS connect timeout, seconds")
-    read_timeout: float = Field(30.0, gt=0, description="wait for response bytes, seconds")
-    write_timeout: float = Field(30.0, gt=0, description="send the request, seconds")
-    pool_timeout: float = Field(5.0, gt=0, description="wait for a pooled connection, seconds")
+    connect_timeout: float = Field(5.0, description="TCP+TLS connect timeout, seconds",
+                                   gt=0, le=MAX_PHASE_SECONDS, allow_inf_nan=False)
+    read_timeout: float = Field(30.0, description="wait for response bytes, seconds",
+                                gt=0, le=MAX_PHASE_SECONDS, allow_inf_nan=False)
+    write_timeout: float = Field(30.0, description="send the request, seconds",
+                                 gt=0, le=MAX_PHASE_SECONDS, allow_inf_nan=False)
+    pool_timeout: float = Field(5.0, description="wait for a pooled connection, seconds",
+                                gt=0, le=MAX_PHASE_SECONDS, allow_inf_nan=False)
     retries: int = Field(3, ge=0, le=20, description="retries after the first attempt")
+    # Twice the read timeout: a request that timed out once still gets one more try.
     retry_deadline: float = Field(
-        30.0, gt=0, description="total time for all attempts of one request, seconds"
+        60.0, description="total time for all attempts of one request, seconds",
+        gt=0, le=MAX_COMMAND_SECONDS, allow_inf_nan=False,
     )
-    timeout: float | None = Field(None, gt=0, description="overall deadline per command, seconds")
+    timeout: float | None = Field(None, description="overall deadline per command, seconds",
+                                  gt=0, le=MAX_COMMAND_SECONDS, allow_inf_nan=False)
     verify_tls: bool = Field(True, description="verify TLS certificates")
     ca_bundle: Path | None = Field(None, description="extra CA bundle (PEM) to trust")
 
@@ -59,6 +77,10 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not contain credentials (user:password@): use the token")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment: give the API's root URL")
         try:
             _ = parts.port
         except ValueError as exc:
@@ -68,9 +90,24 @@ class Settings(BaseSettings):
     @field_validator("profile")
     @classmethod
     def _profile_name(cls, value: str) -> str:
-        if not value or not all(ch.isalnum() or ch in "-_." for ch in value):
-            raise ValueError("must be letters, digits, '-', '_' or '.'")
-        return value
+        return check_profile_name(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token_text(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token or not token.isascii() or not token.isprintable() or " " in token:
+            raise ValueError("must be printable ASCII without spaces (a bearer token)")
+        return SecretStr(token)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError("must be an existing PEM file")
+        return None if value is None else value.expanduser()
 
     @classmethod
     def settings_customise_sources(
@@ -88,6 +125,13 @@ class Settings(BaseSettings):
 
 KEYS: tuple[str, ...] = tuple(Settings.model_fields)
 SECRET_KEYS = frozenset({"token"})
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A value as messages may show it: secrets masked, others as written."""
+    if key in SECRET_KEYS:
+        return REDACTED
+    return repr(str(value) if isinstance(value, Path) else value)
 
 
 @dataclass(frozen=True)
@@ -108,13 +152,7 @@ def load_settings(
     cli = {key: value for key, value in (cli or {}).items() if value is not None}
     document = read_config_document(path)
     env_values = _env_layer(env)
-    profile_layers = [("command line --profile", cli), (f"environment {ENV_PREFIX}PROFILE",
-                      env_values), (f"config file {path}", document)]
-    profile, profile_source = DEFAULT_PROFILE, DEFAULT_SOURCE
-    for source, layer in profile_layers:
-        if "profile" in layer:
-            profile, profile_source = str(layer["profile"]), source
-            break
+    profile, profile_source = choose_profile(cli.get("profile"), env_values, document, path)
     layers = [
         (f"config file {path}", _top_level(document)),
         (f"config file {path} [profiles.{profile}]", _profile_table(document, profile, path)),
@@ -133,12 +171,33 @@ def load_settings(
     return LoadedSettings(_validate(merged, sources), sources, path)
 
 
+def choose_profile(flag: str | None, env_values: Mapping[str, Any],
+                   document: Mapping[str, Any], path: Path) -> tuple[str, str]:
+    """The active profile and where it was chosen: --profile, SEATCTL_PROFILE, the file's
+    top-level `profile`, else "default". A named profile must exist in the file."""
+    candidates = [(flag, "command line --profile"),
+                  (env_values.get("profile"), f"environment {ENV_PREFIX}PROFILE"),
+                  (document.get("profile"), f"config file {path}")]
+    for value, source in candidates:
+        if value is not None:
+            return _existing_profile(str(value), source, document, path), source
+    return DEFAULT_PROFILE, DEFAULT_SOURCE
+
+
+def unknown_key(key: str, source: str | None = None) -> ConfigError:
+    where = f" (from {source})" if source else ""
+    return ConfigError(f"unknown key {key!r}{where}; known keys: {', '.join(KEYS)}",
+                       key=key, source=source)
+
+
 def read_config_document(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text", source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}",
                           source=str(path)) from None
@@ -150,7 +209,7 @@ def read_config_document(path: Path) -> dict[str, Any]:
 def validate_value(key: str, value: Any, source: str) -> Any:
     """Check one value as `config set` would store it; returns the validated value."""
     if key not in KEYS:
-        raise ConfigError(f"unknown key {key!r}; known keys: {', '.join(KEYS)}", key=key)
+        raise unknown_key(key)
     settings = _validate({key: value}, {key: source})
     validated = getattr(settings, key)
     if isinstance(validated, SecretStr):
@@ -158,14 +217,38 @@ def validate_value(key: str, value: Any, source: str) -> Any:
     return str(validated) if isinstance(validated, Path) else validated
 
 
+def active_profile(flag: str | None, env: Mapping[str, str], path: Path) -> str:
+    """The active profile, reading only what choosing it needs (for `config set`, which must
+    work while another setting is broken)."""
+    return choose_profile(flag, _env_layer(env), read_config_document(path), path)[0]
+
+
 def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
     source = EnvSettingsSource(Settings, env_prefix=ENV_PREFIX, case_sensitive=False)
-    source.env_vars = {name.lower(): value for name, value in env.items()}
+    # An empty variable counts as unset, as in most tools (`SEATCTL_TIMEOUT= seatctl ...`).
+    source.env_vars = {name.lower(): value for name, value in env.items() if value != ""}
     return {key: value for key, value in source().items() if key in KEYS}
 
 
 def _top_level(document: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in ("profiles", "profile")}
+
+
+def _existing_profile(name: str, source: str, document: Mapping[str, Any], path: Path) -> str:
+    try:
+        check_profile_name(name)
+    except ValueError as exc:
+        raise ConfigError(f"invalid profile {name!r} (from {source}): {exc}", key="profile",
+                          source=source) from None
+    profiles = document.get("profiles")
+    if name == DEFAULT_PROFILE or (isinstance(profiles, dict) and name in profiles):
+        return name
+    known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"
+    raise ConfigError(
+        f"unknown profile {name!r} (from {source}); profiles in {path}: {known}",
+        key="profile", source=source,
+        hint=f"create it with `seatctl config set KEY VALUE --profile {name}`",
+    )
 
 
 def _profile_table(document: Mapping[str, Any], profile: str, path: Path) -> dict[str, Any]:
@@ -194,11 +277,8 @@ def _config_error(
     key = str(error["loc"][0]) if error["loc"] else "?"
     source = sources.get(key, DEFAULT_SOURCE)
     if error["type"] == "extra_forbidden":
-        return ConfigError(
-            f"unknown key {key!r} (from {source}); known keys: {', '.join(KEYS)}",
-            key=key, source=source,
-        )
-    shown = "****" if key in SECRET_KEYS else repr(values.get(key))
-    reason = str(error["msg"]).removeprefix("Value error, ")
+        return unknown_key(key, source)
+    shown = shown_value(key, values.get(key))
+    reason = str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
     return ConfigError(f"invalid {key} = {shown} (from {source}): {reason}", key=key,
                        source=source)

@@ -1,6 +1,12 @@
 """The one HTTP core. Importing it imports httpx: only commands that talk HTTP do."""
 
-from seatctl.http._client import USER_AGENT, ApiClient, ClientConfig
+from seatctl.http._client import (
+    ATTEMPT_NUMBER,
+    ATTEMPT_SECONDS,
+    USER_AGENT,
+    ApiClient,
+    ClientConfig,
+)
 from seatctl.http._envelope import (
     Envelope,
     decode_json,
@@ -16,6 +22,8 @@ from seatctl.http._translate import Attempt, classify_os_error, translate
 from seatctl.redact import REDACTED, redact_headers
 
 __all__ = [
+    "ATTEMPT_NUMBER",
+    "ATTEMPT_SECONDS",
     "POOL_KEEPALIVE_EXPIRY",
     "REDACTED",
     "SAFE_METHODS",

@@ -19,7 +19,8 @@ import httpx
 
 from seatctl import __version__
 from seatctl.clock import Clock, Deadline, SystemClock
-from seatctl.errors import ConfigError, DeadlineExceeded, SeatctlError, TimeoutError
+from seatctl.errors import ConfigError, DeadlineExceeded, PhaseTimeout, SeatctlError
+from seatctl.http._envelope import error_for_status
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._retry import RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from seatctl.config.settings import Settings
 
 USER_AGENT = f"seatctl/{__version__}"
+ATTEMPT_SECONDS = "seatctl.attempt_seconds"  # response.extensions: the answering attempt's time
+ATTEMPT_NUMBER = "seatctl.attempt"  # response.extensions: 1 for the first attempt
+MAX_CONNECTIONS = 20  # a CLI needs few; bounded so that pool_timeout means something
+MAX_KEEPALIVE_CONNECTIONS = 10
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ class ApiClient:
         self._http = httpx.Client(
             base_url=config.base_url,
             timeout=config.timeouts.as_httpx(),
-            limits=httpx.Limits(keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
+                                max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+                                keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
             verify=_tls_context(config) if transport is None else True,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -103,7 +110,14 @@ class ApiClient:
         idempotency_key: str | None = None,
         authenticated: bool = True,
     ) -> httpx.Response:
-        """Send with retries; returns a 1xx-3xx response or raises a SeatctlError."""
+        """Send with retries; returns a 1xx/2xx response or raises a SeatctlError.
+
+        An `idempotency_key` makes a POST safe to repeat, so the policy may retry it; it is
+        sent both ways the contract knows: the body's `idempotencyKey` (what the deployed
+        backend reads) and the `Idempotency-Key` header (the extension).
+        """
+        if idempotency_key is not None:
+            json = _with_body_key(json, idempotency_key)
         retrying = self.config.retry.retrying(
             clock=self._clock, overall=self._deadline, method=method,
             has_idempotency_key=idempotency_key is not None, notice=self._observer.retrying,
@@ -132,8 +146,6 @@ class ApiClient:
         self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any,
         attempt: int, idempotency_key: str | None, authenticated: bool,
     ) -> httpx.Response:
-        from seatctl.http._envelope import error_for_status
-
         self._deadline.check(f"{method} {path}")
         timeouts = self.config.timeouts.clipped(self._deadline.remaining())
         request_id = uuid.uuid4().hex
@@ -153,12 +165,14 @@ class ApiClient:
         except Exception as exc:
             target = f"{request.url.host}:{request.url.port or _default_port(request.url)}"
             error = translate(exc, Attempt(target, timeouts, trace.reused, trace.response_started))
-            if isinstance(error, TimeoutError) and self._deadline.expired():
+            if isinstance(error, PhaseTimeout) and self._deadline.expired():
                 error = DeadlineExceeded(f"the command's overall deadline ran out: {error.message}",
                                          hint="raise --timeout (or SEATCTL_TIMEOUT)")
             self._report(request, attempt, started, trace, error=error)
             raise error from exc
         self._report(request, attempt, started, trace, response=response)
+        response.extensions[ATTEMPT_SECONDS] = self._clock.monotonic() - started
+        response.extensions[ATTEMPT_NUMBER] = attempt
         failure = error_for_status(response, request_id)
         if failure is not None:
             raise failure
@@ -181,6 +195,16 @@ class ApiClient:
             request_headers=redact_headers(_raw(request.headers)),
             response_headers=redact_headers(_raw(response.headers)) if response else [],
         ))
+
+
+def _with_body_key(body: Any, key: str) -> Any:
+    if body is None:
+        return {"idempotencyKey": key}
+    if not isinstance(body, dict):
+        raise TypeError("an idempotency key needs a JSON object body (or none)")
+    if body.get("idempotencyKey", key) != key:
+        raise ValueError("the body's idempotencyKey differs from idempotency_key")
+    return {**body, "idempotencyKey": key}
 
 
 def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:

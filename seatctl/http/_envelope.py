@@ -20,15 +20,17 @@ from seatctl.errors import (
     NotFound,
     ProxyErrorPage,
     RateLimited,
+    Redirected,
     RequestRejected,
     ServerError,
     TruncatedJSON,
     UnexpectedShape,
 )
-from seatctl.http._translate import DOCTOR_HINT
+from seatctl.http._translate import DOCTOR_HINT, LOGIN_HINT
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 SNIPPET_CHARS = 80
+CONTRACT_HINT = "the server does not answer as the booking API contract says"
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
@@ -69,33 +71,44 @@ def parse_envelope(response: httpx.Response) -> Envelope:
     """The envelope of a successful response; `status: "error"` raises ErrorEnvelope."""
     document = decode_json(response)
     if not isinstance(document, dict):
-        raise UnexpectedShape(f"expected a JSON object, got {type(document).__name__}")
+        raise UnexpectedShape(
+            f"expected a JSON object, got {_json_kind(document)}", hint=CONTRACT_HINT)
     envelope = Envelope.model_validate(document)
     if envelope.status == "error":
         raise ErrorEnvelope(
-            f"the server reported an error: {envelope.message or 'no message'}"
+            f"the server reported an error: {envelope.message or 'no message'}",
+            hint="the request was answered but not carried out; see the server's message",
         )
     return envelope
 
 
 def parse_model(document: Any, model: type[ModelT], what: str) -> ModelT:
     """Validate `document` as `model`; a mismatch names the first bad field."""
+    if not isinstance(document, dict):
+        raise UnexpectedShape(f"{what}: expected a JSON object, got {_json_kind(document)}",
+                              hint=CONTRACT_HINT)
     try:
         return model.model_validate(document)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "(root)"
-        raise UnexpectedShape(
-            f"{what}: field {field!r} {error['msg'].lower()}",
-            hint="the server does not speak the booking API contract",
-        ) from None
+        field = ".".join(str(part) for part in error["loc"])
+        raise UnexpectedShape(f"{what}: field {field!r} {error['msg'].lower()}",
+                              hint=CONTRACT_HINT) from None
 
 
-def error_for_status(response: httpx.Response, request_id: str | None) -> HTTPStatusError | None:
-    """The classified error for a failing status, or None for 1xx-3xx."""
+def error_for_status(response: httpx.Response, request_id: str | None
+                     ) -> HTTPStatusError | Redirected | None:
+    """The classified error for a redirect or a failing status; None for 1xx and 2xx."""
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return None
+    if status < 400:
+        location = response.headers.get("location", "nowhere")
+        return Redirected(
+            f"{response.request.method} {response.request.url.path} was redirected "
+            f"({status}) to {location}",
+            hint="seatctl does not follow redirects; put the final URL in --base-url",
+        )
     server_message = _server_message(response)
     said = f": {server_message}" if server_message else ""
     retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -104,18 +117,21 @@ def error_for_status(response: httpx.Response, request_id: str | None) -> HTTPSt
     path = response.request.url.path
     if status == 401:
         return AuthError(f"not authenticated (401){said}",
-                         hint="the token is missing, expired or invalid; run `seatctl login`",
+                         hint=LOGIN_HINT,
                          **common)
     if status == 403:
-        return AuthError(f"permission denied (403){said}", **common)
+        return AuthError(f"permission denied (403){said}",
+                         hint="the token is valid but not allowed to do this", **common)
     if status == 404:
-        return NotFound(f"not found (404): {path}{said}", **common)
+        return NotFound(f"not found (404): {path}{said}",
+                        hint="check the id, and that --base-url is the API's root", **common)
     if status == 429:
         wait = f"; the server asks to wait {retry_after:g}s" if retry_after is not None else ""
         return RateLimited(f"rate limited (429){said}{wait}", hint="wait before retrying",
                            **common)
     if status < 500:
-        return RequestRejected(f"request rejected ({status}){said}", **common)
+        return RequestRejected(f"request rejected ({status}){said}",
+                               hint="the server refused the request as sent", **common)
     reason = _reason(status)
     if server_message is None and status in (502, 503, 504):
         return ProxyErrorPage(
@@ -124,7 +140,8 @@ def error_for_status(response: httpx.Response, request_id: str | None) -> HTTPSt
                  "it closed a kept-alive connection the proxy reused); " + DOCTOR_HINT,
             **common,
         )
-    return ServerError(f"server error {status} {reason}{said}", **common)
+    return ServerError(f"server error {status} {reason}{said}",
+                       hint="the server failed; retry later, or check its logs", **common)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -153,6 +170,13 @@ def _server_message(response: httpx.Response) -> str | None:
         message = document.get("message") or document.get("error")
         return str(message) if message else ""
     return None
+
+
+def _json_kind(document: Any) -> str:
+    if document is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(document), type(document).__name__)
 
 
 def _reason(status: int) -> str:

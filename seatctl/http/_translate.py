@@ -34,7 +34,13 @@ from seatctl.errors import (
 )
 from seatctl.http._timeouts import Timeouts
 
-DOCTOR_HINT = "run `seatctl doctor` against the URL to measure the keep-alive and timeouts"
+# Where each hint points; one place to change when the commands they name arrive.
+DOCTOR_HINT = ("compare the server's keep-alive timeout with its proxy's and the client's; "
+               "`-v` shows whether the connection was reused")
+LOGIN_HINT = ("the token is missing, expired or invalid: set one with "
+              "`seatctl config set token` or SEATCTL_TOKEN")
+NETWORK_HINT = "check the URL and the network path to the server, then retry"
+SERVER_BUG_HINT = "the server (or a proxy) is misbehaving; `--trace` shows the exchange"
 RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE})
 
 
@@ -60,16 +66,22 @@ def translate(exc: Exception, attempt: Attempt) -> SeatctlError:
         return _timeout(exc, attempt)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return UsageError(f"invalid URL: {exc}", hint="check --base-url")
+    if isinstance(exc, httpx.LocalProtocolError):
+        # Its text quotes the offending header, which may be the Authorization header.
+        return UsageError("the request could not be sent: a header value is not valid HTTP",
+                          hint="check the token and other settings for stray characters")
     if isinstance(exc, httpx.RemoteProtocolError):
         return _remote_protocol(exc, attempt)
     if isinstance(exc, httpx.DecodingError):
-        return ProtocolViolation(f"{attempt.target} sent a body that cannot be decoded: {exc}")
+        return ProtocolViolation(f"{attempt.target} sent a body that cannot be decoded: {exc}",
+                                 hint=SERVER_BUG_HINT)
     root = root_cause(exc)
     if isinstance(root, OSError):
         return classify_os_error(root, attempt.target, when=attempt.when, reused=attempt.reused)
     if isinstance(exc, httpx.TransportError):
         detail = str(exc) or type(exc).__name__
-        return NetworkError(f"network error talking to {attempt.target}: {detail}")
+        return NetworkError(f"network error talking to {attempt.target}: {detail}",
+                            hint=NETWORK_HINT)
     raise exc
 
 
@@ -99,8 +111,10 @@ def classify_os_error(
     if isinstance(exc, ConnectionResetError | BrokenPipeError) or exc.errno in RESET_ERRNOS:
         return _reset(target, when, reused)
     if isinstance(exc, socket.timeout | TimeoutError):
-        return ReadTimeout(f"{target} did not answer in time", seconds=None)
-    return NetworkError(f"network error talking to {target}: {exc.strerror or exc}")
+        return ReadTimeout(f"{target} did not answer in time", seconds=None,
+                           hint="raise read_timeout, or retry later")
+    return NetworkError(f"network error talking to {target}: {exc.strerror or exc}",
+                        hint=NETWORK_HINT)
 
 
 def root_cause(exc: BaseException) -> BaseException:
@@ -153,7 +167,8 @@ def _remote_protocol(exc: httpx.RemoteProtocolError, attempt: Attempt) -> Seatct
             f"{attempt.target} closed the connection {where}{reused}",
             when=attempt.when, reused=attempt.reused, hint=DOCTOR_HINT,
         )
-    return ProtocolViolation(f"{attempt.target} broke the HTTP protocol: {text}")
+    return ProtocolViolation(f"{attempt.target} broke the HTTP protocol: {text}",
+                             hint=SERVER_BUG_HINT)
 
 
 def _timeout(exc: httpx.TimeoutException, attempt: Attempt) -> SeatctlError:
@@ -177,5 +192,5 @@ def _timeout(exc: httpx.TimeoutException, attempt: Attempt) -> SeatctlError:
     return ReadTimeout(
         f"{target} {where} within the read timeout ({timeouts.read:.3g}s)",
         seconds=timeouts.read,
-        hint="the server or a proxy is stalled; raise read_timeout or run `seatctl doctor`",
+        hint="the server or a proxy is stalled; raise read_timeout, or retry later",
     )

@@ -8,24 +8,26 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from seatctl.errors import SeatctlError
+from seatctl.render.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
 
 
 def error(streams: IOStreams, message: str, hint: str | None = None) -> None:
-    line = Text.assemble(("error: ", "bold red"), message)
+    line = Text.assemble(("error: ", "bold red"), printable(message))
     streams.err.print(line, soft_wrap=True)
     if hint:
-        streams.err.print(Text.assemble(("hint: ", "yellow"), hint), soft_wrap=True)
+        streams.err.print(Text.assemble(("hint: ", "yellow"), printable(hint)), soft_wrap=True)
 
 
 def warning(streams: IOStreams, message: str) -> None:
-    streams.err.print(Text.assemble(("warning: ", "yellow"), message), soft_wrap=True)
+    streams.err.print(Text.assemble(("warning: ", "yellow"), printable(message)),
+                      soft_wrap=True)
 
 
 def success(streams: IOStreams, message: str) -> None:
-    streams.err.print(Text.assemble(("✓ ", "green"), message), soft_wrap=True)
+    streams.err.print(Text.assemble(("✓ ", "green"), printable(message)), soft_wrap=True)
 
 
 def seatctl_error(streams: IOStreams, exc: SeatctlError, *, as_json: bool) -> None:

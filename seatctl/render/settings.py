@@ -39,6 +39,10 @@ def render_settings(streams: IOStreams, loaded: LoadedSettings, *, as_json: bool
         }
         streams.write_data(json.dumps(document))
         return
+    if not streams.stdout_is_tty:  # one line per key, tab-separated: whole values for scripts
+        for key, value, source in rows:
+            streams.write_data(f"{key}\t{'' if value is None else value}\t{source}")
+        return
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("key", style="bold")
     table.add_column("value")
@@ -47,4 +51,5 @@ def render_settings(streams: IOStreams, loaded: LoadedSettings, *, as_json: bool
         table.add_row(key, "-" if value is None else str(value), source)
     streams.out.print(table)
     streams.err.print(f"config file: {loaded.path}" + ("" if loaded.path.exists()
-                                                       else " (does not exist yet)"))
+                                                       else " (does not exist yet)"),
+                      soft_wrap=True)

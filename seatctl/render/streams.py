@@ -17,6 +17,8 @@ from rich.console import Console
 
 from seatctl.redact import REDACTED
 
+MIN_SECRET_LENGTH = 8
+
 
 class RedactingFile(io.TextIOBase):
     """A text stream that masks registered secrets before they reach the real stream."""
@@ -49,11 +51,19 @@ class RedactingFile(io.TextIOBase):
         return getattr(self._stream, "encoding", None) or "utf-8"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """`seatctl ... | head`: the reader has had enough. Stop quietly; that is success
+        (Rich's own handler exits 1, which would read as an unexpected error)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def color_wanted(stream_is_tty: bool, no_color_flag: bool, env: Mapping[str, str]) -> bool:
     """clig.dev's rule: off for --no-color, NO_COLOR or TERM=dumb; on for FORCE_COLOR or a TTY."""
     if no_color_flag or env.get("NO_COLOR") or env.get("TERM") == "dumb":
         return False
-    if env.get("FORCE_COLOR"):
+    if env.get("FORCE_COLOR", "0") not in ("", "0", "false"):
         return True
     return stream_is_tty
 
@@ -71,10 +81,11 @@ class IOStreams:
     def system(cls, *, no_color: bool = False, env: Mapping[str, str] | None = None) -> IOStreams:
         env = os.environ if env is None else env
         secrets: list[str] = []
+        stdout, stderr = _open_or_null(sys.stdout), _open_or_null(sys.stderr)
         stdin_tty = _isatty(sys.stdin)
-        stdout_tty, stderr_tty = _isatty(sys.stdout), _isatty(sys.stderr)
-        out = _console(_redacting(sys.stdout, secrets), stdout_tty, no_color, env)
-        err = _console(_redacting(sys.stderr, secrets), stderr_tty, no_color, env)
+        stdout_tty, stderr_tty = _isatty(stdout), _isatty(stderr)
+        out = _console(_redacting(stdout, secrets), stdout_tty, no_color, env)
+        err = _console(_redacting(stderr, secrets), stderr_tty, no_color, env)
         return cls(out, err, stdin_tty, stdout_tty, stderr_tty, secrets)
 
     @classmethod
@@ -83,12 +94,14 @@ class IOStreams:
         secrets: list[str] = []
         options: dict[str, Any] = {"force_terminal": tty, "width": width,
                                    "color_system": "truecolor" if color else None}
-        out = Console(file=_redacting(io.StringIO(), secrets), **_quiet(), **options)
-        err = Console(file=_redacting(io.StringIO(), secrets), **_quiet(), **options)
+        out = _Console(file=_redacting(io.StringIO(), secrets), **_quiet(), **options)
+        err = _Console(file=_redacting(io.StringIO(), secrets), **_quiet(), **options)
         return cls(out, err, tty, tty, tty, secrets)
 
     def add_secret(self, secret: str | None) -> None:
-        if secret and secret not in self.secrets:
+        # Masking is by substring: a very short "secret" would mask pieces of every line
+        # (and break JSON); real tokens are long (a JWT is well over 100 characters).
+        if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self.secrets:
             self.secrets.append(secret)
 
     @property
@@ -118,7 +131,7 @@ def _redacting(stream: IO[str], secrets: list[str]) -> IO[str]:
 
 def _console(file: IO[str], is_tty: bool, no_color: bool, env: Mapping[str, str]) -> Console:
     color = color_wanted(is_tty, no_color, env)
-    return Console(
+    return _Console(
         file=file,
         force_terminal=True if color and not is_tty else None,
         color_system="auto" if color else None,
@@ -130,6 +143,13 @@ def _quiet() -> dict[str, Any]:
     # Markup, emoji and highlighting off: server-supplied text is printed as it is, never
     # reinterpreted as styling.
     return {"markup": False, "emoji": False, "highlight": False}
+
+
+def _open_or_null(stream: IO[str] | None) -> IO[str]:
+    """A stream closed by the caller (`seatctl ... >&-`) becomes /dev/null."""
+    if stream is None or stream.closed:
+        return open(os.devnull, "w", encoding="utf-8")
+    return stream
 
 
 def _isatty(stream: Any) -> bool:

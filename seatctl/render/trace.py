@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from seatctl.render.sanitize import printable
+
 if TYPE_CHECKING:
     from seatctl.http import Exchange
     from seatctl.render.streams import IOStreams
@@ -26,18 +28,19 @@ class StderrObserver:
         outcome = str(exchange.status) if exchange.status is not None else "failed"
         reuse = {True: ", reused connection", False: ", new connection", None: ""}[exchange.reused]
         line = Text.assemble(
-            ("> ", "dim"), f"{exchange.method} {exchange.url} ", (outcome, _style(exchange)),
+            ("> ", "dim"), f"{exchange.method} {printable(exchange.url)} ",
+            (outcome, _style(exchange)),
             f" {exchange.elapsed * 1000:.0f} ms (attempt {exchange.attempt}{reuse})",
         )
         if exchange.error:
-            line.append(f": {exchange.error}", "red")
+            line.append(f": {printable(exchange.error)}", "red")
         self._err.print(line, soft_wrap=True)
         if self._trace:
             self._trace_details(exchange)
 
     def retrying(self, attempt: int, wait: float, error: BaseException) -> None:
         if self._verbose:
-            message = getattr(error, "message", str(error))
+            message = printable(getattr(error, "message", str(error)))
             self._err.print(Text(f"  retrying in {wait:.2f}s after attempt {attempt}: {message}",
                                  "yellow"), soft_wrap=True)
 
@@ -50,7 +53,8 @@ class StderrObserver:
         for name, value in exchange.request_headers:
             self._err.print(Text(f"  > {name}: {value}", "dim"), soft_wrap=True)
         for name, value in exchange.response_headers:
-            self._err.print(Text(f"  < {name}: {value}", "dim"), soft_wrap=True)
+            self._err.print(Text(f"  < {printable(name)}: {printable(value)}", "dim"),
+                            soft_wrap=True)
 
 
 def _style(exchange: Exchange) -> str:

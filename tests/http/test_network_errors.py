@@ -61,7 +61,7 @@ def test_a_reset_after_reading_the_request_is_a_reset_before_the_response(
     assert error.reused is False  # a fresh connection
     assert error.retryable is True
     assert error.exit_code == ExitCode.NETWORK
-    one_line(error, "connection reset by", "before any response (ECONNRESET)", "seatctl doctor")
+    one_line(error, "connection reset by", "before any response (ECONNRESET)", "keep-alive")
     assert len(server.requests) == 1
 
 
@@ -98,7 +98,7 @@ def test_a_clean_close_without_an_answer_is_connection_closed(
     assert error.when is ResetWhen.BEFORE_RESPONSE
     assert error.reused is False
     assert error.retryable is True
-    one_line(error, "closed the connection without sending a response", "seatctl doctor")
+    one_line(error, "closed the connection without sending a response", "keep-alive")
 
 
 def test_a_clean_close_in_the_middle_of_the_body_is_connection_closed_mid_response(

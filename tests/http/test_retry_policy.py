@@ -220,7 +220,9 @@ def test_a_post_with_an_idempotency_key_is_retried_with_the_same_key(
     assert response.status_code == 200
     assert len(transport.requests) == 3
     assert {r.headers["Idempotency-Key"] for r in transport.requests} == {"book-7f3a"}
-    assert {r.content for r in transport.requests} == {b'{"seats":2}'}
+    # the key travels in the body too: the deployed backend reads only `idempotencyKey`
+    assert {r.content for r in transport.requests} == {
+        b'{"seats":2,"idempotencyKey":"book-7f3a"}'}
     assert len({r.headers["X-Request-ID"] for r in transport.requests}) == 3
 
 

@@ -60,7 +60,7 @@ def test_401_is_an_auth_error_that_says_to_log_in(httpserver, make_client, one_l
     assert error.server_message == "token expired"
     assert error.retryable is False
     assert error.request_id is not None and len(error.request_id) == 32
-    one_line(error, "401", "token expired", "seatctl login")
+    one_line(error, "401", "token expired", "seatctl config set token")
     assert "s3cret" not in str(error)
 
 
@@ -224,7 +224,7 @@ def test_a_json_array_where_an_envelope_belongs_is_an_unexpected_shape(
     with pytest.raises(UnexpectedShape) as caught:
         parse_envelope(response)
 
-    one_line(caught.value, "expected a JSON object, got list")
+    one_line(caught.value, "expected a JSON object, got a list")
 
 
 def test_data_with_a_wrong_field_is_an_unexpected_shape_naming_the_field(
