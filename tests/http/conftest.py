@@ -403,14 +403,14 @@ def make_client() -> Iterator[Callable[..., ApiClient]]:
     def build(
         base_url: str = "http://seatctl.test", *, retries: int = 0,
         timeouts: Timeouts = FAST, policy: RetryPolicy | None = None,
-        token: str | None = None, ca_bundle: Path | None = None,
+        token: str | None = None, ca_bundle: Path | None = None, verify_tls: bool = True,
         clock: Clock | None = None, deadline: Deadline | None = None,
         observer: RecordingObserver | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> ApiClient:
         config = ClientConfig(
             base_url=base_url, timeouts=timeouts, retry=policy or RetryPolicy(retries=retries),
-            token=token, ca_bundle=ca_bundle,
+            token=token, ca_bundle=ca_bundle, verify_tls=verify_tls,
         )
         client = ApiClient(config, clock=clock, deadline=deadline, observer=observer,
                            transport=transport)

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from seatctl import __version__
-from seatctl.errors import ServerError
-from seatctl.http import USER_AGENT
+from seatctl.errors import Redirected, ServerError
+from seatctl.http import POOL_KEEPALIVE_EXPIRY, USER_AGENT
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -74,3 +74,28 @@ def test_the_token_is_sent_over_the_wire_and_masked_for_the_observer(
     (exchange,) = observer.exchanges
     assert ("Authorization", "Bearer ****") in exchange.request_headers
     assert "s3cret" not in repr(exchange)
+
+
+def test_pooled_connections_expire_before_nodes_keep_alive_timeout(make_client):
+    """Reusing a connection the server has just closed is the client-side ECONNRESET; Node
+    closes idle connections after 5 s, so the pool must let go sooner."""
+    client = make_client("http://127.0.0.1:9")
+    pool = client._http._transport._pool
+
+    assert POOL_KEEPALIVE_EXPIRY < 5.0
+    assert pool._keepalive_expiry == POOL_KEEPALIVE_EXPIRY
+    assert pool._max_connections == 20
+
+
+def test_redirects_are_never_followed(make_client):
+    seen = []
+
+    def redirect(request):
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://elsewhere.test/steal"})
+
+    client = make_client(transport=httpx.MockTransport(redirect), token="tok-123456789")
+
+    with pytest.raises(Redirected, match="elsewhere.test"):
+        client.get("/api/auth/profile")
+    assert seen == ["http://seatctl.test/api/auth/profile"]

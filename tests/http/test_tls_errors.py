@@ -161,3 +161,23 @@ def test_a_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path, make_client, on
     assert caught.value.key == "ca_bundle"
     assert caught.value.exit_code == ExitCode.USAGE
     one_line(caught.value, "invalid ca_bundle", "PEM file")
+
+
+def test_verify_tls_off_accepts_an_untrusted_certificate(raw_server, server_tls, make_client):
+    server = raw_server(answer_json, tls=server_tls)
+
+    response = make_client(server.url, verify_tls=False).get("/health")
+
+    assert response.status_code == 200
+
+
+def test_the_cli_trusts_a_ca_bundle_from_the_settings(raw_server, server_tls, ca_pem, cli):
+    server = raw_server(answer_json, tls=server_tls)
+
+    untrusted = cli("--base-url", server.url, "ping", env={"SEATCTL_RETRIES": "0"})
+    trusted = cli("--base-url", server.url, "ping", env={"SEATCTL_CA_BUNDLE": str(ca_pem)})
+
+    assert untrusted.exit_code == ExitCode.NETWORK
+    assert "not trusted" in untrusted.stderr
+    assert trusted.exit_code == 0, str(trusted)
+    assert "answered 200" in trusted.stdout
