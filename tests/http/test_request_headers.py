@@ -96,6 +96,6 @@ def test_redirects_are_never_followed(make_client):
 
     client = make_client(transport=httpx.MockTransport(redirect), token="tok-123456789")
 
-    with pytest.raises(Redirected, match="elsewhere.test"):
+    with pytest.raises(Redirected, match=r"elsewhere\.test"):
         client.get("/api/auth/profile")
     assert seen == ["http://seatctl.test/api/auth/profile"]
