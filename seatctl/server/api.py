@@ -19,6 +19,7 @@ from seatctl.server.store import Conflict, JobRow, Store, utc_now
 from seatctl.server.views import booking_json, event_json, seat_map_json, user_json
 
 PENDING_MESSAGE = "Booking is under processing..."
+IDEMPOTENCY_CONFLICT = "Idempotency key already used for a different booking"
 MAX_WAIT = 30.0
 MAX_SEATS = 10
 MAX_QUANTITY = 10
@@ -158,6 +159,9 @@ class BookingApi:
                 or not 1 <= quantity <= MAX_QUANTITY:
             raise Conflict(400, f"quantity must be an integer from 1 to {MAX_QUANTITY}")
         key = _idempotency_key(request, body)
+        if key is not None and self.store.job_with_key(user["id"], key) is not None:
+            # The key belongs to a seat booking (queued or done): a different payload.
+            raise Conflict(422, IDEMPOTENCY_CONFLICT)
         booking, created = self.store.book_quantity(user["id"], event_id, quantity, key)
         return Response.success(
             {"booking": booking_json(self.store, booking)}, status=201 if created else 200,
@@ -203,9 +207,12 @@ class BookingApi:
                             seat_ids: list[str]) -> None:
         earlier = self.store.job_with_key(user_id, key)
         if earlier is None:
+            # No seat booking used the key; a booking with it is a general-admission one.
+            if self.store.booking_by_key(user_id, key) is not None:
+                raise Conflict(422, IDEMPOTENCY_CONFLICT)
             return
         if earlier.event_id != event_id or _digest(earlier.seat_ids) != _digest(seat_ids):
-            raise Conflict(422, "Idempotency key already used for a different booking")
+            raise Conflict(422, IDEMPOTENCY_CONFLICT)
 
     def _status_response(self, job: JobRow) -> Response:
         data: dict[str, Any]
@@ -238,12 +245,14 @@ def _json_object(request: Request) -> dict[str, Any]:
 
 
 def _idempotency_key(request: Request, body: dict[str, Any]) -> str | None:
-    key = body.get("idempotencyKey", request.header("idempotency-key"))
+    header = request.header("idempotency-key")
+    key = body.get("idempotencyKey")
+    if key is None:  # absent or null: the header, if any
+        key = header
     if key is None:
         return None
     if not isinstance(key, str) or not 1 <= len(key) <= 255:
         raise Conflict(400, "idempotencyKey must be a string of 1 to 255 characters")
-    header = request.header("idempotency-key")
     if header is not None and header != key:
         raise Conflict(400, "The Idempotency-Key header and body idempotencyKey differ")
     return key

@@ -31,7 +31,9 @@ class FixedWindowLimiter:
             start, hits = now, 0
         hits += 1
         self._windows[client] = (start, hits)
-        reset = max(0, math.ceil(start + self._rule.window - now))
+        # Whole seconds left, as express-rate-limit computes them from milliseconds; rounding
+        # to milliseconds first keeps float noise (60.000000001) from announcing 61.
+        reset = max(0, math.ceil(round((start + self._rule.window - now) * 1000) / 1000))
         headers = [
             ("RateLimit-Policy", f"{self._rule.limit};w={self._rule.window:g}"),
             ("RateLimit-Limit", str(self._rule.limit)),

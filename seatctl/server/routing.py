@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from seatctl.server.messages import Request, Response
 
@@ -36,7 +37,9 @@ class Router:
             if match is None:
                 continue
             if route.method == method:
-                return await route.handler(request, match.groupdict())
+                # Path parameters arrive percent-decoded, as Express's req.params do.
+                params = {name: unquote(value) for name, value in match.groupdict().items()}
+                return await route.handler(request, params)
             allowed.append(route.method)
         if allowed:
             methods = ", ".join(sorted(set(allowed)))

@@ -1,0 +1,188 @@
+"""Contract conformance at the HTTP level: the rate limit, unknown paths and methods,
+malformed and oversized requests, HEAD, and keep-alive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from seatctl.server import RateLimit, ReferenceServer
+from seatctl.server.ratelimit import FixedWindowLimiter
+from tests.conftest import StartServer
+from tests.server.helpers import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    assert_error,
+    client,
+    login,
+    parse_raw_response,
+    raw_exchange,
+)
+
+RATE_LIMITED = "Too many requests from this IP, please try again later."
+ONE_MIB = 1024 * 1024
+
+
+# --- rate limit -------------------------------------------------------------------------
+
+def test_api_responses_announce_the_rate_limit(start_server: StartServer) -> None:
+    server = start_server(rate_limit=RateLimit(3, 60))
+    with client(server) as http:
+        responses = [http.get("/api/events") for _ in range(3)]
+    for remaining, response in zip((2, 1, 0), responses, strict=True):
+        assert response.status_code == 200
+        assert response.headers["ratelimit-policy"] == "3;w=60"
+        assert response.headers["ratelimit-limit"] == "3"
+        assert response.headers["ratelimit-remaining"] == str(remaining)
+        assert 0 < int(response.headers["ratelimit-reset"]) <= 60
+
+
+def test_the_request_over_the_limit_is_429_with_retry_after(start_server: StartServer) -> None:
+    server = start_server(rate_limit=RateLimit(3, 60))
+    with client(server) as http:
+        for _ in range(3):
+            assert http.get("/api/health").status_code == 200
+        limited = http.get("/api/events")
+        # Errors and logins count against the same budget.
+        login_attempt = http.post("/api/auth/login",
+                                  json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    assert limited.status_code == 429
+    assert limited.json() == {"status": "error", "message": RATE_LIMITED}
+    assert 0 < int(limited.headers["retry-after"]) <= 60
+    assert limited.headers["ratelimit-remaining"] == "0"
+    assert login_attempt.status_code == 429
+
+
+def test_rate_limit_reset_never_announces_more_than_the_window() -> None:
+    # 123.456 + 60 - 123.456 == 60.000000000000014 in floats: the reset must still be 60.
+    limiter = FixedWindowLimiter(RateLimit(3, 60), clock=lambda: 123.456)
+    headers = dict(limiter.hit("127.0.0.1").headers)
+    assert headers["RateLimit-Reset"] == "60"
+
+
+def test_health_is_not_rate_limited(start_server: StartServer) -> None:
+    server = start_server(rate_limit=RateLimit(3, 60))
+    with client(server) as http:
+        responses = [http.get("/health") for _ in range(6)]
+    assert [response.status_code for response in responses] == [200] * 6
+    assert all("ratelimit-limit" not in response.headers for response in responses)
+
+
+# --- routing ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/nope", "/api/nope", "/api/events/x/y"])
+def test_an_unknown_path_is_a_404_envelope(server: ReferenceServer, path: str) -> None:
+    assert_error(httpx.get(server.url + path), 404)
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("POST", "/health", "GET"),
+    ("DELETE", "/api/events", "GET"),
+    ("GET", "/api/auth/login", "POST"),
+    ("PUT", "/api/seats/book", "POST"),
+])
+def test_a_wrong_method_is_a_405_envelope_with_allow(
+    server: ReferenceServer, method: str, path: str, allow: str,
+) -> None:
+    response = httpx.request(method, server.url + path)
+    assert_error(response, 405)
+    assert response.headers["allow"] == allow
+
+
+# --- malformed and oversized requests ---------------------------------------------------
+
+def test_a_malformed_request_is_a_400_envelope_and_the_connection_closes(
+    server: ReferenceServer,
+) -> None:
+    raw, closed = raw_exchange(server, b"GARBAGE\r\n\r\n")
+    status, headers, body = parse_raw_response(raw)
+    assert status == 400
+    assert headers["connection"] == "close"
+    assert headers["content-type"].startswith("application/json")
+    assert json.loads(body)["status"] == "error"
+    assert closed
+
+
+def test_a_body_over_one_mib_is_413(server: ReferenceServer) -> None:
+    token = login(server)
+    with client(server, token) as http:
+        response = http.post("/api/seats/book", content=b"x" * (ONE_MIB + 1),
+                             headers={"Content-Type": "application/json"})
+    assert_error(response, 413)
+
+
+def test_a_declared_body_over_one_mib_is_413_before_it_is_sent(
+    server: ReferenceServer,
+) -> None:
+    head = (f"POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {ONE_MIB + 1}\r\n\r\n")
+    raw, closed = raw_exchange(server, head.encode())
+    status, headers, body = parse_raw_response(raw)
+    assert status == 413
+    assert headers["connection"] == "close"
+    assert json.loads(body)["status"] == "error"
+    assert closed
+
+
+def test_a_chunked_body_over_one_mib_is_413(server: ReferenceServer) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(17):
+            yield b"x" * 65536
+
+    with client(server) as http:
+        response = http.post("/api/auth/login", content=chunks(),
+                             headers={"Content-Type": "application/json"})
+    assert_error(response, 413)
+
+
+def test_a_body_of_one_mib_is_accepted(server: ReferenceServer) -> None:
+    body = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD,
+                       "padding": "x" * (ONE_MIB - 200)}).encode()
+    assert len(body) <= ONE_MIB
+    response = httpx.post(f"{server.url}/api/auth/login", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"{", b"not json", b"\xff\xfe", b"[1, 2]", b'"text"'])
+def test_a_body_that_is_not_a_json_object_is_400(server: ReferenceServer, body: bytes) -> None:
+    response = httpx.post(f"{server.url}/api/auth/login", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert_error(response, 400)
+
+
+def test_headers_over_the_limit_are_refused_and_the_connection_closes(
+    server: ReferenceServer,
+) -> None:
+    head = ("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"X-Padding: {'x' * 100_000}\r\n\r\n")
+    raw, _closed = raw_exchange(server, head.encode())  # closed, by a FIN or a reset
+    status, headers, body = parse_raw_response(raw)
+    assert status in (431, 400)
+    assert headers["connection"] == "close"
+    assert json.loads(body)["status"] == "error"
+
+
+# --- HEAD and keep-alive ----------------------------------------------------------------
+
+def test_head_health_is_200_without_a_body(server: ReferenceServer) -> None:
+    response = httpx.head(f"{server.url}/health")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert int(response.headers["content-length"]) > 0
+
+
+def test_two_requests_on_one_client_reuse_the_connection(server: ReferenceServer) -> None:
+    with client(server) as http:
+        first = http.get("/health")
+        second = http.get("/api/events")
+        ports = {response.extensions["network_stream"].get_extra_info("client_addr")[1]
+                 for response in (first, second)}
+    for response in (first, second):
+        assert response.status_code == 200
+        assert response.headers["connection"] == "keep-alive"
+        assert response.headers["keep-alive"] == "timeout=5"
+    assert len(ports) == 1
