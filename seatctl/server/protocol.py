@@ -24,6 +24,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
+from http import HTTPStatus
 
 import h11
 
@@ -241,7 +242,8 @@ class HTTPConnection:
                 headers.append(("Keep-Alive", f"timeout={advertised:g}"))
         else:
             headers.append(("Connection", "close"))
-        data = self._h11.send(h11.Response(status_code=response.status, headers=headers))
+        data = self._h11.send(h11.Response(status_code=response.status, headers=headers,
+                                           reason=_reason(response.status)))
         if method != "HEAD" and response.body:
             data += self._h11.send(h11.Data(data=response.body))
         data += self._h11.send(h11.EndOfMessage())
@@ -260,8 +262,7 @@ class HTTPConnection:
     async def _send_raw_error(self, status: int, message: str) -> None:
         """An error before h11 has a request to answer (timeouts, malformed heads)."""
         response = Response.error(status, message)
-        reason = _REASONS.get(status, "Error")
-        head = (f"HTTP/1.1 {status} {reason}\r\nDate: {formatdate(usegmt=True)}\r\n"
+        head = (f"HTTP/1.1 {status} {_reason(status)}\r\nDate: {formatdate(usegmt=True)}\r\n"
                 f"Server: {SERVER_HEADER}\r\nContent-Type: application/json; charset=utf-8\r\n"
                 f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n")
         try:
@@ -271,6 +272,9 @@ class HTTPConnection:
         self._log(LogEntry("-", "-", status, 0.0, self._client, "before a complete head"))
 
     async def _receive_body(self, started: float) -> bytes:
+        if self._h11.they_are_waiting_for_100_continue:  # as Node does, unasked
+            interim = h11.InformationalResponse(status_code=100, headers=[], reason="Continue")
+            await self._write(self._h11.send(interim))
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -351,6 +355,9 @@ def _headers(head: h11.Request) -> tuple[tuple[str, str], ...]:
                  for name, value in head.headers)
 
 
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large",
-            431: "Request Header Fields Too Large"}
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 

@@ -1,16 +1,18 @@
 """The booking queue: jobs are SQLite rows, processed by asyncio workers.
 
-A job accepted before a crash survives it: at start, jobs left `processing` go back to
-`queued` (their booking is one transaction that either committed or did not, and a repeat
-is caught by its idempotency key). Long pollers wait on per-job events that a worker sets
-whenever the job's state changes.
+A job accepted before a crash survives it: at start, jobs left `processing` by a worker
+process that no longer runs go back to `queued` (their booking is one transaction that
+either committed or did not, and a rerun finds the booking it made). Long pollers wait on
+per-job events that a worker sets whenever the job's state changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
+import socket
 from collections.abc import Awaitable, Callable
 
 from seatctl.server.store import Store
@@ -19,6 +21,22 @@ IDLE_POLL = 1.0  # seconds between looks at the table when no wake-up came (othe
 JITTER = 0.1  # +-10% of the process delay, like a real worker's variance
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the worker process named `host:pid` still runs."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine's worker: cannot tell, so leave its jobs alone
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False  # unreadable, or this very process restarting: stale claims
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class JobQueue:
@@ -36,9 +54,10 @@ class JobQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None]] = set()
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"  # marks the jobs it processes
 
     def start(self) -> None:
-        self._store.requeue_interrupted_jobs()
+        self._store.requeue_interrupted_jobs(owner_alive)
         self._tasks = [asyncio.create_task(self._work(), name=f"booking-worker-{n}")
                        for n in range(self._workers)]
 
@@ -94,7 +113,7 @@ class JobQueue:
         task = asyncio.current_task()
         assert task is not None
         while not self._stopping:
-            job = self._store.claim_next_job()
+            job = self._store.claim_next_job(self.owner)
             if job is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -104,8 +123,7 @@ class JobQueue:
             try:
                 self._changed(job.id)
                 await self._sleep(self._processing_time())
-                result = self._store.book_seats(job.user_id, job.event_id, job.seat_ids,
-                                                job.idempotency_key)
+                result = self._store.book_seats(job)
                 self._store.finish_job(job.id, result)
                 self._changed(job.id)
             finally:

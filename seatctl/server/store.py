@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS bookings (
     id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
     event_id TEXT NOT NULL REFERENCES events(id), quantity INTEGER NOT NULL,
     total_price REAL NOT NULL, status TEXT NOT NULL, idempotency_key TEXT,
-    created_at TEXT NOT NULL, cancelled_at TEXT
+    created_at TEXT NOT NULL, cancelled_at TEXT, job_id TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bookings_key ON bookings(user_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
@@ -60,9 +60,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
     user_id TEXT NOT NULL, event_id TEXT NOT NULL, seat_ids TEXT NOT NULL,
     idempotency_key TEXT, state TEXT NOT NULL, result TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, claimed_by TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS bookings_job ON bookings(job_id);
 """
 
 UNAVAILABLE = "Some selected seats are no longer available"
@@ -115,6 +116,13 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        self._add_column("jobs", "claimed_by", "TEXT")  # databases made before 0.1.0
+        self._add_column("bookings", "job_id", "TEXT")
+
+    def _add_column(self, table: str, column: str, declaration: str) -> None:
+        columns = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         self.db.close()
@@ -247,24 +255,33 @@ class Store:
             if quantity > available:
                 raise Conflict(400, f"Only {available} tickets available")
             booking_id = new_id("b")
-            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL)",
+            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL, NULL)",
                        (booking_id, user_id, event_id, quantity,
                         round(float(event["price"]) * quantity, 2), key, utc_now()))
         booking = self.booking(booking_id)
         assert booking is not None
         return booking, True
 
-    def book_seats(self, user_id: str, event_id: str, seat_ids: list[str], key: str | None
-                   ) -> dict[str, Any]:
-        """Run a seat booking job's work in one transaction; returns the job's result."""
+    def book_seats(self, job: JobRow) -> dict[str, Any]:
+        """Run a seat booking job's work in one transaction; returns the job's result.
+
+        Running the same job twice (requeued after a crash that came after its commit) finds
+        the booking it made instead of reporting its own seats as taken.
+        """
         try:
-            return self._book_seats(user_id, event_id, seat_ids, key)
+            return self._book_seats(job.user_id, job.event_id, job.seat_ids,
+                                    job.idempotency_key, job.id)
         except _LockRace:
             return {"success": False, "message": LOCK_RACE}
 
-    def _book_seats(self, user_id: str, event_id: str, seat_ids: list[str], key: str | None
-                    ) -> dict[str, Any]:
+    def _book_seats(self, user_id: str, event_id: str, seat_ids: list[str], key: str | None,
+                    job_id: str) -> dict[str, Any]:
         with self.transaction() as db:
+            made = db.execute("SELECT * FROM bookings WHERE job_id = ?", (job_id,)).fetchone()
+            if made is not None:
+                return {"success": True, "bookingId": made["id"],
+                        "message": f"Successfully booked {made['quantity']} seat(s)",
+                        "totalPrice": made["total_price"]}
             if key is not None:
                 existing = self.booking_by_key(user_id, key)
                 if existing is not None and existing["status"] == "confirmed":
@@ -289,8 +306,9 @@ class Store:
             total = round(sum(float(event["price"]) * float(seat["price_multiplier"])
                               for seat in seats.values()), 2)
             booking_id = new_id("b")
-            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL)",
-                       (booking_id, user_id, event_id, len(seats), total, key, utc_now()))
+            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL, ?)",
+                       (booking_id, user_id, event_id, len(seats), total, key, utc_now(),
+                        job_id))
             try:
                 db.executemany("INSERT INTO booked_seats VALUES (?, ?, ?)",
                                [(event_id, seat_id, booking_id) for seat_id in seats])
@@ -359,22 +377,29 @@ class Store:
                               (job.seq,)).fetchone()
         return int(row[0])
 
-    def claim_next_job(self) -> JobRow | None:
-        """Move the oldest queued job to `processing` and return it (atomically)."""
+    def claim_next_job(self, owner: str) -> JobRow | None:
+        """Move the oldest queued job to `processing` for `owner` and return it (atomically)."""
         with self.transaction() as db:
             row = db.execute("SELECT * FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1"
                              ).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE jobs SET state = 'processing', updated_at = ? WHERE seq = ?",
-                       (utc_now(), row["seq"]))
+            db.execute("UPDATE jobs SET state = 'processing', updated_at = ?, claimed_by = ? "
+                       "WHERE seq = ?", (utc_now(), owner, row["seq"]))
         return self.job(row["id"])
 
-    def requeue_interrupted_jobs(self) -> int:
-        """Jobs left `processing` by a crash go back to the queue (their work never committed
-        half: booking is one transaction, and a repeat finds it by idempotency key)."""
-        cursor = self.db.execute("UPDATE jobs SET state = 'queued' WHERE state = 'processing'")
-        return cursor.rowcount
+    def requeue_interrupted_jobs(self, owner_alive: Callable[[str], bool]) -> int:
+        """Jobs left `processing` by a worker that is gone go back to the queue. Jobs of a
+        live worker (another server sharing the file) are left to it. A repeat is safe:
+        booking is one transaction, and a rerun of a job finds the booking it made."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT seq, claimed_by FROM jobs WHERE state = 'processing'"
+                              ).fetchall()
+            orphans = [(row["seq"],) for row in rows
+                       if row["claimed_by"] is None or not owner_alive(row["claimed_by"])]
+            db.executemany("UPDATE jobs SET state = 'queued', claimed_by = NULL WHERE seq = ?",
+                           orphans)
+        return len(orphans)
 
     def finish_job(self, job_id: str, result: dict[str, Any]) -> None:
         state = "confirmed" if result.get("success") else "failed"

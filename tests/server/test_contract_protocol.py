@@ -4,6 +4,7 @@ malformed and oversized requests, HEAD, and keep-alive."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -186,3 +187,14 @@ def test_two_requests_on_one_client_reuse_the_connection(server: ReferenceServer
         assert response.headers["connection"] == "keep-alive"
         assert response.headers["keep-alive"] == "timeout=5"
     assert len(ports) == 1
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: ReferenceServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        body = b'{"email": "demo@example.com", "password": "demo12345"}'
+        sock.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue\r\n")
+        sock.sendall(body)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")

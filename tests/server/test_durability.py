@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -199,3 +200,38 @@ def test_shutdown_answers_long_polls_at_once(tmp_path: Path) -> None:
     poll.join(timeout=10)
     assert time.monotonic() - started < 2.0
     assert answers[0].json()["data"]["state"] in ("queued", "processing")
+
+
+def test_a_requeued_job_that_already_booked_reports_its_booking(tmp_path: Path) -> None:
+    """A crash after the booking committed but before the job was marked done: the rerun
+    must not report its own seats as taken."""
+    from seatctl.server.demo import seed_demo
+    from seatctl.server.store import Store
+
+    store = Store(str(tmp_path / "rerun.db"))
+    seed_demo(store, "demo@example.com", "demo12345")
+    user = store.user_by_email("demo@example.com")
+    event = next(row for row in store.list_events(None, 10, 0) if row["seat_level_booking"])
+    seat = store.seats_of_venue(event["venue_id"], event["id"])[5]["id"]
+    job_id = store.add_job(user["id"], event["id"], [seat], None)
+    job = store.claim_next_job("elsewhere:1")
+    assert job is not None
+    first = store.book_seats(job)
+    assert store.requeue_interrupted_jobs(lambda owner: False) == 1
+    rerun = store.claim_next_job("here:2")
+    assert rerun is not None and rerun.id == job_id
+    assert store.book_seats(rerun) == first
+    store.close()
+
+
+def test_requeue_leaves_the_jobs_of_a_live_worker_alone(tmp_path: Path) -> None:
+    from seatctl.server.queue import owner_alive
+    from seatctl.server.store import Store
+
+    store = Store(str(tmp_path / "live.db"))
+    store.add_job("u", "e", ["s"], None)
+    store.claim_next_job(f"{socket.gethostname()}:1")  # pid 1 always runs
+    assert owner_alive(f"{socket.gethostname()}:1") is True
+    assert store.requeue_interrupted_jobs(owner_alive) == 0
+    assert owner_alive(f"{socket.gethostname()}:{os.getpid()}") is False
+    store.close()

@@ -26,7 +26,7 @@ BOOK = "/api/seats/book"
 
 def client(server: ReferenceServer, *, retries: int = 0, read: float = 2.0,
            token: str | None = None) -> ApiClient:
-    config = ClientConfig(base_url=server.url, timeouts=Timeouts(1, read, 1, 1),
+    config = ClientConfig(base_url=server.url, timeouts=Timeouts(5, read, 5, 5),
                           retry=RetryPolicy(retries=retries, backoff_base=0.01), token=token)
     return ApiClient(config)
 
