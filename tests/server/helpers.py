@@ -179,3 +179,39 @@ def assert_error(response: httpx.Response, status: int, message: str | None = No
 
 def is_iso_timestamp(text: str) -> bool:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
+
+
+# --- by URL, for servers in other processes ------------------------------------------
+
+
+def login_at(url: str) -> str:
+    """The demo user's token, from a server known only by its URL (e.g. a subprocess)."""
+    response = httpx.post(url + "/api/auth/login",
+                          json={"email": "demo@example.com", "password": "demo12345"})
+    return str(response.json()["data"]["token"])
+
+
+def free_seat_ids(url: str, count: int) -> tuple[str, list[str]]:
+    events = httpx.get(url + "/api/events").json()["data"]["events"]
+    event = next(e for e in events if e["seatLevelBooking"])
+    seat_map = httpx.get(f"{url}/api/seats/event/{event['id']}").json()["data"]
+    seats = [seat["id"] for section in seat_map["sections"] for seat in section["seats"]
+             if not seat["isBooked"] and not seat["isBlocked"]]
+    return event["id"], seats[:count]
+
+
+def my_bookings_at(url: str, token: str) -> list[dict[str, Any]]:
+    response = httpx.get(url + "/api/bookings/my",
+                         headers={"Authorization": f"Bearer {token}"})
+    return list(response.json()["data"]["bookings"])
+
+
+def wait_for_job_at(url: str, token: str, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{url}/api/seats/booking-status/{job_id}?wait=5",
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        data: dict[str, Any] = response.json()["data"]
+        if data["state"] in ("confirmed", "failed"):
+            return data
+    raise AssertionError(f"job {job_id} did not finish")

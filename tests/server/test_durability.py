@@ -22,7 +22,7 @@ import pytest
 from seatctl.server import ServerConfig, serving_in_thread
 from seatctl.server.store import UNAVAILABLE
 from tests.conftest import StartServer
-from tests.server.test_faults import free_seats, login, wait_for_job
+from tests.server.helpers import free_seat_ids, login_at, wait_for_job_at
 
 BOOK = "/api/seats/book"
 
@@ -60,8 +60,8 @@ def test_100_clients_racing_for_10_seats_get_one_winner_per_seat(
     start_server: StartServer,
 ) -> None:
     server = start_server(workers=4, process_delay=0)
-    token = login(server.url)
-    event_id, seats = free_seats(server.url, 10)
+    token = login_at(server.url)
+    event_id, seats = free_seat_ids(server.url, 10)
     results = asyncio.run(race(server.url, token, event_id, seats, clients=100))
     assert len(results) == 100
     assert_one_winner_per_seat(results, seats)
@@ -73,8 +73,8 @@ def test_two_servers_on_one_database_never_double_book(
     shared = str(tmp_path / "shared.db")
     first = start_server(db=shared, workers=3, process_delay=0)
     second = start_server(db=shared, workers=3, process_delay=0)
-    token = login(first.url)
-    event_id, seats = free_seats(first.url, 5)
+    token = login_at(first.url)
+    event_id, seats = free_seat_ids(first.url, 5)
 
     async def both() -> list[dict[str, Any]]:
         halves = await asyncio.gather(race(first.url, token, event_id, seats, 30),
@@ -117,15 +117,15 @@ def test_a_job_accepted_before_sigkill_completes_after_restart(
 ) -> None:
     db = tmp_path / "durable.db"
     process, url = serve_process(db, "--process-delay", "30")
-    token = login(url)
-    event_id, seats = free_seats(url, 2)
+    token = login_at(url)
+    event_id, seats = free_seat_ids(url, 2)
     response = httpx.post(url + BOOK, json={"eventId": event_id, "seatIds": seats},
                           headers={"Authorization": f"Bearer {token}"})
     job_id = response.json()["data"]["jobId"]
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     _, url = serve_process(db, "--process-delay", "0.05")
-    result = wait_for_job(url, token, job_id)
+    result = wait_for_job_at(url, token, job_id)
     assert result["success"] is True
     assert result["message"] == "Successfully booked 2 seat(s)"
 
@@ -165,8 +165,8 @@ def test_long_polling_answers_within_a_few_ms_of_the_state_change(
     start_server: StartServer,
 ) -> None:
     server = start_server(process_delay=0.3)
-    token = login(server.url)
-    event_id, seats = free_seats(server.url, 1)
+    token = login_at(server.url)
+    event_id, seats = free_seat_ids(server.url, 1)
     headers = {"Authorization": f"Bearer {token}"}
     job_id = httpx.post(server.url + BOOK, json={"eventId": event_id, "seatIds": seats},
                         headers=headers).json()["data"]["jobId"]
@@ -182,8 +182,8 @@ def test_long_polling_answers_within_a_few_ms_of_the_state_change(
 def test_shutdown_answers_long_polls_at_once(tmp_path: Path) -> None:
     config = ServerConfig(port=0, db=str(tmp_path / "poll.db"), process_delay=30)
     with serving_in_thread(config) as server:
-        token = login(server.url)
-        event_id, seats = free_seats(server.url, 1)
+        token = login_at(server.url)
+        event_id, seats = free_seat_ids(server.url, 1)
         headers = {"Authorization": f"Bearer {token}"}
         job_id = httpx.post(server.url + BOOK, json={"eventId": event_id, "seatIds": seats},
                             headers=headers).json()["data"]["jobId"]

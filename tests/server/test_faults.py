@@ -20,6 +20,7 @@ from seatctl.errors import (
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 from seatctl.server import Fault, FaultKind, RateLimit, ReferenceServer
 from tests.conftest import StartServer
+from tests.server.helpers import free_seat_ids, login_at, my_bookings_at, wait_for_job_at
 
 BOOK = "/api/seats/book"
 
@@ -29,38 +30,6 @@ def client(server: ReferenceServer, *, retries: int = 0, read: float = 2.0,
     config = ClientConfig(base_url=server.url, timeouts=Timeouts(5, read, 5, 5),
                           retry=RetryPolicy(retries=retries, backoff_base=0.01), token=token)
     return ApiClient(config)
-
-
-def login(url: str) -> str:
-    response = httpx.post(url + "/api/auth/login",
-                          json={"email": "demo@example.com", "password": "demo12345"})
-    return str(response.json()["data"]["token"])
-
-
-def free_seats(url: str, count: int) -> tuple[str, list[str]]:
-    events = httpx.get(url + "/api/events").json()["data"]["events"]
-    event = next(e for e in events if e["seatLevelBooking"])
-    seat_map = httpx.get(f"{url}/api/seats/event/{event['id']}").json()["data"]
-    seats = [seat["id"] for section in seat_map["sections"] for seat in section["seats"]
-             if not seat["isBooked"] and not seat["isBlocked"]]
-    return event["id"], seats[:count]
-
-
-def my_bookings(url: str, token: str) -> list[dict[str, Any]]:
-    response = httpx.get(url + "/api/bookings/my",
-                         headers={"Authorization": f"Bearer {token}"})
-    return list(response.json()["data"]["bookings"])
-
-
-def wait_for_job(url: str, token: str, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        response = httpx.get(f"{url}/api/seats/booking-status/{job_id}?wait=5",
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        data: dict[str, Any] = response.json()["data"]
-        if data["state"] in ("confirmed", "failed"):
-            return data
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 def faulty(start_server: StartServer, kind: FaultKind, probability: float = 1.0,
@@ -101,15 +70,15 @@ def test_reset_before_response_processes_the_request_but_loses_the_answer(
     start_server: StartServer,
 ) -> None:
     server = faulty(start_server, FaultKind.RESET_BEFORE_RESPONSE, fault_path=BOOK)
-    token = login(server.url)
-    event_id, seats = free_seats(server.url, 2)
+    token = login_at(server.url)
+    event_id, seats = free_seat_ids(server.url, 2)
     with client(server, token=token) as api, pytest.raises(ConnectionReset) as caught:
         api.post(BOOK, json={"eventId": event_id, "seatIds": seats})
     assert caught.value.when is ResetWhen.BEFORE_RESPONSE
     deadline = time.monotonic() + 10
-    while not my_bookings(server.url, token) and time.monotonic() < deadline:
+    while not my_bookings_at(server.url, token) and time.monotonic() < deadline:
         time.sleep(0.02)
-    bookings = my_bookings(server.url, token)
+    bookings = my_bookings_at(server.url, token)
     assert [sorted(seat["id"] for seat in b["seats"]) for b in bookings] == [sorted(seats)]
 
 
@@ -119,8 +88,8 @@ def test_a_booking_retried_with_its_key_after_a_reset_is_booked_once(
     # seed 1 with p=0.5: the first POST is reset, a later one answers (fixed by the seed)
     server = faulty(start_server, FaultKind.RESET_BEFORE_RESPONSE, 0.5, fault_path=BOOK,
                     seed=1)
-    token = login(server.url)
-    event_id, seats = free_seats(server.url, 2)
+    token = login_at(server.url)
+    event_id, seats = free_seat_ids(server.url, 2)
     key = str(uuid.uuid4())
     exchanges: list[str] = []
 
@@ -137,9 +106,9 @@ def test_a_booking_retried_with_its_key_after_a_reset_is_booked_once(
         response = api.post(BOOK, json={"eventId": event_id, "seatIds": seats,
                                         "idempotencyKey": key}, idempotency_key=key)
     assert any("reset" in outcome for outcome in exchanges), exchanges
-    result = wait_for_job(server.url, token, response.json()["data"]["jobId"])
+    result = wait_for_job_at(server.url, token, response.json()["data"]["jobId"])
     assert result["success"] is True
-    bookings = [b for b in my_bookings(server.url, token) if b["idempotencyKey"] == key]
+    bookings = [b for b in my_bookings_at(server.url, token) if b["idempotencyKey"] == key]
     assert len(bookings) == 1
     assert result["bookingId"] == bookings[0]["id"]
 
@@ -174,12 +143,12 @@ def test_a_seed_reproduces_the_same_faults(start_server: StartServer) -> None:
 
 def test_slow_job_delays_every_job(start_server: StartServer) -> None:
     server = start_server(slow_job=0.4, process_delay=0)
-    token = login(server.url)
-    event_id, seats = free_seats(server.url, 1)
+    token = login_at(server.url)
+    event_id, seats = free_seat_ids(server.url, 1)
     started = time.monotonic()
     response = httpx.post(server.url + BOOK, json={"eventId": event_id, "seatIds": seats},
                           headers={"Authorization": f"Bearer {token}"})
-    assert wait_for_job(server.url, token, response.json()["data"]["jobId"])["success"]
+    assert wait_for_job_at(server.url, token, response.json()["data"]["jobId"])["success"]
     assert time.monotonic() - started >= 0.4
 
 
