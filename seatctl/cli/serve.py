@@ -123,5 +123,5 @@ def serve(
         messages.warning(app.streams, f"listening on {config.host}: reachable from other "
                                       "machines, with a demo account and fault injection")
     log = None if config.quiet else RequestLogWriter(config.log_json, app.streams.err.file)
-    server = ReferenceServer(config, log=log) if log else ReferenceServer(config)
+    server = ReferenceServer(config, log=log)
     asyncio.run(run_until_signalled(server, lambda running: banner(app.streams, running)))

@@ -7,13 +7,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
 # RFC 7914's interactive-login parameters: 16 MiB of memory, ~50 ms per hash.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 TOKEN_LIFETIME = 7 * 24 * 3600
+VERIFIED_TOKENS = 4096
 ALGORITHM = "HS256"
 
 
@@ -35,10 +36,13 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed, _unb64(digest))
 
 
-@dataclass(frozen=True)
 class TokenSigner:
-    secret: str
-    lifetime: int = TOKEN_LIFETIME
+    def __init__(self, secret: str, lifetime: int = TOKEN_LIFETIME) -> None:
+        self.secret = secret
+        self.lifetime = lifetime
+        # Verifying a JWT is a quarter of a status request's cost; clients poll with the same
+        # token, so remember each token's verdict (its expiry is still checked every time).
+        self._claims = lru_cache(maxsize=VERIFIED_TOKENS)(self._decode)
 
     @staticmethod
     def new_secret() -> str:
@@ -49,15 +53,24 @@ class TokenSigner:
         claims = {"sub": user_id, "email": email, "iat": issued, "exp": issued + self.lifetime}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> str | None:
+    def verify(self, token: str, now: float | None = None) -> str | None:
         """The user id of a valid, unexpired token signed with our secret; else None."""
+        claims = self._claims(token)
+        if claims is None:
+            return None
+        subject, expires = claims
+        return subject if (time.time() if now is None else now) < expires else None
+
+    def _decode(self, token: str) -> tuple[str, float] | None:
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
-                                options={"require": ["sub", "exp"]})
+                                options={"require": ["sub", "exp"], "verify_exp": False})
         except jwt.PyJWTError:
             return None
-        subject = claims.get("sub")
-        return subject if isinstance(subject, str) else None
+        subject, expires = claims.get("sub"), claims.get("exp")
+        if not isinstance(subject, str) or not isinstance(expires, int | float):
+            return None
+        return subject, float(expires)
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -21,9 +21,11 @@ import asyncio
 import contextlib
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import lru_cache
 from http import HTTPStatus
 
 import h11
@@ -78,7 +80,7 @@ class HTTPConnection:
         *,
         timeouts: ConnectionTimeouts,
         faults: FaultPlan,
-        log: RequestLog,
+        log: RequestLog | None,
         max_body: int,
         stopping: asyncio.Event,
     ) -> None:
@@ -100,7 +102,7 @@ class HTTPConnection:
     async def serve(self) -> None:
         try:
             if self._faults and self._faults.on_accept() is not None:
-                self._log(LogEntry("-", "-", None, 0.0, self._client, "reset-on-accept"))
+                self._log_entry("-", "-", None, self._loop.time(), "reset-on-accept")
                 self._reset()
                 return
             while not self._stopping.is_set():
@@ -230,7 +232,7 @@ class HTTPConnection:
 
     async def _write_response(self, method: str, response: Response, keep_alive: bool) -> None:
         headers = [
-            ("Date", formatdate(usegmt=True)),
+            ("Date", _http_date()),
             ("Server", SERVER_HEADER),
             *response.headers,
             ("Content-Length", str(len(response.body))),
@@ -269,7 +271,7 @@ class HTTPConnection:
             await self._write(head.encode("latin-1") + response.body)
         except _PeerGone:
             return
-        self._log(LogEntry("-", "-", status, 0.0, self._client, "before a complete head"))
+        self._log_entry("-", "-", status, self._loop.time(), "before a complete head")
 
     async def _receive_body(self, started: float) -> bytes:
         if self._h11.they_are_waiting_for_100_continue:  # as Node does, unasked
@@ -342,6 +344,8 @@ class HTTPConnection:
 
     def _log_entry(self, method: str, path: str, status: int | None, started: float,
                    note: str) -> None:
+        if self._log is None:  # no log wanted: not even the entry is built
+            return
         elapsed = (self._loop.time() - started) * 1000
         self._log(LogEntry(method, path, status, elapsed, self._client, note))
 
@@ -355,6 +359,17 @@ def _headers(head: h11.Request) -> tuple[tuple[str, str], ...]:
                  for name, value in head.headers)
 
 
+@lru_cache(maxsize=2)
+def _date_for(second: int) -> str:
+    return formatdate(second, usegmt=True)
+
+
+def _http_date() -> str:
+    """The Date header, formatted once per second rather than once per response."""
+    return _date_for(int(time.time()))
+
+
+@lru_cache(maxsize=64)
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase

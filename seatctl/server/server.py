@@ -20,7 +20,7 @@ from seatctl.server.auth import TokenSigner
 from seatctl.server.config import ServerConfig
 from seatctl.server.demo import seed_demo
 from seatctl.server.faults import FaultPlan
-from seatctl.server.protocol import HTTPConnection, LogEntry, RequestLog
+from seatctl.server.protocol import HTTPConnection, RequestLog
 from seatctl.server.queue import JobQueue
 from seatctl.server.ratelimit import FixedWindowLimiter
 from seatctl.server.routing import Router
@@ -30,14 +30,10 @@ SHUTDOWN_GRACE = 1.5  # seconds for in-flight requests and the running job; exit
 BACKLOG = 1024
 
 
-def _discard(entry: LogEntry) -> None:
-    pass
-
-
 class ReferenceServer:
     """Start with `await start()`, stop with `await stop()`; or use `serving()`."""
 
-    def __init__(self, config: ServerConfig, *, log: RequestLog = _discard) -> None:
+    def __init__(self, config: ServerConfig, *, log: RequestLog | None = None) -> None:
         self.config = config
         self._log = log
         self._stopping = asyncio.Event()
@@ -139,7 +135,7 @@ async def run_until_signalled(server: ReferenceServer,
 
 
 @asynccontextmanager
-async def serving(config: ServerConfig | None = None, *, log: RequestLog = _discard,
+async def serving(config: ServerConfig | None = None, *, log: RequestLog | None = None,
                   **overrides: Any) -> AsyncIterator[ReferenceServer]:
     """A running server on a free loopback port (unless told otherwise), stopped on exit.
 
@@ -156,7 +152,7 @@ async def serving(config: ServerConfig | None = None, *, log: RequestLog = _disc
 
 
 @contextmanager
-def serving_in_thread(config: ServerConfig | None = None, *, log: RequestLog = _discard,
+def serving_in_thread(config: ServerConfig | None = None, *, log: RequestLog | None = None,
                       **overrides: Any) -> Iterator[ReferenceServer]:
     """A running server on its own event loop in a background thread, for synchronous
     callers (tests, `seatctl demo`); stopped gracefully on exit."""
