@@ -2,12 +2,20 @@
 #   seatctl completion fish > completions/seatctl.fish
 # Command tree:
 #   seatctl --base-url --install-completion --json --no-color --profile --show-completion --timeout --token --trace --verbose --version -p -v
+#   seatctl book EVENT --force --json --no-long-poll --no-retry-contended --no-wait --quantity --resume --seat --seats --timeout -n -s
 #   seatctl completion SHELL
 #   seatctl config
 #   seatctl config path --json
 #   seatctl config set KEY VALUE --json --profile -p
 #   seatctl config show --json
 #   seatctl config unset KEY --json --profile -p
+#   seatctl events --json --limit --page --search -s
+#   seatctl jobs --json --limit --pending -n
+#   seatctl login --email --json --password-stdin
+#   seatctl logout --json
 #   seatctl ping --json
+#   seatctl seats EVENT --available --json -a
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --timeouts --workers -q
+#   seatctl watch JOB_ID --json --last --no-long-poll --timeout
+#   seatctl whoami --json
 complete --command seatctl --no-files --arguments "(env _SEATCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) seatctl)" --condition "env _SEATCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) seatctl"

@@ -30,6 +30,7 @@ error handler only ever see these classes:
     - NonJSONBody, TruncatedJSON, ProtocolViolation, ErrorEnvelope, UnexpectedShape
   + BookingFailed                   - exit 3
   + StillPending                    - exit 4
+  + Reported                        - already shown (in a JSON document); its own exit code
   + Interrupted                     - Ctrl-C, exit 130
   + UnexpectedError                 - a bug: any other exception, exit 1
 """
@@ -282,6 +283,14 @@ class StillPending(SeatctlError):
     """The job was still pending when the wait ended."""
 
     exit_code = ExitCode.PENDING
+
+
+class Reported(SeatctlError):
+    """A failure already shown in full (inside a `--json` document): exit without a word."""
+
+    def __init__(self, exit_code: ExitCode) -> None:
+        super().__init__("")
+        self.exit_code = exit_code
 
 
 class Interrupted(SeatctlError):

@@ -99,7 +99,7 @@ def test_401_says_to_log_in(cli: Cli, httpserver: HTTPServer) -> None:
         {"status": "error", "message": "Access denied. No token provided."}, status=401)
     outcome = cli("--base-url", base(httpserver), "ping")
     assert outcome.exit_code == ExitCode.AUTH
-    assert "seatctl config set token" in outcome.stderr
+    assert "run `seatctl login`" in outcome.stderr
 
 
 def test_refused_connection_is_a_network_failure_after_retries(cli: Cli) -> None:

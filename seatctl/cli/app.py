@@ -13,7 +13,10 @@ from typer._click.core import Context
 from typer.core import TyperGroup
 
 from seatctl import __version__
-from seatctl.cli import completion, config, ping, serve
+from seatctl.cli import auth, completion, config, jobs, ping, serve
+from seatctl.cli import book as booking
+from seatctl.cli import events as looking
+from seatctl.cli import watch as watching
 from seatctl.cli.context import App, GlobalOptions
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
@@ -58,6 +61,14 @@ app = typer.Typer(
 )
 app.add_typer(config.app, name="config")
 app.command("ping")(ping.ping)
+app.command("events")(looking.events)
+app.command("seats")(looking.seats)
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.command("book")(booking.book)
+app.command("watch")(watching.watch)
+app.command("jobs")(jobs.jobs)
 app.command("serve")(serve.serve)
 app.command("completion")(completion.completion)
 

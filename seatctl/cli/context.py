@@ -105,11 +105,16 @@ class App:
         timeout = self.settings.timeout
         return Deadline(self.clock, None if timeout is None else self.started + timeout)
 
-    def client(self) -> ApiClient:
+    def client(self, *, with_token: bool = True) -> ApiClient:
+        from dataclasses import replace
+
         from seatctl.http import ApiClient, ClientConfig
         from seatctl.render.trace import StderrObserver
 
         observer = StderrObserver(self.streams, verbose=self.options.verbose > 0,
                                   trace=self.options.trace)
-        return ApiClient(ClientConfig.from_settings(self.settings), clock=self.clock,
-                         deadline=self.deadline, observer=observer, transport=self.transport)
+        config = ClientConfig.from_settings(self.settings)
+        if not with_token:
+            config = replace(config, token=None)
+        return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,
+                         transport=self.transport)

@@ -18,7 +18,7 @@ from seatctl.cli.completion_script import (
     PROG_NAME,
     skip_coercion_while_completing,
 )
-from seatctl.errors import Interrupted, SeatctlError, UnexpectedError
+from seatctl.errors import Interrupted, Reported, SeatctlError, UnexpectedError
 from seatctl.exit_codes import ExitCode
 
 
@@ -52,6 +52,8 @@ def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
     if isinstance(exc, BrokenPipeError):  # `seatctl ... | head`: the reader has had enough
         _silence_stdout()
         return typer.Exit(int(ExitCode.OK))
+    if isinstance(exc, Reported):
+        return typer.Exit(int(exc.exit_code))
     obj = ctx.find_object(App) or App()
     streams = obj.streams
     if isinstance(exc, KeyboardInterrupt):

@@ -1,7 +1,8 @@
 """The settings model and its layered loading, with the source of every value recorded.
 
 Precedence, lowest first: built-in defaults, the config file's top-level keys, the config
-file's `[profiles.NAME]` table, `SEATCTL_*` environment variables, command-line flags. The
+file's `[profiles.NAME]` table, the token `seatctl login` stored for the profile,
+`SEATCTL_*` environment variables, command-line flags. The
 profile itself is chosen by `--profile`, then `SEATCTL_PROFILE`, then the file's top-level
 `profile` key, then "default".
 """
@@ -23,6 +24,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from seatctl.config.credentials import credentials_path, read_token
 from seatctl.config.paths import config_file
 from seatctl.errors import ConfigError
 from seatctl.redact import REDACTED
@@ -153,9 +155,13 @@ def load_settings(
     document = read_config_document(path)
     env_values = _env_layer(env)
     profile, profile_source = choose_profile(cli.get("profile"), env_values, document, path)
+    credentials = credentials_path(env)
+    token = read_token(credentials, profile)
     layers = [
         (f"config file {path}", _top_level(document)),
         (f"config file {path} [profiles.{profile}]", _profile_table(document, profile, path)),
+        (f"credentials file {credentials} [profiles.{profile}]",
+         {"token": token} if token else {}),
         *((f"environment {ENV_PREFIX}{key.upper()}", {key: value})
           for key, value in env_values.items()),
         *((f"command line --{key.replace('_', '-')}", {key: value})

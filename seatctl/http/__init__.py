@@ -16,6 +16,7 @@ from seatctl.http._envelope import (
     parse_retry_after,
 )
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
+from seatctl.http._ratelimit import RateLimitInfo, parse_rate_limit
 from seatctl.http._retry import SAFE_METHODS, RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
 from seatctl.http._translate import Attempt, classify_os_error, translate
@@ -36,6 +37,7 @@ __all__ = [
     "Exchange",
     "NullObserver",
     "Observer",
+    "RateLimitInfo",
     "RetryPolicy",
     "Timeouts",
     "classify_os_error",
@@ -43,6 +45,7 @@ __all__ = [
     "error_for_status",
     "parse_envelope",
     "parse_model",
+    "parse_rate_limit",
     "parse_retry_after",
     "redact_headers",
     "translate",

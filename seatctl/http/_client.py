@@ -109,8 +109,12 @@ class ApiClient:
         json: Any = None,
         idempotency_key: str | None = None,
         authenticated: bool = True,
+        extra_read_time: float = 0.0,
     ) -> httpx.Response:
         """Send with retries; returns a 1xx/2xx response or raises a SeatctlError.
+
+        `extra_read_time` lengthens the read timeout of this request only: a long poll that
+        the server may legitimately hold for N seconds passes N.
 
         An `idempotency_key` makes a POST safe to repeat, so the policy may retry it; it is
         sent both ways the contract knows: the body's `idempotencyKey` (what the deployed
@@ -130,6 +134,7 @@ class ApiClient:
                     response = self._send_once(
                         method, path, params=params, json=json, attempt=attempt_number,
                         idempotency_key=idempotency_key, authenticated=authenticated,
+                        extra_read_time=extra_read_time,
                     )
         except SeatctlError as error:
             error.attempts = attempt_number
@@ -144,10 +149,11 @@ class ApiClient:
 
     def _send_once(
         self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any,
-        attempt: int, idempotency_key: str | None, authenticated: bool,
+        attempt: int, idempotency_key: str | None, authenticated: bool, extra_read_time: float,
     ) -> httpx.Response:
         self._deadline.check(f"{method} {path}")
-        timeouts = self.config.timeouts.clipped(self._deadline.remaining())
+        timeouts = self.config.timeouts.longer_read(extra_read_time).clipped(
+            self._deadline.remaining())
         request_id = uuid.uuid4().hex
         headers = {"X-Request-ID": request_id}
         if authenticated and self.config.token:

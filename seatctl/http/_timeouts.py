@@ -52,6 +52,9 @@ class Timeouts:
             pool=min(self.pool, bound),
         )
 
+    def longer_read(self, seconds: float) -> Timeouts:
+        return self if seconds <= 0 else replace(self, read=self.read + seconds)
+
     def as_httpx(self) -> httpx.Timeout:
         import httpx
 

@@ -8,6 +8,8 @@ from typing import IO, TYPE_CHECKING
 
 from rich.text import Text
 
+from seatctl.server.faults import CONNECTION_FAULTS
+
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
     from seatctl.server import LogEntry, ReferenceServer, ServerConfig
@@ -40,7 +42,8 @@ def describe_timeouts(config: ServerConfig) -> str:
 def describe_faults(config: ServerConfig) -> list[str]:
     lines = [f"{fault.kind.value} p={fault.probability:g}"
              + (f" for {fault.seconds:g}s" if fault.seconds else "")
-             + (f" under {config.fault_path}" if config.fault_path != "/" else "")
+             + (f" under {config.fault_path}" if config.fault_path != "/"
+                and fault.kind not in CONNECTION_FAULTS else "")
              for fault in config.faults]
     if config.slow_job:
         lines.append(f"slow-job +{config.slow_job:g}s per job")

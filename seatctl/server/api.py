@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from seatctl import __version__
-from seatctl.server.auth import TokenSigner, verify_password
+from seatctl.server.auth import TokenSigner, hash_password, verify_password
 from seatctl.server.config import ServerConfig
 from seatctl.server.messages import Request, Response
 from seatctl.server.queue import JobQueue
@@ -23,6 +25,8 @@ IDEMPOTENCY_CONFLICT = "Idempotency key already used for a different booking"
 MAX_WAIT = 30.0
 MAX_SEATS = 10
 MAX_QUANTITY = 10
+MAX_PAGE_NUMBER = 1_000_000  # beyond it SQLite's OFFSET overflows
+DUMMY_HASH = hash_password("an unknown account has no password")
 
 
 @dataclass
@@ -81,7 +85,12 @@ class BookingApi:
         if not isinstance(email, str) or not isinstance(password, str) or not email:
             raise Conflict(400, "Email and password are required")
         user = self.store.user_by_email(email)
-        if user is None or not verify_password(password, user["password_hash"]):
+        # scrypt takes tens of milliseconds: off the event loop, or every connection's
+        # timing suffers. An unknown email is checked against a dummy hash all the same,
+        # so the answer's timing does not tell which accounts exist.
+        stored = user["password_hash"] if user is not None else DUMMY_HASH
+        valid = await asyncio.to_thread(verify_password, password, stored)
+        if user is None or not valid:
             raise Conflict(401, "Invalid email or password")
         token = self.signer.issue(user["id"], user["email"])
         return Response.success({"user": user_json(user), "token": token},
@@ -222,11 +231,24 @@ class BookingApi:
             position = self.store.queue_position(job)
             if position:
                 data["queuePosition"] = position
-            headers.append(("Retry-After", str(max(1, math.ceil(self.config.process_delay)))))
+            headers.append(("Retry-After", str(self._seconds_until_done(job, position))))
         else:
             data = dict(job.result)
         data.update({"state": job.state, "updatedAt": job.updated_at})
         return Response.success(data, headers=headers)
+
+
+    def _seconds_until_done(self, job: JobRow, position: int) -> int:
+        """The Retry-After hint: whole seconds before the job can be done, rounded down (a
+        client asking earlier learns nothing new; one asking later has waited for nothing).
+        Under a second that is 0: ask again whenever you like."""
+        per_job = self.config.process_delay + self.config.slow_job
+        if job.state == "processing":
+            started = datetime.fromisoformat(job.updated_at.replace("Z", "+00:00"))
+            remaining = started.timestamp() + per_job - time.time()
+        else:  # the jobs ahead are shared by the workers, then this one's own time
+            remaining = per_job * (1 + (position - 1) / self.config.workers)
+        return int(max(0.0, remaining))
 
 
 def _service(up: bool, response_ms: float) -> dict[str, Any]:
@@ -237,8 +259,11 @@ def _service(up: bool, response_ms: float) -> dict[str, Any]:
 def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise Conflict(400, "Request body is not valid JSON") from None
+        # JSON may carry lone surrogates ("\ud800"), which no database text can hold.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
+        raise Conflict(400, "Request body is not valid JSON (UTF-8, not nested too deeply)"
+                       ) from None
     if not isinstance(body, dict):
         raise Conflict(400, "Request body must be a JSON object")
     return body
@@ -261,8 +286,8 @@ def _idempotency_key(request: Request, body: dict[str, Any]) -> str | None:
 def _positive_int(value: str | None, name: str, *, default: int) -> int:
     if value is None or value == "":
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise Conflict(400, f"{name} must be a positive integer")
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_NUMBER:
+        raise Conflict(400, f"{name} must be an integer from 1 to {MAX_PAGE_NUMBER}")
     return int(value)
 
 

@@ -10,6 +10,13 @@ from seatctl.server.config import Fault, FaultKind
 CONNECTION_FAULTS = frozenset({FaultKind.RESET_ON_ACCEPT})
 
 
+def under(path: str, prefix: str) -> bool:
+    """Whether `path` is `prefix` or below it, by whole segments: `/api/seats/book` covers
+    `/api/seats/book/x` but not `/api/seats/booking-status/x`."""
+    base = prefix.rstrip("/")
+    return not base or path == base or path.startswith(base + "/")
+
+
 class FaultPlan:
     """Seeded dice for every configured fault; one roll per fault per request (or accept)."""
 
@@ -27,7 +34,7 @@ class FaultPlan:
         return self._roll(fault for fault in self._faults if fault.kind in CONNECTION_FAULTS)
 
     def on_request(self, path: str) -> Fault | None:
-        if not path.startswith(self._prefix):
+        if not under(path, self._prefix):
             return None
         return self._roll(fault for fault in self._faults
                           if fault.kind not in CONNECTION_FAULTS)

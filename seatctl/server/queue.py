@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import socket
+import sqlite3
 from collections.abc import Awaitable, Callable
 
-from seatctl.server.store import Store
+from seatctl.server.store import JobRow, Store
+
+log = logging.getLogger("seatctl.server")
 
 IDLE_POLL = 1.0  # seconds between looks at the table when no wake-up came (other writers)
 JITTER = 0.1  # +-10% of the process delay, like a real worker's variance
@@ -61,17 +65,23 @@ class JobQueue:
         self._tasks = [asyncio.create_task(self._work(), name=f"booking-worker-{n}")
                        for n in range(self._workers)]
 
-    async def stop(self, grace: float) -> None:
-        """Let running jobs finish (within `grace` seconds); stop taking new ones."""
+    def stop_taking_jobs(self) -> list[asyncio.Task[None]]:
+        """The first step of a shutdown: idle workers end now, busy ones after their job.
+        Returns the workers still running, for the caller to wait on."""
         self._stopping = True
         self._wake.set()
-        idle = [task for task in self._tasks if task not in self._busy]
-        for task in idle:
-            task.cancel()
-        _done, pending = await asyncio.wait(self._tasks, timeout=grace) if self._tasks else (
-            set(), set())
-        for task in pending:
-            task.cancel()
+        for task in self._tasks:
+            if task not in self._busy:
+                task.cancel()
+        return [task for task in self._tasks if task in self._busy]
+
+    async def stop(self, grace: float) -> None:
+        """Let running jobs finish (within `grace` seconds); stop taking new ones."""
+        busy = self.stop_taking_jobs()
+        if busy:
+            _done, pending = await asyncio.wait(busy, timeout=grace)
+            for task in pending:
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def submit(self, user_id: str, event_id: str, seat_ids: list[str], key: str | None) -> str:
@@ -113,7 +123,11 @@ class JobQueue:
         task = asyncio.current_task()
         assert task is not None
         while not self._stopping:
-            job = self._store.claim_next_job(self.owner)
+            try:
+                job = self._store.claim_next_job(self.owner)
+            except sqlite3.Error:  # e.g. locked by another server past the busy timeout
+                log.exception("could not claim a job; trying again")
+                job = None
             if job is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -121,13 +135,25 @@ class JobQueue:
                 continue
             self._busy.add(task)
             try:
-                self._changed(job.id)
-                await self._sleep(self._processing_time())
-                result = self._store.book_seats(job)
-                self._store.finish_job(job.id, result)
-                self._changed(job.id)
+                await self._process(job)
             finally:
                 self._busy.discard(task)
+
+    async def _process(self, job: JobRow) -> None:
+        """Book, record, notify. A failure fails this job, never the worker."""
+        self._changed(job.id)
+        await self._sleep(self._processing_time())
+        try:
+            result = self._store.book_seats(job)
+        except Exception as error:
+            log.exception("booking job %s failed", job.id)
+            result = {"success": False,
+                      "message": f"Booking failed: internal error ({type(error).__name__})"}
+        try:
+            self._store.finish_job(job.id, result)
+        except sqlite3.Error:
+            log.exception("could not record the result of job %s; it will be requeued", job.id)
+        self._changed(job.id)
 
     def _processing_time(self) -> float:
         jitter = self._random.uniform(-JITTER, JITTER) * self._delay

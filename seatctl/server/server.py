@@ -26,7 +26,7 @@ from seatctl.server.ratelimit import FixedWindowLimiter
 from seatctl.server.routing import Router
 from seatctl.server.store import Store
 
-SHUTDOWN_GRACE = 1.5  # seconds for in-flight requests and the running job; exit within 2 s
+SHUTDOWN_GRACE = 1.5  # seconds for in-flight requests and running jobs together; exit < 2 s
 BACKLOG = 1024
 
 
@@ -72,29 +72,38 @@ class ReferenceServer:
                 self._on_connection, config.host, config.port, backlog=BACKLOG,
                 reuse_address=True)
         except OSError as exc:
+            await self.stop(grace=0)
             raise UsageError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}",
                              hint="choose another --port, or --port 0 for a free one") from None
         self.port = int(self._server.sockets[0].getsockname()[1])
         if config.ready_file is not None:
-            _write_atomically(config.ready_file, self.url + "\n")
+            try:
+                _write_atomically(config.ready_file, self.url + "\n")
+            except OSError as exc:
+                await self.stop(grace=0)
+                raise UsageError(f"cannot write --ready-file {config.ready_file}: "
+                                 f"{exc.strerror}") from None
         return self.url
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """Stop accepting; let in-flight requests and the running job finish; close."""
+        """Stop accepting and taking jobs; let in-flight requests and running jobs finish,
+        all within one `grace` period; then close."""
         self._stopping.set()
         if self._server is not None:
             self._server.close()
+        running: list[asyncio.Task[Any]] = list(self._tasks)
         if self.queue is not None:
+            running += self.queue.stop_taking_jobs()
             self.queue.release_waiters()
         for connection in list(self._connections):
             connection.close_if_idle()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self.queue is not None:
-            await self.queue.stop(grace=max(0.1, grace / 2))
+            await self.queue.stop(grace=0)
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -112,6 +121,8 @@ class ReferenceServer:
         self._tasks.add(task)
         try:
             await connection.serve()
+        except asyncio.CancelledError:
+            pass  # cut off at the end of a shutdown's grace period: nothing to report
         finally:
             self._connections.discard(connection)
             self._tasks.discard(task)

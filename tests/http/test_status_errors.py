@@ -60,7 +60,7 @@ def test_401_is_an_auth_error_that_says_to_log_in(httpserver, make_client, one_l
     assert error.server_message == "token expired"
     assert error.retryable is False
     assert error.request_id is not None and len(error.request_id) == 32
-    one_line(error, "401", "token expired", "seatctl config set token")
+    one_line(error, "401", "token expired", "seatctl login")
     assert "s3cret" not in str(error)
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from seatctl.errors import (
+    AuthError,
     ConnectionClosed,
     ConnectionReset,
     ProxyErrorPage,
@@ -163,3 +164,14 @@ def test_rate_limit_answers_429_with_retry_after(start_server: StartServer) -> N
     assert caught.value.retry_after is not None
     assert 0 < caught.value.retry_after <= 60
     assert caught.value.server_message == "Too many requests from this IP, please try again later."
+
+
+def test_a_fault_path_covers_whole_segments_only(start_server: StartServer) -> None:
+    server = faulty(start_server, FaultKind.PROXY_502, fault_path=BOOK)
+    with client(server) as api:
+        with pytest.raises(ProxyErrorPage):
+            api.post(BOOK, json={})
+        # /api/seats/booking-status/... shares the characters, not the segment: the
+        # application answers (401 here), not the fault's proxy page
+        with pytest.raises(AuthError):
+            api.get("/api/seats/booking-status/nope", authenticated=False)

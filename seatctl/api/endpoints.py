@@ -1,0 +1,133 @@
+"""One function per contract endpoint: the request, the envelope, the typed answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from seatctl.api.models import (
+    Booking,
+    Event,
+    EventPage,
+    JobStatus,
+    JobSubmitted,
+    LoginResult,
+    SeatMap,
+    User,
+)
+from seatctl.errors import AuthError
+from seatctl.http import (
+    ApiClient,
+    RateLimitInfo,
+    parse_envelope,
+    parse_model,
+    parse_rate_limit,
+    parse_retry_after,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def login(client: ApiClient, email: str, password: str) -> LoginResult:
+    try:
+        response = client.post("/api/auth/login", json={"email": email, "password": password},
+                               authenticated=False)
+    except AuthError as exc:  # here a 401 means the credentials, not a token
+        raise AuthError(f"login refused: {exc.server_message or exc.message}",
+                        status_code=exc.status_code, server_message=exc.server_message,
+                        hint="check the email and password") from None
+    return _data(response, LoginResult, "POST /api/auth/login")
+
+
+def profile(client: ApiClient) -> User:
+    data = parse_envelope(client.get("/api/auth/profile")).data
+    user = data.get("user", data) if isinstance(data, dict) else data
+    return parse_model(user, User, "GET /api/auth/profile")
+
+
+def list_events(client: ApiClient, *, page: int = 1, limit: int = 10,
+                search: str | None = None) -> EventPage:
+    params: dict[str, Any] = {"page": page, "limit": limit}
+    if search:
+        params["search"] = search
+    response = client.get("/api/events", params=params, authenticated=False)
+    return _data(response, EventPage, "GET /api/events")
+
+
+def get_event(client: ApiClient, event_id: str) -> Event:
+    response = client.get(f"/api/events/{_segment(event_id)}", authenticated=False)
+    data = parse_envelope(response).data
+    event = data.get("event", data) if isinstance(data, dict) else data
+    return parse_model(event, Event, "GET /api/events/:id")
+
+
+def seat_map(client: ApiClient, event_id: str) -> SeatMap:
+    response = client.get(f"/api/seats/event/{_segment(event_id)}", authenticated=False)
+    return _data(response, SeatMap, "GET /api/seats/event/:eventId")
+
+
+def submit_seat_booking(client: ApiClient, event_id: str, seat_ids: list[str], key: str
+                        ) -> JobSubmitted:
+    """POST /api/seats/book with the key (body and header): safe to retry, so retried."""
+    response = client.post("/api/seats/book", json={"eventId": event_id, "seatIds": seat_ids},
+                           idempotency_key=key)
+    return _data(response, JobSubmitted, "POST /api/seats/book")
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    status: JobStatus
+    retry_after: float | None  # the server's hint for the next poll (an extension)
+    rate_limit: RateLimitInfo | None
+
+
+def job_status(client: ApiClient, job_id: str, *, wait: float = 0.0) -> StatusAnswer:
+    """GET the job's status; `wait` > 0 asks the server to hold it until the state changes
+    (long polling, an extension: a server that ignores `?wait=` just answers at once)."""
+    params = {"wait": f"{wait:g}"} if wait > 0 else None
+    response = client.get(f"/api/seats/booking-status/{_segment(job_id)}", params=params,
+                          extra_read_time=wait)
+    status = _data(response, JobStatus, "GET /api/seats/booking-status/:jobId")
+    return StatusAnswer(status, parse_retry_after(response.headers.get("retry-after")),
+                        parse_rate_limit(response.headers))
+
+
+def book_quantity(client: ApiClient, event_id: str, quantity: int, key: str
+                  ) -> tuple[Booking, bool]:
+    """POST /api/bookings (general admission); returns (booking, created now)."""
+    response = client.post("/api/bookings", json={"eventId": event_id, "quantity": quantity},
+                           idempotency_key=key)
+    data = parse_envelope(response).data
+    booking = data.get("booking", data) if isinstance(data, dict) else data
+    return parse_model(booking, Booking, "POST /api/bookings"), response.status_code == 201
+
+
+def my_bookings(client: ApiClient) -> list[Booking]:
+    data = parse_envelope(client.get("/api/bookings/my")).data
+    rows = data.get("bookings", []) if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        rows = []
+    return [parse_model(row, Booking, "GET /api/bookings/my") for row in rows]
+
+
+def cancel_booking(client: ApiClient, booking_id: str) -> Booking:
+    # DELETE is idempotent by HTTP's definition but not retried: the policy retries only
+    # GET/HEAD/OPTIONS and keyed requests, and a second DELETE would answer 400.
+    response = client.request("DELETE", f"/api/bookings/{_segment(booking_id)}")
+    data = parse_envelope(response).data
+    booking = data.get("booking", data) if isinstance(data, dict) else data
+    return parse_model(booking, Booking, "DELETE /api/bookings/:id")
+
+
+def _data(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:
+    return parse_model(parse_envelope(response).data, model, what)
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment: ids are opaque, so anything in them is escaped."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")

@@ -1,0 +1,1 @@
+"""The booking workflow: seat labels, the journal, booking, watching. No printing here."""

@@ -1,0 +1,156 @@
+"""Booking without losing or doubling anything.
+
+1. The booking key (a UUID) is written to the journal before anything is sent, so a crash
+   or Ctrl-C at any later point leaves it there to resume with.
+2. The POST carries the key (body `idempotencyKey` and `Idempotency-Key` header), so the
+   HTTP core may retry it after a reset, a timeout or a 502/503/504: the server collapses
+   repeats of a key into one booking.
+3. The job is watched to a final state; a lost race for the seat lock ("contended") is
+   transient, so the booking is sent again with the same key (bounded).
+4. Running the same booking again (same profile, server, event and seats) while an earlier
+   attempt is unfinished resumes it: the same key, or the same job if one was accepted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from seatctl.api.endpoints import book_quantity, submit_seat_booking
+from seatctl.booking.journal import Journal, JournalEntry
+from seatctl.booking.status import JobState
+from seatctl.booking.watch import Watcher, WatchResult, WatchUpdate
+from seatctl.clock import Clock
+from seatctl.errors import HTTPStatusError
+from seatctl.http import ApiClient
+
+CONTENDED_RESENDS = 3
+
+
+@dataclass(frozen=True)
+class BookingTarget:
+    """What to book: seats of a seat-map event, or a quantity of a general-admission one."""
+
+    profile: str
+    base_url: str
+    event_id: str
+    event_name: str | None
+    seat_ids: tuple[str, ...] = ()
+    seat_labels: tuple[str, ...] = ()
+    quantity: int | None = None
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    entry: JournalEntry
+    resumed: bool  # an unfinished earlier attempt was picked up
+    watch: WatchResult | None  # None: not watched (--no-wait, or general admission)
+
+
+@dataclass
+class BookingFlow:
+    client: ApiClient
+    journal: Journal
+    clock: Clock
+    watcher: Watcher
+    retry_contended: int = CONTENDED_RESENDS
+    on_submitted: Callable[[JournalEntry], None] = lambda entry: None
+    current: JournalEntry | None = None  # the booking in hand, for an interrupt to name
+
+    def book(self, target: BookingTarget, *, wait: bool = True) -> BookingOutcome:
+        entry, resumed = self._entry_for(target)
+        if target.quantity is not None:
+            return BookingOutcome(self._book_quantity(entry, target.quantity), resumed, None)
+        if entry.job_id is None or entry.state == "created":
+            entry = self._submit(entry)
+        if not wait:
+            return BookingOutcome(entry, resumed, None)
+        return self._watch_with_resends(entry, resumed)
+
+    def resume(self, entry: JournalEntry, *, wait: bool = True) -> BookingOutcome:
+        """`seatctl book --resume`: finish an unfinished booking from its journal entry."""
+        self.current = entry
+        if entry.quantity is not None:
+            return BookingOutcome(self._book_quantity(entry, entry.quantity), True, None)
+        if entry.job_id is None or entry.state == "created":
+            entry = self._submit(entry)
+        if not wait:
+            return BookingOutcome(entry, True, None)
+        return self._watch_with_resends(entry, True)
+
+    def watch_entry(self, entry: JournalEntry, job_id: str) -> WatchResult:
+        """Watch one job, recording each state change in the journal entry."""
+        original = self.watcher.on_update
+        record = record_updates(self.journal, entry.key)
+
+        def both(update: WatchUpdate) -> None:
+            record(update)
+            original(update)
+
+        self.watcher.on_update = both
+        try:
+            return self.watcher.watch(job_id, since=self.clock.monotonic())
+        finally:
+            self.watcher.on_update = original
+
+    def _entry_for(self, target: BookingTarget) -> tuple[JournalEntry, bool]:
+        earlier = self.journal.find_unfinished(
+            profile=target.profile, base_url=target.base_url, event_id=target.event_id,
+            seat_ids=list(target.seat_ids), quantity=target.quantity)
+        if earlier is not None:
+            self.current = earlier
+            return earlier, True
+        self.current = entry = self.journal.create(
+            key=str(uuid.uuid4()), profile=target.profile, base_url=target.base_url,
+            event_id=target.event_id, event_name=target.event_name,
+            seat_ids=list(target.seat_ids), seat_labels=list(target.seat_labels),
+            quantity=target.quantity)
+        return entry, False
+
+    def _submit(self, entry: JournalEntry) -> JournalEntry:
+        try:
+            submitted = submit_seat_booking(self.client, entry.event_id, entry.seat_ids,
+                                            entry.key)
+        except HTTPStatusError as error:
+            if not error.retryable and error.status_code != 401:
+                # Refused as sent (400, 404, 422): resuming it would be refused again.
+                self.journal.update(entry.key, state="failed", message=error.message)
+            raise
+        self.current = entry = self.journal.add_job(entry.key, submitted.job_id)
+        self.on_submitted(entry)
+        return entry
+
+    def _watch_with_resends(self, entry: JournalEntry, resumed: bool) -> BookingOutcome:
+        resends = self.retry_contended
+        while True:
+            assert entry.job_id is not None
+            result = self.watch_entry(entry, entry.job_id)
+            if result.state is not JobState.CONTENDED or resends <= 0:
+                return BookingOutcome(self.journal.get(entry.key) or entry, resumed, result)
+            resends -= 1
+            entry = self._submit(entry)  # the same key: at most one booking comes of it
+
+    def _book_quantity(self, entry: JournalEntry, quantity: int) -> JournalEntry:
+        booking, _ = book_quantity(self.client, entry.event_id, quantity, entry.key)
+        return self.journal.update(entry.key, state="confirmed", booking_id=booking.id,
+                                   total_price=booking.total_price,
+                                   message=f"booked {quantity} ticket(s)")
+
+
+def record_updates(journal: Journal, key: str) -> Callable[[WatchUpdate], None]:
+    """A watch callback that keeps the journal entry `key` in step with the job."""
+
+    def record(update: WatchUpdate) -> None:
+        if update.state is not None and update.status is not None:
+            journal.update(key, state=_journal_state(update.state),
+                           message=update.status.message, booking_id=update.status.booking_id,
+                           total_price=update.status.total_price)
+
+    return record
+
+
+def _journal_state(state: JobState) -> str:
+    # The journal keeps a booking's state: a contended job leaves the booking pending
+    # (it is sent again), queued/processing/pending stay as they are.
+    return "pending" if state is JobState.CONTENDED else state.value

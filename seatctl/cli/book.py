@@ -1,0 +1,184 @@
+"""`seatctl book EVENT --seat A12 ... | --quantity N | --resume`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.context import App
+from seatctl.cli.watch import NoLongPoll, WatchTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
+    from seatctl.booking.journal import Journal, JournalEntry
+    from seatctl.booking.watch import WatchUpdate
+    from seatctl.http import ApiClient
+
+
+def book(
+    ctx: typer.Context,
+    event: Annotated[str | None, typer.Argument(
+        metavar="[EVENT]", help="An event id, a unique id prefix, or a unique name match.",
+        show_default=False)] = None,
+    seat: Annotated[list[str] | None, typer.Option(
+        "--seat", "-s", help="A seat: A12, SECTION:A12, or a seat id. Repeatable.",
+        show_default=False)] = None,
+    seats: Annotated[str | None, typer.Option(
+        "--seats", help="Seats as a comma list: A12,A13.", show_default=False)] = None,
+    quantity: Annotated[int | None, typer.Option(
+        "--quantity", "-n", min=1, max=10,
+        help="Tickets of a general-admission event (1-10).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Send even if the seat map shows a seat as booked or blocked.")] = False,
+    no_wait: Annotated[bool, typer.Option(
+        "--no-wait", help="Print the job id and stop; watch later with `seatctl watch`.",
+    )] = False,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish the newest unfinished booking of the active profile.",
+    )] = False,
+    no_retry_contended: Annotated[bool, typer.Option(
+        "--no-retry-contended",
+        help="Do not re-send when another user held the seat lock (exit 3 instead).")] = False,
+    timeout: WatchTimeout = 120.0,
+    no_long_poll: NoLongPoll = False,
+    json: JsonFlag = False,
+) -> None:
+    """Book seats (or general-admission tickets) and watch the booking to its end.
+
+    The booking key is kept in the journal before anything is sent, and the POST is
+    retried with it after a reset, a timeout or a 502/503/504: never lost, never doubled.
+    """
+    from seatctl.booking.journal import Journal
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    with Journal(Journal.default_path(app.env)) as journal, app.client() as client:
+        if resume:
+            if event or seat or seats or quantity:
+                from seatctl.errors import UsageError
+
+                raise UsageError("--resume takes no EVENT, seats or quantity")
+            entry = _unfinished(journal, app)
+            target = None
+        else:
+            target = _target(app, client, journal, event,
+                             [*(seat or []), *([seats] if seats else [])], quantity, force)
+        from seatctl.cli.watch import display_for
+
+        with display_for(app, as_json) as display:
+            flow = _flow(app, client, journal, display.update, timeout=timeout,
+                         long_poll=not no_long_poll,
+                         retry_contended=0 if no_retry_contended else None)
+            outcome = _run(flow, target, entry if resume else None, wait=not no_wait)
+    _report(app, outcome, as_json=as_json, waited=not no_wait)
+
+
+def _target(app: App, client: ApiClient, journal: Journal, event_text: str | None,
+            seat_texts: list[str], quantity: int | None, force: bool) -> BookingTarget:
+    from dataclasses import replace
+
+    from seatctl.booking.book import BookingTarget
+    from seatctl.booking.events import general_admission, resolve_event, seat_map_for
+    from seatctl.booking.labels import ensure_available, resolve_labels, split_labels
+    from seatctl.errors import UsageError
+
+    if event_text is None:
+        raise UsageError("which event? give EVENT (or --resume)",
+                         hint="list them with `seatctl events`")
+    labels = split_labels(seat_texts)
+    if bool(labels) == (quantity is not None):
+        raise UsageError("give seats (--seat/--seats) or --quantity, not both")
+    event = resolve_event(client, event_text)
+    target = BookingTarget(profile=app.settings.profile, base_url=app.settings.base_url,
+                           event_id=event.id, event_name=event.name)
+    if quantity is not None:
+        if event.seat_level_booking:
+            raise UsageError(f"{event.name} has a seat map: choose seats with --seat",
+                             hint=f"see them with `seatctl seats {event.id}`")
+        return replace(target, quantity=quantity)
+    if not event.seat_level_booking:
+        raise general_admission(event)
+    resolved = resolve_labels(seat_map_for(client, event), labels)
+    target = replace(target, seat_ids=tuple(s.id for s in resolved),
+                     seat_labels=tuple(s.display for s in resolved))
+    # Resuming an unfinished attempt: the seats may be booked by that very attempt.
+    if not force and not _unfinished_attempt(journal, target):
+        ensure_available(resolved)
+    return target
+
+
+def _unfinished_attempt(journal: Journal, target: BookingTarget) -> bool:
+    return journal.find_unfinished(
+        profile=target.profile, base_url=target.base_url, event_id=target.event_id,
+        seat_ids=list(target.seat_ids), quantity=target.quantity) is not None
+
+
+def _unfinished(journal: Journal, app: App) -> JournalEntry:
+    from seatctl.errors import UsageError
+
+    entries = journal.recent(limit=1, pending_only=True, profile=app.settings.profile)
+    if not entries:
+        raise UsageError("nothing to resume: no unfinished booking in the journal",
+                         hint="see them with `seatctl jobs`")
+    return entries[0]
+
+
+def _flow(app: App, client: ApiClient, journal: Journal,
+          on_update: Callable[[WatchUpdate], None], *,
+          timeout: float, long_poll: bool, retry_contended: int | None) -> BookingFlow:
+    from seatctl.booking.book import CONTENDED_RESENDS, BookingFlow
+    from seatctl.booking.watch import Watcher
+    from seatctl.render.watch import submitted_line
+
+    watcher = Watcher(client, app.clock, timeout=timeout, long_poll=long_poll,
+                      on_update=on_update)
+    resends = CONTENDED_RESENDS if retry_contended is None else retry_contended
+    return BookingFlow(client, journal, app.clock, watcher, retry_contended=resends,
+                       on_submitted=lambda entry: submitted_line(app.streams, entry))
+
+
+def _run(flow: BookingFlow, target: BookingTarget | None, entry: JournalEntry | None, *,
+         wait: bool) -> BookingOutcome:
+    from seatctl.errors import Interrupted
+
+    try:
+        if entry is not None:
+            return flow.resume(entry, wait=wait)
+        assert target is not None
+        return flow.book(target, wait=wait)
+    except KeyboardInterrupt:
+        job_id = flow.current.job_id if flow.current else None
+        if job_id is not None and flow.current and flow.current.state != "created":
+            raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
+                              hint=f"resume with `seatctl watch {job_id}`") from None
+        raise Interrupted(
+            "interrupted before the server answered; the booking key is kept in the journal",
+            hint="run the same `seatctl book` again, or `seatctl book --resume`: the same "
+                 "key makes at most one booking") from None
+
+
+def _report(app: App, outcome: BookingOutcome, *, as_json: bool, waited: bool) -> None:
+    import json as jsonlib
+
+    from seatctl.cli.watch import finish
+    from seatctl.render.watch import render_outcome
+
+    entry = outcome.entry
+    if outcome.watch is not None:
+        finish(app, outcome.watch, entry, entry.job_id or "", as_json=as_json)
+        return
+    if not waited and entry.quantity is None:  # --no-wait: the job id, for scripts
+        if as_json:
+            app.streams.write_data(jsonlib.dumps({"jobId": entry.job_id, "key": entry.key,
+                                                  "state": entry.state}))
+        else:
+            app.streams.write_data(entry.job_id or "")
+        return
+    render_outcome(app.streams, {
+        "jobId": entry.job_id, "bookingId": entry.booking_id, "state": entry.state,
+        "message": entry.message, "seats": None, "quantity": entry.quantity,
+        "totalPrice": entry.total_price, "key": entry.key}, as_json=as_json)

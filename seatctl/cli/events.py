@@ -1,0 +1,57 @@
+"""`seatctl events` and `seatctl seats EVENT`: looking before booking."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+
+EventArgument = Annotated[str, typer.Argument(
+    metavar="EVENT", help="An event id, a unique id prefix, or a unique part of its name.",
+    show_default=False,
+)]
+
+
+def events(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(
+        "--search", "-s", help="Only events whose name, description or venue contains TEXT.",
+        metavar="TEXT", show_default=False,
+    )] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page number.")] = 1,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=100, help="Events per page (at most 100).")] = 10,
+    json: JsonFlag = False,
+) -> None:
+    """List events: venue, start (local time), price, free seats, seat map or general
+    admission, and the id that other commands take."""
+    from seatctl.api.endpoints import list_events
+    from seatctl.render.events import render_events
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    with app.client() as client:
+        listing = list_events(client, page=page, limit=limit, search=search)
+    render_events(app.streams, listing, search=search, limit=limit, as_json=as_json)
+
+
+def seats(
+    ctx: typer.Context,
+    event: EventArgument,
+    available: Annotated[bool, typer.Option(
+        "--available", "-a",
+        help="Only the free seats' labels, one section per line, comma-separated.",
+    )] = False,
+    json: JsonFlag = False,
+) -> None:
+    """Show an event's seat map: free, booked and blocked seats per section and row."""
+    from seatctl.booking.events import resolve_event, seat_map_for
+    from seatctl.render.seatmap import render_seat_map
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    with app.client() as client:
+        seat_map = seat_map_for(client, resolve_event(client, event))
+    render_seat_map(app.streams, seat_map, available_only=available, as_json=as_json)

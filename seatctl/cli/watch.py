@@ -1,0 +1,112 @@
+"""`seatctl watch JOB_ID | --last`: follow a booking job to its end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.context import App
+
+if TYPE_CHECKING:
+    from seatctl.booking.journal import Journal, JournalEntry
+    from seatctl.booking.watch import WatchResult, WatchUpdate
+    from seatctl.render.watch import WatchDisplay
+
+WatchTimeout = Annotated[float, typer.Option(
+    "--timeout", help="Give up watching after this many seconds (exit 4; the job goes on).",
+    min=0.1, max=86400)]
+NoLongPoll = Annotated[bool, typer.Option(
+    "--no-long-poll", help="Poll on a schedule even if the server offers long polling.")]
+
+
+def watch(
+    ctx: typer.Context,
+    job_id: Annotated[str | None, typer.Argument(
+        metavar="[JOB_ID]", help="The job to watch (see `seatctl jobs`).",
+        show_default=False)] = None,
+    last: Annotated[bool, typer.Option(
+        "--last", help="Watch the newest job of the active profile.")] = False,
+    timeout: WatchTimeout = 120.0,
+    no_long_poll: NoLongPoll = False,
+    json: JsonFlag = False,
+) -> None:
+    """Watch a booking job until it is confirmed or fails (exit 3), or the wait ends (4)."""
+    from seatctl.booking.book import record_updates
+    from seatctl.booking.journal import Journal
+    from seatctl.booking.watch import Watcher
+    from seatctl.errors import UsageError
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    if (job_id is None) == (not last):
+        raise UsageError("give a JOB_ID or --last, not both")
+    with Journal(Journal.default_path(app.env)) as journal:
+        entry = journal.by_job(job_id) if job_id else _last_entry(journal, app)
+        target = job_id or (entry.job_id if entry else None)
+        if target is None:
+            raise UsageError("the newest booking in the journal has no job id yet",
+                             hint="resume it with `seatctl book --resume`")
+        with app.client() as client, display_for(app, as_json) as display:
+            sinks: list[Callable[[WatchUpdate], None]] = [display.update]
+            if entry is not None:
+                sinks.append(record_updates(journal, entry.key))
+            watcher = Watcher(client, app.clock, timeout=timeout, long_poll=not no_long_poll,
+                              on_update=fan_out(sinks))
+            result = interruptible(lambda: watcher.watch(target), target)
+    finish(app, result, entry, target, as_json=as_json)
+
+
+def _last_entry(journal: Journal, app: App) -> JournalEntry:
+    from seatctl.errors import UsageError
+
+    entry = journal.last(profile=app.settings.profile)
+    if entry is None:
+        raise UsageError("no job in the journal yet for this profile",
+                         hint="book with `seatctl book EVENT --seat ...` first")
+    return entry
+
+
+def display_for(app: App, as_json: bool) -> WatchDisplay:
+    from seatctl.render.watch import WatchDisplay
+
+    return WatchDisplay(app.streams, app.clock, live=app.streams.can_animate and not as_json,
+                        quiet=as_json)
+
+
+def fan_out(sinks: list[Callable[[WatchUpdate], None]]) -> Callable[[WatchUpdate], None]:
+    def send(update: WatchUpdate) -> None:
+        for sink in sinks:
+            sink(update)
+
+    return send
+
+
+def interruptible(run: Callable[[], WatchResult], job_id: str) -> WatchResult:
+    """Ctrl-C stops the watch, not the job: say so, and how to pick it up again."""
+    from seatctl.errors import Interrupted
+
+    try:
+        return run()
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
+                          hint=f"resume with `seatctl watch {job_id}`") from None
+
+
+def finish(app: App, result: WatchResult, entry: JournalEntry | None, job_id: str, *,
+           as_json: bool) -> None:
+    """Print the outcome, then exit with the documented code unless it was confirmed."""
+    from seatctl.booking.outcome import outcome_error, watch_document
+    from seatctl.errors import Reported
+    from seatctl.render.messages import error_document
+    from seatctl.render.watch import render_outcome
+
+    document = watch_document(result, entry, job_id)
+    error = outcome_error(result, job_id)
+    if as_json and error is not None:
+        document["error"] = error_document(error)
+    render_outcome(app.streams, document, as_json=as_json)
+    if error is not None:
+        raise Reported(error.exit_code) if as_json else error

@@ -1,0 +1,130 @@
+"""Rendering `seatctl jobs`: the journal's recent bookings, and how to resume pending ones."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from seatctl.render.sanitize import printable
+
+if TYPE_CHECKING:
+    from seatctl.booking.journal import JournalEntry
+    from seatctl.render.streams import IOStreams
+
+MAX_ID_WIDTH = 40
+DATE_WIDTH = 10  # 2026-11-29, the time under it
+GAP = 3  # between two columns
+# Colour and a glyph per state, so that the state reads without colour too.
+STATES: dict[str, tuple[str, str]] = {
+    "created": ("○", "dim"),          # written, not yet answered by the server
+    "queued": ("…", "cyan"),
+    "processing": ("↻", "cyan"),
+    "pending": ("…", "cyan"),
+    "confirmed": ("✓", "bold green"),
+    "rejected": ("✗", "bold red"),
+    "failed": ("✗", "bold red"),
+}
+
+
+def jobs_document(entries: Sequence[JournalEntry]) -> dict[str, Any]:
+    """`--json`: every field of every entry, plus `job_id` (the newest) and `pending`."""
+    return {"jobs": [entry.as_dict() for entry in entries]}
+
+
+def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json: bool,
+                profile: str, pending_only: bool, command: Sequence[str] = ("seatctl",)
+                ) -> None:
+    """`command` is how to call seatctl in the hints (with `--profile P` if one was given)."""
+    if as_json:
+        streams.write_data(json.dumps(jobs_document(entries)))
+    if not entries:
+        kind = "pending bookings" if pending_only else "bookings"
+        streams.err.print(f"no {kind} in the journal for profile {printable(profile)!r} yet",
+                          soft_wrap=True)
+        return
+    if as_json:
+        return
+    streams.out.print(jobs_table(entries, streams.out.width))
+    for line in resume_hints(entries, command):
+        streams.err.print(line, soft_wrap=True)
+
+
+def jobs_table(entries: Sequence[JournalEntry], width: int = 80) -> Table:
+    """Four columns, two lines per booking, so that 80 columns hold whole ids.
+
+    The widths are worked out here rather than left to Rich: when a table is too wide, Rich
+    crops its right edge, and that would cut the ids.
+    """
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False,
+                  header_style="bold")
+    id_width = max(len(printable(value or "-")) for entry in entries
+                   for value in (entry.job_id, entry.booking_id, "job / booking"))
+    id_width = min(id_width, MAX_ID_WIDTH, max(8, width - 41))
+    text_width = max(22, width - DATE_WIDTH - 3 * GAP - id_width)
+    event_width = max(10, text_width * 2 // 5)
+    table.add_column("created", no_wrap=True, width=DATE_WIDTH)
+    table.add_column("event / seats", max_width=event_width, overflow="fold")
+    table.add_column("state / message", max_width=max(12, text_width - event_width),
+                     overflow="fold")
+    # Ids are what other commands take: whole where they fit, folded (never cut) otherwise.
+    table.add_column("job / booking", width=id_width, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            local_time(entry.created_at).replace(" ", "\n"),
+            Text.assemble((printable(entry.event_name or entry.event_id), "bold"), "\n",
+                          seats(entry)),
+            Text.assemble(state_text(entry.state), "\n",
+                          (printable(entry.message or ""), "dim")),
+            Text.assemble(printable(entry.job_id or "-"), "\n",
+                          (printable(entry.booking_id or "-"), "dim")),
+        )
+    return table
+
+
+def state_text(state: str) -> Text:
+    glyph, style = STATES.get(state, ("?", ""))
+    return Text(f"{glyph} {printable(state)}", style)
+
+
+def seats(entry: JournalEntry) -> str:
+    """Seat labels (or ids, when no labels were recorded), or `xN` for general admission."""
+    if entry.quantity is not None:
+        return f"x{entry.quantity}"
+    return ", ".join(printable(seat) for seat in (entry.seat_labels or entry.seat_ids))
+
+
+def local_time(value: str) -> str:
+    """A journal timestamp (UTC) in the local time zone: `2026-12-13 19:30`."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return printable(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str]) -> list[Text]:
+    """How to pick up each pending booking: watch its job, or send it again with its key."""
+    hints = []
+    newest_pending = next((entry for entry in entries if entry.pending), None)
+    for entry in entries:
+        if not entry.pending:
+            continue
+        if entry.job_id is not None:
+            action = f"resume watching with `{shlex.join([*command, 'watch', entry.job_id])}`"
+        else:  # written before the POST, whose answer never came: send it again, same key
+            action = (f"{entry.event_name or entry.event_id} ({seats(entry)}) was not "
+                      f"answered: run the same `{shlex.join([*command, 'book'])} ...` again")
+            if entry is newest_pending:  # what `book --resume` picks
+                action += f" (or `{shlex.join([*command, 'book', '--resume'])}`)"
+            action += " to send it with its key"
+        hints.append(Text.assemble(("hint: ", "yellow"), printable(action)))
+    return hints

@@ -1,0 +1,159 @@
+"""The watch loop against scripted answers, on a fake clock (no real waiting)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from seatctl.booking.poll import PollSchedule
+from seatctl.booking.status import JobState
+from seatctl.booking.watch import UpdateKind, Watcher, WatchUpdate
+from seatctl.errors import AuthError, NotFound
+from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
+
+PENDING = {"success": False, "message": "Booking is under processing..."}
+DONE = {"success": True, "bookingId": "b-1", "message": "Successfully booked 2 seat(s)",
+        "totalPrice": 90.0}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+Answer = Callable[[httpx.Request, FakeClock], httpx.Response]
+
+
+def envelope(data: dict[str, Any], status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"status": "success", "data": data}, headers=headers)
+
+
+def watcher(answers: list[Answer], clock: FakeClock, **options: Any
+            ) -> tuple[Watcher, list[httpx.Request], list[WatchUpdate]]:
+    seen: list[httpx.Request] = []
+    updates: list[WatchUpdate] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = answers[min(len(seen), len(answers)) - 1]
+        return answer(request, clock)
+
+    config = ClientConfig(base_url="http://seatctl.test", timeouts=Timeouts(1, 1, 1, 1),
+                          retry=RetryPolicy(retries=0), token="t0ken-for-tests")
+    client = ApiClient(config, clock=clock, transport=httpx.MockTransport(handle))
+    options.setdefault("schedule", PollSchedule(jitter=0.0))
+    return Watcher(client, clock, on_update=updates.append, **options), seen, updates
+
+
+def pending(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    return envelope(PENDING)
+
+
+def done(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    return envelope(DONE)
+
+
+def test_plain_polling_follows_the_schedule_until_confirmed() -> None:
+    clock = FakeClock()
+    watch, seen, updates = watcher([pending, pending, pending, done], clock, long_poll=False)
+    result = watch.watch("job-1")
+    assert result.state is JobState.CONFIRMED
+    assert result.polls == 4
+    assert result.status is not None and result.status.booking_id == "b-1"
+    assert clock.sleeps[:4] == pytest.approx([0.15, 0.15, 0.21, 0.294])
+    assert [u.kind for u in updates] == [UpdateKind.STATE, UpdateKind.POLL, UpdateKind.POLL,
+                                         UpdateKind.STATE]
+    assert all("wait" not in r.url.params for r in seen)
+
+
+def test_long_polling_asks_the_server_to_hold_the_request() -> None:
+    def held(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        clock.now += 0.8  # the server held it until the state changed
+        return envelope({**PENDING, "state": "processing"})
+
+    clock = FakeClock()
+    watch, seen, _ = watcher([held, lambda r, c: envelope({**DONE, "state": "confirmed"})],
+                             clock)
+    result = watch.watch("job-1")
+    assert result.state is JobState.CONFIRMED
+    assert [r.url.params.get("wait") for r in seen] == ["25", "25"]
+    assert clock.sleeps == [0.0]
+
+
+def test_a_server_that_ignores_wait_gets_plain_polling() -> None:
+    clock = FakeClock()
+    watch, seen, _ = watcher([pending, pending, pending, done], clock)
+    watch.watch("job-1")
+    assert seen[0].url.params.get("wait") == "25"
+    assert all("wait" not in r.url.params for r in seen[1:])
+
+
+def test_retry_after_is_never_undercut() -> None:
+    clock = FakeClock()
+    watch, _, _ = watcher(
+        [lambda r, c: envelope(PENDING, **{"Retry-After": "3"}), done], clock, long_poll=False)
+    watch.watch("job-1")
+    assert clock.sleeps[1] == 3.0
+
+
+def test_rate_limit_headers_slow_the_polls_down() -> None:
+    clock = FakeClock()
+    tight = {"RateLimit-Limit": "100", "RateLimit-Remaining": "30", "RateLimit-Reset": "100"}
+    watch, _, _ = watcher([lambda r, c: envelope(PENDING, **tight), done], clock,
+                          long_poll=False)
+    watch.watch("job-1")
+    assert clock.sleeps[1] == pytest.approx(100 / 10)
+
+
+def test_transient_errors_are_warnings_and_the_watch_goes_on() -> None:
+    def proxy_502(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        return httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>")
+
+    clock = FakeClock()
+    watch, _, updates = watcher([pending, proxy_502, done], clock, long_poll=False)
+    result = watch.watch("job-1")
+    assert result.state is JobState.CONFIRMED
+    warnings = [u.warning for u in updates if u.kind is UpdateKind.WARNING]
+    assert len(warnings) == 1 and "502" in str(warnings[0])
+
+
+def test_the_watch_ends_pending_at_its_timeout() -> None:
+    clock = FakeClock()
+    watch, seen, _ = watcher([pending], clock, long_poll=False, timeout=10)
+    result = watch.watch("job-1")
+    assert result.timed_out and result.state is JobState.PENDING
+    assert clock.now == pytest.approx(10)
+    assert 5 <= len(seen) <= 12
+
+
+@pytest.mark.parametrize(("status", "error"), [(404, NotFound), (401, AuthError)])
+def test_an_unknown_job_or_a_bad_token_ends_the_watch(status: int, error: type) -> None:
+    clock = FakeClock()
+    body = {"status": "error", "message": "Booking job not found"}
+
+    def failing(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        return httpx.Response(status, content=json.dumps(body).encode())
+
+    watch, _, _ = watcher([failing], clock, long_poll=False)
+    with pytest.raises(error):
+        watch.watch("job-1")
+
+
+def test_elapsed_runs_from_the_given_start() -> None:
+    clock = FakeClock()
+    clock.now = 50.0
+    watch, _, _ = watcher([done], clock, long_poll=False)
+    result = watch.watch("job-1", since=45.0)
+    assert result.elapsed_s == pytest.approx(5.15)
