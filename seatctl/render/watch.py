@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -62,10 +63,13 @@ class WatchDisplay:
             self._live = None
 
     def update(self, update: WatchUpdate) -> None:
-        self._last = update
         self._since = self._clock.monotonic() - update.elapsed
         if update.warning:
             self._warnings.append(update.warning)
+        if update.warning and self._last is not None:  # keep the last answer on show
+            self._last = replace(self._last, polls=update.polls)
+        else:
+            self._last = update
         if self._live is not None or self._quiet:
             return
         self._plain_line(update)
