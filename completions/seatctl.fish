@@ -15,7 +15,7 @@
 #   seatctl logout --json
 #   seatctl ping --json
 #   seatctl seats EVENT --available --json -a
-#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --timeouts --workers -q
+#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout
 #   seatctl whoami --json
 complete --command seatctl --no-files --arguments "(env _SEATCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) seatctl)" --condition "env _SEATCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) seatctl"

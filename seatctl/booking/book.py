@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from seatctl.api.endpoints import book_quantity, submit_seat_booking
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import Watcher, WatchResult, WatchUpdate
 from seatctl.clock import Clock
-from seatctl.errors import HTTPStatusError
+from seatctl.errors import HTTPStatusError, NotFound
 from seatctl.http import ApiClient
 
 CONTENDED_RESENDS = 3
+CONTENDED_PAUSE = 0.5  # seconds before sending a contended booking again
 
 
 @dataclass(frozen=True)
@@ -57,42 +58,31 @@ class BookingFlow:
     retry_contended: int = CONTENDED_RESENDS
     on_submitted: Callable[[JournalEntry], None] = lambda entry: None
     current: JournalEntry | None = None  # the booking in hand, for an interrupt to name
+    submitting: bool = False  # a POST is out and unanswered: an interrupt must say so
 
     def book(self, target: BookingTarget, *, wait: bool = True) -> BookingOutcome:
         entry, resumed = self._entry_for(target)
-        if target.quantity is not None:
-            return BookingOutcome(self._book_quantity(entry, target.quantity), resumed, None)
+        return self._finish(entry, resumed, wait)
+
+    def resume(self, entry: JournalEntry, *, wait: bool = True) -> BookingOutcome:
+        """`seatctl book --resume`: finish an unfinished booking from its journal entry."""
+        self.current = entry
+        return self._finish(entry, True, wait)
+
+    def watch_entry(self, entry: JournalEntry, job_id: str) -> WatchResult:
+        """Watch one job, recording each state change in the journal entry."""
+        watcher = replace(self.watcher, on_update=both(record_updates(self.journal, entry.key),
+                                                       self.watcher.on_update))
+        return watcher.watch(job_id, since=self.clock.monotonic())
+
+    def _finish(self, entry: JournalEntry, resumed: bool, wait: bool) -> BookingOutcome:
+        if entry.quantity is not None:
+            return BookingOutcome(self._book_quantity(entry, entry.quantity), resumed, None)
         if entry.job_id is None or entry.state == "created":
             entry = self._submit(entry)
         if not wait:
             return BookingOutcome(entry, resumed, None)
         return self._watch_with_resends(entry, resumed)
-
-    def resume(self, entry: JournalEntry, *, wait: bool = True) -> BookingOutcome:
-        """`seatctl book --resume`: finish an unfinished booking from its journal entry."""
-        self.current = entry
-        if entry.quantity is not None:
-            return BookingOutcome(self._book_quantity(entry, entry.quantity), True, None)
-        if entry.job_id is None or entry.state == "created":
-            entry = self._submit(entry)
-        if not wait:
-            return BookingOutcome(entry, True, None)
-        return self._watch_with_resends(entry, True)
-
-    def watch_entry(self, entry: JournalEntry, job_id: str) -> WatchResult:
-        """Watch one job, recording each state change in the journal entry."""
-        original = self.watcher.on_update
-        record = record_updates(self.journal, entry.key)
-
-        def both(update: WatchUpdate) -> None:
-            record(update)
-            original(update)
-
-        self.watcher.on_update = both
-        try:
-            return self.watcher.watch(job_id, since=self.clock.monotonic())
-        finally:
-            self.watcher.on_update = original
 
     def _entry_for(self, target: BookingTarget) -> tuple[JournalEntry, bool]:
         earlier = self.journal.find_unfinished(
@@ -109,33 +99,69 @@ class BookingFlow:
         return entry, False
 
     def _submit(self, entry: JournalEntry) -> JournalEntry:
+        self.submitting = True
         try:
             submitted = submit_seat_booking(self.client, entry.event_id, entry.seat_ids,
                                             entry.key)
         except HTTPStatusError as error:
-            if not error.retryable and error.status_code != 401:
-                # Refused as sent (400, 404, 422): resuming it would be refused again.
-                self.journal.update(entry.key, state="failed", message=error.message)
+            self._fail_if_refused(entry, error)
             raise
         self.current = entry = self.journal.add_job(entry.key, submitted.job_id)
+        self.submitting = False
         self.on_submitted(entry)
         return entry
 
     def _watch_with_resends(self, entry: JournalEntry, resumed: bool) -> BookingOutcome:
-        resends = self.retry_contended
+        resends, vanished = self.retry_contended, False
         while True:
             assert entry.job_id is not None
-            result = self.watch_entry(entry, entry.job_id)
-            if result.state is not JobState.CONTENDED or resends <= 0:
+            try:
+                result = self.watch_entry(entry, entry.job_id)
+            except NotFound:
+                if vanished:
+                    raise
+                # The server forgot the job (a queue flushed, a restart): the same key may
+                # be sent again, it makes at most one booking.
+                vanished, entry = True, self._submit(entry)
+                continue
+            if result.state is not JobState.CONTENDED:
                 return BookingOutcome(self.journal.get(entry.key) or entry, resumed, result)
+            if resends <= 0:
+                entry = self.journal.update(entry.key, state="failed",
+                                            message=result.status.message if result.status
+                                            else None)
+                return BookingOutcome(entry, resumed, result)
             resends -= 1
-            entry = self._submit(entry)  # the same key: at most one booking comes of it
+            self.clock.sleep(CONTENDED_PAUSE)  # let the other booking finish with the lock
+            entry = self._submit(entry)
 
     def _book_quantity(self, entry: JournalEntry, quantity: int) -> JournalEntry:
-        booking, _ = book_quantity(self.client, entry.event_id, quantity, entry.key)
+        self.submitting = True
+        try:
+            booking, created = book_quantity(self.client, entry.event_id, quantity, entry.key)
+        except HTTPStatusError as error:
+            self._fail_if_refused(entry, error)
+            raise
+        self.submitting = False
+        message = f"booked {quantity} ticket(s)" if created else "Booking already exists"
         return self.journal.update(entry.key, state="confirmed", booking_id=booking.id,
-                                   total_price=booking.total_price,
-                                   message=f"booked {quantity} ticket(s)")
+                                   total_price=booking.total_price, message=message)
+
+    def _fail_if_refused(self, entry: JournalEntry, error: HTTPStatusError) -> None:
+        """Refused as sent (400, 404, 409, 422): resuming it would be refused again. A 401,
+        a 429 or a 5xx leaves the booking resumable."""
+        self.submitting = False
+        if not error.retryable and error.status_code not in (401, 403):
+            self.journal.update(entry.key, state="failed", message=error.message)
+
+
+def both(first: Callable[[WatchUpdate], None], second: Callable[[WatchUpdate], None]
+         ) -> Callable[[WatchUpdate], None]:
+    def call(update: WatchUpdate) -> None:
+        first(update)
+        second(update)
+
+    return call
 
 
 def record_updates(journal: Journal, key: str) -> Callable[[WatchUpdate], None]:

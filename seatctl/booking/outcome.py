@@ -8,6 +8,7 @@ from seatctl.booking.status import JobState
 from seatctl.errors import BookingFailed, SeatctlError, StillPending
 
 if TYPE_CHECKING:
+    from seatctl.api.models import UnavailableSeat
     from seatctl.booking.journal import JournalEntry
     from seatctl.booking.watch import WatchResult
 
@@ -31,8 +32,10 @@ def watch_document(result: WatchResult, entry: JournalEntry | None, job_id: str
     }
 
 
-def outcome_error(result: WatchResult, job_id: str) -> SeatctlError | None:
-    """None when confirmed; otherwise the error whose exit code the documentation promises."""
+def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None = None
+                  ) -> SeatctlError | None:
+    """None when confirmed; otherwise the error whose exit code the documentation promises.
+    Seats the server names are called by the labels the user gave, when the journal has them."""
     status = result.status
     message = (status.message if status else None) or "no message"
     if result.state is JobState.CONFIRMED:
@@ -43,11 +46,17 @@ def outcome_error(result: WatchResult, job_id: str) -> SeatctlError | None:
                             hint=f"resume with `seatctl watch {job_id}`")
     if result.state is JobState.REJECTED:
         seats = (status.unavailable_seats or []) if status else []
-        taken = ", ".join(f"{seat.row or ''}{seat.number or ''} ({seat.reason or 'unavailable'})"
-                          for seat in seats)
+        labels = dict(zip(entry.seat_ids, entry.seat_labels, strict=False)) if entry else {}
+        taken = ", ".join(_seat_name(seat, labels) for seat in seats)
         return BookingFailed(f"booking rejected: {message}: {taken}",
                              hint="choose other seats (`seatctl seats EVENT --available`)")
     if result.state is JobState.CONTENDED:
         return BookingFailed(f"booking not made: {message}",
                              hint="the seats were being booked by someone else; try again")
     return BookingFailed(f"booking failed: {message}")
+
+
+def _seat_name(seat: UnavailableSeat, labels: dict[str, str]) -> str:
+    name = labels.get(seat.id) or f"{seat.row or ''}{seat.number or ''}" or seat.id
+    reason = (seat.reason or "unavailable").replace("_", " ")
+    return f"{name} ({reason})"

@@ -3,9 +3,10 @@
 * The first poll comes soon after the submit (the job may be done already).
 * Then the gap grows by `growth` with +-`jitter`, up to `cap` (2 s: the seed's interval).
 * Never sooner than the server's `Retry-After`.
-* Slower as the rate-limit budget runs out: the remaining requests are spread over the time
-  left in the window, so a watch never locks its user out (the seed's production limit is
-  100 requests per 15 minutes, shared with everything else the user does).
+* Slower as the rate-limit budget runs out: once half of it is used, the remaining requests
+  (less a reserve) are spread over the time left in the window, so a watch never locks its
+  user out (the seed's production limit is 100 requests per 15 minutes, shared with
+  everything else the user does).
 * With long polling the server holds each request until the state changes, so there is no
   gap at all unless the server answered early without a change (then the plain schedule).
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from seatctl.http import RateLimitInfo
 
 RATE_LIMIT_RESERVE = 0.2  # keep a fifth of the budget for the user's other requests
+RATE_LIMIT_NEAR = 0.5  # pace the polls once half the budget is gone
 
 
 @dataclass
@@ -28,6 +30,10 @@ class PollSchedule:
     jitter: float = 0.1
     random: random.Random = field(default_factory=random.Random)
     _gap: float = 0.0
+
+    def reset(self) -> None:
+        """Start again from `first`: a new job is a new schedule."""
+        self._gap = 0.0
 
     def next_delay(self, *, retry_after: float | None = None,
                    rate_limit: RateLimitInfo | None = None) -> float:
@@ -42,8 +48,11 @@ class PollSchedule:
 
 
 def rate_limit_floor(info: RateLimitInfo) -> float:
-    """The smallest gap that keeps a reserve of the budget until the window resets."""
+    """The smallest gap that keeps a reserve of the budget until the window resets: none
+    while more than half of it is left, then the usable rest spread over the window."""
     usable = info.remaining - info.limit * RATE_LIMIT_RESERVE
     if usable <= 0:
         return info.reset_s + 0.5  # out of budget: wait for the window to reset
+    if info.remaining > info.limit * RATE_LIMIT_NEAR:
+        return 0.0
     return info.reset_s / usable

@@ -44,6 +44,8 @@ _EXPLICIT = {"queued": JobState.QUEUED, "processing": JobState.PROCESSING,
 
 def interpret(status: JobStatus) -> JobState:
     explicit = (status.state or "").lower()
+    if explicit not in (*_EXPLICIT, "failed"):
+        explicit = ""  # a state this client does not know: read the answer as the seed's
     if explicit in _EXPLICIT:
         return _EXPLICIT[explicit]
     if status.success and explicit != "failed":

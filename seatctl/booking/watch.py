@@ -16,6 +16,7 @@ from seatctl.booking.poll import PollSchedule, rate_limit_floor
 from seatctl.booking.status import JobState, interpret
 from seatctl.clock import Clock
 from seatctl.errors import (
+    DeadlineExceeded,
     HTTPStatusError,
     NetworkError,
     ResponseError,
@@ -25,6 +26,7 @@ from seatctl.errors import (
 from seatctl.http import ApiClient
 
 LONG_POLL_WAIT = 25.0  # seconds per long poll; the reference server allows up to 30
+FIRST_LONG_POLL_WAIT = 2.0  # the first one short: something to show (the queue) soon
 IGNORED_WAIT = 0.25  # an unchanged answer faster than this: the server ignores ?wait=
 
 
@@ -67,6 +69,7 @@ class Watcher:
     def watch(self, job_id: str, since: float | None = None) -> WatchResult:
         """Poll until the job is final or `timeout` passes. `since` (the clock's monotonic
         time of the booking POST's answer) is where `elapsed` starts."""
+        self.schedule.reset()
         run = _Run(self, job_id, self.clock.monotonic() if since is None else since)
         return run.until_final()
 
@@ -99,7 +102,8 @@ class _Run:
             self._sleep(self._delay(answer))
 
     def _poll(self, remaining: float) -> StatusAnswer | None:
-        wait = min(LONG_POLL_WAIT, remaining) if self.long_poll else 0.0
+        longest = FIRST_LONG_POLL_WAIT if self.polls == 0 else LONG_POLL_WAIT
+        wait = min(longest, remaining) if self.long_poll else 0.0
         asked = self.watcher.clock.monotonic()
         try:
             answer = job_status(self.watcher.client, self.job_id, wait=wait)
@@ -146,9 +150,12 @@ class _Run:
 
 
 def _transient(error: SeatctlError) -> bool:
-    """Worth polling again: the network, a proxy's 5xx, a rate limit, a garbled answer."""
+    """Worth polling again: the network, a proxy's 502/503/504, a rate limit, a garbled
+    answer. Not the command's own deadline, and not a 500 that would only repeat itself."""
+    if isinstance(error, DeadlineExceeded):
+        return False
     if isinstance(error, NetworkError | ResponseError):
         return True
     if isinstance(error, ServerError):
-        return True
+        return error.retryable
     return isinstance(error, HTTPStatusError) and error.status_code == 429

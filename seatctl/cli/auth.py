@@ -104,7 +104,9 @@ def _ask(app: App, prompt: str, *, hide: bool, flag: str) -> str:
     if not app.streams.can_prompt:
         raise UsageError(f"{prompt.lower()} needed and standard input is not a terminal: "
                          f"pass {flag}")
-    answer = str(typer.prompt(prompt, hide_input=hide, err=True)).strip()
+    answer = str(typer.prompt(prompt, hide_input=hide, err=True))
+    if not hide:  # a password is taken as typed, spaces and all (as --password-stdin does)
+        answer = answer.strip()
     if not answer:
         raise UsageError(f"no {prompt.lower()} given")
     return answer

@@ -11,12 +11,10 @@ from seatctl.cli.context import App
 from seatctl.cli.watch import NoLongPoll, WatchTimeout
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
     from seatctl.booking.journal import Journal, JournalEntry
-    from seatctl.booking.watch import WatchUpdate
     from seatctl.http import ApiClient
+    from seatctl.render.watch import WatchDisplay
 
 
 def book(
@@ -70,7 +68,7 @@ def book(
         from seatctl.cli.watch import display_for
 
         with display_for(app, as_json) as display:
-            flow = _flow(app, client, journal, display.update, timeout=timeout,
+            flow = _flow(app, client, journal, display, timeout=timeout,
                          long_poll=not no_long_poll,
                          retry_contended=0 if no_retry_contended else None)
             outcome = _run(flow, target, entry if resume else None, wait=not no_wait)
@@ -105,40 +103,46 @@ def _target(app: App, client: ApiClient, journal: Journal, event_text: str | Non
     resolved = resolve_labels(seat_map_for(client, event), labels)
     target = replace(target, seat_ids=tuple(s.id for s in resolved),
                      seat_labels=tuple(s.display for s in resolved))
-    # Resuming an unfinished attempt: the seats may be booked by that very attempt.
-    if not force and not _unfinished_attempt(journal, target):
+    earlier = journal.find_unfinished(
+        profile=target.profile, base_url=target.base_url, event_id=target.event_id,
+        seat_ids=list(target.seat_ids), quantity=target.quantity)
+    if earlier is not None:
+        from seatctl.render.watch import resuming_line
+
+        resuming_line(app.streams, earlier)
+    elif not force:  # when resuming, the seats may be booked by that very attempt
         ensure_available(resolved)
     return target
-
-
-def _unfinished_attempt(journal: Journal, target: BookingTarget) -> bool:
-    return journal.find_unfinished(
-        profile=target.profile, base_url=target.base_url, event_id=target.event_id,
-        seat_ids=list(target.seat_ids), quantity=target.quantity) is not None
 
 
 def _unfinished(journal: Journal, app: App) -> JournalEntry:
     from seatctl.errors import UsageError
 
-    entries = journal.recent(limit=1, pending_only=True, profile=app.settings.profile)
+    entries = [entry for entry in journal.recent(limit=50, pending_only=True,
+                                                 profile=app.settings.profile)
+               if entry.base_url == app.settings.base_url]
     if not entries:
         raise UsageError("nothing to resume: no unfinished booking in the journal",
                          hint="see them with `seatctl jobs`")
     return entries[0]
 
 
-def _flow(app: App, client: ApiClient, journal: Journal,
-          on_update: Callable[[WatchUpdate], None], *,
+def _flow(app: App, client: ApiClient, journal: Journal, display: WatchDisplay, *,
           timeout: float, long_poll: bool, retry_contended: int | None) -> BookingFlow:
     from seatctl.booking.book import CONTENDED_RESENDS, BookingFlow
     from seatctl.booking.watch import Watcher
+    from seatctl.cli.watch import watch_timeout
     from seatctl.render.watch import submitted_line
 
-    watcher = Watcher(client, app.clock, timeout=timeout, long_poll=long_poll,
-                      on_update=on_update)
+    watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
+                      long_poll=long_poll, on_update=display.update)
     resends = CONTENDED_RESENDS if retry_contended is None else retry_contended
+    def submitted(entry: JournalEntry) -> None:
+        display.job_id = entry.job_id or ""
+        submitted_line(app.streams, entry)
+
     return BookingFlow(client, journal, app.clock, watcher, retry_contended=resends,
-                       on_submitted=lambda entry: submitted_line(app.streams, entry))
+                       on_submitted=submitted)
 
 
 def _run(flow: BookingFlow, target: BookingTarget | None, entry: JournalEntry | None, *,
@@ -152,7 +156,7 @@ def _run(flow: BookingFlow, target: BookingTarget | None, entry: JournalEntry | 
         return flow.book(target, wait=wait)
     except KeyboardInterrupt:
         job_id = flow.current.job_id if flow.current else None
-        if job_id is not None and flow.current and flow.current.state != "created":
+        if job_id is not None and not flow.submitting:
             raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
                               hint=f"resume with `seatctl watch {job_id}`") from None
         raise Interrupted(

@@ -66,6 +66,11 @@ def serve(
         help="Close a connection after this many responses; 0 = no limit. [preset]",
         show_default=False, rich_help_panel=TIMEOUTS,
     )] = None,
+    socket_timeout: Annotated[float | None, typer.Option(
+        help="Seconds without I/O while a request is received or answered (a slow handler "
+             "too), then the server closes without a response (a FIN); 0 = none. [preset]",
+        show_default=False, rich_help_panel=TIMEOUTS,
+    )] = None,
     fault: Annotated[list[str] | None, typer.Option(
         help="KIND=P (probability 0..1): reset-before-response, reset-on-accept, "
              "close-without-response, proxy-502; stall=P:SECONDS; slow-job=SECONDS. "
@@ -113,7 +118,8 @@ def serve(
         keep_alive_timeout=keep_alive_timeout, advertise_keep_alive=advertise_keep_alive,
         keep_alive_header=keep_alive_header, headers_timeout=headers_timeout,
         request_timeout=request_timeout,
-        max_requests_per_connection=max_requests_per_connection, faults=tuple(fault or ()),
+        max_requests_per_connection=max_requests_per_connection,
+        socket_timeout=socket_timeout, faults=tuple(fault or ()),
         fault_path=fault_path, seed=seed, rate_limit=rate_limit,
         degrade=tuple(item.value for item in degrade or ()), workers=workers,
         process_delay=process_delay, demo_user=demo_user, quiet=quiet, log_json=log_json,

@@ -45,6 +45,8 @@ def watch(
         raise UsageError("give a JOB_ID or --last, not both")
     with Journal(Journal.default_path(app.env)) as journal:
         entry = journal.by_job(job_id) if job_id else _last_entry(journal, app)
+        if entry is not None and entry.base_url != app.settings.base_url:
+            entry = None  # another server's booking: this server knows nothing of it
         target = job_id or (entry.job_id if entry else None)
         if target is None:
             raise UsageError("the newest booking in the journal has no job id yet",
@@ -53,18 +55,28 @@ def watch(
             sinks: list[Callable[[WatchUpdate], None]] = [display.update]
             if entry is not None:
                 sinks.append(record_updates(journal, entry.key))
-            watcher = Watcher(client, app.clock, timeout=timeout, long_poll=not no_long_poll,
+            display.job_id = target
+            watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
+                              long_poll=not no_long_poll,
                               on_update=fan_out(sinks))
             result = interruptible(lambda: watcher.watch(target), target)
     finish(app, result, entry, target, as_json=as_json)
 
 
+def watch_timeout(app: App, timeout: float) -> float:
+    """The watch's own limit, cut short by the command's overall --timeout if that is less
+    (then the watch ends pending, exit 4, instead of failing requests)."""
+    remaining = app.deadline.remaining()
+    return timeout if remaining is None else max(0.0, min(timeout, remaining - 0.5))
+
+
 def _last_entry(journal: Journal, app: App) -> JournalEntry:
     from seatctl.errors import UsageError
 
-    entry = journal.last(profile=app.settings.profile)
+    entry = next((entry for entry in journal.recent(limit=50, profile=app.settings.profile)
+                  if entry.job_id and entry.base_url == app.settings.base_url), None)
     if entry is None:
-        raise UsageError("no job in the journal yet for this profile",
+        raise UsageError(f"no job in the journal yet for this profile at {app.settings.base_url}",
                          hint="book with `seatctl book EVENT --seat ...` first")
     return entry
 
@@ -104,7 +116,7 @@ def finish(app: App, result: WatchResult, entry: JournalEntry | None, job_id: st
     from seatctl.render.watch import render_outcome
 
     document = watch_document(result, entry, job_id)
-    error = outcome_error(result, job_id)
+    error = outcome_error(result, job_id, entry)
     if as_json and error is not None:
         document["error"] = error_document(error)
     render_outcome(app.streams, document, as_json=as_json)

@@ -35,8 +35,9 @@ def describe_timeouts(config: ServerConfig) -> str:
     keep_alive = ("keep-alive off" if t.keep_alive_timeout == 0
                   else f"keep-alive {t.keep_alive_timeout:g}s ({advertised})")
     limit = t.max_requests_per_connection or "unlimited"
+    inactivity = f"{t.socket_timeout:g}s" if t.socket_timeout else "none"
     return (f"{keep_alive}, headers {t.headers_timeout:g}s, request {t.request_timeout:g}s, "
-            f"requests per connection {limit}")
+            f"socket timeout {inactivity}, requests per connection {limit}")
 
 
 def describe_faults(config: ServerConfig) -> list[str]:

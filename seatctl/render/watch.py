@@ -48,6 +48,8 @@ class WatchDisplay:
         self._warnings: deque[str] = deque(maxlen=RECENT_WARNINGS)
         self._since = clock.monotonic()
         self._printed_state: str | None = None
+        self._spinner = Spinner("dots")  # one instance, or it never gets past its first frame
+        self.job_id = ""  # known from the submit, before the first answer
 
     def __enter__(self) -> WatchDisplay:
         if self._wants_live:
@@ -101,8 +103,8 @@ class WatchDisplay:
         grid.add_row("polls", str(update.polls if update else 0))
         if update and update.status and update.status.message:
             grid.add_row("server", printable(update.status.message))
-        job = update.job_id if update else ""
-        parts: list[RenderableType] = [Spinner("dots", text=Text(f" watching job {job}")), grid]
+        self._spinner.update(text=Text(f" watching job {update.job_id if update else self.job_id}"))
+        parts: list[RenderableType] = [self._spinner, grid]
         parts.extend(Text(f"warning: {printable(w)}", "yellow") for w in self._warnings)
         return Group(*parts)
 
@@ -111,6 +113,14 @@ def submitted_line(streams: IOStreams, entry: JournalEntry) -> None:
     """The job id as soon as the server gives it: the handle for `seatctl watch`."""
     streams.err.print(Text.assemble(("submitted ", "dim"), f"job {entry.job_id}",
                                     (f"  (booking key {entry.key})", "dim")), soft_wrap=True)
+
+
+def resuming_line(streams: IOStreams, entry: JournalEntry) -> None:
+    """Said before an earlier, unfinished attempt is picked up instead of a new booking."""
+    job = f", job {entry.job_id}" if entry.job_id else ""
+    streams.err.print(Text.assemble(
+        ("resuming ", "yellow"), f"the unfinished booking of {entry.created_at} (key {entry.key}"
+        f"{job}): the same key makes at most one booking"), soft_wrap=True)
 
 
 def _queue_position(update: WatchUpdate | None) -> str:

@@ -21,6 +21,10 @@ class ConnectionTimeouts:
     idle sockets one second longer than it advertises (a hard-coded buffer, configurable as
     `keepAliveTimeoutBuffer` since 24.6): measured on this machine's Node 20.20, an idle
     socket closes 6.0 s after a response that said `Keep-Alive: timeout=5`.
+
+    `socket_timeout` is Node's `server.timeout` (`server.setTimeout`): while a request is
+    received or answered, a connection without I/O for that long is closed without a response
+    (0: none, Node's default since v13; between requests the keep-alive timeout applies).
     """
 
     keep_alive_timeout: float = 6.0
@@ -28,9 +32,11 @@ class ConnectionTimeouts:
     headers_timeout: float = 60.0
     request_timeout: float = 300.0
     max_requests_per_connection: int = 0  # 0: no limit (Node's maxRequestsPerSocket default)
+    socket_timeout: float = 0.0  # 0: none (Node's server.timeout default since v13)
 
     def __post_init__(self) -> None:
-        for name in ("keep_alive_timeout", "headers_timeout", "request_timeout"):
+        for name in ("keep_alive_timeout", "headers_timeout", "request_timeout",
+                     "socket_timeout"):
             if getattr(self, name) < 0:
                 raise UsageError(f"{name.replace('_', '-')} must be 0 or more seconds")
         if self.max_requests_per_connection < 0:
@@ -44,13 +50,13 @@ class Preset(StrEnum):
 
 PRESETS: dict[Preset, ConnectionTimeouts] = {
     # Node 20: keepAliveTimeout 5000 (+1000 ms buffer before the socket really closes),
-    # headersTimeout 60000, requestTimeout 300000, maxRequestsPerSocket 0.
+    # headersTimeout 60000, requestTimeout 300000, maxRequestsPerSocket 0, timeout 0.
     Preset.NODE_DEFAULT: ConnectionTimeouts(),
     # The seed's fix: server.timeout = 60000, keepAliveTimeout = 65000, headersTimeout = 66000;
     # requestTimeout left at Node 20's 300000. The buffer still applies: closes at 66 s.
     Preset.SEED_FIX: ConnectionTimeouts(
         keep_alive_timeout=66.0, advertised_keep_alive=65.0, headers_timeout=66.0,
-        request_timeout=300.0,
+        request_timeout=300.0, socket_timeout=60.0,
     ),
 }
 
@@ -64,6 +70,7 @@ def timeouts_for(
     headers_timeout: float | None = None,
     request_timeout: float | None = None,
     max_requests_per_connection: int | None = None,
+    socket_timeout: float | None = None,
 ) -> ConnectionTimeouts:
     """The preset, with every explicitly given knob overriding it.
 
@@ -83,6 +90,8 @@ def timeouts_for(
         changes["request_timeout"] = request_timeout
     if max_requests_per_connection is not None:
         changes["max_requests_per_connection"] = max_requests_per_connection
+    if socket_timeout is not None:
+        changes["socket_timeout"] = socket_timeout
     timeouts = replace(base, **changes)  # type: ignore[arg-type]
     if not keep_alive_header:
         timeouts = replace(timeouts, advertised_keep_alive=None)

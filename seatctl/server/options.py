@@ -34,6 +34,7 @@ class ServeOptions:
     headers_timeout: float | None = None
     request_timeout: float | None = None
     max_requests_per_connection: int | None = None
+    socket_timeout: float | None = None
     faults: tuple[str, ...] = ()
     fault_path: str = "/"
     seed: int | None = None
@@ -57,6 +58,7 @@ def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) ->
         headers_timeout=options.headers_timeout,
         request_timeout=options.request_timeout,
         max_requests_per_connection=options.max_requests_per_connection,
+        socket_timeout=options.socket_timeout,
     )
     return ServerConfig(
         host=options.host, port=options.port, db=options.db or str(default_db_path(env)),

@@ -118,19 +118,23 @@ def test_a_reset_before_the_booking_answer_still_makes_exactly_one_booking(
 def test_proxy_errors_and_stalls_while_polling_are_ridden_out(
     cli: Cli, start_server: StartServer, fault: Fault,
 ) -> None:
-    server = start_server(process_delay=0.5, seed=3, fault_path=STATUS, faults=(fault,))
-    outcome = run(cli, server, "book", "Symphony", "--seat", "Balcony:H8",
+    server = start_server(process_delay=1.0, seed=3, fault_path=STATUS, faults=(fault,))
+    outcome = run(cli, server, "book", "Symphony", "--seat", "Balcony:H8", "--no-long-poll",
                   SEATCTL_READ_TIMEOUT="1", SEATCTL_RETRIES="0")
     assert outcome.exit_code == 0, str(outcome)
     assert "✓ confirmed" in outcome.stdout
+    assert "(still watching)" in outcome.stderr  # the failed polls were seen, and ridden out
 
 
-def test_a_watch_stays_within_the_rate_limit(cli: Cli, start_server: StartServer) -> None:
-    server = start_server(process_delay=3, rate_limit=RateLimit(12, 60))
-    outcome = run(cli, server, "-v", "book", "Symphony", "--seat", "Balcony:G2",
+def test_a_watch_stays_within_the_rate_limit_without_slowing_down_early(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    server = start_server(process_delay=2, rate_limit=RateLimit(40, 60))
+    outcome = run(cli, server, "-v", "--json", "book", "Symphony", "--seat", "Balcony:G2",
                   "--no-long-poll")
     assert outcome.exit_code == 0, str(outcome)
     assert " 429 " not in outcome.stderr
+    assert json.loads(outcome.stdout)["elapsed_s"] < 4  # not paced while the budget is ample
 
 
 def test_the_wait_ending_is_exit_4_with_the_resume_command(
@@ -251,3 +255,44 @@ def test_two_processes_booking_at_once_keep_the_journal_whole(
         recent = entries.recent()
     assert sorted(e.seat_labels[0] for e in recent) == [f"Balcony:F{n}" for n in range(1, 5)]
     assert all(e.state == "confirmed" for e in recent)
+
+
+def test_the_overall_timeout_ends_a_watch_as_pending(cli: Cli, start_server: StartServer
+                                                      ) -> None:
+    server = start_server(process_delay=30)
+    started = time.monotonic()
+    outcome = run(cli, server, "--timeout", "3", "book", "Symphony", "--seat", "Balcony:A10")
+    assert outcome.exit_code == ExitCode.PENDING, str(outcome)
+    assert time.monotonic() - started < 6
+    assert "overall deadline" not in outcome.stderr
+
+
+def test_resume_ignores_bookings_made_against_another_server(
+    cli: Cli, server: ReferenceServer,
+) -> None:
+    with journal() as entries:
+        entries.create(key="99999999-2222-4333-8444-555555555555", profile="default",
+                       base_url="https://prod.example.com", event_id="e", event_name="Prod",
+                       seat_ids=["s"], seat_labels=["A1"], quantity=None)
+    outcome = run(cli, server, "book", "--resume")
+    assert outcome.exit_code == ExitCode.USAGE
+    with journal() as entries:
+        assert entries.get("99999999-2222-4333-8444-555555555555").state == "created"  # type: ignore[union-attr]
+
+
+def test_a_refused_general_admission_booking_is_failed_in_the_journal(
+    cli: Cli, server: ReferenceServer,
+) -> None:
+    assert run(cli, server, "book", "Indie Night", "--quantity", "10").exit_code == 0
+    for _ in range(29):
+        httpx.post(server.url + "/api/bookings", headers=bearer(login(server)),
+                   json={"eventId": _event_id(server, "Indie"), "quantity": 10})
+    refused = run(cli, server, "book", "Indie Night", "--quantity", "3")
+    assert refused.exit_code == ExitCode.REJECTED
+    with journal() as entries:
+        assert entries.recent()[0].state == "failed"
+
+
+def _event_id(server: ReferenceServer, prefix: str) -> str:
+    events = httpx.get(server.url + "/api/events").json()["data"]["events"]
+    return str(next(e["id"] for e in events if e["name"].startswith(prefix)))

@@ -27,6 +27,7 @@ SEAT_MAP = {
     "totalAvailableSeats": 4,
 }
 PROCESSING = {"success": False, "message": "Booking is under processing..."}
+VANISHED = {"vanished": True}  # the job is gone from the queue: 404
 
 
 def envelope(data: Any, status: int = 200) -> Response:
@@ -64,7 +65,11 @@ class SeedBackend:
     def status(self, request: Request) -> Response:
         self.status_requests.append(request)
         script = self._jobs[request.path.rsplit("/", 1)[1]]
-        return envelope(script.pop(0) if len(script) > 1 else script[0])
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        if answer == VANISHED:
+            return Response(json.dumps({"status": "error", "message": "Booking job not found"}),
+                            status=404, content_type="application/json")
+        return envelope(answer)
 
 
 def book(cli: Cli, server: HTTPServer, *args: str) -> Any:
@@ -97,7 +102,7 @@ def test_unavailable_seats_are_a_rejection_naming_them(cli: Cli, httpserver: HTT
     assert outcome.exit_code == ExitCode.REJECTED
     document = json.loads(outcome.stdout)
     assert document["state"] == "rejected"
-    assert "A2 (already_booked)" in document["error"]["message"]
+    assert "A2 (already booked)" in document["error"]["message"]
 
 
 def test_any_other_failure_is_exit_3_with_the_servers_message(
@@ -128,3 +133,27 @@ def test_no_retry_contended_stops_at_the_first_contention(cli: Cli, httpserver: 
     outcome = book(cli, httpserver, "--seat", "A4", "--no-retry-contended")
     assert outcome.exit_code == ExitCode.REJECTED
     assert len(backend.posts) == 1
+
+
+def test_a_job_that_vanished_from_the_queue_is_sent_again_with_its_key(
+    cli: Cli, httpserver: HTTPServer,
+) -> None:
+    confirmed = {"success": True, "bookingId": "cbk5", "message": "Booking already exists",
+                 "totalPrice": 50}
+    backend = SeedBackend(httpserver, [PROCESSING, VANISHED], [confirmed])
+    outcome = book(cli, httpserver, "--seat", "A1")
+    assert outcome.exit_code == 0, str(outcome)
+    assert len(backend.posts) == 2
+    assert backend.posts[0]["idempotencyKey"] == backend.posts[1]["idempotencyKey"]
+
+
+def test_an_unknown_explicit_state_is_read_as_the_seed_would(
+    cli: Cli, httpserver: HTTPServer,
+) -> None:
+    waiting = {**PROCESSING, "state": "waiting"}
+    confirmed = {"success": True, "bookingId": "cbk6", "message": "Successfully booked 1 "
+                 "seat(s)", "totalPrice": 50, "state": "done"}
+    SeedBackend(httpserver, [waiting, confirmed])
+    outcome = book(cli, httpserver, "--seat", "A3")
+    assert outcome.exit_code == 0, str(outcome)
+    assert json.loads(outcome.stdout)["state"] == "confirmed"

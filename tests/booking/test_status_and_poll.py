@@ -78,7 +78,9 @@ def test_never_sooner_than_retry_after() -> None:
 
 def test_the_rate_limit_spreads_the_remaining_budget_over_the_window() -> None:
     plenty = RateLimitInfo(limit=100, remaining=90, reset_s=900)
-    assert rate_limit_floor(plenty) == pytest.approx(900 / 70)
+    assert rate_limit_floor(plenty) == 0.0  # no pacing while over half the budget is left
+    tight = RateLimitInfo(limit=100, remaining=40, reset_s=900)
+    assert rate_limit_floor(tight) == pytest.approx(900 / 20)
     exhausted = RateLimitInfo(limit=100, remaining=10, reset_s=300)
     assert rate_limit_floor(exhausted) == pytest.approx(300.5)
     generous = RateLimitInfo(limit=10000, remaining=9999, reset_s=60)

@@ -12,7 +12,7 @@ import pytest
 from seatctl.booking.poll import PollSchedule
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import UpdateKind, Watcher, WatchUpdate
-from seatctl.errors import AuthError, NotFound
+from seatctl.errors import AuthError, DeadlineExceeded, NotFound, ServerError
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 
 PENDING = {"success": False, "message": "Booking is under processing..."}
@@ -88,7 +88,7 @@ def test_long_polling_asks_the_server_to_hold_the_request() -> None:
                              clock)
     result = watch.watch("job-1")
     assert result.state is JobState.CONFIRMED
-    assert [r.url.params.get("wait") for r in seen] == ["25", "25"]
+    assert [r.url.params.get("wait") for r in seen] == ["2", "25"]  # the first one short
     assert clock.sleeps == [0.0]
 
 
@@ -96,7 +96,7 @@ def test_a_server_that_ignores_wait_gets_plain_polling() -> None:
     clock = FakeClock()
     watch, seen, _ = watcher([pending, pending, pending, done], clock)
     watch.watch("job-1")
-    assert seen[0].url.params.get("wait") == "25"
+    assert seen[0].url.params.get("wait") == "2"
     assert all("wait" not in r.url.params for r in seen[1:])
 
 
@@ -138,7 +138,8 @@ def test_the_watch_ends_pending_at_its_timeout() -> None:
     assert 5 <= len(seen) <= 12
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, NotFound), (401, AuthError)])
+@pytest.mark.parametrize(("status", "error"), [(404, NotFound), (401, AuthError),
+                                               (500, ServerError)])
 def test_an_unknown_job_or_a_bad_token_ends_the_watch(status: int, error: type) -> None:
     clock = FakeClock()
     body = {"status": "error", "message": "Booking job not found"}
@@ -157,3 +158,16 @@ def test_elapsed_runs_from_the_given_start() -> None:
     watch, _, _ = watcher([done], clock, long_poll=False)
     result = watch.watch("job-1", since=45.0)
     assert result.elapsed_s == pytest.approx(5.15)
+
+
+def test_the_commands_deadline_is_not_a_transient_poll_error() -> None:
+    def expired(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        raise AssertionError("no request may go out after the deadline")
+
+    clock = FakeClock()
+    watch, _, _ = watcher([expired], clock, long_poll=False)
+    from seatctl.clock import Deadline
+
+    watch.client._deadline = Deadline(clock, clock.now)  # already run out
+    with pytest.raises(DeadlineExceeded):
+        watch.watch("job-1")

@@ -1,16 +1,21 @@
 """Contract conformance at the HTTP level: the rate limit, unknown paths and methods,
-malformed and oversized requests, HEAD, and keep-alive."""
+malformed and oversized requests (and the lingering close after them), the request log of
+errors, HEAD, and keep-alive."""
 
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from seatctl.server import RateLimit, ReferenceServer
+from seatctl.server import ConnectionTimeouts, LogEntry, RateLimit, ReferenceServer
+from seatctl.server.messages import Request, Response
+from seatctl.server.protocol import MAX_HEAD_BYTES
 from seatctl.server.ratelimit import FixedWindowLimiter
 from tests.conftest import StartServer
 from tests.server.helpers import (
@@ -22,6 +27,7 @@ from tests.server.helpers import (
     parse_raw_response,
     raw_exchange,
 )
+from tests.server.rawhttp import serving_handler
 
 RATE_LIMITED = "Too many requests from this IP, please try again later."
 ONE_MIB = 1024 * 1024
@@ -155,16 +161,154 @@ def test_a_body_that_is_not_a_json_object_is_400(server: ReferenceServer, body: 
     assert_error(response, 400)
 
 
+def head_of(size: int, path: str = "/health") -> bytes:
+    """A GET whose request line and headers are exactly `size` bytes."""
+    start = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ".encode()
+    end = b"\r\n\r\n"
+    return start + b"x" * (size - len(start) - len(end)) + end
+
+
 def test_headers_over_the_limit_are_refused_and_the_connection_closes(
     server: ReferenceServer,
 ) -> None:
-    head = ("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"X-Padding: {'x' * 100_000}\r\n\r\n")
-    raw, _closed = raw_exchange(server, head.encode())  # closed, by a FIN or a reset
+    raw, closed = raw_exchange(server, head_of(100_000))
     status, headers, body = parse_raw_response(raw)
-    assert status in (431, 400)
+    assert status == 431
     assert headers["connection"] == "close"
     assert json.loads(body)["status"] == "error"
+    assert closed  # a FIN after the answer, not a reset
+
+
+def test_a_whole_head_over_16_kib_in_one_read_is_431(server: ReferenceServer) -> None:
+    """60 KB arrives in one 64 KiB read: complete, so h11's own limit never sees it."""
+    raw, closed = raw_exchange(server, head_of(60_000))
+    status, headers, body = parse_raw_response(raw)
+    assert status == 431
+    assert headers["connection"] == "close"
+    assert headers["content-type"].startswith("application/json")
+    assert json.loads(body)["status"] == "error"
+    assert closed
+
+
+def test_a_head_over_16_kib_in_two_parts_is_431(server: ReferenceServer) -> None:
+    """Neither part is over the limit alone, and the head is complete after the second."""
+    head = head_of(20_000)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head[:10_000])
+        time.sleep(0.05)
+        sock.sendall(head[10_000:])
+        raw = read_until_close(sock)
+    status, _, body = parse_raw_response(raw)
+    assert status == 431
+    assert json.loads(body)["status"] == "error"
+
+
+def test_the_head_limit_is_16_kib_exactly(server: ReferenceServer) -> None:
+    assert MAX_HEAD_BYTES == 16 * 1024  # Node's default max header size
+    at_limit = head_of(MAX_HEAD_BYTES)
+    assert len(at_limit) == MAX_HEAD_BYTES
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(at_limit)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+    raw, _ = raw_exchange(server, head_of(MAX_HEAD_BYTES + 1))
+    assert parse_raw_response(raw)[0] == 431
+
+
+# --- the lingering close after an error answer -------------------------------------------
+
+def read_until_close(sock: socket.socket) -> bytes:
+    """Everything until the server's FIN; a reset fails the test."""
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError as exc:
+            pytest.fail(f"the server reset the connection after {len(received)} bytes: {exc}")
+        if not chunk:
+            return received
+        received += chunk
+
+
+def send_all_or_fail(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except (ConnectionResetError, BrokenPipeError) as exc:
+        pytest.fail(f"the server reset the connection while the request was sent: {exc}")
+
+
+def test_a_413_answer_arrives_whole_before_a_fin_while_the_body_is_still_sent(
+    server: ReferenceServer,
+) -> None:
+    """The server answers 413 from the Content-Length alone, with 2 MiB still coming: it must
+    read and discard them rather than close with unread data (a reset)."""
+    body = b"x" * (2 * ONE_MIB)
+    head = (f"POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        send_all_or_fail(sock, head.encode() + body)
+        raw = read_until_close(sock)
+    status, headers, answer = parse_raw_response(raw)
+    assert status == 413
+    assert headers["connection"] == "close"
+    assert len(answer) == int(headers["content-length"])
+    assert json.loads(answer)["status"] == "error"
+
+
+def test_a_400_answer_arrives_whole_before_a_fin_while_more_bytes_come(
+    server: ReferenceServer,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        send_all_or_fail(sock, b"GARBAGE\r\n\r\n" + b"y" * ONE_MIB)
+        raw = read_until_close(sock)
+    status, _, answer = parse_raw_response(raw)
+    assert status == 400
+    assert json.loads(answer)["status"] == "error"
+
+
+# --- the request log for errors ----------------------------------------------------------
+
+def test_a_408_before_a_complete_head_is_logged_with_its_real_duration(
+    start_server: StartServer,
+) -> None:
+    entries: list[LogEntry] = []
+    server = start_server(timeouts=ConnectionTimeouts(headers_timeout=0.3), log=entries.append)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\n")
+        assert read_until_close(sock).startswith(b"HTTP/1.1 408 ")
+    (entry,) = entries
+    assert entry.status == 408
+    assert 280 <= entry.milliseconds <= 1000
+
+
+async def broken(request: Request) -> Response:
+    raise ValueError("the handler\nbroke")
+
+
+def test_a_handler_error_is_a_500_and_a_note_in_the_request_log(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    entries: list[LogEntry] = []
+    with serving_handler(broken, log=entries.append) as url:
+        response = httpx.get(url + "/boom")
+    assert_error(response, 500, "Internal server error")
+    (entry,) = entries
+    assert (entry.path, entry.status) == ("/boom", 500)
+    assert entry.note == "handler error: ValueError: the handler broke"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_without_a_request_log_a_handler_error_goes_to_the_logging_module(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="seatctl.server"), \
+            serving_handler(broken) as url:
+        response = httpx.get(url + "/boom")
+    assert_error(response, 500, "Internal server error")
+    (record,) = [r for r in caplog.records if r.name == "seatctl.server"]
+    assert record.levelno == logging.ERROR
+    assert "GET /boom: handler error: ValueError: the handler broke" in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is ValueError
+    assert "Traceback" not in capfd.readouterr().err
 
 
 # --- HEAD and keep-alive ----------------------------------------------------------------
