@@ -6,8 +6,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from seatctl.errors import DeadlineExceeded
-
 
 class Clock(Protocol):
     def monotonic(self) -> float: ...
@@ -50,6 +48,8 @@ class Deadline:
 
     def check(self, doing: str) -> None:
         if self.expired():
+            from seatctl.errors import DeadlineExceeded
+
             raise DeadlineExceeded(
                 f"the overall deadline ran out before {doing}",
                 hint="raise --timeout (or SEATCTL_TIMEOUT)",

@@ -72,3 +72,11 @@ def test_readme_documents_every_exit_code() -> None:
     text = (ROOT / "README.md").read_text()
     for code in ExitCode:
         assert re.search(rf"^\| {int(code)} \|", text, re.MULTILINE), code
+
+
+def test_the_lazy_command_summaries_match_each_commands_help() -> None:
+    from seatctl.cli.app import COMMANDS, load_command
+
+    for name, spec in COMMANDS.items():
+        first_line = (load_command(name).help or "").strip().splitlines()[0]
+        assert first_line == spec.summary, name

@@ -1,6 +1,5 @@
 """Pieces every command shares: getting the App, the per-command --json flag."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,22 +1,22 @@
 """The root command: global options, the App object, and the command tree.
 
 Start-up matters (shell completion runs this on every TAB): only typer and the standard
-library are imported here; httpx, pydantic and rich load inside the commands that use them.
+library are imported here. Each command's module is imported only when that command runs
+(or its help is shown): `seatctl --help` lists them from the summaries in COMMANDS, and a
+completion request loads only the commands whose names match what is typed. httpx,
+pydantic and rich load inside the commands that use them.
 """
 
-from __future__ import annotations
-
+import importlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from typer._click.core import Context
+from typer._click.core import Command, Context
+from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
 from seatctl import __version__
-from seatctl.cli import auth, completion, config, jobs, ping, serve
-from seatctl.cli import book as booking
-from seatctl.cli import events as looking
-from seatctl.cli import watch as watching
 from seatctl.cli.context import App, GlobalOptions
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
@@ -31,8 +31,85 @@ ENVIRONMENT_HELP = (
 )
 
 
+@dataclass(frozen=True)
+class LazyCommand:
+    module: str
+    attribute: str  # a command function, or a Typer app (a group of commands)
+    summary: str  # for `seatctl --help`; tests/test_repo.py keeps it equal to the real help
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "ping": LazyCommand(
+        "seatctl.cli.ping", "ping",
+        "Check that the API answers: status, latency and the server-identifying headers."),
+    "events": LazyCommand(
+        "seatctl.cli.events", "events",
+        "List events: venue, start, price, free seats, and the id other commands take."),
+    "seats": LazyCommand(
+        "seatctl.cli.events", "seats",
+        "Show an event's seat map: free, booked and blocked seats per section and row."),
+    "login": LazyCommand(
+        "seatctl.cli.auth", "login",
+        "Log in and store the token for the active profile (a 0600 file; never printed)."),
+    "logout": LazyCommand(
+        "seatctl.cli.auth", "logout",
+        "Forget the stored token of the active profile."),
+    "whoami": LazyCommand(
+        "seatctl.cli.auth", "whoami",
+        "Who the token belongs to (GET /api/auth/profile)."),
+    "book": LazyCommand(
+        "seatctl.cli.book", "book",
+        "Book seats (or general-admission tickets) and watch the booking to its end."),
+    "watch": LazyCommand(
+        "seatctl.cli.watch", "watch",
+        "Watch a booking job until it is confirmed or fails (exit 3), or the wait ends (4)."),
+    "jobs": LazyCommand(
+        "seatctl.cli.jobs", "jobs",
+        "Recent bookings of the active profile, from the local journal."),
+    "serve": LazyCommand(
+        "seatctl.cli.serve", "serve",
+        "Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM."),
+    "config": LazyCommand(
+        "seatctl.cli.config", "app",
+        "Show and change settings (config file, profiles)."),
+    "completion": LazyCommand(
+        "seatctl.cli.completion", "completion",
+        "Print the shell completion script (see also --install-completion)."),
+}
+_loaded: dict[str, Command] = {}
+
+
+def load_command(name: str) -> Command:
+    """The click command behind `seatctl NAME`, built on first use."""
+    if name not in _loaded:
+        spec = COMMANDS[name]
+        target = getattr(importlib.import_module(spec.module), spec.attribute)
+        if isinstance(target, typer.Typer):
+            command = typer.main.get_command(target)
+        else:
+            holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+            holder.command(name)(target)
+            command = typer.main.get_command(holder)
+        command.name = name
+        _loaded[name] = command
+    return _loaded[name]
+
+
 class SeatctlGroup(TyperGroup):
-    """Routes every error a command raises through the one handler in `seatctl.cli.main`."""
+    """Loads commands lazily, and routes every error a command raises through the one
+    handler in `seatctl.cli.main`."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(spec.summary, width)) for name, spec in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -59,18 +136,10 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(config.app, name="config")
-app.command("ping")(ping.ping)
-app.command("events")(looking.events)
-app.command("seats")(looking.seats)
-app.command("login")(auth.login)
-app.command("logout")(auth.logout)
-app.command("whoami")(auth.whoami)
-app.command("book")(booking.book)
-app.command("watch")(watching.watch)
-app.command("jobs")(jobs.jobs)
-app.command("serve")(serve.serve)
-app.command("completion")(completion.completion)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 3)].rstrip() + "..."
 
 
 def _print_version(value: bool) -> None:

@@ -1,8 +1,6 @@
 """`seatctl login | logout | whoami`."""
 
-from __future__ import annotations
 
-import json as jsonlib
 from typing import Annotated
 
 import typer
@@ -22,6 +20,8 @@ def login(
     json: JsonFlag = False,
 ) -> None:
     """Log in and store the token for the active profile (a 0600 file; never printed)."""
+    import json as jsonlib
+
     from seatctl.api.endpoints import login as login_call
     from seatctl.config.credentials import credentials_path, store_token
     from seatctl.render import messages
@@ -46,6 +46,8 @@ def login(
 
 def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
     """Forget the stored token of the active profile."""
+    import json as jsonlib
+
     from seatctl.config.credentials import credentials_path, remove_token
     from seatctl.render import messages
 
@@ -66,6 +68,8 @@ def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
 
 def whoami(ctx: typer.Context, json: JsonFlag = False) -> None:
     """Who the token belongs to (GET /api/auth/profile)."""
+    import json as jsonlib
+
     from seatctl.api.endpoints import profile as profile_call
     from seatctl.render.sanitize import printable
 

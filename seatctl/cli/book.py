@@ -1,6 +1,5 @@
 """`seatctl book EVENT --seat A12 ... | --quantity N | --resume`."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -75,8 +74,8 @@ def book(
     _report(app, outcome, as_json=as_json, waited=not no_wait)
 
 
-def _target(app: App, client: ApiClient, journal: Journal, event_text: str | None,
-            seat_texts: list[str], quantity: int | None, force: bool) -> BookingTarget:
+def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str | None,
+            seat_texts: list[str], quantity: int | None, force: bool) -> "BookingTarget":
     from dataclasses import replace
 
     from seatctl.booking.book import BookingTarget
@@ -115,7 +114,7 @@ def _target(app: App, client: ApiClient, journal: Journal, event_text: str | Non
     return target
 
 
-def _unfinished(journal: Journal, app: App) -> JournalEntry:
+def _unfinished(journal: "Journal", app: App) -> "JournalEntry":
     from seatctl.errors import UsageError
 
     entries = [entry for entry in journal.recent(limit=50, pending_only=True,
@@ -127,8 +126,8 @@ def _unfinished(journal: Journal, app: App) -> JournalEntry:
     return entries[0]
 
 
-def _flow(app: App, client: ApiClient, journal: Journal, display: WatchDisplay, *,
-          timeout: float, long_poll: bool, retry_contended: int | None) -> BookingFlow:
+def _flow(app: App, client: "ApiClient", journal: "Journal", display: "WatchDisplay", *,
+          timeout: float, long_poll: bool, retry_contended: int | None) -> "BookingFlow":
     from seatctl.booking.book import CONTENDED_RESENDS, BookingFlow
     from seatctl.booking.watch import Watcher
     from seatctl.cli.watch import watch_timeout
@@ -137,7 +136,7 @@ def _flow(app: App, client: ApiClient, journal: Journal, display: WatchDisplay, 
     watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
                       long_poll=long_poll, on_update=display.update)
     resends = CONTENDED_RESENDS if retry_contended is None else retry_contended
-    def submitted(entry: JournalEntry) -> None:
+    def submitted(entry: "JournalEntry") -> None:
         display.job_id = entry.job_id or ""
         submitted_line(app.streams, entry)
 
@@ -145,8 +144,8 @@ def _flow(app: App, client: ApiClient, journal: Journal, display: WatchDisplay, 
                        on_submitted=submitted)
 
 
-def _run(flow: BookingFlow, target: BookingTarget | None, entry: JournalEntry | None, *,
-         wait: bool) -> BookingOutcome:
+def _run(flow: "BookingFlow", target: "BookingTarget | None", entry: "JournalEntry | None", *,
+         wait: bool) -> "BookingOutcome":
     from seatctl.errors import Interrupted
 
     try:
@@ -165,7 +164,7 @@ def _run(flow: BookingFlow, target: BookingTarget | None, entry: JournalEntry | 
                  "key makes at most one booking") from None
 
 
-def _report(app: App, outcome: BookingOutcome, *, as_json: bool, waited: bool) -> None:
+def _report(app: App, outcome: "BookingOutcome", *, as_json: bool, waited: bool) -> None:
     import json as jsonlib
 
     from seatctl.cli.watch import finish

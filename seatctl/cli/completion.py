@@ -1,6 +1,5 @@
 """`seatctl completion SHELL`: the script that `completions/` commits, for bash, zsh and fish."""
 
-from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated

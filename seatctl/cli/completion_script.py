@@ -40,8 +40,11 @@ def command_tree(command: Command, path: str = PROG_NAME) -> Iterator[str]:
                  if isinstance(param, TyperArgument)]
     yield " ".join([path, *arguments, *options])
     if isinstance(command, TyperGroup):
-        for name in sorted(command.commands):
-            yield from command_tree(command.commands[name], f"{path} {name}")
+        ctx = Context(command)
+        for name in sorted(command.list_commands(ctx)):
+            subcommand = command.get_command(ctx, name)
+            if subcommand is not None:
+                yield from command_tree(subcommand, f"{path} {name}")
 
 
 def skip_coercion_while_completing() -> None:

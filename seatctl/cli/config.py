@@ -1,17 +1,18 @@
 """`seatctl config show | path | set | unset`."""
 
-from __future__ import annotations
 
-import json as jsonlib
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app
 from seatctl.cli.context import App
 
-app = typer.Typer(help="Show and change settings (config file, profiles).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+app = typer.Typer(help="Show and change settings (config file, profiles).", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)
 
 ProfileOption = Annotated[str | None, typer.Option(
     "--profile", "-p", help="Profile to write (default: the active profile).", show_default=False,
@@ -35,6 +36,8 @@ def show(ctx: typer.Context, json: JsonFlag = False) -> None:
 @app.command("path")
 def path(ctx: typer.Context, json: JsonFlag = False) -> None:
     """The config file's path (whether or not it exists yet)."""
+    import json as jsonlib
+
     from seatctl.config.paths import config_file
 
     seatctl = get_app(ctx)
@@ -91,7 +94,7 @@ def unset(ctx: typer.Context, key: KeyArgument, profile: ProfileOption = None,
                                "changed": removed}, message, warn=not removed)
 
 
-def _target(seatctl: App, key: str, profile: str | None) -> tuple[str | None, Path]:
+def _target(seatctl: App, key: str, profile: str | None) -> "tuple[str | None, Path]":
     """Where `config set/unset` writes: the profile's table, or the top level for `profile`.
 
     Only what choosing the table needs is read, so a broken setting elsewhere can be fixed.
@@ -117,6 +120,8 @@ def _where(profile: str | None) -> str:
 
 def _report(seatctl: App, as_json: bool, document: dict[str, object], message: str, *,
             warn: bool = False) -> None:
+    import json as jsonlib
+
     from seatctl.render import messages
 
     if as_json:

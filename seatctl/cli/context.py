@@ -11,12 +11,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seatctl.clock import Clock, Deadline, SystemClock
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from seatctl.config.settings import LoadedSettings, Settings
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
 
 
-def _readable_by_others(path: Path) -> bool:
+def _readable_by_others(path: Path) -> bool:  # pathlib is imported lazily: start-up time
     try:
         return bool(path.stat().st_mode & 0o077)
     except OSError:

@@ -1,6 +1,5 @@
 """`seatctl events` and `seatctl seats EVENT`: looking before booking."""
 
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -25,8 +24,10 @@ def events(
         "--limit", min=1, max=100, help="Events per page (at most 100).")] = 10,
     json: JsonFlag = False,
 ) -> None:
-    """List events: venue, start (local time), price, free seats, seat map or general
-    admission, and the id that other commands take."""
+    """List events: venue, start, price, free seats, and the id other commands take.
+
+    Start times are in local time; each event is marked as seat map or general admission.
+    """
     from seatctl.api.endpoints import list_events
     from seatctl.render.events import render_events
 

@@ -1,6 +1,5 @@
 """`seatctl jobs`: recent bookings from the local journal, newest first."""
 
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -17,8 +16,11 @@ def jobs(
         "--limit", "-n", help="Show at most this many bookings.", min=1, max=1000)] = 20,
     json: JsonFlag = False,
 ) -> None:
-    """Recent bookings of the active profile from the local journal: state, job and booking
-    ids, the server's last message; how to resume the pending ones."""
+    """Recent bookings of the active profile, from the local journal.
+
+    Each with its state, job and booking ids and the server's last message; the pending
+    ones with the command that resumes them.
+    """
     from seatctl.booking.journal import Journal
     from seatctl.render.jobs import render_jobs
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 import typer
@@ -60,6 +58,8 @@ def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
         exc = Interrupted("interrupted")
     elif not isinstance(exc, SeatctlError):
         if obj.options.trace:
+            import traceback
+
             # Plain text, never wrapped: the redacting stream must see a token whole.
             streams.err.file.write("".join(traceback.format_exception(exc)))
         exc = UnexpectedError(
@@ -71,6 +71,8 @@ def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
 
 
 def _write_json_error(kind: str, message: str, code: int) -> None:
+    import json
+
     document = {"error": {"type": kind, "message": message, "hint": None, "exit_code": code,
                           "attempts": 1}}
     sys.stdout.write(json.dumps(document) + "\n")

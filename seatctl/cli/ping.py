@@ -1,6 +1,5 @@
 """`seatctl ping`: GET /health through the HTTP core."""
 
-from __future__ import annotations
 
 import typer
 

@@ -1,9 +1,7 @@
 """`seatctl serve`: the reference booking server, with Node-like timeouts and faults."""
 
-from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,7 +33,7 @@ def serve(
         help="SQLite database path, or :memory:. [default: seatctl/server.db in the user "
              "data dir]", show_default=False,
     )] = None,
-    ready_file: Annotated[Path | None, typer.Option(
+    ready_file: Annotated[str | None, typer.Option(
         help="Write the URL to this file once listening (for scripts and tests).",
     )] = None,
     timeouts: Annotated[PresetName, typer.Option(
@@ -105,6 +103,7 @@ def serve(
 ) -> None:
     """Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM."""
     import asyncio
+    from pathlib import Path
 
     from seatctl.render import messages
     from seatctl.render.server import RequestLogWriter, banner
@@ -114,7 +113,8 @@ def serve(
 
     app = get_app(ctx)
     options = ServeOptions(
-        host=host, port=port, db=db, ready_file=ready_file, preset=timeouts.value,
+        host=host, port=port, db=db, ready_file=Path(ready_file) if ready_file else None,
+        preset=timeouts.value,
         keep_alive_timeout=keep_alive_timeout, advertise_keep_alive=advertise_keep_alive,
         keep_alive_header=keep_alive_header, headers_timeout=headers_timeout,
         request_timeout=request_timeout,

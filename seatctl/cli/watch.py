@@ -1,6 +1,5 @@
 """`seatctl watch JOB_ID | --last`: follow a booking job to its end."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
@@ -70,7 +69,7 @@ def watch_timeout(app: App, timeout: float) -> float:
     return timeout if remaining is None else max(0.0, min(timeout, remaining - 0.5))
 
 
-def _last_entry(journal: Journal, app: App) -> JournalEntry:
+def _last_entry(journal: "Journal", app: App) -> "JournalEntry":
     from seatctl.errors import UsageError
 
     entry = next((entry for entry in journal.recent(limit=50, profile=app.settings.profile)
@@ -81,22 +80,22 @@ def _last_entry(journal: Journal, app: App) -> JournalEntry:
     return entry
 
 
-def display_for(app: App, as_json: bool) -> WatchDisplay:
+def display_for(app: App, as_json: bool) -> "WatchDisplay":
     from seatctl.render.watch import WatchDisplay
 
     return WatchDisplay(app.streams, app.clock, live=app.streams.can_animate and not as_json,
                         quiet=as_json)
 
 
-def fan_out(sinks: list[Callable[[WatchUpdate], None]]) -> Callable[[WatchUpdate], None]:
-    def send(update: WatchUpdate) -> None:
+def fan_out(sinks: "list[Callable[[WatchUpdate], None]]") -> "Callable[[WatchUpdate], None]":
+    def send(update: "WatchUpdate") -> None:
         for sink in sinks:
             sink(update)
 
     return send
 
 
-def interruptible(run: Callable[[], WatchResult], job_id: str) -> WatchResult:
+def interruptible(run: "Callable[[], WatchResult]", job_id: str) -> "WatchResult":
     """Ctrl-C stops the watch, not the job: say so, and how to pick it up again."""
     from seatctl.errors import Interrupted
 
@@ -107,7 +106,7 @@ def interruptible(run: Callable[[], WatchResult], job_id: str) -> WatchResult:
                           hint=f"resume with `seatctl watch {job_id}`") from None
 
 
-def finish(app: App, result: WatchResult, entry: JournalEntry | None, job_id: str, *,
+def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id: str, *,
            as_json: bool) -> None:
     """Print the outcome, then exit with the documented code unless it was confirmed."""
     from seatctl.booking.outcome import outcome_error, watch_document
