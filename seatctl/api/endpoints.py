@@ -44,7 +44,7 @@ def login(client: ApiClient, email: str, password: str) -> LoginResult:
 
 def profile(client: ApiClient) -> User:
     data = parse_envelope(client.get("/api/auth/profile")).data
-    user = data.get("user", data) if isinstance(data, dict) else data
+    user = _unwrap(data, "user")
     return parse_model(user, User, "GET /api/auth/profile")
 
 
@@ -60,7 +60,7 @@ def list_events(client: ApiClient, *, page: int = 1, limit: int = 10,
 def get_event(client: ApiClient, event_id: str) -> Event:
     response = client.get(f"/api/events/{_segment(event_id)}", authenticated=False)
     data = parse_envelope(response).data
-    event = data.get("event", data) if isinstance(data, dict) else data
+    event = _unwrap(data, "event")
     return parse_model(event, Event, "GET /api/events/:id")
 
 
@@ -101,7 +101,7 @@ def book_quantity(client: ApiClient, event_id: str, quantity: int, key: str
     response = client.post("/api/bookings", json={"eventId": event_id, "quantity": quantity},
                            idempotency_key=key)
     data = parse_envelope(response).data
-    booking = data.get("booking", data) if isinstance(data, dict) else data
+    booking = _unwrap(data, "booking")
     return parse_model(booking, Booking, "POST /api/bookings"), response.status_code == 201
 
 
@@ -118,12 +118,17 @@ def cancel_booking(client: ApiClient, booking_id: str) -> Booking:
     # GET/HEAD/OPTIONS and keyed requests, and a second DELETE would answer 400.
     response = client.request("DELETE", f"/api/bookings/{_segment(booking_id)}")
     data = parse_envelope(response).data
-    booking = data.get("booking", data) if isinstance(data, dict) else data
+    booking = _unwrap(data, "booking")
     return parse_model(booking, Booking, "DELETE /api/bookings/:id")
 
 
 def _data(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:
     return parse_model(parse_envelope(response).data, model, what)
+
+
+def _unwrap(data: Any, name: str) -> Any:
+    """`{"booking": {...}}` or the object itself: deployments differ in that one level."""
+    return data.get(name, data) if isinstance(data, dict) else data
 
 
 def _segment(value: str) -> str:

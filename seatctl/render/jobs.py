@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from seatctl.render.events import local_time
 from seatctl.render.sanitize import printable
 
 if TYPE_CHECKING:
@@ -98,17 +98,6 @@ def seats(entry: JournalEntry) -> str:
     if entry.quantity is not None:
         return f"x{entry.quantity}"
     return ", ".join(printable(seat) for seat in (entry.seat_labels or entry.seat_ids))
-
-
-def local_time(value: str) -> str:
-    """A journal timestamp (UTC) in the local time zone: `2026-12-13 19:30`."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return printable(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str]) -> list[Text]:
