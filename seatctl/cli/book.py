@@ -172,7 +172,8 @@ def _report(app: App, outcome: "BookingOutcome", *, as_json: bool, waited: bool)
 
     entry = outcome.entry
     if outcome.watch is not None:
-        finish(app, outcome.watch, entry, entry.job_id or "", as_json=as_json)
+        finish(app, outcome.watch, entry, entry.job_id or "", as_json=as_json,
+               resumed=outcome.resumed)
         return
     if not waited and entry.quantity is None:  # --no-wait: the job id, for scripts
         if as_json:

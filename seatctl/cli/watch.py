@@ -107,7 +107,7 @@ def interruptible(run: "Callable[[], WatchResult]", job_id: str) -> "WatchResult
 
 
 def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id: str, *,
-           as_json: bool) -> None:
+           as_json: bool, resumed: bool | None = None) -> None:
     """Print the outcome, then exit with the documented code unless it was confirmed."""
     from seatctl.booking.outcome import outcome_error, watch_document
     from seatctl.errors import Reported
@@ -115,6 +115,8 @@ def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id
     from seatctl.render.watch import render_outcome
 
     document = watch_document(result, entry, job_id)
+    if resumed is not None:  # `book`: whether an unfinished earlier attempt was picked up
+        document["resumed"] = resumed
     error = outcome_error(result, job_id, entry)
     if as_json and error is not None:
         document["error"] = error_document(error)

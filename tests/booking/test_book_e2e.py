@@ -193,6 +193,7 @@ def test_an_interrupted_post_is_resumed_with_its_key(
     assert again.exit_code == 0, str(again)
     document = json.loads(again.stdout)
     assert document["key"] == key
+    assert document["resumed"] is True
     assert document["message"] == "Booking already exists"
     assert len(bookings(server)) == 1
 
