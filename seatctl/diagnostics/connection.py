@@ -1,0 +1,482 @@
+"""One raw HTTP/1.1 connection (asyncio streams + h11, TLS through `ssl`), every phase timed.
+
+httpx hides the connection; the diagnostics must see it: how long DNS, TCP and TLS took,
+whether the server keeps the socket after a response, and when and how (FIN or reset) it
+closes it. Times are the event loop's monotonic clock (`loop.time()`), in seconds.
+
+Socket failures become seatctl errors through the HTTP core's `classify_os_error`, so the
+diagnostics and every other command name a failure alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+import h11
+
+from seatctl import __version__
+from seatctl.errors import (
+    ConnectionClosed,
+    ConnectionReset,
+    ConnectTimeout,
+    NetworkError,
+    ProtocolViolation,
+    ReadTimeout,
+    ResetWhen,
+    UsageError,
+    WriteTimeout,
+)
+from seatctl.http import Timeouts, classify_os_error
+
+DEFAULT_PATH = "/health"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_TIMEOUTS = Timeouts(connect=5.0, read=30.0, write=30.0, pool=5.0)
+USER_AGENT = f"seatctl-doctor/{__version__}"
+READ_SIZE = 65536
+# A TLS close waits for the peer's close_notify (asyncio's default: 30 s); a diagnosis
+# must not hang on a peer that never sends it.
+CLOSE_WAIT = 1.0
+SECONDS_PER_DAY = 86400.0
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the probes go: scheme, host, port, and the path every request asks for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def label(self) -> str:
+        """host:port, as error messages name it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def authority(self) -> str:
+        """The Host header: the port only when it is not the scheme's default."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+
+def parse_target(url: str, path: str | None = None) -> Target:
+    """An http(s) URL; `path` wins, else the URL's own path, else `DEFAULT_PATH`."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise UsageError(f"not an http:// or https:// URL: {url!r}")
+    if not parts.hostname:
+        raise UsageError(f"no host in the URL {url!r}")
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise UsageError(f"invalid port in the URL {url!r}") from None
+    chosen = path or _path_of(parts) or DEFAULT_PATH
+    if not chosen.startswith("/"):
+        raise UsageError(f"invalid path {chosen!r}: must start with /")
+    return Target(scheme, parts.hostname, port, chosen)
+
+
+def _path_of(parts: SplitResult) -> str | None:
+    if parts.path in ("", "/"):
+        return None
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+    verify_tls: bool = True
+    ca_bundle: Path | None = None  # PEM file of extra trusted CAs; None: the system's
+
+
+@dataclass(frozen=True)
+class ConnectTiming:
+    """Seconds per phase of opening the connection; `tls_s` is None for plain http."""
+
+    dns_s: float
+    connect_s: float
+    tls_s: float | None
+    address: str  # the IP address connected to
+
+
+@dataclass(frozen=True)
+class TLSInfo:
+    version: str | None  # e.g. "TLSv1.3"
+    alpn: str | None  # the negotiated protocol; None: the server did not take part in ALPN
+    cipher: str | None
+    cert_days_left: float | None  # None: not verified, so the certificate was not inspected
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    http_version: str
+    headers: Headers  # names lower-cased, in the order received
+    body_bytes: int
+    sent_at: float  # the request was handed to the kernel
+    first_byte_at: float
+    ended_at: float  # the response was complete
+    keeps_alive: bool  # by HTTP's rules, the connection may carry another request
+
+    @property
+    def ttfb_s(self) -> float:
+        """From the request sent to the first byte of the response: the server's time."""
+        return self.first_byte_at - self.sent_at
+
+    def header(self, name: str) -> str | None:
+        """All values of the header `name`, joined with ", "; None when absent."""
+        values = [value for key, value in self.headers if key == name.lower()]
+        return ", ".join(values) if values else None
+
+
+class CloseKind(StrEnum):
+    FIN = "fin"
+    RESET = "reset"
+
+
+@dataclass(frozen=True)
+class IdleClose:
+    """How an idle connection ended, measured from the end of the last response.
+
+    With `lower_bound`, the server had not closed when the wait ended: the connection
+    stayed open for at least `seconds`, and `kind` is None.
+    """
+
+    seconds: float
+    kind: CloseKind | None
+    lower_bound: bool
+    unsolicited_bytes: int = 0  # bytes the server sent while the connection was idle
+
+
+class RawConnection:
+    """Open with `connect(target)` (or `await RawConnection.open(target)` and `aclose()`)."""
+
+    def __init__(self, target: Target, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, timing: ConnectTiming, started_at: float,
+                 timeouts: Timeouts) -> None:
+        self.target = target
+        self.timing = timing
+        self.started_at = started_at  # before DNS
+        self.tls = _tls_info(writer) if target.uses_tls else None
+        self.responses = 0
+        self.last_response: RawResponse | None = None
+        self._reader = reader
+        self._writer = writer
+        self._timeouts = timeouts
+        self._h11 = h11.Connection(h11.CLIENT)
+        self._loop = asyncio.get_running_loop()
+        self._response_started = False
+
+    @classmethod
+    async def open(cls, target: Target, options: ConnectOptions | None = None
+                   ) -> RawConnection:
+        options = options or ConnectOptions()
+        loop = asyncio.get_running_loop()
+        context = _ssl_context(options.verify_tls, options.ca_bundle) if target.uses_tls else None
+        timeouts = options.timeouts
+        started = loop.time()
+        addresses = await _resolve(target, timeouts.connect)
+        resolved = loop.time()
+        reader, writer, address = await _connect_first(target, addresses, timeouts.connect)
+        connected = loop.time()
+        try:
+            if context is not None:
+                await _handshake(writer, target, context, timeouts.connect)
+        except BaseException:
+            writer.transport.abort()
+            raise
+        handshaken = loop.time()
+        timing = ConnectTiming(dns_s=resolved - started, connect_s=connected - resolved,
+                               tls_s=handshaken - connected if context else None,
+                               address=address)
+        return cls(target, reader, writer, timing, started, timeouts)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether HTTP allows another request (the server did not say `Connection: close`)."""
+        return self._h11.our_state is h11.IDLE and self._h11.their_state is h11.IDLE
+
+    @property
+    def fin_received(self) -> bool:
+        """The server's FIN has arrived and nothing unread precedes it."""
+        return self._reader.at_eof() and self._reader.exception() is None
+
+    async def request(self, method: str = "GET", path: str | None = None,
+                      headers: Sequence[tuple[str, str]] = ()) -> RawResponse:
+        """Send one request and read its whole response (the body is counted, not kept)."""
+        if not self.reusable:
+            raise ConnectionClosed(
+                f"{self.target.label} announced it closes this connection",
+                when=ResetWhen.BEFORE_RESPONSE, reused=True)
+        self._response_started = False
+        sent_at = await self._send_request(method, path or self.target.path, headers)
+        response = await self._read_response(sent_at)
+        self.responses += 1
+        self.last_response = response
+        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+            self._h11.start_next_cycle()
+        return response
+
+    async def wait_for_close(self, max_wait: float) -> IdleClose:
+        """After a complete response, read (and discard) until the server closes, for at most
+        `max_wait` seconds from the end of that response."""
+        if self.last_response is None:
+            raise ValueError("wait_for_close needs a complete response first")
+        since = self.last_response.ended_at
+        unsolicited = 0
+        while True:
+            try:
+                async with asyncio.timeout(max(0.0, since + max_wait - self._loop.time())):
+                    data = await self._reader.read(READ_SIZE)
+            except TimeoutError:
+                return self._idle_close(since, None, unsolicited)
+            except OSError as exc:
+                error = self._classify(exc)
+                if not isinstance(error, ConnectionReset):
+                    raise error from None
+                return self._idle_close(since, CloseKind.RESET, unsolicited)
+            if not data:
+                return self._idle_close(since, CloseKind.FIN, unsolicited)
+            unsolicited += len(data)
+
+    def _idle_close(self, since: float, kind: CloseKind | None, unsolicited: int) -> IdleClose:
+        return IdleClose(seconds=self._loop.time() - since, kind=kind, lower_bound=kind is None,
+                         unsolicited_bytes=unsolicited)
+
+    async def aclose(self) -> None:
+        self._writer.close()
+        try:
+            async with asyncio.timeout(CLOSE_WAIT):
+                await self._writer.wait_closed()
+        except TimeoutError:
+            self._writer.transport.abort()
+        except OSError:
+            pass
+
+    async def _send_request(self, method: str, path: str,
+                            extra: Sequence[tuple[str, str]]) -> float:
+        headers = [("Host", self.target.authority), ("User-Agent", USER_AGENT),
+                   ("Accept", "*/*"), *extra]
+        request = h11.Request(method=method, target=path, headers=headers)
+        data = (self._h11.send(request) or b"") + (self._h11.send(h11.EndOfMessage()) or b"")
+        try:
+            async with asyncio.timeout(self._timeouts.write):
+                self._writer.write(data)
+                await self._writer.drain()
+        except TimeoutError:
+            raise WriteTimeout(
+                f"could not send the request to {self.target.label} within the write "
+                f"timeout ({self._timeouts.write:.3g}s)", seconds=self._timeouts.write,
+            ) from None
+        except OSError as exc:
+            # Over TLS a FIN closes the transport, and writing then fails as a lost
+            # connection: what the client meets is still a close before any response.
+            if self.fin_received:
+                raise self._closed_error() from None
+            raise self._classify(exc) from None
+        return self._loop.time()
+
+    async def _read_response(self, sent_at: float) -> RawResponse:
+        head: h11.Response | None = None
+        first_byte_at: float | None = None
+        body_bytes = 0
+        while True:
+            event = self._next_event()
+            if event is h11.NEED_DATA:
+                data = await self._read_some()
+                if data and first_byte_at is None:
+                    first_byte_at = self._loop.time()
+                self._h11.receive_data(data)
+            elif isinstance(event, h11.Response):
+                head = event
+                self._response_started = True
+            elif isinstance(event, h11.Data):
+                body_bytes += len(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None and first_byte_at is not None  # h11's order
+                return self._response(head, body_bytes, sent_at, first_byte_at)
+            elif isinstance(event, h11.ConnectionClosed):
+                raise self._closed_error()
+            elif event is h11.PAUSED:  # a protocol switch, which was never asked for
+                raise ProtocolViolation(f"{self.target.label} switched protocols unasked")
+            # InformationalResponse (1xx): the real response follows.
+
+    def _response(self, head: h11.Response, body_bytes: int, sent_at: float,
+                  first_byte_at: float) -> RawResponse:
+        return RawResponse(
+            status=head.status_code, http_version=head.http_version.decode("ascii"),
+            headers=_decode_headers(head.headers), body_bytes=body_bytes, sent_at=sent_at,
+            first_byte_at=first_byte_at, ended_at=self._loop.time(),
+            keeps_alive=self._h11.their_state is not h11.MUST_CLOSE,
+        )
+
+    def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        try:
+            return self._h11.next_event()
+        except h11.RemoteProtocolError as exc:
+            if self._h11.their_state is h11.ERROR and self._reader.at_eof():
+                raise self._closed_error() from None
+            raise ProtocolViolation(f"{self.target.label} broke the HTTP protocol: {exc}",
+                                    hint="the server (or a proxy) is misbehaving") from None
+
+    async def _read_some(self) -> bytes:
+        try:
+            async with asyncio.timeout(self._timeouts.read):
+                return await self._reader.read(READ_SIZE)
+        except TimeoutError:
+            where = "stopped sending the response" if self._response_started else "sent nothing"
+            raise ReadTimeout(
+                f"{self.target.label} {where} within the read timeout "
+                f"({self._timeouts.read:.3g}s)", seconds=self._timeouts.read,
+            ) from None
+        except OSError as exc:
+            raise self._classify(exc) from None
+
+    @property
+    def _when(self) -> ResetWhen:
+        return ResetWhen.MID_RESPONSE if self._response_started else ResetWhen.BEFORE_RESPONSE
+
+    def _classify(self, exc: OSError) -> NetworkError:
+        return classify_os_error(exc, self.target.label, when=self._when,
+                                 reused=self.responses > 0)
+
+    def _closed_error(self) -> ConnectionClosed:
+        where = ("in the middle of the response" if self._response_started
+                 else "without sending a response")
+        reused = " (a reused keep-alive connection)" if self.responses else ""
+        return ConnectionClosed(f"{self.target.label} closed the connection {where}{reused}",
+                                when=self._when, reused=self.responses > 0)
+
+
+@asynccontextmanager
+async def connect(target: Target, options: ConnectOptions | None = None
+                  ) -> AsyncIterator[RawConnection]:
+    """An open RawConnection, closed on exit."""
+    connection = await RawConnection.open(target, options)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+Address = tuple[int, int, int, str, tuple[Any, ...]]  # as getaddrinfo returns it
+
+
+async def _resolve(target: Target, timeout: float) -> Sequence[Address]:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            return await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise ConnectTimeout(f"host {target.host!r} did not resolve within the connect "
+                             f"timeout ({timeout:.3g}s)", seconds=timeout,
+                             hint="check the URL's host name and your DNS") from None
+    except OSError as exc:
+        raise classify_os_error(exc, target.label) from None
+
+
+async def _connect_first(
+    target: Target, addresses: Sequence[Address], timeout: float,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
+    """TCP to each resolved address in turn until one answers, all within `timeout`."""
+    failure: OSError | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            for family, kind, proto, _, sockaddr in addresses:
+                try:
+                    sock = await _tcp_connect(family, kind, proto, sockaddr)
+                except OSError as exc:
+                    failure = exc
+                    continue
+                reader, writer = await asyncio.open_connection(sock=sock)
+                return reader, writer, str(sockaddr[0])
+    except TimeoutError:
+        raise ConnectTimeout(
+            f"no connection to {target.label} within the connect timeout ({timeout:.3g}s)",
+            seconds=timeout, hint="check the host and port, or raise the connect timeout",
+        ) from None
+    assert failure is not None  # getaddrinfo returns at least one address or raises
+    raise classify_os_error(failure, target.label) from None
+
+
+async def _tcp_connect(family: int, kind: int, proto: int,
+                       sockaddr: tuple[Any, ...]) -> socket.socket:
+    sock = socket.socket(family, kind, proto)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _handshake(writer: asyncio.StreamWriter, target: Target, context: ssl.SSLContext,
+                     timeout: float) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await writer.start_tls(context, server_hostname=target.host)
+    except TimeoutError:
+        raise ConnectTimeout(
+            f"no TLS handshake with {target.label} within the connect timeout "
+            f"({timeout:.3g}s)", seconds=timeout,
+            hint="check that the URL's scheme and port speak TLS") from None
+    except OSError as exc:
+        raise classify_os_error(exc, target.label) from None
+
+
+@lru_cache(maxsize=4)
+def _ssl_context(verify: bool, ca_bundle: Path | None) -> ssl.SSLContext:
+    try:
+        context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot read the CA bundle {ca_bundle}: {exc}") from None
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    # Only HTTP/1.1 is offered: the probes speak nothing else.
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _tls_info(writer: asyncio.StreamWriter) -> TLSInfo:
+    tls: ssl.SSLObject | None = writer.get_extra_info("ssl_object")
+    if tls is None:
+        return TLSInfo(None, None, None, None)
+    cipher = tls.cipher()
+    return TLSInfo(version=tls.version(), alpn=tls.selected_alpn_protocol(),
+                   cipher=cipher[0] if cipher else None, cert_days_left=_days_left(tls))
+
+
+def _days_left(tls: ssl.SSLObject) -> float | None:
+    certificate = tls.getpeercert()
+    not_after = certificate.get("notAfter") if certificate else None
+    if not isinstance(not_after, str):
+        return None
+    return (ssl.cert_time_to_seconds(not_after) - time.time()) / SECONDS_PER_DAY
+
+
+def _decode_headers(raw: Sequence[tuple[bytes, bytes]]) -> Headers:
+    return tuple((name.decode("latin-1").lower(), value.decode("latin-1"))
+                 for name, value in raw)
+

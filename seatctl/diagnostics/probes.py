@@ -1,0 +1,394 @@
+"""The probes of `seatctl doctor`: each opens its own few raw connections to the one URL it
+is given, measures, and returns frozen plain data. Every number in a result was measured in
+that run; every probe is bounded in connections, requests and time. Nothing here prints.
+
+A request is `GET /health` unless the URL has a path or a `path` is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from seatctl.diagnostics.connection import (
+    ConnectOptions,
+    IdleClose,
+    RawConnection,
+    RawResponse,
+    Target,
+    TLSInfo,
+    connect,
+    parse_target,
+)
+from seatctl.errors import (
+    ConnectionClosed,
+    ConnectionCut,
+    ConnectionReset,
+    NetworkError,
+    PhaseTimeout,
+    ResetWhen,
+    ResponseError,
+    UsageError,
+)
+
+MAX_SAMPLES = 50
+MAX_WAIT_CEILING = 900.0  # seconds: no probe waits on one connection longer
+MAX_REQUESTS_PER_CONNECTION = 1000
+MAX_RACE_CONNECTIONS = 30
+DEFAULT_RACE_OFFSETS = (-0.2, 0.0, 0.2)
+REQUESTS_TIME_LIMIT = 30.0
+# Scheduling jitter of the two event loops (ours, and the server's timer): a promise this
+# much longer than the measured close is not yet a broken one.
+ADVERTISED_SLACK = 0.05
+
+T = TypeVar("T")
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True)
+class TimingSample:
+    """One fresh connection and one request, in seconds per phase (`total_s` from before
+    DNS to the end of the response)."""
+
+    dns_s: float
+    connect_s: float
+    tls_s: float | None
+    ttfb_s: float
+    total_s: float
+    status: int
+    address: str
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    samples: tuple[TimingSample, ...]
+    dns: Percentiles
+    connect: Percentiles
+    tls: Percentiles | None  # None for plain http
+    ttfb: Percentiles
+    total: Percentiles
+    tls_info: TLSInfo | None  # from the first sample
+
+
+def percentiles(values: Sequence[float]) -> Percentiles:
+    """p50 and p95, interpolated between the measured values (never beyond them)."""
+    if not values:
+        raise ValueError("percentiles of no values")
+    if len(values) == 1:
+        return Percentiles(values[0], values[0])
+    cuts = statistics.quantiles(values, n=20, method="inclusive")
+    return Percentiles(p50=cuts[9], p95=cuts[18])
+
+
+async def timing_probe(url: str, samples: int = 5, *, path: str | None = None,
+                       options: ConnectOptions | None = None) -> TimingResult:
+    """`samples` requests, one after another, each on a fresh connection."""
+    target = parse_target(url, path)
+    _require(1 <= samples <= MAX_SAMPLES, f"samples must be within 1..{MAX_SAMPLES}")
+    runs = [await _timing_sample(target, options) for _ in range(samples)]
+    measured = [sample for sample, _ in runs]
+    tls_times = [sample.tls_s for sample in measured if sample.tls_s is not None]
+    return TimingResult(
+        samples=tuple(measured),
+        dns=percentiles([sample.dns_s for sample in measured]),
+        connect=percentiles([sample.connect_s for sample in measured]),
+        tls=percentiles(tls_times) if tls_times else None,
+        ttfb=percentiles([sample.ttfb_s for sample in measured]),
+        total=percentiles([sample.total_s for sample in measured]),
+        tls_info=runs[0][1],
+    )
+
+
+async def _timing_sample(target: Target, options: ConnectOptions | None
+                         ) -> tuple[TimingSample, TLSInfo | None]:
+    async with connect(target, options) as connection:
+        response = await connection.request()
+    timing = connection.timing
+    sample = TimingSample(
+        dns_s=timing.dns_s, connect_s=timing.connect_s, tls_s=timing.tls_s,
+        ttfb_s=response.ttfb_s, total_s=response.ended_at - connection.started_at,
+        status=response.status, address=timing.address,
+    )
+    return sample, connection.tls
+
+
+# --- keep-alive -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeepAliveHint:
+    """The `Keep-Alive: timeout=N, max=M` response header, parsed; None where absent."""
+
+    timeout_s: float | None
+    max_requests: int | None
+
+
+@dataclass(frozen=True)
+class KeepAliveResult:
+    persistent: bool  # the server keeps the connection after a response
+    status: int
+    http_version: str
+    connection_header: str | None
+    keep_alive_header: str | None
+    advertised_timeout_s: float | None
+    advertised_max_requests: int | None
+    idle_close: IdleClose
+    max_wait_s: float
+    # The header promises longer than the server really keeps the connection: clients that
+    # trust the promise reuse connections the server has already closed.
+    advertised_exceeds_idle_close: bool
+
+
+def parse_keep_alive(value: str | None) -> KeepAliveHint:
+    timeout: float | None = None
+    max_requests: int | None = None
+    for part in (value or "").split(","):
+        name, _, raw = part.partition("=")
+        name, raw = name.strip().lower(), raw.strip().strip('"')
+        if name == "timeout":
+            timeout = _non_negative(raw)
+        elif name == "max":
+            number = _non_negative(raw)
+            max_requests = int(number) if number is not None and number.is_integer() else None
+    return KeepAliveHint(timeout, max_requests)
+
+
+async def keep_alive_probe(url: str, max_wait: float = 75.0, *, path: str | None = None,
+                           options: ConnectOptions | None = None) -> KeepAliveResult:
+    """One request, then wait passively (at most `max_wait` s) for the server's close."""
+    target = parse_target(url, path)
+    _require_wait("max_wait", max_wait)
+    async with connect(target, options) as connection:
+        response = await connection.request()
+        idle_close = await connection.wait_for_close(max_wait)
+    hint = parse_keep_alive(response.header("keep-alive"))
+    return KeepAliveResult(
+        persistent=response.keeps_alive, status=response.status,
+        http_version=response.http_version, connection_header=response.header("connection"),
+        keep_alive_header=response.header("keep-alive"), advertised_timeout_s=hint.timeout_s,
+        advertised_max_requests=hint.max_requests, idle_close=idle_close, max_wait_s=max_wait,
+        advertised_exceeds_idle_close=_promises_longer(hint.timeout_s, idle_close),
+    )
+
+
+def _promises_longer(advertised: float | None, idle_close: IdleClose) -> bool:
+    if advertised is None or idle_close.lower_bound:
+        return False
+    return advertised > idle_close.seconds + ADVERTISED_SLACK
+
+
+# --- requests per connection ------------------------------------------------------------
+
+
+class ConnectionEnd(StrEnum):
+    CLOSE_HEADER = "connection-close"  # a response said `Connection: close`
+    FIN = "fin"  # the server closed before answering the next request
+    RESET = "reset"
+    LIMIT = "limit"  # still open after `limit` requests: `served` is a lower bound
+    TIME_LIMIT = "time-limit"  # still open when the time ran out: a lower bound
+
+
+@dataclass(frozen=True)
+class RequestsPerConnectionResult:
+    served: int  # responses on the one connection
+    ended_by: ConnectionEnd
+    limit: int
+    advertised_max_requests: int | None  # `Keep-Alive: max=M` of the first response
+
+    @property
+    def lower_bound(self) -> bool:
+        return self.ended_by in (ConnectionEnd.LIMIT, ConnectionEnd.TIME_LIMIT)
+
+
+async def requests_per_connection_probe(
+    url: str, limit: int = 200, *, path: str | None = None,
+    options: ConnectOptions | None = None, time_limit: float = REQUESTS_TIME_LIMIT,
+) -> RequestsPerConnectionResult:
+    """Sequential requests on one connection until the server ends it, or `limit` requests,
+    or `time_limit` seconds."""
+    target = parse_target(url, path)
+    _require(1 <= limit <= MAX_REQUESTS_PER_CONNECTION,
+             f"limit must be within 1..{MAX_REQUESTS_PER_CONNECTION}")
+    _require_wait("time_limit", time_limit)
+    async with connect(target, options) as connection:
+        first = await connection.request()
+        served, ended_by = await _serve_until_closed(connection, limit, time_limit)
+    hint = parse_keep_alive(first.header("keep-alive"))
+    return RequestsPerConnectionResult(served=served, ended_by=ended_by, limit=limit,
+                                       advertised_max_requests=hint.max_requests)
+
+
+async def _serve_until_closed(connection: RawConnection, limit: int,
+                              time_limit: float) -> tuple[int, ConnectionEnd]:
+    """Counts the response already received; requests until the connection ends."""
+    try:
+        async with asyncio.timeout(time_limit):
+            while connection.responses < limit:
+                if not connection.reusable:
+                    return connection.responses, ConnectionEnd.CLOSE_HEADER
+                try:
+                    await connection.request()
+                except ConnectionCut as cut:
+                    end = ConnectionEnd.RESET if isinstance(cut, ConnectionReset) else None
+                    return connection.responses, end or ConnectionEnd.FIN
+    except TimeoutError:
+        return connection.responses, ConnectionEnd.TIME_LIMIT
+    if not connection.reusable:  # the limit's last response said close
+        return connection.responses, ConnectionEnd.CLOSE_HEADER
+    return connection.responses, ConnectionEnd.LIMIT
+
+
+# --- reuse race -------------------------------------------------------------------------
+
+
+class RaceOutcome(StrEnum):
+    OK = "ok"
+    RESET = "reset"
+    CLOSED_BEFORE_RESPONSE = "closed-before-response"
+    CLOSED_MID_RESPONSE = "closed-mid-response"
+    SERVER_ERROR = "5xx"
+    TIMEOUT = "timeout"
+    ERROR = "error"  # any other failure; `detail` says which
+    NOT_KEPT_ALIVE = "not-kept-alive"  # the first response said `Connection: close`
+
+    @property
+    def failed(self) -> bool:
+        return self not in (RaceOutcome.OK, RaceOutcome.NOT_KEPT_ALIVE)
+
+
+@dataclass(frozen=True)
+class RaceAttempt:
+    offset_s: float  # planned idle = idle_close_s + offset_s
+    planned_idle_s: float
+    idle_s: float  # measured: from the end of the first response to the second request
+    outcome: RaceOutcome
+    status: int | None
+    # The server's FIN had arrived before the request was sent: a pool that checks its
+    # idle sockets (httpcore) would have dropped this one; a plain one sends into it.
+    fin_before_send: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    """Where a pooled client that reuses an idle connection starts to fail, and how."""
+
+    idle_close_s: float
+    attempts: tuple[RaceAttempt, ...]
+    failing_from_s: float | None  # the shortest measured idle that failed; None: none did
+    ok_until_s: float | None  # the longest idle shorter than every failure that succeeded
+    failures: tuple[RaceOutcome, ...]  # the kinds of failure, shortest idle first
+
+    @property
+    def fails(self) -> bool:
+        return self.failing_from_s is not None
+
+
+async def reuse_race_probe(
+    url: str, idle_close_s: float, offsets: Sequence[float] = DEFAULT_RACE_OFFSETS,
+    attempts: int = 1, *, path: str | None = None, options: ConnectOptions | None = None,
+) -> RaceResult:
+    """Per offset and attempt, one connection: a request, then idle for `idle_close_s +
+    offset` seconds, then a second request on it. The connections run concurrently."""
+    target = parse_target(url, path)
+    plan = [offset for offset in offsets for _ in range(attempts)]
+    _require(attempts >= 1 and 1 <= len(plan) <= MAX_RACE_CONNECTIONS,
+             f"offsets x attempts must be within 1..{MAX_RACE_CONNECTIONS} connections")
+    _require_wait("idle_close_s", idle_close_s)
+    _require_wait("the longest idle", idle_close_s + max(plan))
+    results = await _all(_race_once(target, offset, max(0.0, idle_close_s + offset), options)
+                         for offset in plan)
+    return _race_result(idle_close_s, results)
+
+
+async def _race_once(target: Target, offset: float, idle: float,
+                     options: ConnectOptions | None) -> RaceAttempt:
+    async with connect(target, options) as connection:
+        first = await connection.request()
+        if not first.keeps_alive:
+            return RaceAttempt(offset_s=offset, planned_idle_s=idle, idle_s=0.0,
+                               outcome=RaceOutcome.NOT_KEPT_ALIVE, status=None,
+                               fin_before_send=False)
+        loop = asyncio.get_running_loop()
+        # Idling until the planned moment is the experiment itself.
+        await asyncio.sleep(max(0.0, first.ended_at + idle - loop.time()))
+        fin_before_send = connection.fin_received
+        idle_s = loop.time() - first.ended_at
+        outcome, status, detail = await _reuse(connection)
+    return RaceAttempt(offset_s=offset, planned_idle_s=idle, idle_s=idle_s, outcome=outcome,
+                       status=status, fin_before_send=fin_before_send, detail=detail)
+
+
+async def _reuse(connection: RawConnection) -> tuple[RaceOutcome, int | None, str]:
+    try:
+        response: RawResponse = await connection.request()
+    except ConnectionReset as exc:
+        return RaceOutcome.RESET, None, exc.message
+    except ConnectionClosed as exc:
+        mid = exc.when is ResetWhen.MID_RESPONSE
+        outcome = RaceOutcome.CLOSED_MID_RESPONSE if mid else RaceOutcome.CLOSED_BEFORE_RESPONSE
+        return outcome, None, exc.message
+    except PhaseTimeout as exc:
+        return RaceOutcome.TIMEOUT, None, exc.message
+    except (NetworkError, ResponseError) as exc:
+        return RaceOutcome.ERROR, None, exc.message
+    failed = response.status >= 500
+    return (RaceOutcome.SERVER_ERROR if failed else RaceOutcome.OK), response.status, ""
+
+
+def _race_result(idle_close_s: float, attempts: Sequence[RaceAttempt]) -> RaceResult:
+    failed = sorted((a for a in attempts if a.outcome.failed), key=lambda a: a.idle_s)
+    failing_from = failed[0].idle_s if failed else None
+    succeeded = [a.idle_s for a in attempts if a.outcome is RaceOutcome.OK
+                 and (failing_from is None or a.idle_s < failing_from)]
+    return RaceResult(
+        idle_close_s=idle_close_s, attempts=tuple(attempts), failing_from_s=failing_from,
+        ok_until_s=max(succeeded) if succeeded else None,
+        failures=tuple(dict.fromkeys(a.outcome for a in failed)),
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+async def _all(coroutines: Iterable[Awaitable[T]]) -> list[T]:
+    """Run concurrently; on the first failure cancel the rest (no connection outlives it)."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _non_negative(raw: str) -> float | None:
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise UsageError(message)
+
+
+def _require_wait(name: str, seconds: float) -> None:
+    _require(0 < seconds <= MAX_WAIT_CEILING,
+             f"{name} must be more than 0 and at most {MAX_WAIT_CEILING:g} seconds")
