@@ -294,3 +294,14 @@ def test_read_timeout_setting_applies_per_attempt(cli: Cli, stalling_url: str) -
                   env={"SEATCTL_READ_TIMEOUT": "0.2", "SEATCTL_RETRIES": "1"})
     assert outcome.exit_code == ExitCode.NETWORK
     assert "sent no response within the read timeout (0.2s) (after 2 attempts)" in outcome.stderr
+
+
+def test_a_long_retry_wait_is_announced_even_without_verbose(
+    cli: Cli, httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_ordered_request("/health").respond_with_json(
+        {"status": "error", "message": "Too many requests"}, status=429,
+        headers={"Retry-After": "2"})
+    httpserver.expect_ordered_request("/health").respond_with_json(HEALTH)
+    outcome = cli.ok("--base-url", base(httpserver), "ping", env={"SEATCTL_RETRIES": "1"})
+    assert "waiting 2s before retrying" in outcome.stderr

@@ -215,3 +215,14 @@ def test_set_value_puts_top_level_keys_before_the_first_table(config_path: Path)
     document = tomllib.loads(config_path.read_text())
     assert document["profile"] == "prod"
     assert document["profiles"]["prod"] == {"retries": 1}
+
+
+def test_the_stored_token_is_read_beside_the_given_config_file(config_path: Path) -> None:
+    """Not from the user's real config dir: a test (or SEATCTL_CONFIG) names the file."""
+    credentials = config_path.parent / "credentials.toml"
+    write_config(credentials, '[profiles.default]\ntoken = "stored-token-123456"\n')
+    loaded = load_settings(env={}, path=config_path)
+    assert loaded.settings.token is not None
+    assert loaded.sources["token"] == f"credentials file {credentials} [profiles.default]"
+    elsewhere = load_settings(env={}, path=config_path.parent.parent / "other" / "c.toml")
+    assert elsewhere.settings.token is None

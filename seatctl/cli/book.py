@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def book(
     ctx: typer.Context,
     event: Annotated[str | None, typer.Argument(
-        metavar="[EVENT]", help="An event id, a unique id prefix, or a unique name match.",
+        metavar="EVENT", help="An event id, a unique id prefix, or a unique name match.",
         show_default=False)] = None,
     seat: Annotated[list[str] | None, typer.Option(
         "--seat", "-s", help="A seat: A12, SECTION:A12, or a seat id. Repeatable.",
@@ -87,8 +87,12 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
         raise UsageError("which event? give EVENT (or --resume)",
                          hint="list them with `seatctl events`")
     labels = split_labels(seat_texts)
-    if bool(labels) == (quantity is not None):
+    if labels and quantity is not None:
         raise UsageError("give seats (--seat/--seats) or --quantity, not both")
+    if not labels and quantity is None:
+        raise UsageError("which seats? give --seat A12 (or --seats A12,A13), or --quantity N "
+                         "for a general-admission event",
+                         hint=f"see them with `seatctl seats {event_text}`")
     event = resolve_event(client, event_text)
     target = BookingTarget(profile=app.settings.profile, base_url=app.settings.base_url,
                            event_id=event.id, event_name=event.name)

@@ -24,7 +24,7 @@ NoLongPoll = Annotated[bool, typer.Option(
 def watch(
     ctx: typer.Context,
     job_id: Annotated[str | None, typer.Argument(
-        metavar="[JOB_ID]", help="The job to watch (see `seatctl jobs`).",
+        metavar="JOB_ID", help="The job to watch (see `seatctl jobs`).",
         show_default=False)] = None,
     last: Annotated[bool, typer.Option(
         "--last", help="Watch the newest job of the active profile.")] = False,
@@ -40,8 +40,11 @@ def watch(
 
     app = get_app(ctx)
     as_json = app.want_json(json)
-    if (job_id is None) == (not last):
+    if job_id is not None and last:
         raise UsageError("give a JOB_ID or --last, not both")
+    if job_id is None and not last:
+        raise UsageError("which job? give a JOB_ID, or --last for the newest",
+                         hint="see them with `seatctl jobs`")
     with Journal(Journal.default_path(app.env)) as journal:
         entry = journal.by_job(job_id) if job_id else _last_entry(journal, app)
         if entry is not None and entry.base_url != app.settings.base_url:

@@ -24,7 +24,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from seatctl.config.credentials import credentials_path, read_token
+from seatctl.config.credentials import CREDENTIALS_NAME, read_token
 from seatctl.config.paths import config_file
 from seatctl.errors import ConfigError
 from seatctl.redact import REDACTED
@@ -155,7 +155,7 @@ def load_settings(
     document = read_config_document(path)
     env_values = _env_layer(env)
     profile, profile_source = choose_profile(cli.get("profile"), env_values, document, path)
-    credentials = credentials_path(env)
+    credentials = path.parent / CREDENTIALS_NAME  # beside the config file, wherever that is
     token = read_token(credentials, profile)
     layers = [
         (f"config file {path}", _top_level(document)),

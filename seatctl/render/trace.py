@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from seatctl.http import Exchange
     from seatctl.render.streams import IOStreams
 
+NOTICEABLE_WAIT = 2.0  # seconds: a retry wait this long is shown even without -v
 PHASE_LABELS = (("connect", "connect+dns"), ("tls", "tls"), ("send", "send"),
                 ("ttfb", "first byte"), ("body", "body"))
 
@@ -39,6 +40,10 @@ class StderrObserver:
             self._trace_details(exchange)
 
     def retrying(self, attempt: int, wait: float, error: BaseException) -> None:
+        if wait >= NOTICEABLE_WAIT and not self._verbose:  # or it looks like a hang
+            message = printable(getattr(error, "message", str(error)))
+            self._err.print(Text(f"warning: {message}; waiting {wait:.0f}s before retrying",
+                                 "yellow"), soft_wrap=True)
         if self._verbose:
             message = printable(getattr(error, "message", str(error)))
             self._err.print(Text(f"  retrying in {wait:.2f}s after attempt {attempt}: {message}",

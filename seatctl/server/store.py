@@ -189,6 +189,16 @@ class Store:
             "WHERE event_id = ? AND status = 'confirmed'", (event_id,)).fetchone()
         return int(row[0])
 
+    def free_seat_count(self, event_id: str, venue_id: str) -> int:
+        """Seats neither blocked nor booked for this event."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM seats JOIN sections ON sections.id = seats.section_id "
+            "LEFT JOIN booked_seats ON booked_seats.seat_id = seats.id "
+            "     AND booked_seats.event_id = ? "
+            "WHERE sections.venue_id = ? AND seats.is_blocked = 0 "
+            "AND booked_seats.booking_id IS NULL", (event_id, venue_id)).fetchone()
+        return int(row[0])
+
     def venue(self, venue_id: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(
             "SELECT * FROM venues WHERE id = ?", (venue_id,)).fetchone()

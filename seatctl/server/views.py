@@ -15,10 +15,12 @@ def user_json(row: sqlite3.Row) -> dict[str, Any]:
 
 def event_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
     capacity = int(row["capacity"])
+    available = (store.free_seat_count(row["id"], row["venue_id"]) if row["seat_level_booking"]
+                 else capacity - store.booked_count(row["id"]))
     return {
         "id": row["id"], "name": row["name"], "description": row["description"],
         "venue": row["venue_name"], "startTime": row["start_time"], "endTime": row["end_time"],
-        "capacity": capacity, "availableCapacity": capacity - store.booked_count(row["id"]),
+        "capacity": capacity, "availableCapacity": available,
         "price": row["price"], "category": row["category"], "tags": json.loads(row["tags"]),
         "imageUrl": row["image_url"], "seatLevelBooking": bool(row["seat_level_booking"]),
     }

@@ -297,3 +297,12 @@ def test_a_refused_general_admission_booking_is_failed_in_the_journal(
 def _event_id(server: ReferenceServer, prefix: str) -> str:
     events = httpx.get(server.url + "/api/events").json()["data"]["events"]
     return str(next(e["id"] for e in events if e["name"].startswith(prefix)))
+
+
+def test_missing_seats_or_job_say_what_to_give(cli: Cli, server: ReferenceServer) -> None:
+    no_seats = run(cli, server, "book", "Symphony")
+    assert no_seats.exit_code == ExitCode.USAGE
+    assert "which seats?" in no_seats.stderr
+    no_job = run(cli, server, "watch")
+    assert no_job.exit_code == ExitCode.USAGE
+    assert "which job?" in no_job.stderr
