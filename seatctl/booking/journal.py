@@ -176,7 +176,8 @@ class Journal:
             raise JournalError(f"cannot create the journal at {self.path}: "
                                f"{exc.strerror or exc}",
                                hint="check the permissions of its directory") from None
-        self._db = self._connect()
+        with self._opening_lock():
+            self._db = self._connect()
         with suppress(OSError):  # a journal from elsewhere, readable by others: tighten it
             if self.path.stat().st_mode & 0o077:
                 self.path.chmod(FILE_MODE)
@@ -190,6 +191,24 @@ class Journal:
         return Path(base) / "seatctl" / "journal.db"
 
     # --- opening ----------------------------------------------------------------------
+
+    @contextmanager
+    def _opening_lock(self) -> Iterator[None]:
+        """Processes opening the journal take turns. Switching a new file to WAL needs an
+        exclusive lock, and a second process reading the header meanwhile can deadlock with
+        it until the busy timeout; an advisory file lock around opening rules that out."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: SQLite's own locking has to do
+            yield
+            return
+        descriptor = os.open(self.path.with_name(self.path.name + ".lock"),
+                             os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE.

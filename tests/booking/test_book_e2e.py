@@ -249,9 +249,17 @@ def test_two_processes_booking_at_once_keep_the_journal_whole(
         [sys.executable, "-m", "seatctl", "book", "Symphony", "--seat", f"Balcony:F{n}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for n in range(1, 5)]
-    for process in processes:
-        _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 0, stderr
+    results = []
+    try:
+        for process in processes:
+            _, stderr = process.communicate(timeout=60)
+            results.append((process.returncode, stderr))
+    finally:
+        for process in processes:  # every process is reaped and its pipes closed
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+    assert all(code == 0 for code, _ in results), results
     with journal() as entries:
         recent = entries.recent()
     assert sorted(e.seat_labels[0] for e in recent) == [f"Balcony:F{n}" for n in range(1, 5)]
