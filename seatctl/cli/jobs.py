@@ -34,4 +34,4 @@ def jobs(
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
     command = ["seatctl"] if app.options.profile is None else ["seatctl", "--profile", profile]
     render_jobs(app.streams, entries, as_json=as_json, profile=profile, pending_only=pending,
-                command=command)
+                command=command, base_url=app.settings.base_url)

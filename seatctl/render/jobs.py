@@ -39,9 +39,10 @@ def jobs_document(entries: Sequence[JournalEntry]) -> dict[str, Any]:
 
 
 def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json: bool,
-                profile: str, pending_only: bool, command: Sequence[str] = ("seatctl",)
-                ) -> None:
-    """`command` is how to call seatctl in the hints (with `--profile P` if one was given)."""
+                profile: str, pending_only: bool, command: Sequence[str] = ("seatctl",),
+                base_url: str | None = None) -> None:
+    """`command` is how to call seatctl in the hints (with `--profile P` if one was given);
+    a booking made against a server other than `base_url` gets `--base-url` in its hint."""
     if as_json:
         streams.write_data(json.dumps(jobs_document(entries)))
     if not entries:
@@ -52,7 +53,7 @@ def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json:
     if as_json:
         return
     streams.out.print(jobs_table(entries, streams.out.width))
-    for line in resume_hints(entries, command):
+    for line in resume_hints(entries, command, base_url):
         streams.err.print(line, soft_wrap=True)
 
 
@@ -100,20 +101,28 @@ def seats(entry: JournalEntry) -> str:
     return ", ".join(printable(seat) for seat in (entry.seat_labels or entry.seat_ids))
 
 
-def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str]) -> list[Text]:
-    """How to pick up each pending booking: watch its job, or send it again with its key."""
+def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str],
+                 base_url: str | None = None) -> list[Text]:
+    """How to pick up each pending booking: watch its job, or send it again with its key.
+    A booking made against another server than `base_url` is resumed against that one."""
     hints = []
-    newest_pending = next((entry for entry in entries if entry.pending), None)
+    newest_pending: dict[str, JournalEntry] = {}  # per server: what `book --resume` picks
+    for entry in entries:
+        if entry.pending:
+            newest_pending.setdefault(entry.base_url, entry)
     for entry in entries:
         if not entry.pending:
             continue
+        call = list(command)
+        if base_url is not None and entry.base_url != base_url:
+            call += ["--base-url", entry.base_url]
         if entry.job_id is not None:
-            action = f"resume watching with `{shlex.join([*command, 'watch', entry.job_id])}`"
+            action = f"resume watching with `{shlex.join([*call, 'watch', entry.job_id])}`"
         else:  # written before the POST, whose answer never came: send it again, same key
             action = (f"{entry.event_name or entry.event_id} ({seats(entry)}) was not "
-                      f"answered: run the same `{shlex.join([*command, 'book'])} ...` again")
-            if entry is newest_pending:  # what `book --resume` picks
-                action += f" (or `{shlex.join([*command, 'book', '--resume'])}`)"
+                      f"answered: run the same `{shlex.join([*call, 'book'])} ...` again")
+            if entry is newest_pending[entry.base_url]:
+                action += f" (or `{shlex.join([*call, 'book', '--resume'])}`)"
             action += " to send it with its key"
         hints.append(Text.assemble(("hint: ", "yellow"), printable(action)))
     return hints

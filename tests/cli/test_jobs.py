@@ -204,7 +204,7 @@ def test_json_pending_lists_only_pending_bookings(cli: Cli) -> None:
 def test_another_profile_lists_its_own_and_its_hints_name_it(
     cli: Cli, config_path: Path
 ) -> None:
-    write_config(config_path, '[profiles.prod]\nbase_url = "https://api.example.com"\n')
+    write_config(config_path, '[profiles.prod]\nbase_url = "http://127.0.0.1:8080"\n')
     outcome = cli.ok("--profile", "prod", "jobs")
     assert "Prod Gala" in outcome.stdout and "Jazz Night" not in outcome.stdout
     assert "`seatctl --profile prod book --resume`" in outcome.stderr
@@ -282,3 +282,14 @@ def test_ids_are_never_cut_at_any_width(width: int) -> None:
     joined = "".join(line[column:].strip() for line in lines)
     for value in (JOB_A, JOB_B, JOB_C, BOOKING, "job-" + "0123456789" * 4):
         assert value in joined
+
+
+def test_a_booking_made_against_another_server_is_resumed_against_it(
+    cli: Cli, config_path: Path
+) -> None:
+    with journal() as j:
+        j.create(**seats("k"))
+        j.add_job("k", "booking-1-remote")
+    outcome = cli.ok("--base-url", "https://api.example.com", "jobs", "--pending")
+    assert ("`seatctl --base-url http://127.0.0.1:8080 watch booking-1-remote`"
+            in outcome.stderr)
