@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from seatctl.server import ReferenceServer, ServerConfig, serving_in_thread
 from tests.helpers import Cli
@@ -71,3 +72,17 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
 def server(start_server: StartServer) -> ReferenceServer:
     """One reference server with the defaults of `start_server`."""
     return start_server()
+
+
+@pytest.fixture(scope="session")
+def tls_ca() -> trustme.CA:
+    """A throwaway certificate authority for loopback TLS servers."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_pem(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test CA's certificate as a PEM file, what `ca_bundle` points to."""
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(path))
+    return path

@@ -3,9 +3,18 @@ are kept, seat numbers may be strings ("12") or integers, prices may be strings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _as_text(value: Any) -> Any:
+    return value if value is None else str(value)
+
+
+# Rows and seat numbers: strings in the seed backend ("12"), integers elsewhere.
+SeatText = Annotated[str, BeforeValidator(_as_text)]
+MaybeSeatText = Annotated[str | None, BeforeValidator(_as_text)]
 
 
 class Model(BaseModel):
@@ -60,17 +69,12 @@ class EventPage(Model):
 
 class Seat(Model):
     id: str
-    row: str
-    number: str
+    row: SeatText
+    number: SeatText
     seat_type: str | None = Field(None, alias="seatType")
     is_blocked: bool = Field(False, alias="isBlocked")
     is_booked: bool = Field(False, alias="isBooked")
     price: float | None = None
-
-    @field_validator("number", "row", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return str(value)
 
     @property
     def label(self) -> str:
@@ -120,14 +124,9 @@ class JobSubmitted(Model):
 
 class UnavailableSeat(Model):
     id: str
-    row: str | None = None
-    number: str | None = None
+    row: MaybeSeatText = None
+    number: MaybeSeatText = None
     reason: str | None = None
-
-    @field_validator("number", "row", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return None if value is None else str(value)
 
 
 class JobStatus(Model):
@@ -145,14 +144,9 @@ class JobStatus(Model):
 
 class BookedSeat(Model):
     id: str
-    row: str | None = None
-    number: str | None = None
+    row: MaybeSeatText = None
+    number: MaybeSeatText = None
     section: str | None = None
-
-    @field_validator("number", "row", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str | None:
-        return None if value is None else str(value)
 
 
 class Booking(Model):

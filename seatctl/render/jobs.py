@@ -13,6 +13,7 @@ from rich.text import Text
 
 from seatctl.render.events import local_time
 from seatctl.render.sanitize import printable
+from seatctl.render.states import glyph_and_style
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import JournalEntry
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
 MAX_ID_WIDTH = 40
 DATE_WIDTH = 10  # 2026-11-29, the time under it
 GAP = 3  # between two columns
-# Colour and a glyph per state, so that the state reads without colour too.
-STATES: dict[str, tuple[str, str]] = {
-    "created": ("○", "dim"),          # written, not yet answered by the server
-    "queued": ("…", "cyan"),
-    "processing": ("↻", "cyan"),
-    "pending": ("…", "cyan"),
-    "confirmed": ("✓", "bold green"),
-    "rejected": ("✗", "bold red"),
-    "failed": ("✗", "bold red"),
-}
 
 
 def jobs_document(entries: Sequence[JournalEntry]) -> dict[str, Any]:
@@ -90,7 +81,7 @@ def jobs_table(entries: Sequence[JournalEntry], width: int = 80) -> Table:
 
 
 def state_text(state: str) -> Text:
-    glyph, style = STATES.get(state, ("?", ""))
+    glyph, style = glyph_and_style(state)
     return Text(f"{glyph} {printable(state)}", style)
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seatctl.render.sanitize import printable
+from seatctl.render.states import glyph_and_style
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import JournalEntry
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from seatctl.clock import Clock
     from seatctl.render.streams import IOStreams
 
-STATE_STYLES = {"queued": "cyan", "processing": "cyan", "pending": "cyan",
-                "confirmed": "bold green", "rejected": "bold red", "contended": "yellow",
-                "failed": "bold red"}
-STATE_GLYPHS = {"confirmed": "✓", "rejected": "✗", "failed": "✗", "contended": "~"}
 RECENT_WARNINGS = 3
 
 
@@ -98,7 +95,7 @@ class WatchDisplay:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim")
         grid.add_column()
-        grid.add_row("state", Text(state + _queue_position(update), STATE_STYLES.get(state, "")))
+        grid.add_row("state", Text(state + _queue_position(update), glyph_and_style(state)[1]))
         grid.add_row("elapsed", f"{elapsed:.1f}s")
         grid.add_row("polls", str(update.polls if update else 0))
         if update and update.status and update.status.message:
@@ -134,10 +131,10 @@ def render_outcome(streams: IOStreams, document: dict[str, Any], *, as_json: boo
         streams.write_data(json.dumps(document))
         return
     state = str(document["state"])
-    glyph = STATE_GLYPHS.get(state, "…")
+    glyph, style = glyph_and_style(state)
     what = ", ".join(document.get("seats") or []) or (
         f"{document['quantity']} ticket(s)" if document.get("quantity") else "")
-    line = Text.assemble((f"{glyph} {state}", STATE_STYLES.get(state, "")))
+    line = Text.assemble((f"{glyph} {state}", style))
     if document["bookingId"]:
         line.append(f"  booking {document['bookingId']}")
     if what:

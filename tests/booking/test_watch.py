@@ -12,6 +12,7 @@ import pytest
 from seatctl.booking.poll import PollSchedule
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import UpdateKind, Watcher, WatchUpdate
+from seatctl.clock import Deadline
 from seatctl.errors import AuthError, DeadlineExceeded, NotFound, ServerError
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 
@@ -40,8 +41,8 @@ def envelope(data: dict[str, Any], status: int = 200, **headers: str) -> httpx.R
     return httpx.Response(status, json={"status": "success", "data": data}, headers=headers)
 
 
-def watcher(answers: list[Answer], clock: FakeClock, **options: Any
-            ) -> tuple[Watcher, list[httpx.Request], list[WatchUpdate]]:
+def watcher(answers: list[Answer], clock: FakeClock, deadline: Deadline | None = None,
+            **options: Any) -> tuple[Watcher, list[httpx.Request], list[WatchUpdate]]:
     seen: list[httpx.Request] = []
     updates: list[WatchUpdate] = []
 
@@ -52,7 +53,8 @@ def watcher(answers: list[Answer], clock: FakeClock, **options: Any
 
     config = ClientConfig(base_url="http://seatctl.test", timeouts=Timeouts(1, 1, 1, 1),
                           retry=RetryPolicy(retries=0), token="t0ken-for-tests")
-    client = ApiClient(config, clock=clock, transport=httpx.MockTransport(handle))
+    client = ApiClient(config, clock=clock, deadline=deadline,
+                       transport=httpx.MockTransport(handle))
     options.setdefault("schedule", PollSchedule(jitter=0.0))
     return Watcher(client, clock, on_update=updates.append, **options), seen, updates
 
@@ -165,9 +167,7 @@ def test_the_commands_deadline_is_not_a_transient_poll_error() -> None:
         raise AssertionError("no request may go out after the deadline")
 
     clock = FakeClock()
-    watch, _, _ = watcher([expired], clock, long_poll=False)
-    from seatctl.clock import Deadline
-
-    watch.client._deadline = Deadline(clock, clock.now)  # already run out
+    watch, _, _ = watcher([expired], clock, deadline=Deadline(clock, clock.now),  # run out
+                          long_poll=False)
     with pytest.raises(DeadlineExceeded):
         watch.watch("job-1")

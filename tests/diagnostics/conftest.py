@@ -12,7 +12,6 @@ import struct
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import trustme
@@ -110,18 +109,6 @@ async def serve_then_reset(reader: asyncio.StreamReader, writer: asyncio.StreamW
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
-
-
-@pytest.fixture(scope="session")
-def tls_ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_pem(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tls") / "ca.pem"
-    tls_ca.cert_pem.write_to_path(str(path))
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -251,19 +251,6 @@ def full_backlog_port() -> Iterator[int]:
 # --- TLS ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def tls_ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_pem(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test CA's certificate as a PEM file, what `ca_bundle` points to."""
-    path = tmp_path_factory.mktemp("tls") / "ca.pem"
-    tls_ca.cert_pem.write_to_path(str(path))
-    return path
-
-
 def _server_context(tls_ca: trustme.CA, *names: str) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls_ca.issue_cert(*names).configure_cert(context)
