@@ -66,6 +66,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "jobs": LazyCommand(
         "seatctl.cli.jobs", "jobs",
         "Recent bookings of the active profile, from the local journal."),
+    "doctor": LazyCommand(
+        "seatctl.cli.doctor", "doctor",
+        "Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes."),
     "serve": LazyCommand(
         "seatctl.cli.serve", "serve",
         "Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM."),

@@ -13,10 +13,11 @@ import statistics
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from seatctl.diagnostics.connection import (
     ConnectOptions,
+    Headers,
     IdleClose,
     RawConnection,
     RawResponse,
@@ -41,6 +42,7 @@ MAX_WAIT_CEILING = 900.0  # seconds: no probe waits on one connection longer
 MAX_REQUESTS_PER_CONNECTION = 1000
 MAX_RACE_CONNECTIONS = 30
 DEFAULT_RACE_OFFSETS = (-0.2, 0.0, 0.2)
+MAX_RACE_OFFSET = 5.0  # seconds: the stagger delays the keep-alive probe by the largest
 REQUESTS_TIME_LIMIT = 30.0
 # Scheduling jitter of the two event loops (ours, and the server's timer): a promise this
 # much longer than the measured close is not yet a broken one.
@@ -143,6 +145,7 @@ class KeepAliveResult:
     http_version: str
     connection_header: str | None
     keep_alive_header: str | None
+    headers: Headers  # of the response, as received (names lower-cased)
     advertised_timeout_s: float | None
     advertised_max_requests: int | None
     idle_close: IdleClose
@@ -178,7 +181,8 @@ async def keep_alive_probe(url: str, max_wait: float = 75.0, *, path: str | None
     return KeepAliveResult(
         persistent=response.keeps_alive, status=response.status,
         http_version=response.http_version, connection_header=response.header("connection"),
-        keep_alive_header=response.header("keep-alive"), advertised_timeout_s=hint.timeout_s,
+        keep_alive_header=response.header("keep-alive"), headers=response.headers,
+        advertised_timeout_s=hint.timeout_s,
         advertised_max_requests=hint.max_requests, idle_close=idle_close, max_wait_s=max_wait,
         advertised_exceeds_idle_close=_promises_longer(hint.timeout_s, idle_close),
     )
@@ -361,7 +365,109 @@ def _race_result(idle_close_s: float, attempts: Sequence[RaceAttempt]) -> RaceRe
     )
 
 
+# --- keep-alive and reuse race at once ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdleRaceResult:
+    keep_alive: KeepAliveResult
+    race: RaceResult | None  # None: no close to race with (see `race_skipped`)
+    race_skipped: str | None
+
+
+async def keep_alive_race_probe(
+    url: str, max_wait: float = 75.0, offsets: Sequence[float] = DEFAULT_RACE_OFFSETS,
+    attempts: int = 1, *, path: str | None = None, options: ConnectOptions | None = None,
+) -> IdleRaceResult:
+    """The keep-alive probe and the reuse race in one idle wait.
+
+    The idle close is unknown until it happens, so the race connections are staggered
+    instead: the one for offset `o` finishes its first response `o` seconds before the
+    keep-alive connection does. When the keep-alive connection sees the server's close,
+    every race connection sends its second request at once, after an idle of about
+    `idle close + o` (the idle actually measured is what is reported). The whole probe takes
+    one idle close (or `max_wait`), not two.
+    """
+    target = parse_target(url, path)
+    plan = [offset for offset in offsets for _ in range(attempts)]
+    _require(attempts >= 1 and 1 <= len(plan) <= MAX_RACE_CONNECTIONS,
+             f"offsets x attempts must be within 1..{MAX_RACE_CONNECTIONS} connections")
+    _require(all(abs(offset) <= MAX_RACE_OFFSET for offset in plan),
+             f"race offsets must be within ±{MAX_RACE_OFFSET:g} seconds")
+    _require_wait("max_wait", max_wait)
+    lead = max(0.0, *plan)
+    fire: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+    racers = [asyncio.ensure_future(_staggered_racer(target, offset, lead, fire, options))
+              for offset in plan]
+    try:
+        keep_alive = await _keep_alive_then_fire(url, max_wait, lead, fire, path, options)
+        attempts_made = await _all(racers)
+    finally:
+        if not fire.done():
+            fire.set_result(None)
+        await _cancel(racers)
+    return _idle_race_result(keep_alive, [a for a in attempts_made if a is not None])
+
+
+async def _keep_alive_then_fire(url: str, max_wait: float, lead: float,
+                                fire: asyncio.Future[float | None], path: str | None,
+                                options: ConnectOptions | None) -> KeepAliveResult:
+    await asyncio.sleep(lead)  # offset 0: starts after every positive offset
+    result = await keep_alive_probe(url, max_wait, path=path, options=options)
+    closed = result.persistent and not result.idle_close.lower_bound
+    fire.set_result(result.idle_close.seconds if closed else None)
+    return result
+
+
+async def _staggered_racer(target: Target, offset: float, lead: float,
+                           fire: asyncio.Future[float | None],
+                           options: ConnectOptions | None) -> RaceAttempt | None:
+    await asyncio.sleep(lead - offset)
+    try:
+        return await _race_after_fire(target, offset, fire, options)
+    except (NetworkError, ResponseError):
+        return None  # its first request failed: no attempt to report (the others race on)
+
+
+async def _race_after_fire(target: Target, offset: float, fire: asyncio.Future[float | None],
+                           options: ConnectOptions | None) -> RaceAttempt | None:
+    async with connect(target, options) as connection:
+        first = await connection.request()
+        if not first.keeps_alive:
+            return RaceAttempt(offset_s=offset, planned_idle_s=0.0, idle_s=0.0,
+                               outcome=RaceOutcome.NOT_KEPT_ALIVE, status=None,
+                               fin_before_send=False)
+        idle_close = await asyncio.shield(fire)
+        if idle_close is None:
+            return None
+        fin_before_send = connection.fin_received
+        idle_s = asyncio.get_running_loop().time() - first.ended_at
+        outcome, status, detail = await _reuse(connection)
+    return RaceAttempt(offset_s=offset, planned_idle_s=max(0.0, idle_close + offset),
+                       idle_s=idle_s, outcome=outcome, status=status,
+                       fin_before_send=fin_before_send, detail=detail)
+
+
+def _idle_race_result(keep_alive: KeepAliveResult,
+                      attempts: Sequence[RaceAttempt]) -> IdleRaceResult:
+    if not keep_alive.persistent:
+        return IdleRaceResult(keep_alive, None, "the server does not keep connections alive")
+    if keep_alive.idle_close.lower_bound:
+        skipped = (f"no idle close within {keep_alive.max_wait_s:g}s: no pool that expires "
+                   "idle connections sooner can lose the race")
+        return IdleRaceResult(keep_alive, None, skipped)
+    return IdleRaceResult(keep_alive, _race_result(keep_alive.idle_close.seconds, attempts),
+                          None)
+
+
 # --- helpers ----------------------------------------------------------------------------
+
+
+async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _all(coroutines: Iterable[Awaitable[T]]) -> list[T]:

@@ -21,6 +21,7 @@ from seatctl.diagnostics import (
     reuse_race_probe,
     timing_probe,
 )
+from seatctl.diagnostics.probes import IdleRaceResult, keep_alive_race_probe
 from seatctl.errors import UsageError
 from seatctl.server import ConnectionTimeouts
 from tests.conftest import StartServer
@@ -175,3 +176,42 @@ PROBES_OUT_OF_BOUNDS: list[Probe] = [
 def test_every_probe_is_bounded(probe: Probe, closed_port: int) -> None:
     with pytest.raises(UsageError):
         asyncio.run(probe(f"http://127.0.0.1:{closed_port}"))
+
+
+def test_the_race_runs_inside_the_one_idle_wait(start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(0.5))
+
+    async def timed() -> tuple[IdleRaceResult, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        result = await keep_alive_race_probe(server.url, max_wait=3.0,
+                                             offsets=(-0.25, 0.0, 0.25), attempts=2)
+        return result, loop.time() - started
+
+    result, elapsed = asyncio.run(timed())
+    assert_close_to(result.keep_alive.idle_close.seconds, 0.5)
+    assert elapsed < 0.25 + 0.5 + 0.5  # the stagger, one idle close, and slack: not two
+    race = result.race
+    assert race is not None and result.race_skipped is None
+    outcomes = {offset: {a.outcome for a in race.attempts if a.offset_s == offset}
+                for offset in (-0.25, 0.0, 0.25)}
+    assert outcomes[-0.25] == {RaceOutcome.OK}
+    assert outcomes[0.25] <= CUT
+    for attempt in race.attempts:
+        assert_close_to(attempt.idle_s, attempt.planned_idle_s)
+    assert race.fails and race.ok_until_s is not None and race.ok_until_s < 0.5
+
+
+def test_no_race_without_a_close_within_the_wait(start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(5.0))
+    result = asyncio.run(keep_alive_race_probe(server.url, max_wait=0.3))
+    assert result.keep_alive.idle_close.lower_bound
+    assert result.race is None and result.race_skipped is not None
+    assert "0.3s" in result.race_skipped
+
+
+def test_no_race_when_the_server_closes_every_connection(start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(0))
+    result = asyncio.run(keep_alive_race_probe(server.url, max_wait=1.0))
+    assert not result.keep_alive.persistent
+    assert result.race is None and result.race_skipped is not None

@@ -1,0 +1,131 @@
+"""`seatctl doctor [URL]`: measure keep-alive, resets and timeouts; explain; prescribe."""
+
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.context import App
+
+if TYPE_CHECKING:
+    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.diagnostics.doctor import DoctorPlan
+    from seatctl.diagnostics.report import Report
+
+PROBES = "Probes"
+CONTEXT = "What is in front"
+OUTPUT = "Output"
+
+
+class FailOn(StrEnum):
+    warn = "warn"
+    fail = "fail"
+
+
+def doctor(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Argument(
+        metavar="URL", help="The deployment to diagnose (http or https). [default: the "
+        "profile's base URL]", show_default=False)] = None,
+    origin: Annotated[str | None, typer.Option(
+        help="Also probe the backend directly (behind the proxy) and compare its idle close "
+             "with the proxy's idle timeout.", show_default=False, rich_help_panel=CONTEXT,
+    )] = None,
+    lb_idle_timeout: Annotated[float | None, typer.Option(
+        help="The proxy's/load balancer's idle timeout in seconds, when you know it. "
+             "[default: documented for the identified front door, else 60, said so]",
+        show_default=False, rich_help_panel=CONTEXT, min=0.001, max=86400,
+    )] = None,
+    client_expiry: Annotated[float | None, typer.Option(
+        help="Your clients' pool idle expiry in seconds. [default: 5, httpx and Node]",
+        show_default=False, rich_help_panel=CONTEXT, min=0.001, max=86400,
+    )] = None,
+    path: Annotated[str | None, typer.Option(
+        help="The path every probe requests. [default: the URL's path, else /health]",
+        show_default=False, rich_help_panel=PROBES,
+    )] = None,
+    max_wait: Annotated[float, typer.Option(
+        help="Longest wait on one connection (idle close, slow client), seconds.",
+        rich_help_panel=PROBES, min=0.1, max=900,
+    )] = 75.0,
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="Timing, keep-alive, race and burst only: no slow-client probes.",
+        rich_help_panel=PROBES,
+    )] = False,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify the TLS certificate.", rich_help_panel=PROBES,
+    )] = False,
+    json: JsonFlag = False,
+    junit: Annotated[Path | None, typer.Option(
+        help="Also write a JUnit XML report (one test case per rule) to this file.",
+        show_default=False, dir_okay=False, rich_help_panel=OUTPUT,
+    )] = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        help="Exit 1 when a finding reaches this severity.", rich_help_panel=OUTPUT,
+    )] = FailOn.fail,
+) -> None:
+    """Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes."""
+    from seatctl.diagnostics.doctor import DoctorPlan
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    plan = DoctorPlan(
+        url=url or app.settings.base_url, origin=origin, path=path, max_wait=max_wait,
+        quick=quick, lb_idle_timeout=lb_idle_timeout, client_expiry=client_expiry,
+        connect=_connect_options(app, insecure),
+    )
+    report, interrupted = _measure(app, plan, as_json=as_json)
+    _emit(app, report, junit, FailOn(fail_on), as_json=as_json, interrupted=interrupted)
+
+
+def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
+    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.http import Timeouts
+
+    settings = app.settings
+    return ConnectOptions(timeouts=Timeouts.from_settings(settings), verify_tls=not insecure,
+                          ca_bundle=settings.ca_bundle)
+
+
+def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", bool]:
+    import asyncio
+
+    from seatctl.diagnostics.doctor import DoctorRun, run_doctor
+    from seatctl.diagnostics.report import build_report
+    from seatctl.render.doctor import doctor_progress
+
+    run = DoctorRun(plan, clock=app.clock.monotonic)
+    interrupted = False
+    try:
+        with doctor_progress(app.streams, run):
+            asyncio.run(run_doctor(run))
+    except KeyboardInterrupt:
+        interrupted = True
+        run.mark_interrupted()
+    return build_report(run), interrupted
+
+
+def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *, as_json: bool,
+          interrupted: bool) -> None:
+    from seatctl.diagnostics.findings import Severity
+    from seatctl.diagnostics.report import junit_xml
+    from seatctl.errors import Interrupted, Reported, UsageError
+    from seatctl.exit_codes import ExitCode
+    from seatctl.render.doctor import render_report
+
+    threshold = Severity(fail_on.value)
+    render_report(app.streams, report, as_json=as_json)
+    if junit is not None:
+        try:
+            junit.write_text(junit_xml(report, threshold), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
+    if interrupted:
+        if as_json:
+            raise Reported(ExitCode.INTERRUPTED)
+        raise Interrupted("interrupted: the report above has what was measured so far")
+    if report.reaches(threshold):
+        raise Reported(ExitCode.FAILURE)

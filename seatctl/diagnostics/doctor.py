@@ -1,0 +1,265 @@
+"""`seatctl doctor`'s workflow: run the probes concurrently against one URL (and its origin),
+collecting each result as it arrives, so that an interrupted run still has everything that
+finished. Nothing here prints: progress is observed through `DoctorRun`.
+
+Wall time: every probe runs during the keep-alive probe's idle wait, so a run takes about one
+idle close (at most `max_wait`), plus the slow-client probes' own wait unless `quick`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+from seatctl.diagnostics.burst import BurstResult, burst_probe
+from seatctl.diagnostics.connection import ConnectOptions, connect, parse_target
+from seatctl.diagnostics.probes import (
+    MAX_WAIT_CEILING,
+    IdleRaceResult,
+    KeepAliveResult,
+    RequestsPerConnectionResult,
+    TimingResult,
+    keep_alive_probe,
+    keep_alive_race_probe,
+    requests_per_connection_probe,
+    timing_probe,
+)
+from seatctl.diagnostics.slow_client import SlowClientResult, slow_client_probe
+from seatctl.errors import NetworkError, ResponseError, UsageError
+
+T = TypeVar("T")
+
+DEFAULT_MAX_WAIT = 75.0
+DEFAULT_CLIENT_EXPIRY = 5.0  # httpx's keepalive_expiry and Node's globalAgent timeout
+SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
+MIN_SLOW_CLIENT_INTERVAL = 0.02
+BURST_TIME_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class DoctorPlan:
+    """What to measure, and the bounds of every probe."""
+
+    url: str
+    origin: str | None = None
+    path: str | None = None
+    max_wait: float = DEFAULT_MAX_WAIT
+    quick: bool = False
+    lb_idle_timeout: float | None = None  # stated by the user; None: documented or assumed
+    client_expiry: float | None = None  # stated by the user; None: the common default
+    samples: int = 5
+    requests_limit: int = 200
+    burst_connections: int = 10
+    burst_requests: int = 20
+    connect: ConnectOptions = field(default_factory=ConnectOptions)
+
+    def __post_init__(self) -> None:
+        parse_target(self.url, self.path)  # refuses what is not http(s)
+        if self.origin is not None:
+            parse_target(self.origin, self.path)
+        if not 0 < self.max_wait <= MAX_WAIT_CEILING:
+            raise UsageError(f"--max-wait must be more than 0 and at most "
+                             f"{MAX_WAIT_CEILING:g} seconds")
+        for name, value in (("--lb-idle-timeout", self.lb_idle_timeout),
+                            ("--client-expiry", self.client_expiry)):
+            if value is not None and not 0 < value <= 86400:
+                raise UsageError(f"{name} must be more than 0 and at most 86400 seconds")
+
+    @property
+    def slow_client_interval(self) -> float:
+        """A byte at least every half second, and at least 20 bytes within the wait."""
+        return max(MIN_SLOW_CLIENT_INTERVAL, min(SLOW_CLIENT_INTERVAL, self.max_wait / 20))
+
+
+class Probe(StrEnum):
+    TIMING = "timing"
+    KEEPALIVE = "keepalive"  # with the reuse race, in the same idle wait
+    REQUESTS = "requests_per_connection"
+    BURST = "burst"
+    SLOW_CLIENT = "slow_client"
+    ORIGIN = "origin"
+
+
+class ProbeState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+
+
+PROBE_DOING: dict[Probe, str] = {
+    Probe.TIMING: "timing fresh connections (DNS, connect, TLS, first byte)",
+    Probe.KEEPALIVE: "waiting for the server to close an idle connection; racing reuse",
+    Probe.REQUESTS: "counting requests one connection serves",
+    Probe.BURST: "bursting concurrent requests",
+    Probe.SLOW_CLIENT: "trickling headers and a body to find the server's timeouts",
+    Probe.ORIGIN: "waiting for the origin to close an idle connection",
+}
+
+
+@dataclass
+class ProbeRun:
+    probe: Probe
+    state: ProbeState = ProbeState.PENDING
+    bound_s: float = 0.0  # the longest it may take
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: str | None = None  # FAILED: the classified error; SKIPPED: why
+
+    def elapsed(self, now: float) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.ended_at if self.ended_at is not None else now) - self.started_at
+
+
+@dataclass
+class DoctorRun:
+    """Filled in as probes finish; readable at any moment (the live display reads it)."""
+
+    plan: DoctorPlan
+    clock: Callable[[], float] = time.monotonic
+    started_at: float = 0.0
+    ended_at: float | None = None
+    timing: TimingResult | None = None
+    idle: IdleRaceResult | None = None
+    requests: RequestsPerConnectionResult | None = None
+    burst: BurstResult | None = None
+    slow_client: SlowClientResult | None = None
+    origin: KeepAliveResult | None = None
+    runs: dict[Probe, ProbeRun] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.started_at = self.started_at or self.clock()
+        if not self.runs:
+            _plan_runs(self)
+
+    @property
+    def keep_alive(self) -> KeepAliveResult | None:
+        return self.idle.keep_alive if self.idle else None
+
+    @property
+    def complete(self) -> bool:
+        return all(run.state in (ProbeState.DONE, ProbeState.FAILED, ProbeState.SKIPPED)
+                   for run in self.runs.values())
+
+    def elapsed(self) -> float:
+        return (self.ended_at if self.ended_at is not None else self.clock()) - self.started_at
+
+    def mark_interrupted(self) -> None:
+        now = self.clock()
+        for run in self.runs.values():
+            if run.state in (ProbeState.PENDING, ProbeState.RUNNING):
+                run.state, run.ended_at = ProbeState.INTERRUPTED, now
+        if self.ended_at is None:
+            self.ended_at = now
+
+
+async def run_doctor(run: DoctorRun) -> DoctorRun:
+    """Every probe of `run.plan`; a probe that fails is recorded as failed, not raised.
+
+    A target that cannot be reached at all raises its classified error before any probe.
+    """
+    plan = run.plan
+    run.started_at = run.clock()
+    await _preflight(plan)
+    probes: list[Awaitable[None]] = [
+        _record(run, Probe.TIMING, _timing(run)),
+        _record(run, Probe.KEEPALIVE, _idle(run)),
+        _record(run, Probe.REQUESTS, _requests(run)),
+        _record(run, Probe.BURST, _burst(run)),
+    ]
+    if not plan.quick:
+        probes.append(_record(run, Probe.SLOW_CLIENT, _slow_client(run)))
+    if plan.origin is not None:
+        probes.append(_record(run, Probe.ORIGIN, _origin(run)))
+    try:
+        await asyncio.gather(*probes)
+    finally:
+        run.ended_at = run.clock()
+    return run
+
+
+def _plan_runs(run: DoctorRun) -> None:
+    plan = run.plan
+    bounds = {
+        Probe.TIMING: plan.samples * 2 * plan.connect.timeouts.connect,
+        Probe.KEEPALIVE: plan.max_wait,
+        Probe.REQUESTS: 30.0,
+        Probe.BURST: BURST_TIME_LIMIT,
+        Probe.SLOW_CLIENT: plan.max_wait,
+        Probe.ORIGIN: plan.max_wait,
+    }
+    for probe in Probe:
+        run.runs[probe] = ProbeRun(probe, bound_s=bounds[probe])
+    if plan.quick:
+        run.runs[Probe.SLOW_CLIENT].state = ProbeState.SKIPPED
+        run.runs[Probe.SLOW_CLIENT].error = "--quick"
+    if plan.origin is None:
+        run.runs[Probe.ORIGIN].state = ProbeState.SKIPPED
+        run.runs[Probe.ORIGIN].error = "no --origin"
+
+
+async def _preflight(plan: DoctorPlan) -> None:
+    """One request on a fresh connection: a target that cannot be reached fails here, once,
+    with its classified error, instead of in every probe."""
+    target = parse_target(plan.url, plan.path)
+    async with connect(target, plan.connect) as connection:
+        await connection.request()
+
+
+async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
+    record = run.runs[probe]
+    record.state, record.started_at = ProbeState.RUNNING, run.clock()
+    try:
+        await work
+    except (NetworkError, ResponseError) as exc:
+        record.state, record.error = ProbeState.FAILED, exc.message
+    else:
+        record.state = ProbeState.DONE
+    finally:
+        record.ended_at = run.clock()
+
+
+async def _timing(run: DoctorRun) -> None:
+    plan = run.plan
+    run.timing = await timing_probe(plan.url, plan.samples, path=plan.path,
+                                    options=plan.connect)
+
+
+async def _idle(run: DoctorRun) -> None:
+    plan = run.plan
+    run.idle = await keep_alive_race_probe(plan.url, plan.max_wait, path=plan.path,
+                                           options=plan.connect)
+
+
+async def _requests(run: DoctorRun) -> None:
+    plan = run.plan
+    run.requests = await requests_per_connection_probe(plan.url, plan.requests_limit,
+                                                       path=plan.path, options=plan.connect)
+
+
+async def _burst(run: DoctorRun) -> None:
+    plan = run.plan
+    run.burst = await burst_probe(plan.url, plan.burst_connections, plan.burst_requests,
+                                  path=plan.path, options=plan.connect,
+                                  time_limit=BURST_TIME_LIMIT)
+
+
+async def _slow_client(run: DoctorRun) -> None:
+    plan = run.plan
+    run.slow_client = await slow_client_probe(plan.url, plan.max_wait,
+                                              interval=plan.slow_client_interval,
+                                              path=plan.path, options=plan.connect)
+
+
+async def _origin(run: DoctorRun) -> None:
+    plan = run.plan
+    assert plan.origin is not None
+    run.origin = await keep_alive_probe(plan.origin, plan.max_wait, path=plan.path,
+                                        options=plan.connect)

@@ -1,0 +1,493 @@
+"""The doctor's rules: each reads the measurements of one run and either finds (ok, warn or
+fail, with what was measured, why it matters and the fix) or skips, saying why. A rule
+never fires on a guess: a finding rests on numbers measured in the run, on a value the user
+stated, or on a documented default of a component identified from the server's own
+headers; an assumption is named in the finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from seatctl.diagnostics.connection import CloseKind
+from seatctl.diagnostics.defaults import CLIENT_POOLS, Governs
+from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.edge import EdgeResult, Identified
+from seatctl.diagnostics.fixes import (
+    client_pool_fix,
+    headers_timeout_fix,
+    keep_alive_fix,
+    keep_alive_on_fix,
+)
+from seatctl.diagnostics.probes import ConnectionEnd
+from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
+
+ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
+PROXY_IDLE_MARGIN = 5.0  # seconds to keep idle connections beyond the proxy's idle timeout
+CLIENT_EXPIRY_MARGIN = 1.0  # seconds a client pool should expire before the server closes
+RACE_SLACK = 0.05  # scheduling jitter: a failure this close to the idle close is at it
+CERT_WARN_DAYS = 14.0
+
+
+class Severity(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+    @property
+    def rank(self) -> int:
+        return (Severity.OK, Severity.WARN, Severity.FAIL).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    severity: Severity
+    title: str
+    detail: str  # what was measured, and why it causes resets or 502s
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    id: str
+    title: str
+    reason: str
+
+
+class Basis(StrEnum):
+    STATED = "stated"  # given on the command line
+    DOCUMENTED = "documented"  # the identified component's documented default
+    ASSUMED = "assumed"  # nothing better known; the finding says so
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """A value the rules compare against, and where it comes from."""
+
+    seconds: float
+    basis: Basis
+    source: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    run: DoctorRun
+    edge: EdgeResult
+    origin_edge: EdgeResult | None
+    proxy_idle: Assumed
+    client_expiry: Assumed
+
+    @property
+    def backend(self) -> Identified | None:
+        """The application server, as identified from the origin's headers or the URL's."""
+        if self.origin_edge is not None and self.origin_edge.app_server is not None:
+            return self.origin_edge.app_server
+        return self.edge.app_server
+
+    @property
+    def backend_key(self) -> str | None:
+        return self.backend.component.key if self.backend else None
+
+
+Outcome = Finding | Skipped
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str  # what the rule checks, for JUnit and skipped rules
+    evaluate: Callable[[Facts, str, str], Outcome]
+
+    def __call__(self, facts: Facts) -> Outcome:
+        return self.evaluate(facts, self.id, self.title)
+
+
+def proxy_idle(lb_idle_timeout: float | None, edge: EdgeResult) -> Assumed:
+    """The idle timeout of the proxy in front: stated, else documented, else assumed."""
+    if lb_idle_timeout is not None:
+        return Assumed(lb_idle_timeout, Basis.STATED, "--lb-idle-timeout")
+    documented = edge.front_door_idle_timeout()
+    if documented is not None and documented.value is not None and edge.front_door:
+        source = (f"{edge.front_door.component.name} {documented.setting}, documented: "
+                  f"{documented.source}")
+        return Assumed(documented.value, Basis.DOCUMENTED, source)
+    return Assumed(ASSUMED_PROXY_IDLE, Basis.ASSUMED,
+                   "the common load-balancer default (AWS ALB, Fly.io, nginx upstream); "
+                   "state yours with --lb-idle-timeout")
+
+
+def client_expiry(stated: float | None) -> Assumed:
+    if stated is not None:
+        return Assumed(stated, Basis.STATED, "--client-expiry")
+    return Assumed(5.0, Basis.ASSUMED, "httpx's keepalive_expiry and Node's globalAgent "
+                   "default; state your client's with --client-expiry")
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.1f} s".replace(".0 s", " s")
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def _persistent(facts: Facts, rule_id: str, title: str) -> Outcome:
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None:
+        return Skipped(rule_id, title, "the keep-alive probe did not finish")
+    if keep_alive.persistent:
+        return Finding(rule_id, Severity.OK, "The server keeps connections alive",
+                       f"HTTP/{keep_alive.http_version} {keep_alive.status} without "
+                       "`Connection: close`: clients can reuse the connection.")
+    return Finding(
+        rule_id, Severity.WARN, "The server closes the connection after every response",
+        "Every response said `Connection: close`: each request pays a new TCP (and TLS) "
+        "handshake, and a proxy cannot pool connections to it.",
+        keep_alive_on_fix(facts.backend_key),
+    )
+
+
+def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent:
+        return Skipped(rule_id, title, "no kept-alive connection to compare")
+    promised = keep_alive.advertised_timeout_s
+    closed = keep_alive.idle_close
+    if promised is None:
+        return Skipped(rule_id, title, "the server sends no `Keep-Alive: timeout=N` header")
+    if closed.lower_bound:
+        return Finding(rule_id, Severity.OK, "The Keep-Alive header is kept",
+                       f"`Keep-Alive: timeout={promised:g}`; the connection stayed open for "
+                       f"at least {_s(closed.seconds)}.")
+    if keep_alive.advertised_exceeds_idle_close:
+        return Finding(
+            rule_id, Severity.FAIL, "The Keep-Alive header promises more than the server keeps",
+            f"`Keep-Alive: timeout={promised:g}` but the server closed the idle connection "
+            f"after {_s(closed.seconds)}. Clients that trust the header (Node's Agent, "
+            "undici) keep the connection past the real close and send requests into a "
+            "closed socket: ECONNRESET or `socket hang up`.",
+            f"Advertise at most the real idle close ({_s(closed.seconds)}), or keep idle "
+            f"connections at least {promised:g} s.",
+        )
+    return Finding(rule_id, Severity.OK, "The Keep-Alive header is kept",
+                   f"`Keep-Alive: timeout={promised:g}`; the server closed the idle "
+                   f"connection after {_s(closed.seconds)}.")
+
+
+def _versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
+    origin = facts.run.origin
+    if origin is not None:
+        return _compare_with_proxy(facts, rule_id, title, origin.idle_close.seconds,
+                                   origin.idle_close.lower_bound, "the origin")
+    if facts.edge.front_door is not None:
+        return _unmeasured_backend(facts, rule_id, title)
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent:
+        return Skipped(rule_id, title, "no idle close measured")
+    return _compare_with_proxy(facts, rule_id, title, keep_alive.idle_close.seconds,
+                               keep_alive.idle_close.lower_bound, "the server")
+
+
+def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
+                        lower_bound: bool, who: str) -> Outcome:
+    proxy = facts.proxy_idle
+    subject = who.capitalize()
+    basis = (f"the proxy's idle timeout {_s(proxy.seconds)} ({proxy.basis.value}: "
+             f"{proxy.source})")
+    if lower_bound and closed_s < proxy.seconds:
+        return Skipped(rule_id, title,
+                       f"{subject} kept the connection at least {_s(closed_s)}, shorter than "
+                       f"{basis}: raise --max-wait above {proxy.seconds:g} s to decide")
+    if closed_s > proxy.seconds:
+        kept = "at least " if lower_bound else ""
+        return Finding(rule_id, Severity.OK, "Idle connections outlast the proxy's",
+                       f"{subject} kept an idle connection {kept}{_s(closed_s)}, longer than "
+                       f"{basis}: the proxy closes first, as it should.")
+    severity = Severity.WARN if proxy.basis is Basis.ASSUMED else Severity.FAIL
+    return Finding(
+        rule_id, severity, f"{who.capitalize()} closes idle connections before the proxy does",
+        f"{subject} closed an idle connection after {_s(closed_s)}, before {basis}. A "
+        "proxy that reuses its pooled connection in that gap sends the request into a closing "
+        "socket: the user gets a 502 from the proxy, or ECONNRESET.",
+        keep_alive_fix(facts.backend_key, proxy.seconds + PROXY_IDLE_MARGIN),
+    )
+
+
+def _unmeasured_backend(facts: Facts, rule_id: str, title: str) -> Outcome:
+    front = facts.edge.front_door
+    backend = facts.backend
+    assert front is not None
+    if backend is None:
+        return Skipped(rule_id, title, f"the backend behind {front.component.name} was not "
+                       "measured: run with --origin URL")
+    documented = backend.component.default(Governs.IDLE_KEEP_ALIVE)
+    proxy = facts.proxy_idle
+    if documented is None or documented.value is None or documented.value > proxy.seconds:
+        return Skipped(rule_id, title, f"the backend ({backend.component.name}) behind "
+                       f"{front.component.name} was not measured: run with --origin URL")
+    return Finding(
+        rule_id, Severity.WARN,
+        f"{backend.component.name} behind {front.component.name}: keep-alive not measured",
+        f"The headers show {backend.component.name} ({', '.join(backend.evidence)}), whose "
+        f"documented {documented.setting} is {_s(documented.value)} ({documented.source}): "
+        f"shorter than the proxy's idle timeout {_s(proxy.seconds)} ({proxy.source}). "
+        "Unless it was changed, the proxy reuses connections the backend has closed: 502s. "
+        "Measure it with --origin URL.",
+        keep_alive_fix(backend.component.key, proxy.seconds + PROXY_IDLE_MARGIN),
+    )
+
+
+def _close_kind(facts: Facts, rule_id: str, title: str) -> Outcome:
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent or keep_alive.idle_close.lower_bound:
+        return Skipped(rule_id, title, "no idle close observed")
+    seconds = _s(keep_alive.idle_close.seconds)
+    if keep_alive.idle_close.kind is CloseKind.RESET:
+        return Finding(
+            rule_id, Severity.WARN, "Idle connections end with a reset",
+            f"After {seconds} idle the connection was reset (RST), not closed (FIN). A pool "
+            "cannot see a reset coming: the next request on it fails with ECONNRESET.",
+            "Close idle connections gracefully (a FIN); if a proxy or firewall resets them, "
+            "expire the clients' idle connections before it.",
+        )
+    return Finding(rule_id, Severity.OK, "Idle connections end with a FIN",
+                   f"After {seconds} idle the server closed gracefully (FIN).")
+
+
+def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent:
+        return Skipped(rule_id, title, "no kept-alive connection")
+    closed = keep_alive.idle_close
+    expiry = facts.client_expiry
+    if closed.lower_bound or closed.seconds > expiry.seconds:
+        kept = "at least " if closed.lower_bound else ""
+        return Finding(rule_id, Severity.OK, "Client pools expire first",
+                       f"The server kept an idle connection {kept}{_s(closed.seconds)}; a "
+                       f"client pool expiring after {_s(expiry.seconds)} ({expiry.source}) "
+                       "never reuses a closed one." + _never_expiring_note())
+    longer = [pool for pool in CLIENT_POOLS
+              if pool.value is None or pool.value >= closed.seconds]
+    names = ", ".join(f"{pool.name} ({_pool_value(pool.value)})" for pool in longer)
+    severity = Severity.FAIL if expiry.basis is Basis.STATED else Severity.WARN
+    return Finding(
+        rule_id, severity, "Clients keep idle connections longer than the server",
+        f"The server closed an idle connection after {_s(closed.seconds)}; a client pool "
+        f"keeping idle connections {_s(expiry.seconds)} ({expiry.source}) reuses closed ones "
+        f"and fails with ECONNRESET. Pools that keep them longer by default: {names}.",
+        client_pool_fix(_client_expiry_below(closed.seconds))
+        + "\nOr keep idle connections longer on the server:\n"
+        + keep_alive_fix(facts.backend_key, facts.proxy_idle.seconds + PROXY_IDLE_MARGIN),
+    )
+
+
+def _client_expiry_below(closed_s: float) -> float:
+    """A second before the close, or 80% of a close shorter than 5 s, to two digits."""
+    return float(f"{min(closed_s - CLIENT_EXPIRY_MARGIN, closed_s * 0.8):.2g}")
+
+
+def _pool_value(value: float | None) -> str:
+    return "never expires" if value is None else f"{value:g} s"
+
+
+def _never_expiring_note() -> str:
+    never = [pool.name for pool in CLIENT_POOLS if pool.value is None]
+    if not never:
+        return ""
+    return (f" Pools that never expire idle connections ({', '.join(never)}) still reuse "
+            "them after any idle gap.")
+
+
+def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
+    idle = facts.run.idle
+    if idle is None:
+        return Skipped(rule_id, title, "the keep-alive probe did not finish")
+    if idle.race is None:
+        return Skipped(rule_id, title, idle.race_skipped or "no race")
+    race = idle.race
+    failed = [a for a in race.attempts if a.outcome.failed]
+    if not failed:
+        return Finding(rule_id, Severity.OK, "Reused idle connections worked",
+                       f"{len(race.attempts)} connections reused around the idle close "
+                       f"({_s(race.idle_close_s)}) all answered.")
+    kinds = ", ".join(outcome.value for outcome in race.failures)
+    window = (f"A connection idle {_s(race.ok_until_s)} still worked; r" if race.ok_until_s
+              else "R")
+    assert race.failing_from_s is not None
+    if race.failing_from_s < race.idle_close_s - RACE_SLACK:
+        return Finding(
+            rule_id, Severity.FAIL, "Reused connections fail before the idle close",
+            f"{window}euse failed from {_s(race.failing_from_s)} idle ({kinds}), before "
+            f"the idle close measured at {_s(race.idle_close_s)}: something closes or resets "
+            "connections earlier than the server's timer.",
+            "Find what sits between (a proxy, a NAT, a firewall) and align its idle timeout; "
+            "expire client pools before the earliest close.",
+        )
+    noticed = sum(1 for attempt in failed if attempt.fin_before_send)
+    return Finding(
+        rule_id, Severity.OK, "Reuse fails only after the server's close",
+        f"{window}euse failed from {_s(race.failing_from_s)} idle ({kinds}), at or after "
+        f"the idle close ({_s(race.idle_close_s)}). {noticed} of {len(failed)} failures had "
+        "the server's FIN before the request was sent: a pool that checks idle sockets "
+        "(httpx) drops those; one that does not (urllib3, a plain socket) fails.",
+    )
+
+
+def _requests(facts: Facts, rule_id: str, title: str) -> Outcome:
+    served = facts.run.requests
+    if served is None:
+        return Skipped(rule_id, title, "the requests-per-connection probe did not finish")
+    if served.lower_bound:
+        return Finding(rule_id, Severity.OK, "Connections serve many requests",
+                       f"One connection served at least {served.served} requests.")
+    if served.ended_by is ConnectionEnd.CLOSE_HEADER:
+        return Finding(rule_id, Severity.OK, "Connections end with a warning",
+                       f"One connection served {served.served} requests; the last said "
+                       "`Connection: close`, so clients know not to reuse it.")
+    how = "reset" if served.ended_by is ConnectionEnd.RESET else "closed without warning"
+    return Finding(
+        rule_id, Severity.FAIL, "Connections end without warning after some requests",
+        f"After {served.served} requests the server {how} the connection without saying "
+        "`Connection: close`: the pool sends the next request into a closed socket.",
+        "Announce the last response with `Connection: close` (Node's maxRequestsPerSocket "
+        "does), or lift the per-connection request limit.",
+    )
+
+
+def _slow(facts: Facts, rule_id: str, title: str,
+          pick: Callable[[Facts], GiveUp | None]) -> Outcome | GiveUp:
+    slow = facts.run.slow_client
+    if slow is None:
+        why = "--quick" if facts.run.plan.quick else "the slow-client probe did not finish"
+        return Skipped(rule_id, title, why)
+    give_up = pick(facts)
+    if give_up is None:
+        return Skipped(rule_id, title, "not measured")
+    return give_up
+
+
+def _headers_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
+    measured = _slow(facts, rule_id, title, lambda f: f.run.slow_client.headers
+                     if f.run.slow_client else None)
+    if not isinstance(measured, GiveUp):
+        return measured
+    if measured.lower_bound:
+        return Finding(rule_id, Severity.OK, "Slow request headers are tolerated",
+                       f"The server still waited for the headers after {_s(measured.seconds)}.")
+    keep_alive = facts.run.keep_alive
+    closed = keep_alive.idle_close if keep_alive and keep_alive.persistent else None
+    answer = _give_up_words(measured)
+    if closed is not None and (closed.lower_bound or closed.seconds >= measured.seconds):
+        kept = "at least " if closed.lower_bound else ""
+        return Finding(
+            rule_id, Severity.WARN, "The headers timeout is shorter than the keep-alive",
+            f"The server gave up on unfinished headers after {_s(measured.seconds)} "
+            f"({answer}) but keeps idle connections {kept}{_s(closed.seconds)}. In Node, a "
+            "headersTimeout at or below keepAliveTimeout closes reused connections "
+            "mid-request (the seed's incident set headersTimeout above keepAliveTimeout).",
+            headers_timeout_fix(facts.backend_key, closed.seconds),
+        )
+    return _give_up_finding(rule_id, "headers", measured)
+
+
+def _request_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
+    measured = _slow(facts, rule_id, title, lambda f: f.run.slow_client.body
+                     if f.run.slow_client else None)
+    if not isinstance(measured, GiveUp):
+        return measured
+    if measured.kind is GiveUpKind.ANSWERED:
+        return Skipped(rule_id, title, f"the server answered ({measured.status}) before the "
+                       "body was complete: the request timeout cannot be measured on this "
+                       "path (try --path)")
+    if measured.lower_bound:
+        return Finding(rule_id, Severity.OK, "Slow request bodies are tolerated",
+                       f"The server still waited for the body after {_s(measured.seconds)}.")
+    return _give_up_finding(rule_id, "request", measured)
+
+
+def _give_up_words(give_up: GiveUp) -> str:
+    if give_up.kind is GiveUpKind.STATUS:
+        return f"answered {give_up.status}"
+    return "closed with a reset" if give_up.kind is GiveUpKind.RESET else "closed silently"
+
+
+def _give_up_finding(rule_id: str, what: str, give_up: GiveUp) -> Finding:
+    words = _give_up_words(give_up)
+    if give_up.kind is GiveUpKind.STATUS:
+        return Finding(rule_id, Severity.OK, f"The {what} timeout answers clearly",
+                       f"A slow {what} was given up after {_s(give_up.seconds)}: {words}.")
+    return Finding(
+        rule_id, Severity.WARN, f"The {what} timeout closes without an answer",
+        f"A slow {what} was given up after {_s(give_up.seconds)}, {words}: a slow client "
+        "(a mobile network, a large upload) sees ECONNRESET or `socket hang up` instead of "
+        "a 408 it could understand.",
+        "Answer 408 Request Timeout before closing (Node, nginx and the reference server do).",
+    )
+
+
+def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
+    burst = facts.run.burst
+    if burst is None:
+        return Skipped(rule_id, title, "the burst probe did not finish")
+    counts = {outcome.value: count for outcome, count in burst.outcomes.items() if count}
+    total = burst.connections * burst.requests_per_connection
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    shape = f"{burst.connections} connections x {burst.requests_per_connection} requests"
+    broken = sum(count for name, count in counts.items() if name not in ("ok", "4xx"))
+    if broken:
+        first = f" First failure: {burst.first_failure}" if burst.first_failure else ""
+        return Finding(
+            rule_id, Severity.FAIL, "Requests failed under a small burst",
+            f"{shape}: {summary}.{first} Under load the same failures reach users.",
+            "Look at the server's connection limits and worker count, and at what the "
+            "proxy logs for these requests (its 502/504 names the cause).",
+        )
+    if counts.get("4xx"):
+        return Finding(rule_id, Severity.WARN, "Some burst requests were refused",
+                       f"{shape}: {summary} (see the status counts; 429: a rate limit).")
+    return Finding(rule_id, Severity.OK, "A small burst succeeded",
+                   f"{shape}: all {total} answered.")
+
+
+def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
+    timing = facts.run.timing
+    if timing is None or timing.tls_info is None:
+        return Skipped(rule_id, title, "no TLS")
+    days = timing.tls_info.cert_days_left
+    if days is None:
+        return Skipped(rule_id, title, "the certificate was not verified (--insecure)")
+    if days < 0:
+        return Finding(rule_id, Severity.FAIL, "The TLS certificate has expired",
+                       f"It expired {-days:.0f} days ago.", "Renew the certificate.")
+    if days < CERT_WARN_DAYS:
+        return Finding(rule_id, Severity.WARN, "The TLS certificate expires soon",
+                       f"It expires in {days:.0f} days.", "Renew the certificate.")
+    return Finding(rule_id, Severity.OK, "The TLS certificate is valid",
+                   f"{timing.tls_info.version}, expires in {days:.0f} days.")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("keepalive-persistent", "The server keeps connections alive", _persistent),
+    Rule("keepalive-header", "The Keep-Alive header tells the truth", _advertised),
+    Rule("idle-close-vs-proxy", "Idle connections outlast the proxy's idle timeout",
+         _versus_proxy),
+    Rule("client-pool-expiry", "Client pools expire idle connections first", _client_expiry),
+    Rule("idle-close-kind", "Idle connections end with a FIN, not a reset", _close_kind),
+    Rule("reuse-race", "Reused idle connections fail only after the close", _race),
+    Rule("requests-per-connection", "Connections end with a warning", _requests),
+    Rule("headers-timeout", "The headers timeout exceeds the keep-alive", _headers_timeout),
+    Rule("request-timeout", "The request timeout answers 408", _request_timeout),
+    Rule("burst", "A small burst succeeds", _burst),
+    Rule("tls-certificate", "The TLS certificate is valid", _certificate),
+)
+
+
+def evaluate(facts: Facts, rules: Sequence[Rule] = RULES) -> tuple[Outcome, ...]:
+    return tuple(rule(facts) for rule in rules)
+
+
+def verdict(outcomes: Sequence[Outcome]) -> Severity:
+    severities = [o.severity for o in outcomes if isinstance(o, Finding)]
+    return max(severities, key=lambda severity: severity.rank, default=Severity.OK)

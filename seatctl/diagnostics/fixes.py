@@ -1,0 +1,138 @@
+"""The settings to change, per server kind, as snippets ready to paste.
+
+Keyed by the component keys of `seatctl.diagnostics.defaults`; every function takes the
+seconds to set and returns the text of the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _ms(value: float) -> str:
+    return f"{round(value * 1000):_}"
+
+
+def _node(idle: float) -> str:
+    return (
+        "In the Node.js server (Express: the object `app.listen()` returns):\n"
+        "    const server = app.listen(port);\n"
+        f"    server.keepAliveTimeout = {_ms(idle)};  // above the proxy's idle timeout\n"
+        f"    server.headersTimeout = {_ms(idle + 1)};    // above keepAliveTimeout"
+    )
+
+
+def _fastify(idle: float) -> str:
+    return f"fastify({{ keepAliveTimeout: {_ms(idle)} }})  // above the proxy's idle timeout"
+
+
+def _nginx(idle: float) -> str:
+    return f"In nginx's http or server block:\n    keepalive_timeout {_seconds(idle)}s;"
+
+
+def _uvicorn(idle: float) -> str:
+    return f"uvicorn app:app --timeout-keep-alive {_seconds(idle)}"
+
+
+def _gunicorn(idle: float) -> str:
+    return (f"gunicorn --keep-alive {_seconds(idle)} --worker-class gthread app:app\n"
+            "(sync workers ignore --keep-alive and close every connection)")
+
+
+def _hypercorn(idle: float) -> str:
+    return f"hypercorn --keep-alive {_seconds(idle)} app:app"
+
+
+def _apache(idle: float) -> str:
+    return f"KeepAliveTimeout {_seconds(idle)}"
+
+
+def _go(idle: float) -> str:
+    return f"srv := &http.Server{{IdleTimeout: {_seconds(idle)} * time.Second}}"
+
+
+def _kestrel(idle: float) -> str:
+    return ("builder.WebHost.ConfigureKestrel(o => o.Limits.KeepAliveTimeout = "
+            f"TimeSpan.FromSeconds({_seconds(idle)}));")
+
+
+def _aiohttp(idle: float) -> str:
+    return f"web.run_app(app, keepalive_timeout={_seconds(idle)})"
+
+
+def _caddy(idle: float) -> str:
+    return f"servers {{\n    timeouts {{\n        idle {_seconds(idle)}s\n    }}\n}}"
+
+
+def _haproxy(idle: float) -> str:
+    return f"timeout http-keep-alive {_seconds(idle)}s"
+
+
+def _reference(idle: float) -> str:
+    return (f"seatctl serve --keep-alive-timeout {_seconds(idle)}\n"
+            "(or --timeouts seed-fix: the seed's 65 s keep-alive, closing at 66 s)")
+
+
+KEEP_ALIVE_FIXES: dict[str, Callable[[float], str]] = {
+    "node": _node,
+    "express": _node,
+    "nextjs": _node,
+    "fastify": _fastify,
+    "nginx": _nginx,
+    "ingress-nginx": _nginx,
+    "uvicorn": _uvicorn,
+    "gunicorn": _gunicorn,
+    "hypercorn": _hypercorn,
+    "apache": _apache,
+    "go": _go,
+    "kestrel": _kestrel,
+    "aiohttp": _aiohttp,
+    "caddy": _caddy,
+    "haproxy": _haproxy,
+    "seatctl-reference": _reference,
+}
+
+
+def keep_alive_fix(component_key: str | None, idle: float) -> str:
+    """How to make the server keep idle connections `idle` seconds."""
+    fix = KEEP_ALIVE_FIXES.get(component_key or "")
+    if fix is not None:
+        return fix(idle)
+    return (f"Raise the application server's idle keep-alive timeout to {_seconds(idle)} s. "
+            f"For Node.js/Express:\n{_node(idle)}")
+
+
+def headers_timeout_fix(component_key: str | None, keep_alive: float) -> str:
+    if component_key in ("node", "express", "nextjs", "seatctl-reference", None):
+        return ("In Node.js, headersTimeout must exceed keepAliveTimeout:\n"
+                f"    server.headersTimeout = {_ms(keep_alive + 1)};")
+    return (f"Give the server at least {_seconds(keep_alive + 1)} s to receive request "
+            "headers: longer than it keeps idle connections.")
+
+
+CLIENT_POOL_FIX = (
+    "Expire the client's idle pooled connections before the server closes them:\n"
+    "    httpx.Client(limits=httpx.Limits(keepalive_expiry={seconds}))\n"
+    "    new http.Agent({{ keepAlive: true, timeout: {ms} }})  // Node\n"
+    "    new undici.Agent({{ keepAliveTimeout: {ms} }})\n"
+    "Retry automatically only idempotent requests; retry a POST only with an "
+    "Idempotency-Key the server honours (seatctl sends one with every booking)."
+)
+
+
+def client_pool_fix(expiry: float) -> str:
+    return CLIENT_POOL_FIX.format(seconds=_seconds(expiry), ms=_ms(expiry))
+
+
+def keep_alive_on_fix(component_key: str | None) -> str:
+    if component_key == "gunicorn":
+        return ("gunicorn's sync workers close every connection: use "
+                "`--worker-class gthread` (or uvicorn workers) with `--keep-alive`.")
+    if component_key in ("nginx", "ingress-nginx"):
+        return "Remove `keepalive_timeout 0;` (nginx's default keeps connections 75 s)."
+    return ("Let the server keep connections alive (HTTP/1.1's default): do not answer "
+            "`Connection: close` on every response.")

@@ -1,0 +1,284 @@
+"""A doctor run made into a report: the front door identified, the rules evaluated, the
+verdict; and the report as a JSON document (schema `seatctl.doctor/1`, documented in the
+README) and as JUnit XML (one test case per rule).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from seatctl.diagnostics.burst import BurstResult
+from seatctl.diagnostics.connection import parse_target
+from seatctl.diagnostics.defaults import Documented
+from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.edge import EdgeResult, Identified, identify
+from seatctl.diagnostics.findings import (
+    RULES,
+    Assumed,
+    Facts,
+    Finding,
+    Outcome,
+    Severity,
+    Skipped,
+    client_expiry,
+    evaluate,
+    proxy_idle,
+    verdict,
+)
+from seatctl.diagnostics.probes import (
+    KeepAliveResult,
+    Percentiles,
+    RaceResult,
+    RequestsPerConnectionResult,
+    TimingResult,
+)
+from seatctl.diagnostics.slow_client import GiveUp, SlowClientResult
+
+SCHEMA = "seatctl.doctor/1"
+
+
+@dataclass(frozen=True)
+class Report:
+    run: DoctorRun
+    edge: EdgeResult
+    origin_edge: EdgeResult | None
+    facts: Facts
+    outcomes: tuple[Outcome, ...]
+    verdict: Severity
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(o for o in self.outcomes if isinstance(o, Finding))
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        return tuple(o for o in self.outcomes if isinstance(o, Skipped))
+
+    def reaches(self, threshold: Severity) -> bool:
+        return self.verdict.rank >= threshold.rank
+
+
+def build_report(run: DoctorRun) -> Report:
+    edge = _identify(run.keep_alive)
+    origin_edge = _identify(run.origin) if run.origin is not None else None
+    facts = Facts(run=run, edge=edge, origin_edge=origin_edge,
+                  proxy_idle=proxy_idle(run.plan.lb_idle_timeout, edge),
+                  client_expiry=client_expiry(run.plan.client_expiry))
+    outcomes = evaluate(facts)
+    return Report(run, edge, origin_edge, facts, outcomes, verdict(outcomes))
+
+
+def _identify(keep_alive: KeepAliveResult | None) -> EdgeResult:
+    if keep_alive is None:
+        return identify(())
+    closed = keep_alive.idle_close
+    return identify(keep_alive.headers, advertised_keep_alive_s=keep_alive.advertised_timeout_s,
+                    idle_close_s=None if closed.lower_bound else closed.seconds,
+                    status=keep_alive.status)
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    run = report.run
+    return {
+        "schema": SCHEMA,
+        "target": run.plan.url,
+        "origin": run.plan.origin,
+        "verdict": report.verdict.value,
+        "complete": run.complete,
+        "elapsed_s": _r(run.elapsed()),
+        "assumptions": {
+            "lb_idle_timeout": _assumed(report.facts.proxy_idle),
+            "client_expiry": _assumed(report.facts.client_expiry),
+        },
+        "probes": {
+            "timing": _timing(run.timing),
+            "keepalive": _keepalive(run.keep_alive, run.requests),
+            "race": _race(run.idle.race if run.idle else None,
+                          run.idle.race_skipped if run.idle else None),
+            "burst": _burst(run.burst),
+            "slow_client": _slow_client(run.slow_client),
+            "origin": _keepalive(run.origin, None),
+        },
+        "probe_states": {
+            probe.value: {"state": record.state.value, "error": record.error,
+                          "elapsed_s": _r(record.elapsed(run.clock()))}
+            for probe, record in run.runs.items()
+        },
+        "edge": _edge(report.edge),
+        "origin_edge": _edge(report.origin_edge) if report.origin_edge else None,
+        "findings": [_finding(f) for f in report.findings],
+        "skipped": [{"id": s.id, "title": s.title, "reason": s.reason}
+                    for s in report.skipped],
+    }
+
+
+def _r(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 4)
+
+
+def _assumed(value: Assumed) -> dict[str, Any]:
+    return {"seconds": value.seconds, "basis": value.basis.value, "source": value.source}
+
+
+def _spread(spread: Percentiles | None) -> dict[str, Any] | None:
+    return None if spread is None else {"p50": _r(spread.p50), "p95": _r(spread.p95)}
+
+
+def _timing(timing: TimingResult | None) -> dict[str, Any] | None:
+    if timing is None:
+        return None
+    tls = timing.tls_info
+    return {
+        "samples": len(timing.samples),
+        "statuses": sorted({sample.status for sample in timing.samples}),
+        "address": timing.samples[0].address,
+        "dns_s": _spread(timing.dns), "connect_s": _spread(timing.connect),
+        "tls_s": _spread(timing.tls), "ttfb_s": _spread(timing.ttfb),
+        "total_s": _spread(timing.total),
+        "tls": None if tls is None else {
+            "version": tls.version, "alpn": tls.alpn, "cipher": tls.cipher,
+            "cert_days_left": None if tls.cert_days_left is None else round(tls.cert_days_left, 1),
+        },
+    }
+
+
+def _keepalive(keep_alive: KeepAliveResult | None,
+               requests: RequestsPerConnectionResult | None) -> dict[str, Any] | None:
+    if keep_alive is None:
+        return None
+    closed = keep_alive.idle_close
+    return {
+        "persistent": keep_alive.persistent,
+        "status": keep_alive.status,
+        "http_version": keep_alive.http_version,
+        "connection_header": keep_alive.connection_header,
+        "keep_alive_header": keep_alive.keep_alive_header,
+        "advertised_timeout_s": keep_alive.advertised_timeout_s,
+        "advertised_max_requests": keep_alive.advertised_max_requests,
+        "advertised_exceeds_idle_close": keep_alive.advertised_exceeds_idle_close,
+        "idle_close_s": _r(closed.seconds),
+        "idle_close_lower_bound": closed.lower_bound,
+        "close_kind": closed.kind.value if closed.kind else None,
+        "max_wait_s": keep_alive.max_wait_s,
+        "requests_per_connection": None if requests is None else {
+            "served": requests.served, "ended_by": requests.ended_by.value,
+            "lower_bound": requests.lower_bound, "limit": requests.limit,
+            "advertised_max_requests": requests.advertised_max_requests,
+        },
+    }
+
+
+def _race(race: RaceResult | None, skipped: str | None) -> dict[str, Any] | None:
+    if race is None:
+        return None if skipped is None else {"skipped": skipped}
+    return {
+        "skipped": None,
+        "idle_close_s": _r(race.idle_close_s),
+        "failing_from_s": _r(race.failing_from_s),
+        "ok_until_s": _r(race.ok_until_s),
+        "failures": [outcome.value for outcome in race.failures],
+        "attempts": [
+            {"offset_s": a.offset_s, "idle_s": _r(a.idle_s), "outcome": a.outcome.value,
+             "status": a.status, "fin_before_send": a.fin_before_send, "detail": a.detail}
+            for a in race.attempts
+        ],
+    }
+
+
+def _burst(burst: BurstResult | None) -> dict[str, Any] | None:
+    if burst is None:
+        return None
+    return {
+        "connections": burst.connections,
+        "requests_per_connection": burst.requests_per_connection,
+        "outcomes": {outcome.value: count for outcome, count in burst.outcomes.items()},
+        "statuses": {str(status): count for status, count in sorted(burst.statuses.items())},
+        "latency_s": _spread(burst.latency),
+        "latency_max_s": _r(burst.latency_max_s),
+        "connections_opened": burst.connections_opened,
+        "elapsed_s": _r(burst.elapsed_s),
+        "first_failure": burst.first_failure,
+    }
+
+
+def _give_up(give_up: GiveUp) -> dict[str, Any]:
+    return {"seconds": _r(give_up.seconds), "kind": give_up.kind.value,
+            "status": give_up.status, "lower_bound": give_up.lower_bound,
+            "bytes_sent": give_up.bytes_sent}
+
+
+def _slow_client(slow: SlowClientResult | None) -> dict[str, Any] | None:
+    if slow is None:
+        return None
+    return {"headers": _give_up(slow.headers), "body": _give_up(slow.body),
+            "interval_s": slow.interval_s, "max_wait_s": slow.max_wait_s}
+
+
+def _identified(found: Identified | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    component = found.component
+    return {"key": component.key, "name": component.name, "role": component.role.value,
+            "evidence": list(found.evidence), "by": found.by,
+            "documented": [_documented(d) for d in component.defaults]}
+
+
+def _documented(documented: Documented) -> dict[str, Any]:
+    return {"setting": documented.setting, "value": documented.value,
+            "governs": documented.governs.value, "source": documented.source,
+            "status": documented.status, "note": documented.note or None}
+
+
+def _edge(edge: EdgeResult) -> dict[str, Any]:
+    return {"front_door": _identified(edge.front_door),
+            "app_server": _identified(edge.app_server),
+            "layers": [layer.component.key for layer in edge.layers]}
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {"id": finding.id, "severity": finding.severity.value, "title": finding.title,
+            "detail": finding.detail, "fix": finding.fix}
+
+
+# --- JUnit ------------------------------------------------------------------------------
+
+
+def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
+              rule_ids: Sequence[str] | None = None) -> str:
+    """One test case per rule: a failure when its finding reaches `fail_on`, skipped when
+    the rule could not be evaluated (or the run was interrupted before it)."""
+    by_id = {outcome.id: outcome for outcome in report.outcomes}
+    if rule_ids is None:
+        rule_ids = [rule.id for rule in RULES]
+    suite = ET.Element("testsuite", name="seatctl doctor", time=f"{report.run.elapsed():.3f}")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for rule_id in rule_ids:
+        counts["tests"] += 1
+        case = ET.SubElement(suite, "testcase", classname=f"doctor.{_host(report)}",
+                             name=rule_id)
+        outcome = by_id.get(rule_id)
+        if isinstance(outcome, Finding) and outcome.severity.rank >= fail_on.rank:
+            counts["failures"] += 1
+            failure = ET.SubElement(case, "failure", message=outcome.title,
+                                    type=outcome.severity.value)
+            failure.text = outcome.detail + (f"\n\nFix:\n{outcome.fix}" if outcome.fix else "")
+        elif isinstance(outcome, Finding):
+            ET.SubElement(case, "system-out").text = f"{outcome.severity.value}: {outcome.detail}"
+        else:
+            counts["skipped"] += 1
+            reason = outcome.reason if outcome else "not evaluated"
+            ET.SubElement(case, "skipped", message=reason)
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("errors", "0")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _host(report: Report) -> str:
+    return parse_target(report.run.plan.url).label.replace(".", "_")

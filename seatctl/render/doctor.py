@@ -1,0 +1,373 @@
+"""Rendering `seatctl doctor`: the live progress while it measures, then the report: the
+verdict first, a table of the probes, the idle timeline to scale, the findings with fixes.
+
+Server-supplied text (headers, evidence) goes through `printable`: a hostile server cannot
+drive the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from seatctl.render.sanitize import printable
+
+if TYPE_CHECKING:
+    from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun
+    from seatctl.diagnostics.findings import Finding
+    from seatctl.diagnostics.probes import Percentiles
+    from seatctl.diagnostics.report import Report
+    from seatctl.render.streams import IOStreams
+
+SEVERITY_LOOK = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
+STATE_LOOK = {
+    "pending": ("·", "dim"), "running": ("…", "cyan"), "done": ("✓", "green"),
+    "failed": ("✗", "red"), "skipped": ("-", "dim"), "interrupted": ("✗", "yellow"),
+}
+TIMELINE_WIDTH = 40
+INDENT = 7  # findings' text under their title
+REFRESH_PER_SECOND = 4
+
+
+# --- live progress ----------------------------------------------------------------------
+
+
+@contextmanager
+def doctor_progress(streams: IOStreams, run: DoctorRun) -> Iterator[None]:
+    """A live table of the probes on stderr while they run (only on a terminal)."""
+    if not streams.can_animate:
+        streams.err.print(Text(f"Measuring {printable(run.plan.url)} (up to "
+                               f"{_bound(run):.0f} s)…", style="dim"), soft_wrap=True)
+        yield
+        return
+    with Live(get_renderable=lambda: _progress_frame(run), console=streams.err,
+              refresh_per_second=REFRESH_PER_SECOND, transient=True):
+        yield
+
+
+def _bound(run: DoctorRun) -> float:
+    return max((record.bound_s for record in run.runs.values()
+                if record.state.value not in ("skipped",)), default=run.plan.max_wait)
+
+
+def _progress_frame(run: DoctorRun) -> RenderableType:
+    from seatctl.diagnostics.doctor import PROBE_DOING
+
+    now = run.clock()
+    table = Table.grid(padding=(0, 1))
+    for record in run.runs.values():
+        glyph, style = STATE_LOOK[record.state.value]
+        doing = PROBE_DOING[record.probe] if record.state.value == "running" else record.state
+        table.add_row(Text(glyph, style=style), Text(record.probe.value, style="bold"),
+                      Text(str(doing), style="dim"), _clock(record, now))
+    title = Text.assemble(("seatctl doctor ", "bold"), printable(run.plan.url),
+                          (f"  {run.elapsed():.1f} s", "dim"))
+    return Group(title, table)
+
+
+def _clock(record: ProbeRun, now: float) -> Text:
+    if record.started_at is None:
+        return Text("")
+    return Text(f"{record.elapsed(now):.1f} / {record.bound_s:.0f} s", style="dim")
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def render_report(streams: IOStreams, report: Report, *, as_json: bool) -> None:
+    if as_json:
+        from seatctl.diagnostics.report import report_json
+
+        streams.write_data(json.dumps(report_json(report), indent=2))
+        return
+    console = streams.out
+    console.print(_verdict_line(report), soft_wrap=True)
+    console.print()
+    console.print(_probe_table(report))
+    timeline = idle_timeline(report)
+    if timeline is not None:
+        console.print()
+        console.print(timeline)
+    console.print()
+    for finding in sorted(report.findings, key=lambda f: -f.severity.rank):
+        console.print(_finding(finding))
+    for skipped in report.skipped:
+        console.print(Text.assemble(("- ", "dim"), (f"{skipped.id}: ", "dim"),
+                                    (skipped.reason, "dim")), soft_wrap=True)
+
+
+def _verdict_line(report: Report) -> Text:
+    glyph, style = SEVERITY_LOOK[report.verdict.value]
+    counts = {severity: sum(1 for f in report.findings if f.severity.value == severity)
+              for severity in ("fail", "warn")}
+    summary = ", ".join(f"{count} {name}{'s' if count > 1 else ''}" for name, count in
+                        (("failure", counts["fail"]), ("warning", counts["warn"])) if count)
+    run = report.run
+    partial = "" if run.complete else "  (interrupted: partial report)"
+    return Text.assemble(
+        (f"{glyph} {report.verdict.value.upper()}", style), "  ",
+        (printable(run.plan.url), "bold"), f"  {summary or 'no problems found'}",
+        (f"  in {run.elapsed():.1f} s", "dim"), (partial, "yellow"),
+    )
+
+
+def _probe_table(report: Report) -> Table:
+    table = Table(show_edge=False, pad_edge=False, box=None, show_header=True,
+                  header_style="bold")
+    table.add_column("probe", no_wrap=True)
+    table.add_column("measured")
+    for label, probe, text in _probe_rows(report):
+        record = report.run.runs.get(probe) if probe else None
+        if record is not None and record.state.value != "done":
+            text = Text(f"{record.state.value}" + (f": {record.error}" if record.error else ""),
+                        style="dim")
+        table.add_row(label, text)
+    return table
+
+
+def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
+    from seatctl.diagnostics.doctor import Probe
+
+    rows: list[tuple[str, Probe | None, Text]] = [
+        ("timing", Probe.TIMING, _timing_text(report)),
+        ("keep-alive", Probe.KEEPALIVE, _keep_alive_text(report)),
+        ("reuse race", Probe.KEEPALIVE, _race_text(report)),
+        ("requests/conn", Probe.REQUESTS, _requests_text(report)),
+        ("burst", Probe.BURST, _burst_text(report)),
+        ("slow client", Probe.SLOW_CLIENT, _slow_text(report)),
+    ]
+    if report.run.plan.origin is not None:
+        rows.append(("origin", Probe.ORIGIN, _origin_text(report)))
+    rows.append(("front door", None, _edge_text(report)))
+    return rows
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _spread(name: str, spread: Percentiles | None) -> str:
+    if spread is None:
+        return ""
+    return f"{name} {_ms(spread.p50)} / {_ms(spread.p95)}"
+
+
+def _timing_text(report: Report) -> Text:
+    timing = report.run.timing
+    if timing is None:
+        return Text("")
+    parts = [_spread(name, spread) for name, spread in
+             (("dns", timing.dns), ("connect", timing.connect), ("tls", timing.tls),
+              ("first byte", timing.ttfb), ("total", timing.total)) if spread]
+    text = Text(f"p50 / p95 over {len(timing.samples)} fresh connections: " + ", ".join(parts))
+    tls = timing.tls_info
+    if tls is not None:
+        days = ("certificate not verified" if tls.cert_days_left is None
+                else f"certificate expires in {tls.cert_days_left:.0f} days")
+        text.append(f"\n{tls.version or 'TLS'}, ALPN {tls.alpn or 'none'}, {days}")
+    return text
+
+
+def _keep_alive_text(report: Report) -> Text:
+    keep_alive = report.run.keep_alive
+    if keep_alive is None:
+        return Text("")
+    if not keep_alive.persistent:
+        return Text(f"not kept alive: `Connection: {printable(keep_alive.connection_header)}`",
+                    style="yellow")
+    header = (f"Keep-Alive: {printable(keep_alive.keep_alive_header)}"
+              if keep_alive.keep_alive_header else "no Keep-Alive header")
+    closed = keep_alive.idle_close
+    if closed.lower_bound:
+        close = f"still open after {closed.seconds:.1f} s (--max-wait)"
+    else:
+        kind = closed.kind.value.upper() if closed.kind else "?"
+        close = f"idle close after {closed.seconds:.2f} s ({kind})"
+    return Text(f"HTTP/{keep_alive.http_version} {keep_alive.status}, {header}; {close}")
+
+
+def _race_text(report: Report) -> Text:
+    idle = report.run.idle
+    if idle is None:
+        return Text("")
+    if idle.race is None:
+        return Text(f"skipped: {idle.race_skipped}", style="dim")
+    race = idle.race
+    parts = []
+    for attempt in sorted(race.attempts, key=lambda a: a.idle_s):
+        mark = "ok" if not attempt.outcome.failed else attempt.outcome.value
+        parts.append(f"{attempt.idle_s:.2f} s {mark}")
+    text = Text("reused after " + ", ".join(parts))
+    if race.failing_from_s is not None:
+        text.append(f"\nfails from {race.failing_from_s:.2f} s idle", style="yellow")
+    return text
+
+
+def _requests_text(report: Report) -> Text:
+    served = report.run.requests
+    if served is None:
+        return Text("")
+    if served.lower_bound:
+        return Text(f"at least {served.served} on one connection ({served.ended_by.value})")
+    return Text(f"{served.served}, then {served.ended_by.value}")
+
+
+def _burst_text(report: Report) -> Text:
+    burst = report.run.burst
+    if burst is None:
+        return Text("")
+    counts = ", ".join(f"{count} {outcome.value}" for outcome, count in burst.outcomes.items()
+                       if count)
+    latency = f"; latency {_spread('', burst.latency).strip()}" if burst.latency else ""
+    return Text(f"{burst.connections} x {burst.requests_per_connection}: {counts}{latency}; "
+                f"{burst.connections_opened} connections in {burst.elapsed_s:.2f} s")
+
+
+def _slow_text(report: Report) -> Text:
+    slow = report.run.slow_client
+    if slow is None:
+        return Text("")
+    parts = []
+    for name, give_up in (("headers", slow.headers), ("body", slow.body)):
+        if give_up.lower_bound:
+            parts.append(f"{name}: still waiting after {give_up.seconds:.1f} s")
+        else:
+            how = (f"{give_up.status}" if give_up.status is not None
+                   else give_up.kind.value.upper())
+            parts.append(f"{name}: {how} after {give_up.seconds:.2f} s")
+    return Text("; ".join(parts))
+
+
+def _origin_text(report: Report) -> Text:
+    origin = report.run.origin
+    if origin is None:
+        return Text("")
+    closed = origin.idle_close
+    if closed.lower_bound:
+        return Text(f"{printable(report.run.plan.origin)}: still open after "
+                    f"{closed.seconds:.1f} s")
+    return Text(f"{printable(report.run.plan.origin)}: idle close after {closed.seconds:.2f} s")
+
+
+def _edge_text(report: Report) -> Text:
+    layers = report.edge.layers
+    text = Text(" → ".join(layer.component.name for layer in layers) if layers
+                else "not identified (no telling headers)")
+    for layer in layers:
+        text.append(f"\n{layer.component.name}: {printable(', '.join(layer.evidence))}",
+                    style="dim")
+    proxy = report.facts.proxy_idle
+    text.append(f"\nproxy idle timeout: {proxy.seconds:g} s, {proxy.basis.value}",
+                style="dim")
+    return text
+
+
+# --- the idle timeline ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mark:
+    seconds: float
+    label: str
+    symbol: str
+    style: str
+
+
+def timeline_marks(report: Report) -> list[Mark]:
+    keep_alive = report.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent:
+        return []
+    closed = keep_alive.idle_close
+    server = (f"server still open at {closed.seconds:.1f} s" if closed.lower_bound
+              else f"server close {closed.seconds:.2f} s "
+                   f"({closed.kind.value.upper() if closed.kind else '?'})")
+    facts = report.facts
+    marks = [
+        Mark(facts.client_expiry.seconds, f"client pool expiry {facts.client_expiry.seconds:g} s"
+             f" ({facts.client_expiry.basis.value})", "C", "cyan"),
+        Mark(closed.seconds, server, "≥" if closed.lower_bound else "S", "bold"),
+        Mark(facts.proxy_idle.seconds, f"proxy idle {facts.proxy_idle.seconds:g} s "
+             f"({facts.proxy_idle.basis.value})", "P", "magenta"),
+    ]
+    if keep_alive.advertised_timeout_s is not None:
+        marks.append(Mark(keep_alive.advertised_timeout_s,
+                          f"Keep-Alive: timeout={keep_alive.advertised_timeout_s:g}",
+                          "A", "dim"))
+    if report.run.origin is not None:
+        origin = report.run.origin.idle_close
+        marks.append(Mark(origin.seconds, f"origin close {origin.seconds:.2f} s", "O", "bold"))
+    return sorted(marks, key=lambda mark: mark.seconds)
+
+
+def idle_timeline(report: Report, width: int = TIMELINE_WIDTH) -> Text | None:
+    """The idle gap after a response, to scale: who closes first."""
+    marks = timeline_marks(report)
+    if not marks:
+        return None
+    span = max(mark.seconds for mark in marks) * 1.05 or 1.0
+    columns = _columns([mark.seconds / span * width for mark in marks], width)
+    axis = ["─"] * (width + 1)
+    for column, mark in zip(columns, marks, strict=True):
+        axis[column] = mark.symbol
+    text = Text("Idle connection after a response (to scale)\n", style="bold")
+    text.append("0 ")
+    for char, column in zip(axis, range(width + 1), strict=True):
+        at = next((m for c, m in zip(columns, marks, strict=True) if c == column), None)
+        text.append(char, style=at.style if at else "dim")
+    text.append(f"▶ {span:.3g} s\n")
+    for index in range(len(marks) - 1, -1, -1):
+        line = [" "] * (width + 1)
+        for column in columns[:index]:
+            line[column] = "│"
+        line[columns[index]] = "└"
+        text.append("  " + "".join(line[: columns[index] + 1]))
+        text.append(f" {marks[index].symbol} {marks[index].label}\n", style=marks[index].style)
+    text.rstrip()
+    return text
+
+
+def _columns(positions: Sequence[float], width: int) -> list[int]:
+    """Integer columns in order, each at least one apart (marks close in time stay
+    distinguishable)."""
+    columns: list[int] = []
+    for position in positions:
+        column = min(width, round(position))
+        if columns and column <= columns[-1]:
+            column = columns[-1] + 1
+        columns.append(column)
+    overflow = columns[-1] - width
+    if overflow > 0:
+        columns = [max(0, column - overflow) for column in columns]
+    return columns
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+def _finding(finding: Finding) -> RenderableType:
+    glyph, style = SEVERITY_LOOK[finding.severity.value]
+    head = Text.assemble((f"{glyph} {finding.severity.value.upper():4} ", style),
+                         (finding.title, "bold"), (f"  [{finding.id}]", "dim"))
+    parts: list[RenderableType] = [head, Padding(Text(printable_block(finding.detail)),
+                                                 (0, 0, 0, INDENT))]
+    if finding.fix:
+        parts.append(Padding(Text("Fix:", style="bold"), (0, 0, 0, INDENT)))
+        parts.append(Padding(Text(printable_block(finding.fix), style="cyan"),
+                             (0, 0, 0, INDENT + 2)))
+    parts.append(Text(""))
+    return Group(*parts)
+
+
+def printable_block(text: str) -> str:
+    """Like `printable`, but line breaks stay (our own multi-line text)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+

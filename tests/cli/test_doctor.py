@@ -1,0 +1,192 @@
+"""`seatctl doctor` end to end against the reference server with known, scaled-down knobs:
+the measured values, the findings (and none where nothing is wrong), the verdict's exit
+code, JSON, JUnit, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seatctl.server import ConnectionTimeouts
+from seatctl.server.config import parse_fault
+from tests.conftest import StartServer
+from tests.helpers import Cli, Outcome
+
+QUICK = ("--quick", "--max-wait", "3")
+
+
+def keep_alive(seconds: float, advertised: float | None = None, **knobs: Any
+               ) -> ConnectionTimeouts:
+    return ConnectionTimeouts(keep_alive_timeout=seconds,
+                              advertised_keep_alive=seconds if advertised is None else advertised,
+                              **knobs)
+
+
+def doctor_json(cli: Cli, url: str, *args: str) -> tuple[Outcome, dict[str, Any]]:
+    outcome = cli("doctor", url, "--json", *args)
+    assert outcome.exit_code in (0, 1), str(outcome)
+    return outcome, json.loads(outcome.stdout)
+
+
+def severities(document: dict[str, Any]) -> dict[str, str]:
+    return {finding["id"]: finding["severity"] for finding in document["findings"]}
+
+
+def test_a_healthy_server_has_no_finding_and_exits_0(cli: Cli, start_server: StartServer
+                                                     ) -> None:
+    server = start_server(timeouts=keep_alive(1.5, headers_timeout=2.0, request_timeout=2.5))
+    outcome, document = doctor_json(cli, server.url, "--max-wait", "3",
+                                    "--lb-idle-timeout", "1", "--client-expiry", "0.5")
+    assert outcome.exit_code == 0
+    assert document["verdict"] == "ok", document["findings"]
+    assert set(severities(document).values()) == {"ok"}
+    keepalive = document["probes"]["keepalive"]
+    assert keepalive["persistent"] and keepalive["close_kind"] == "fin"
+    assert 1.5 - 0.02 <= keepalive["idle_close_s"] <= 1.5 + 0.3
+    assert keepalive["advertised_timeout_s"] == 1.5
+    slow = document["probes"]["slow_client"]
+    assert (slow["headers"]["kind"], slow["headers"]["status"]) == ("status", 408)
+    assert 2.0 - 0.02 <= slow["headers"]["seconds"] <= 2.0 + 0.6
+    assert document["edge"]["app_server"]["key"] == "seatctl-reference"
+
+
+def test_node_defaults_scaled_down_warn_about_the_proxy_with_the_assumption_said(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    server = start_server(timeouts=keep_alive(0.6, advertised=0.5))
+    outcome, document = doctor_json(cli, server.url, *QUICK)
+    assert outcome.exit_code == 0  # warnings only; --fail-on fail is the default
+    assert document["verdict"] == "warn"
+    found = severities(document)
+    assert found["idle-close-vs-proxy"] == "warn"
+    assert found["keepalive-header"] == "ok"  # promises 0.5, keeps 0.6: Node's shape
+    assert document["assumptions"]["lb_idle_timeout"]["basis"] == "assumed"
+    assert document["probes"]["slow_client"] is None
+    assert {s["id"] for s in document["skipped"]} >= {"headers-timeout", "request-timeout"}
+
+
+def test_a_stated_load_balancer_timeout_makes_it_a_failure_with_the_fix(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    server = start_server(timeouts=keep_alive(0.4))
+    outcome = cli("doctor", server.url, *QUICK, "--lb-idle-timeout", "1")
+    assert outcome.exit_code == 1, str(outcome)
+    lines = outcome.stdout.splitlines()
+    assert lines[0].startswith("✗ FAIL")
+    assert "closes idle connections before the proxy does" in outcome.stdout
+    assert "seatctl serve --keep-alive-timeout 6" in outcome.stdout  # 1 s + 5 s margin
+    assert "Idle connection after a response (to scale)" in outcome.stdout
+
+
+def test_fail_on_warn_turns_warnings_into_exit_1(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(0.6, advertised=0.5))
+    assert cli("doctor", server.url, *QUICK, "--fail-on", "warn").exit_code == 1
+
+
+def test_a_keep_alive_header_that_lies_fails(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(0.4, advertised=2.0))
+    outcome, document = doctor_json(cli, server.url, *QUICK)
+    assert outcome.exit_code == 1
+    assert severities(document)["keepalive-header"] == "fail"
+
+
+def test_no_keep_alive_is_a_warning_and_no_race(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(0))
+    _, document = doctor_json(cli, server.url, *QUICK)
+    assert document["probes"]["keepalive"]["persistent"] is False
+    assert severities(document)["keepalive-persistent"] == "warn"
+    assert document["probes"]["race"]["skipped"]
+
+
+def test_a_request_limit_per_connection_is_counted(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(2.0, max_requests_per_connection=7))
+    _, document = doctor_json(cli, server.url, "--quick", "--max-wait", "0.5")
+    served = document["probes"]["keepalive"]["requests_per_connection"]
+    assert (served["served"], served["ended_by"]) == (7, "connection-close")
+    assert document["probes"]["keepalive"]["idle_close_lower_bound"] is True
+
+
+def test_faults_show_in_the_burst(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(2.0), faults=(parse_fault("proxy-502=0.3"),),
+                          seed=7)
+    outcome, document = doctor_json(cli, server.url, "--quick", "--max-wait", "0.5")
+    assert outcome.exit_code in (0, 1)
+    burst = document["probes"]["burst"]
+    assert burst["outcomes"]["5xx"] > 0
+    assert severities(document)["burst"] == "fail"
+
+
+def test_quick_takes_about_one_idle_close(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(1.0))
+    started = time.monotonic()
+    _, document = doctor_json(cli, server.url, "--quick", "--max-wait", "5")
+    assert time.monotonic() - started < 1.0 + 2.0
+    assert document["complete"] is True
+
+
+def test_junit_has_one_case_per_rule(cli: Cli, start_server: StartServer, tmp_path: Path
+                                     ) -> None:
+    server = start_server(timeouts=keep_alive(0.4))
+    report = tmp_path / "doctor.xml"
+    outcome = cli("doctor", server.url, *QUICK, "--lb-idle-timeout", "1",
+                  "--junit", str(report))
+    assert outcome.exit_code == 1
+    suite = ET.parse(report).getroot()
+    cases = suite.findall("testcase")
+    assert len(cases) == int(suite.get("tests", "0")) >= 10
+    failed = [case.get("name") for case in cases if case.find("failure") is not None]
+    assert "idle-close-vs-proxy" in failed
+    assert int(suite.get("failures", "0")) == len(failed)
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "127.0.0.1:8080", "http://"])
+def test_urls_that_are_not_http_are_refused(cli: Cli, url: str) -> None:
+    outcome = cli("doctor", url, "--quick")
+    assert outcome.exit_code == 2, str(outcome)
+    assert "error:" in outcome.stderr and "Traceback" not in outcome.stderr + outcome.stdout
+
+
+def test_an_unreachable_target_is_a_network_error(cli: Cli) -> None:
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    outcome = cli("doctor", f"http://127.0.0.1:{port}", "--quick")
+    assert outcome.exit_code == 6, str(outcome)
+    assert "refused" in outcome.stderr
+
+
+def test_bad_numbers_are_usage_errors(cli: Cli) -> None:
+    outcome = cli("doctor", "http://127.0.0.1:9", "--max-wait", "0")
+    assert outcome.exit_code == 2
+    outcome = cli("doctor", "http://127.0.0.1:9", "--fail-on", "never")
+    assert outcome.exit_code == 2
+
+
+def test_ctrl_c_prints_the_partial_report_and_exits_130(start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(30.0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seatctl", "doctor", server.url, "--json", "--max-wait", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert process.stderr is not None
+        assert "Measuring" in process.stderr.readline()  # the probes are planned
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    document = json.loads(stdout)
+    assert document["complete"] is False
+    assert document["probe_states"]["keepalive"]["state"] == "interrupted"
