@@ -9,6 +9,7 @@
 #   seatctl config set KEY VALUE --json --profile -p
 #   seatctl config show --json
 #   seatctl config unset KEY --json --profile -p
+#   seatctl doctor URL --client-expiry --fail-on --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick
 #   seatctl events --json --limit --page --search -s
 #   seatctl jobs --json --limit --pending -n
 #   seatctl login --email --json --password-stdin

@@ -63,7 +63,7 @@ class Documented:
 
     @property
     def unlimited(self) -> bool:
-        """Documented as having no limit."""
+        """Documented as having no limit of its own (the note names any fallback)."""
         return self.known and self.value is None
 
     @property

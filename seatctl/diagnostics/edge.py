@@ -160,8 +160,6 @@ def identify(headers: Sequence[tuple[str, str]], *, advertised_keep_alive_s: flo
     layers = [Identified(COMPONENTS[key], tuple(evidence), IdentifiedBy.HEADER)
               for key, evidence in sorted(found.items(), key=_outermost_first)]
     if not layers:
-        if advertised_keep_alive_s is None:
-            advertised_keep_alive_s = parse_keep_alive(_joined(headers, "keep-alive")).timeout_s
         node = _node_by_behaviour(headers, advertised_keep_alive_s, idle_close_s)
         layers = [node] if node is not None else []
     app_server = next((layer for layer in layers if layer.component.role is Role.APP_SERVER),
@@ -198,7 +196,8 @@ def _add_own_response(found: dict[str, list[str]], status: int) -> None:
 
 
 def _outermost_first(item: tuple[str, list[str]]) -> int:
-    return _OUTERMOST_FIRST.index(item[0])
+    key = item[0]
+    return _OUTERMOST_FIRST.index(key) if key in _OUTERMOST_FIRST else len(_OUTERMOST_FIRST)
 
 
 def _front_door(layers: Sequence[Identified]) -> Identified | None:
@@ -213,6 +212,8 @@ def _node_by_behaviour(headers: Sequence[tuple[str, str]], advertised_s: float |
                        idle_close_s: float | None) -> Identified | None:
     """Node's http.Server: `Connection: keep-alive`, `Keep-Alive: timeout=N`, and an idle
     close measured at N + 1 s (its keepAliveTimeoutBuffer)."""
+    if advertised_s is None:
+        advertised_s = parse_keep_alive(_joined(headers, "keep-alive")).timeout_s
     if advertised_s is None or advertised_s <= 0 or idle_close_s is None:
         return None
     connection = _joined(headers, "connection") or ""

@@ -45,18 +45,14 @@ REFRESH_PER_SECOND = 4
 def doctor_progress(streams: IOStreams, run: DoctorRun) -> Iterator[None]:
     """A live table of the probes on stderr while they run (only on a terminal)."""
     if not streams.can_animate:
-        streams.err.print(Text(f"Measuring {printable(run.plan.url)} (up to "
-                               f"{_bound(run):.0f} s)…", style="dim"), soft_wrap=True)
+        streams.err.print(Text(f"Measuring {printable(run.plan.url)} (waiting up to "
+                               f"{run.plan.max_wait:g} s on idle connections)…", style="dim"),
+                          soft_wrap=True)
         yield
         return
     with Live(get_renderable=lambda: _progress_frame(run), console=streams.err,
               refresh_per_second=REFRESH_PER_SECOND, transient=True):
         yield
-
-
-def _bound(run: DoctorRun) -> float:
-    return max((record.bound_s for record in run.runs.values()
-                if record.state.value not in ("skipped",)), default=run.plan.max_wait)
 
 
 def _progress_frame(run: DoctorRun) -> RenderableType:

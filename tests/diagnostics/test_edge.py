@@ -272,7 +272,8 @@ def test_the_table_holds_every_component_the_doctor_names() -> None:
                         "digitalocean"},
     }
     for role, keys in roles.items():
-        assert keys <= {key for key, c in COMPONENTS.items() if c.role is role}, role
+        assert keys <= {key for key, component in COMPONENTS.items()
+                       if component.role is role}, role
     assert all(key == component.key for key, component in COMPONENTS.items())
     assert all(component.defaults for component in COMPONENTS.values())
 

@@ -1,0 +1,215 @@
+"""Builders of synthetic probe results for the doctor's rules and report: frozen results as
+the probes make them, with defaults that describe a healthy server (the seed's fix behind a
+60 s load balancer), so that a test states only what it changes. No network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from seatctl.diagnostics.burst import BurstOutcome, BurstResult
+from seatctl.diagnostics.connection import CloseKind, Headers, IdleClose, TLSInfo
+from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, ProbeState
+from seatctl.diagnostics.findings import Finding, Outcome
+from seatctl.diagnostics.probes import (
+    ConnectionEnd,
+    IdleRaceResult,
+    KeepAliveResult,
+    Percentiles,
+    RaceAttempt,
+    RaceOutcome,
+    RaceResult,
+    RequestsPerConnectionResult,
+    TimingResult,
+    TimingSample,
+    _promises_longer,
+    _race_result,
+)
+from seatctl.diagnostics.report import Report, build_report
+from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult
+
+URL = "http://127.0.0.1:9"
+ORIGIN = "http://127.0.0.1:10"
+STARTED_AT = 100.0  # the frozen clock's reading when a synthetic run started
+ELAPSED = 12.5  # seconds every synthetic run took
+MAX_WAIT = 75.0
+
+REFERENCE_SERVER = ("server", "seatctl-reference/0.1.0")
+EXPRESS = ("x-powered-by", "Express")
+CLOUDFLARE: Headers = (("server", "cloudflare"), ("cf-ray", "8a1b2c3d4e5f6a7b-FRA"))
+
+
+def doctor_run(*, lb_idle_timeout: float | None = None, client_expiry: float | None = None,
+               quick: bool = False, origin: str | None = None) -> DoctorRun:
+    """A run with nothing measured, on a frozen clock: it has taken ELAPSED seconds."""
+    plan = DoctorPlan(url=URL, origin=origin, quick=quick, lb_idle_timeout=lb_idle_timeout,
+                      client_expiry=client_expiry)
+    return DoctorRun(plan=plan, clock=lambda: STARTED_AT + ELAPSED, started_at=STARTED_AT)
+
+
+def finished(run: DoctorRun) -> DoctorRun:
+    """`run` with every probe not skipped by its plan done, and the run ended."""
+    for record in run.runs.values():
+        if record.state is ProbeState.PENDING:
+            record.state, record.started_at = ProbeState.DONE, STARTED_AT
+            record.ended_at = STARTED_AT + ELAPSED
+    run.ended_at = STARTED_AT + ELAPSED
+    return run
+
+
+def keep_alive(close_s: float = 66.0, kind: CloseKind | None = CloseKind.FIN, *,
+               advertised_s: float | None = 65.0, persistent: bool = True,
+               headers: Headers = (REFERENCE_SERVER,), max_wait: float = MAX_WAIT
+               ) -> KeepAliveResult:
+    """One response, then an idle close after `close_s` by `kind`; `kind` None: still open
+    after `close_s` (a lower bound). `headers` come after the connection headers."""
+    idle_close = IdleClose(seconds=close_s, kind=kind, lower_bound=kind is None)
+    keep_alive_header = (f"timeout={advertised_s:g}"
+                         if persistent and advertised_s is not None else None)
+    connection = "keep-alive" if persistent else "close"
+    all_headers: Headers = (
+        ("connection", connection),
+        *((("keep-alive", keep_alive_header),) if keep_alive_header else ()),
+        *headers,
+    )
+    advertised = advertised_s if keep_alive_header else None
+    return KeepAliveResult(
+        persistent=persistent, status=200, http_version="1.1", connection_header=connection,
+        keep_alive_header=keep_alive_header, headers=all_headers,
+        advertised_timeout_s=advertised, advertised_max_requests=None, idle_close=idle_close,
+        max_wait_s=max_wait,
+        advertised_exceeds_idle_close=_promises_longer(advertised, idle_close),
+    )
+
+
+def attempt(idle_s: float, outcome: RaceOutcome = RaceOutcome.OK, *,
+            fin_before_send: bool = False) -> RaceAttempt:
+    failed = outcome.failed
+    return RaceAttempt(offset_s=0.0, planned_idle_s=idle_s, idle_s=idle_s, outcome=outcome,
+                       status=None if failed else 200, fin_before_send=fin_before_send)
+
+
+def race(idle_close_s: float, attempts: Sequence[RaceAttempt] | None = None) -> RaceResult:
+    """The reuse race around `idle_close_s`, its window derived as the probe derives it; by
+    default: reuse works just before the close and fails at and after it."""
+    if attempts is None:
+        attempts = (attempt(idle_close_s - 0.2),
+                    attempt(idle_close_s + 0.01, RaceOutcome.CLOSED_BEFORE_RESPONSE,
+                            fin_before_send=True),
+                    attempt(idle_close_s + 0.2, RaceOutcome.RESET, fin_before_send=True))
+    return _race_result(idle_close_s, attempts)
+
+
+def idle(result: KeepAliveResult, race_result: RaceResult | None = None) -> IdleRaceResult:
+    """The keep-alive probe with its reuse race; skipped as the probe skips it (no keep-alive,
+    or no close within the wait), raced with `race_result` or the default race otherwise."""
+    if not result.persistent:
+        return IdleRaceResult(result, None, "the server does not keep connections alive")
+    if result.idle_close.lower_bound:
+        return IdleRaceResult(result, None, "no idle close within the wait")
+    return IdleRaceResult(result, race_result or race(result.idle_close.seconds), None)
+
+
+def requests(served: int = 200, ended_by: ConnectionEnd = ConnectionEnd.LIMIT
+             ) -> RequestsPerConnectionResult:
+    return RequestsPerConnectionResult(served=served, ended_by=ended_by, limit=200,
+                                       advertised_max_requests=None)
+
+
+def burst(connections: int = 10, requests_per_connection: int = 20,
+          **counts: int) -> BurstResult:
+    """`counts` by outcome name (reset=3, client_error=5, ...); the rest answered ok."""
+    outcomes = {outcome: counts.pop(outcome.name.lower(), 0) for outcome in BurstOutcome}
+    assert not counts, f"unknown outcomes: {counts}"
+    outcomes[BurstOutcome.OK] = connections * requests_per_connection - sum(outcomes.values())
+    statuses = {200: outcomes[BurstOutcome.OK]}
+    if outcomes[BurstOutcome.CLIENT_ERROR]:
+        statuses[429] = outcomes[BurstOutcome.CLIENT_ERROR]
+    if outcomes[BurstOutcome.SERVER_ERROR]:
+        statuses[502] = outcomes[BurstOutcome.SERVER_ERROR]
+    failed = any(count for outcome, count in outcomes.items() if outcome is not BurstOutcome.OK)
+    return BurstResult(
+        connections=connections, requests_per_connection=requests_per_connection,
+        outcomes=outcomes, statuses=statuses, latency=Percentiles(0.002, 0.008),
+        latency_max_s=0.011, connections_opened=connections, elapsed_s=0.4,
+        first_failure="127.0.0.1:9 reset the connection" if failed else None,
+    )
+
+
+def give_up(seconds: float, kind: GiveUpKind = GiveUpKind.STATUS) -> GiveUp:
+    status = {GiveUpKind.STATUS: 408, GiveUpKind.ANSWERED: 431}.get(kind)
+    return GiveUp(seconds=seconds, kind=kind, status=status, bytes_sent=140)
+
+
+def slow_client(headers: GiveUp | None = None, body: GiveUp | None = None) -> SlowClientResult:
+    """By default: 408s, the headers timeout (70 s) above the seed fix's 66 s idle close."""
+    return SlowClientResult(headers=headers or give_up(70.0), body=body or give_up(72.0),
+                            interval_s=0.5, max_wait_s=MAX_WAIT)
+
+
+def tls(cert_days_left: float | None = 90.0) -> TLSInfo:
+    """`cert_days_left` None: not verified (--insecure)."""
+    return TLSInfo(version="TLSv1.3", alpn="http/1.1", cipher="TLS_AES_256_GCM_SHA384",
+                   cert_days_left=cert_days_left)
+
+
+def timing(tls_info: TLSInfo | None = None) -> TimingResult:
+    sample = TimingSample(dns_s=0.001, connect_s=0.002, tls_s=0.01 if tls_info else None,
+                          ttfb_s=0.004, total_s=0.02, status=200, address="127.0.0.1")
+    spread = Percentiles(0.002, 0.003)
+    return TimingResult(samples=(sample, sample), dns=spread, connect=spread,
+                        tls=spread if tls_info else None, ttfb=spread, total=spread,
+                        tls_info=tls_info)
+
+
+def healthy_run(*, lb_idle_timeout: float | None = 60.0, client_expiry: float | None = None,
+                quick: bool = False, origin: str | None = None) -> DoctorRun:
+    """The seed's fix behind a load balancer whose 60 s idle timeout is stated: keep-alive
+    closed at 66 s by a FIN after promising 65, 200 requests on one connection and still
+    open, a clean burst, 408s for slow clients after the idle close (none with `quick`), a
+    valid certificate. An `origin` is planned, not measured."""
+    run = doctor_run(lb_idle_timeout=lb_idle_timeout, client_expiry=client_expiry,
+                     quick=quick, origin=origin)
+    run.timing = timing(tls())
+    run.idle = idle(keep_alive())
+    run.requests = requests()
+    run.burst = burst()
+    run.slow_client = None if quick else slow_client()
+    return finished(run)
+
+
+def node_default_run(*headers: tuple[str, str], lb_idle_timeout: float | None = None
+                     ) -> DoctorRun:
+    """Node's defaults (and the reference server's): `Keep-Alive: timeout=5`, an idle close
+    at 6.0 s by a FIN, headers timeout 60 s; `headers` name the server, if any."""
+    run = healthy_run(lb_idle_timeout=lb_idle_timeout)
+    run.idle = idle(keep_alive(6.0, advertised_s=5.0, headers=headers))
+    run.slow_client = slow_client(give_up(60.0), give_up(75.0, GiveUpKind.STILL_OPEN))
+    return run
+
+
+def with_keep_alive(run: DoctorRun, result: KeepAliveResult) -> DoctorRun:
+    """`run` with its keep-alive probe (and race) replaced by `result`."""
+    run.idle = idle(result)
+    return run
+
+
+def with_race(run: DoctorRun, attempts: Sequence[RaceAttempt]) -> DoctorRun:
+    assert run.idle is not None
+    run.idle = replace(run.idle, race=race(run.idle.keep_alive.idle_close.seconds, attempts))
+    return run
+
+
+def outcome_of(run: DoctorRun, rule_id: str) -> Outcome:
+    outcomes = {outcome.id: outcome for outcome in build_report(run).outcomes}
+    return outcomes[rule_id]
+
+
+def finding_of(run: DoctorRun, rule_id: str) -> Finding:
+    outcome = outcome_of(run, rule_id)
+    assert isinstance(outcome, Finding), outcome
+    return outcome
+
+
+def report_of(run: DoctorRun) -> Report:
+    return build_report(run)
