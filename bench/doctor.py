@@ -13,8 +13,9 @@ For each keep-alive setting K it starts the reference server (`seatctl serve
 
 Figures per K (medians over the runs): the doctor's idle close and its error against K, the
 floor's wall time, the doctor's wall time (and its own `elapsed_s`, without the start-up),
-the wall time as a ratio to the floor, and the doctor's overhead over K. Targets: |idle close error| <= max(50 ms, 3% of K), and the doctor's wall
-time <= K + 2 s (everything else it measures runs during the one idle wait).
+the wall time as a ratio to the floor, and the doctor's overhead over K. Targets: |idle
+close error| <= max(50 ms, 3% of K), and the doctor's wall time <= K + 2 s (everything
+else it measures runs during the one idle wait).
 """
 
 from __future__ import annotations

@@ -1,11 +1,21 @@
-"""Connection diagnostics (`seatctl doctor`): raw HTTP/1.1 connections and the probes that
-measure a server's keep-alive, timing and reuse behaviour. A library: nothing here prints.
+"""Connection diagnostics (`seatctl doctor`): raw HTTP/1.1 connections, the probes that
+measure a server's keep-alive, timing, reuse, slow-client and burst behaviour, the front door
+identified with its documented defaults, and the rules that turn measurements into findings.
+A library: nothing here prints.
 
     from seatctl.diagnostics import keep_alive_probe
 
     result = await keep_alive_probe("https://api.example.com", max_wait=75)
+
+    run = await run_doctor(DoctorRun(DoctorPlan("https://api.example.com", quick=True)))
+    report = build_report(run)
+
+Modules: connection (the raw connection), probes, slow_client, burst, edge and defaults (who
+is in front, and what is documented of it), doctor (the workflow), findings and fixes (the
+rules), report (JSON and JUnit).
 """
 
+from seatctl.diagnostics.burst import BurstOutcome, BurstResult, burst_probe
 from seatctl.diagnostics.connection import (
     DEFAULT_PATH,
     DEFAULT_TIMEOUTS,
@@ -20,8 +30,12 @@ from seatctl.diagnostics.connection import (
     connect,
     parse_target,
 )
+from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
+from seatctl.diagnostics.edge import EdgeResult, Identified, identify
+from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.probes import (
     ConnectionEnd,
+    IdleRaceResult,
     KeepAliveHint,
     KeepAliveResult,
     Percentiles,
@@ -32,21 +46,34 @@ from seatctl.diagnostics.probes import (
     TimingResult,
     TimingSample,
     keep_alive_probe,
+    keep_alive_race_probe,
     parse_keep_alive,
     percentiles,
     requests_per_connection_probe,
     reuse_race_probe,
     timing_probe,
 )
+from seatctl.diagnostics.report import Report, build_report, junit_xml, report_json
+from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult, slow_client_probe
 
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_TIMEOUTS",
+    "BurstOutcome",
+    "BurstResult",
     "CloseKind",
     "ConnectOptions",
     "ConnectTiming",
     "ConnectionEnd",
+    "DoctorPlan",
+    "DoctorRun",
+    "EdgeResult",
+    "Finding",
+    "GiveUp",
+    "GiveUpKind",
+    "Identified",
     "IdleClose",
+    "IdleRaceResult",
     "KeepAliveHint",
     "KeepAliveResult",
     "Percentiles",
@@ -55,17 +82,29 @@ __all__ = [
     "RaceResult",
     "RawConnection",
     "RawResponse",
+    "Report",
     "RequestsPerConnectionResult",
+    "Severity",
+    "Skipped",
+    "SlowClientResult",
     "TLSInfo",
     "Target",
     "TimingResult",
     "TimingSample",
+    "build_report",
+    "burst_probe",
     "connect",
+    "identify",
+    "junit_xml",
     "keep_alive_probe",
+    "keep_alive_race_probe",
     "parse_keep_alive",
     "parse_target",
     "percentiles",
+    "report_json",
     "requests_per_connection_probe",
     "reuse_race_probe",
+    "run_doctor",
+    "slow_client_probe",
     "timing_probe",
 ]

@@ -9,6 +9,7 @@ idle close (at most `max_wait`), plus the slow-client probes' own wait unless `q
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from seatctl.diagnostics.burst import BurstResult, burst_probe
 from seatctl.diagnostics.connection import ConnectOptions, connect, parse_target
 from seatctl.diagnostics.probes import (
     MAX_WAIT_CEILING,
+    REQUESTS_TIME_LIMIT,
     IdleRaceResult,
     KeepAliveResult,
     RequestsPerConnectionResult,
@@ -29,7 +31,7 @@ from seatctl.diagnostics.probes import (
     timing_probe,
 )
 from seatctl.diagnostics.slow_client import SlowClientResult, slow_client_probe
-from seatctl.errors import NetworkError, ResponseError, UsageError
+from seatctl.errors import ConnectionCut, NetworkError, PhaseTimeout, ResponseError, UsageError
 
 T = TypeVar("T")
 
@@ -190,7 +192,7 @@ def _plan_runs(run: DoctorRun) -> None:
     bounds = {
         Probe.TIMING: plan.samples * 2 * plan.connect.timeouts.connect,
         Probe.KEEPALIVE: plan.max_wait,
-        Probe.REQUESTS: 30.0,
+        Probe.REQUESTS: min(REQUESTS_TIME_LIMIT, plan.max_wait),
         Probe.BURST: BURST_TIME_LIMIT,
         Probe.SLOW_CLIENT: plan.max_wait,
         Probe.ORIGIN: plan.max_wait,
@@ -206,11 +208,13 @@ def _plan_runs(run: DoctorRun) -> None:
 
 
 async def _preflight(plan: DoctorPlan) -> None:
-    """One request on a fresh connection: a target that cannot be reached fails here, once,
-    with its classified error, instead of in every probe."""
+    """One request on a fresh connection: a target that cannot be reached (DNS, refused,
+    connect timeout, TLS) fails here, once, with its classified error, instead of in every
+    probe. A request that fails once connected is for the probes to measure and report."""
     target = parse_target(plan.url, plan.path)
     async with connect(target, plan.connect) as connection:
-        await connection.request()
+        with contextlib.suppress(ConnectionCut, PhaseTimeout, ResponseError):
+            await connection.request()
 
 
 async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
@@ -240,8 +244,10 @@ async def _idle(run: DoctorRun) -> None:
 
 async def _requests(run: DoctorRun) -> None:
     plan = run.plan
-    run.requests = await requests_per_connection_probe(plan.url, plan.requests_limit,
-                                                       path=plan.path, options=plan.connect)
+    # Within the idle wait: a slow server's count ends as a lower bound, not a longer run.
+    run.requests = await requests_per_connection_probe(
+        plan.url, plan.requests_limit, path=plan.path, options=plan.connect,
+        time_limit=min(REQUESTS_TIME_LIMIT, plan.max_wait))
 
 
 async def _burst(run: DoctorRun) -> None:

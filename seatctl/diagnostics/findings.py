@@ -21,7 +21,7 @@ from seatctl.diagnostics.fixes import (
     keep_alive_fix,
     keep_alive_on_fix,
 )
-from seatctl.diagnostics.probes import ConnectionEnd
+from seatctl.diagnostics.probes import ConnectionEnd, RaceOutcome
 from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
@@ -111,7 +111,7 @@ def proxy_idle(lb_idle_timeout: float | None, edge: EdgeResult) -> Assumed:
         return Assumed(lb_idle_timeout, Basis.STATED, "--lb-idle-timeout")
     documented = edge.front_door_idle_timeout()
     if documented is not None and documented.value is not None and edge.front_door:
-        source = (f"{edge.front_door.component.name} {documented.setting}, documented: "
+        source = (f"{edge.front_door.component.name} {documented.setting}; "
                   f"{documented.source}")
         return Assumed(documented.value, Basis.DOCUMENTED, source)
     return Assumed(ASSUMED_PROXY_IDLE, Basis.ASSUMED,
@@ -157,6 +157,10 @@ def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
     closed = keep_alive.idle_close
     if promised is None:
         return Skipped(rule_id, title, "the server sends no `Keep-Alive: timeout=N` header")
+    if closed.lower_bound and promised > closed.seconds:
+        return Skipped(rule_id, title, f"`Keep-Alive: timeout={promised:g}` promises more than "
+                       f"the {_s(closed.seconds)} waited: raise --max-wait above {promised:g} "
+                       "s to check it")
     if closed.lower_bound:
         return Finding(rule_id, Severity.OK, "The Keep-Alive header is kept",
                        f"`Keep-Alive: timeout={promised:g}`; the connection stayed open for "
@@ -178,6 +182,8 @@ def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 def _versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
     origin = facts.run.origin
+    if origin is not None and not origin.persistent:
+        return Skipped(rule_id, title, "the origin does not keep connections alive")
     if origin is not None:
         return _compare_with_proxy(facts, rule_id, title, origin.idle_close.seconds,
                                    origin.idle_close.lower_bound, "the origin")
@@ -200,7 +206,7 @@ def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
         return Skipped(rule_id, title,
                        f"{subject} kept the connection at least {_s(closed_s)}, shorter than "
                        f"{basis}: raise --max-wait above {proxy.seconds:g} s to decide")
-    if closed_s > proxy.seconds:
+    if closed_s > proxy.seconds or (lower_bound and closed_s >= proxy.seconds):
         kept = "at least " if lower_bound else ""
         return Finding(rule_id, Severity.OK, "Idle connections outlast the proxy's",
                        f"{subject} kept an idle connection {kept}{_s(closed_s)}, longer than "
@@ -284,8 +290,9 @@ def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 
 def _client_expiry_below(closed_s: float) -> float:
-    """A second before the close, or 80% of a close shorter than 5 s, to two digits."""
-    return float(f"{min(closed_s - CLIENT_EXPIRY_MARGIN, closed_s * 0.8):.2g}")
+    """A second before the close; 80% of a close shorter than 5 s; to two digits."""
+    below = closed_s - CLIENT_EXPIRY_MARGIN if closed_s >= 5 else closed_s * 0.8
+    return float(f"{below:.2g}")
 
 
 def _pool_value(value: float | None) -> str:
@@ -307,6 +314,8 @@ def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
     if idle.race is None:
         return Skipped(rule_id, title, idle.race_skipped or "no race")
     race = idle.race
+    if not any(a.outcome is not RaceOutcome.NOT_KEPT_ALIVE for a in race.attempts):
+        return Skipped(rule_id, title, "no race connection was reused")
     failed = [a for a in race.attempts if a.outcome.failed]
     if not failed:
         return Finding(rule_id, Severity.OK, "Reused idle connections worked",
@@ -373,23 +382,36 @@ def _headers_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
                      if f.run.slow_client else None)
     if not isinstance(measured, GiveUp):
         return measured
+    if measured.kind is GiveUpKind.ANSWERED:
+        return Skipped(rule_id, title, f"the server answered ({measured.status}) before the "
+                       "headers were complete: the headers timeout cannot be measured")
     if measured.lower_bound:
         return Finding(rule_id, Severity.OK, "Slow request headers are tolerated",
                        f"The server still waited for the headers after {_s(measured.seconds)}.")
-    keep_alive = facts.run.keep_alive
-    closed = keep_alive.idle_close if keep_alive and keep_alive.persistent else None
-    answer = _give_up_words(measured)
-    if closed is not None and (closed.lower_bound or closed.seconds >= measured.seconds):
-        kept = "at least " if closed.lower_bound else ""
+    keep_alive_s, kept = _keep_alive_reference(facts)
+    if keep_alive_s is not None and measured.seconds <= keep_alive_s + RACE_SLACK:
         return Finding(
             rule_id, Severity.WARN, "The headers timeout is shorter than the keep-alive",
             f"The server gave up on unfinished headers after {_s(measured.seconds)} "
-            f"({answer}) but keeps idle connections {kept}{_s(closed.seconds)}. In Node, a "
+            f"({_give_up_words(measured)}) but keeps idle connections {kept}. In Node, a "
             "headersTimeout at or below keepAliveTimeout closes reused connections "
             "mid-request (the seed's incident set headersTimeout above keepAliveTimeout).",
-            headers_timeout_fix(facts.backend_key, closed.seconds),
+            headers_timeout_fix(facts.backend_key, keep_alive_s),
         )
     return _give_up_finding(rule_id, "headers", measured)
+
+
+def _keep_alive_reference(facts: Facts) -> tuple[float | None, str]:
+    """The keep-alive the headers timeout must exceed: the advertised timeout (Node's
+    keepAliveTimeout; the socket closes a buffer later), else the measured idle close."""
+    keep_alive = facts.run.keep_alive
+    if keep_alive is None or not keep_alive.persistent:
+        return None, ""
+    if keep_alive.advertised_timeout_s is not None:
+        advertised = keep_alive.advertised_timeout_s
+        return advertised, f"{_s(advertised)} (`Keep-Alive: timeout={advertised:g}`)"
+    closed = keep_alive.idle_close
+    return closed.seconds, ("at least " if closed.lower_bound else "") + _s(closed.seconds)
 
 
 def _request_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -408,19 +430,22 @@ def _request_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 
 def _give_up_words(give_up: GiveUp) -> str:
-    if give_up.kind is GiveUpKind.STATUS:
+    if give_up.kind in (GiveUpKind.STATUS, GiveUpKind.ANSWERED):
         return f"answered {give_up.status}"
     return "closed with a reset" if give_up.kind is GiveUpKind.RESET else "closed silently"
 
 
 def _give_up_finding(rule_id: str, what: str, give_up: GiveUp) -> Finding:
     words = _give_up_words(give_up)
+    sent = "request headers" if what == "headers" else "a request body"
     if give_up.kind is GiveUpKind.STATUS:
         return Finding(rule_id, Severity.OK, f"The {what} timeout answers clearly",
-                       f"A slow {what} was given up after {_s(give_up.seconds)}: {words}.")
+                       f"The server gave up on {sent} sent slowly after "
+                       f"{_s(give_up.seconds)}: {words}.")
     return Finding(
         rule_id, Severity.WARN, f"The {what} timeout closes without an answer",
-        f"A slow {what} was given up after {_s(give_up.seconds)}, {words}: a slow client "
+        f"The server gave up on {sent} sent slowly after {_s(give_up.seconds)}, {words}: "
+        "a slow client "
         "(a mobile network, a large upload) sees ECONNRESET or `socket hang up` instead of "
         "a 408 it could understand.",
         "Answer 408 Request Timeout before closing (Node, nginx and the reference server do).",
@@ -446,7 +471,10 @@ def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
         )
     if counts.get("4xx"):
         return Finding(rule_id, Severity.WARN, "Some burst requests were refused",
-                       f"{shape}: {summary} (see the status counts; 429: a rate limit).")
+                       f"{shape}: {summary} (see the status counts; 429: a rate limit).",
+                       "If these are 429s, the rate limit counts this probe too: run the "
+                       "doctor from an address the limit allows, or use --path with a "
+                       "path outside it.")
     return Finding(rule_id, Severity.OK, "A small burst succeeded",
                    f"{shape}: all {total} answered.")
 
@@ -460,7 +488,7 @@ def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
         return Skipped(rule_id, title, "the certificate was not verified (--insecure)")
     if days < 0:
         return Finding(rule_id, Severity.FAIL, "The TLS certificate has expired",
-                       f"It expired {-days:.0f} days ago.", "Renew the certificate.")
+                       f"It expired {-days:.1f} days ago.", "Renew the certificate.")
     if days < CERT_WARN_DAYS:
         return Finding(rule_id, Severity.WARN, "The TLS certificate expires soon",
                        f"It expires in {days:.0f} days.", "Renew the certificate.")

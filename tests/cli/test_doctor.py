@@ -190,3 +190,31 @@ def test_ctrl_c_prints_the_partial_report_and_exits_130(start_server: StartServe
     document = json.loads(stdout)
     assert document["complete"] is False
     assert document["probe_states"]["keepalive"]["state"] == "interrupted"
+
+
+@pytest.mark.parametrize(("fault", "outcome"), [
+    ("reset-before-response=0.3", "reset"),
+    ("close-without-response=0.3", "closed"),
+    ("proxy-502=0.3", "5xx"),
+    ("reset-on-accept=0.3", "reset"),
+])
+def test_each_fault_is_classified_in_the_burst_and_found(
+    cli: Cli, start_server: StartServer, fault: str, outcome: str,
+) -> None:
+    server = start_server(timeouts=keep_alive(2.0), faults=(parse_fault(fault),), seed=3)
+    result, document = doctor_json(cli, server.url, "--quick", "--max-wait", "0.5")
+    assert result.exit_code == 1  # the burst's failures are a failing finding
+    burst = document["probes"]["burst"]
+    assert burst["outcomes"][outcome] > 0, burst
+    assert sum(burst["outcomes"].values()) == 200
+    assert severities(document)["burst"] == "fail"
+    assert "Traceback" not in result.stderr
+
+
+def test_a_stall_shows_in_the_latency(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(2.0), faults=(parse_fault("stall=0.5:0.3"),),
+                          seed=3)
+    _, document = doctor_json(cli, server.url, "--quick", "--max-wait", "0.5")
+    burst = document["probes"]["burst"]
+    assert burst["outcomes"]["ok"] == 200
+    assert burst["latency_max_s"] >= 0.3

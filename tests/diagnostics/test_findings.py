@@ -142,11 +142,9 @@ def test_a_stated_client_expiry_above_the_close_fails() -> None:
     finding = finding_of(run, "client-pool-expiry")
     assert finding.severity is Severity.FAIL
     assert "--client-expiry" in finding.detail and "10 s" in finding.detail
-    assert finding.fix is not None and "keepalive_expiry=4.8" in finding.fix
+    assert finding.fix is not None and "keepalive_expiry=5)" in finding.fix  # 1 s before
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _client_expiry_below takes the min of "
-                   "close - 1 s and 80% of the close: negative for a close under 1 s")
 def test_the_client_expiry_fix_stays_below_a_short_close_and_above_zero() -> None:
     run = with_keep_alive(healthy_run(), keep_alive(0.5, advertised_s=None))
     finding = finding_of(run, "client-pool-expiry")
@@ -173,25 +171,36 @@ def test_a_failure_within_scheduling_jitter_of_the_close_is_at_the_close() -> No
     assert finding_of(run, "reuse-race").severity is Severity.OK
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _race: a race whose connections all "
-                   "failed to start (no attempt) is reported OK, '0 connections ... answered'")
 def test_a_race_without_attempts_is_not_a_finding() -> None:
     run = with_race(healthy_run(), [])
     assert isinstance(outcome_of(run, "reuse-race"), Skipped)
 
 
-def test_the_headers_timeout_at_or_below_the_idle_close_warns_with_nodes_fix() -> None:
-    for seconds in (66.0, 60.0):
+def test_the_headers_timeout_at_or_below_the_keep_alive_warns_with_nodes_fix() -> None:
+    """Node's rule compares headersTimeout with keepAliveTimeout: the advertised value."""
+    for seconds in (65.0, 60.0):
         run = healthy_run()
         run.slow_client = slow_client(headers=give_up(seconds))
         finding = finding_of(run, "headers-timeout")
         assert finding.severity is Severity.WARN
-        assert f"{seconds:g} s" in finding.detail and "66 s" in finding.detail
-        assert finding.fix is not None and "server.headersTimeout = 67_000" in finding.fix
+        assert f"{seconds:g} s" in finding.detail and "65 s" in finding.detail
+        assert finding.fix is not None and "server.headersTimeout = 66_000" in finding.fix
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _headers_timeout: an ANSWERED give-up "
-                   "(e.g. 431, not a timeout) is reported as a timeout 'closed silently'")
+def test_the_seed_fix_headers_timeout_is_above_its_keep_alive() -> None:
+    """The seed's fix: keepAliveTimeout 65 s (closing at 66 s), headersTimeout 66 s."""
+    run = healthy_run()
+    run.slow_client = slow_client(headers=give_up(66.0))
+    assert finding_of(run, "headers-timeout").severity is Severity.OK
+
+
+def test_without_a_keep_alive_header_the_measured_close_is_the_reference() -> None:
+    run = with_keep_alive(healthy_run(), keep_alive(20.0, advertised_s=None))
+    run.slow_client = slow_client(headers=give_up(20.0))
+    finding = finding_of(run, "headers-timeout")
+    assert finding.severity is Severity.WARN and "keeps idle connections 20 s" in finding.detail
+
+
 def test_headers_answered_with_another_status_are_not_a_timeout() -> None:
     run = healthy_run()
     run.slow_client = slow_client(headers=give_up(70.0, GiveUpKind.ANSWERED))
@@ -207,9 +216,10 @@ def _behind(front_door: Headers, origin: KeepAliveResult | None = None) -> Docto
     return run
 
 
-def test_front_door_alone_is_never_compared_with_itself() -> None:
+@pytest.mark.parametrize("lb_idle_timeout", [None, 60.0])
+def test_front_door_alone_is_never_compared_with_itself(lb_idle_timeout: float | None) -> None:
     # Cloudflare's own client-side close: not the backend's, so not compared.
-    run = with_keep_alive(healthy_run(lb_idle_timeout=None),
+    run = with_keep_alive(healthy_run(lb_idle_timeout=lb_idle_timeout),
                           keep_alive(6.0, advertised_s=None, headers=CLOUDFLARE))
     outcome = outcome_of(run, "idle-close-vs-proxy")
     assert isinstance(outcome, Skipped)
@@ -254,24 +264,18 @@ def test_an_origin_behind_an_undocumented_platform_warns_on_the_assumption() -> 
     assert finding.severity is Severity.WARN and "assumed" in finding.detail
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _versus_proxy: an origin that answers "
-                   "`Connection: close` is compared as if it closed idle kept-alive ones")
 def test_an_origin_that_does_not_keep_alive_is_not_compared() -> None:
     run = _behind(CLOUDFLARE, keep_alive(0.001, advertised_s=None, persistent=False,
                                          headers=(EXPRESS,)))
     assert isinstance(outcome_of(run, "idle-close-vs-proxy"), Skipped)
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _compare_with_proxy: a lower bound equal "
-                   "to the proxy's timeout falls through to 'closed an idle connection'")
 def test_open_for_exactly_the_proxy_timeout_never_says_it_closed() -> None:
     run = with_keep_alive(healthy_run(), keep_alive(60.0, None, max_wait=60.0))
     outcome = outcome_of(run, "idle-close-vs-proxy")
     assert not (isinstance(outcome, Finding) and outcome.severity is not Severity.OK)
 
 
-@pytest.mark.xfail(strict=True, reason="findings.py _advertised: a promise longer than the "
-                   "wait is called kept although the wait never reached it")
 def test_a_promise_longer_than_the_wait_is_not_called_kept() -> None:
     run = with_keep_alive(healthy_run(), keep_alive(75.0, None, advertised_s=100.0))
     assert isinstance(outcome_of(run, "keepalive-header"), Skipped)
@@ -426,8 +430,8 @@ CASES: dict[str, Case] = {
     "headers 408 after the idle close": Case("headers-timeout", OK, healthy_run),
     "headers still awaited": Case("headers-timeout", OK,
                                   _slow(headers=(75.0, GiveUpKind.STILL_OPEN))),
-    "headers 408 at the idle close": Case("headers-timeout", WARN,
-                                          _slow(headers=(66.0, GiveUpKind.STATUS))),
+    "headers 408 at the keep-alive": Case("headers-timeout", WARN,
+                                          _slow(headers=(65.0, GiveUpKind.STATUS))),
     "headers 408 before the idle close": Case("headers-timeout", WARN,
                                               _slow(headers=(60.0, GiveUpKind.STATUS))),
     "headers closed by a FIN": Case("headers-timeout", WARN,
@@ -536,7 +540,7 @@ def test_a_failed_burst_counts_each_outcome_and_names_the_first_failure() -> Non
 
 
 def test_the_certificate_findings_count_days() -> None:
-    assert "3 days ago" in finding_of(_certificate(-3.0)(), "tls-certificate").detail
+    assert "3.0 days ago" in finding_of(_certificate(-3.0)(), "tls-certificate").detail
     assert "in 5 days" in finding_of(_certificate(5.0)(), "tls-certificate").detail
 
 
@@ -547,7 +551,7 @@ def test_the_headers_timeout_closing_silently_asks_for_a_408() -> None:
 
 
 def test_headers_after_a_lower_bound_close_warn() -> None:
-    run = with_keep_alive(healthy_run(), keep_alive(75.0, None))
+    run = with_keep_alive(healthy_run(), keep_alive(75.0, None, advertised_s=None))
     run.slow_client = slow_client(headers=give_up(60.0))
     finding = finding_of(run, "headers-timeout")
     assert finding.severity is Severity.WARN and "at least 75 s" in finding.detail
