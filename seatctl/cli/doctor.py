@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import Report
 
+UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
 PROBES = "Probes"
 CONTEXT = "What is in front"
 OUTPUT = "Output"
@@ -77,6 +78,8 @@ def doctor(
         quick=quick, lb_idle_timeout=lb_idle_timeout, client_expiry=client_expiry,
         connect=_connect_options(app, insecure),
     )
+    if junit is not None:
+        _check_writable(junit)
     report, interrupted = _measure(app, plan, as_json=as_json)
     _emit(app, report, junit, FailOn(fail_on), as_json=as_json, interrupted=interrupted)
 
@@ -90,11 +93,23 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
                           ca_bundle=settings.ca_bundle)
 
 
+def _check_writable(path: Path) -> None:
+    """Before a minute of probing, not after it."""
+    import os
+
+    from seatctl.errors import UsageError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
+
+
 def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", bool]:
     import asyncio
 
     from seatctl.diagnostics.doctor import DoctorRun, run_doctor
     from seatctl.diagnostics.report import build_report
+    from seatctl.errors import ConnectionRefused, ConnectTimeout, DNSError
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
@@ -102,6 +117,9 @@ def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", 
     try:
         with doctor_progress(app.streams, run):
             asyncio.run(run_doctor(run))
+    except (ConnectionRefused, ConnectTimeout, DNSError) as exc:
+        exc.hint = UNREACHABLE_HINT  # the core's hint names --base-url; here it is the URL
+        raise
     except KeyboardInterrupt:
         interrupted = True
         run.mark_interrupted()

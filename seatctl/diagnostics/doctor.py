@@ -9,15 +9,15 @@ idle close (at most `max_wait`), plus the slow-client probes' own wait unless `q
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from seatctl.diagnostics.burst import BurstResult, burst_probe
-from seatctl.diagnostics.connection import ConnectOptions, connect, parse_target
+from seatctl.diagnostics.connection import ConnectOptions, RawResponse, connect, parse_target
 from seatctl.diagnostics.probes import (
     MAX_WAIT_CEILING,
     REQUESTS_TIME_LIMIT,
@@ -60,9 +60,9 @@ class DoctorPlan:
     connect: ConnectOptions = field(default_factory=ConnectOptions)
 
     def __post_init__(self) -> None:
-        parse_target(self.url, self.path)  # refuses what is not http(s)
-        if self.origin is not None:
-            parse_target(self.origin, self.path)
+        for url in (self.url, self.origin):
+            if url is not None:
+                _check_url(url, self.path)
         if not 0 < self.max_wait <= MAX_WAIT_CEILING:
             raise UsageError(f"--max-wait must be more than 0 and at most "
                              f"{MAX_WAIT_CEILING:g} seconds")
@@ -75,6 +75,13 @@ class DoctorPlan:
     def slow_client_interval(self) -> float:
         """A byte at least every half second, and at least 20 bytes within the wait."""
         return max(MIN_SLOW_CLIENT_INTERVAL, min(SLOW_CLIENT_INTERVAL, self.max_wait / 20))
+
+
+def _check_url(url: str, path: str | None) -> None:
+    parse_target(url, path)  # refuses what is not http(s)
+    if urlsplit(url.strip()).username is not None:
+        raise UsageError("the URL carries credentials; the doctor sends none: remove them",
+                         hint="diagnosing connections needs no login")
 
 
 class Probe(StrEnum):
@@ -134,6 +141,7 @@ class DoctorRun:
     burst: BurstResult | None = None
     slow_client: SlowClientResult | None = None
     origin: KeepAliveResult | None = None
+    first_response: RawResponse | None = None  # the preflight's: headers for the edge
     runs: dict[Probe, ProbeRun] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -169,7 +177,7 @@ async def run_doctor(run: DoctorRun) -> DoctorRun:
     """
     plan = run.plan
     run.started_at = run.clock()
-    await _preflight(plan)
+    run.first_response = await _preflight(plan)
     probes: list[Awaitable[None]] = [
         _record(run, Probe.TIMING, _timing(run)),
         _record(run, Probe.KEEPALIVE, _idle(run)),
@@ -207,14 +215,16 @@ def _plan_runs(run: DoctorRun) -> None:
         run.runs[Probe.ORIGIN].error = "no --origin"
 
 
-async def _preflight(plan: DoctorPlan) -> None:
+async def _preflight(plan: DoctorPlan) -> RawResponse | None:
     """One request on a fresh connection: a target that cannot be reached (DNS, refused,
     connect timeout, TLS) fails here, once, with its classified error, instead of in every
     probe. A request that fails once connected is for the probes to measure and report."""
     target = parse_target(plan.url, plan.path)
     async with connect(target, plan.connect) as connection:
-        with contextlib.suppress(ConnectionCut, PhaseTimeout, ResponseError):
-            await connection.request()
+        try:
+            return await connection.request()
+        except (ConnectionCut, PhaseTimeout, ResponseError):
+            return None
 
 
 async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:

@@ -11,17 +11,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.connection import CloseKind
+from seatctl.diagnostics.burst import BurstOutcome
+from seatctl.diagnostics.connection import CloseKind, parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, Governs
-from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.doctor import DoctorRun, Probe
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.fixes import (
+    advertised_fix,
     client_pool_fix,
     headers_timeout_fix,
     keep_alive_fix,
     keep_alive_on_fix,
+    probe_path_fix,
 )
-from seatctl.diagnostics.probes import ConnectionEnd, RaceOutcome
+from seatctl.diagnostics.probes import ConnectionEnd, KeepAliveResult, RaceOutcome
 from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
@@ -150,38 +153,55 @@ def _persistent(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 
 def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
-    keep_alive = facts.run.keep_alive
+    """The server's header, and the origin's when measured: the worse of the two."""
+    subjects = [("the server", facts.run.keep_alive)]
+    if facts.run.origin is not None:
+        subjects.append(("the origin", facts.run.origin))
+    outcomes = [_header_truth(facts, rule_id, title, who, measured)
+                for who, measured in subjects]
+    findings = [outcome for outcome in outcomes if isinstance(outcome, Finding)]
+    if findings:
+        return max(findings, key=lambda finding: finding.severity.rank)
+    return outcomes[0]
+
+
+def _header_truth(facts: Facts, rule_id: str, title: str, who: str,
+                  keep_alive: KeepAliveResult | None) -> Outcome:
     if keep_alive is None or not keep_alive.persistent:
         return Skipped(rule_id, title, "no kept-alive connection to compare")
     promised = keep_alive.advertised_timeout_s
     closed = keep_alive.idle_close
     if promised is None:
-        return Skipped(rule_id, title, "the server sends no `Keep-Alive: timeout=N` header")
+        return Skipped(rule_id, title, f"{who} sends no `Keep-Alive: timeout=N` header")
+    header = f"`Keep-Alive: timeout={promised:g}`"
     if closed.lower_bound and promised > closed.seconds:
-        return Skipped(rule_id, title, f"`Keep-Alive: timeout={promised:g}` promises more than "
-                       f"the {_s(closed.seconds)} waited: raise --max-wait above {promised:g} "
-                       "s to check it")
-    if closed.lower_bound:
-        return Finding(rule_id, Severity.OK, "The Keep-Alive header is kept",
-                       f"`Keep-Alive: timeout={promised:g}`; the connection stayed open for "
-                       f"at least {_s(closed.seconds)}.")
+        return Skipped(rule_id, title, f"{header} promises more than the {_s(closed.seconds)} "
+                       f"waited: raise --max-wait above {promised:g} s to check it")
     if keep_alive.advertised_exceeds_idle_close:
         return Finding(
             rule_id, Severity.FAIL, "The Keep-Alive header promises more than the server keeps",
-            f"`Keep-Alive: timeout={promised:g}` but the server closed the idle connection "
-            f"after {_s(closed.seconds)}. Clients that trust the header (Node's Agent, "
-            "undici) keep the connection past the real close and send requests into a "
-            "closed socket: ECONNRESET or `socket hang up`.",
-            f"Advertise at most the real idle close ({_s(closed.seconds)}), or keep idle "
-            f"connections at least {promised:g} s.",
+            f"{header} from {who}, but it closed the idle connection after "
+            f"{_s(closed.seconds)}. Clients that trust the header (Node's Agent, undici) keep "
+            "the connection past the real close and send requests into a closed socket: "
+            "ECONNRESET or `socket hang up`.",
+            advertised_fix(_key_of(facts, who), closed.seconds, promised),
         )
+    kept = "stayed open for at least" if closed.lower_bound else "closed after"
     return Finding(rule_id, Severity.OK, "The Keep-Alive header is kept",
-                   f"`Keep-Alive: timeout={promised:g}`; the server closed the idle "
-                   f"connection after {_s(closed.seconds)}.")
+                   f"{header} from {who}; its idle connection {kept} {_s(closed.seconds)}.")
+
+
+def _key_of(facts: Facts, who: str) -> str | None:
+    if who == "the origin" and facts.origin_edge and facts.origin_edge.app_server:
+        return facts.origin_edge.app_server.component.key
+    return facts.backend_key
 
 
 def _versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
     origin = facts.run.origin
+    if facts.run.plan.origin is not None and origin is None:
+        error = facts.run.runs[Probe.ORIGIN].error or "not finished"
+        return Skipped(rule_id, title, f"the origin could not be measured: {error}")
     if origin is not None and not origin.persistent:
         return Skipped(rule_id, title, "the origin does not keep connections alive")
     if origin is not None:
@@ -268,7 +288,11 @@ def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
         return Skipped(rule_id, title, "no kept-alive connection")
     closed = keep_alive.idle_close
     expiry = facts.client_expiry
-    if closed.lower_bound or closed.seconds > expiry.seconds:
+    if closed.lower_bound and closed.seconds <= expiry.seconds:
+        return Skipped(rule_id, title, f"still open after {_s(closed.seconds)}, not yet past "
+                       f"the client expiry {_s(expiry.seconds)}: raise --max-wait above "
+                       f"{expiry.seconds:g} s to decide")
+    if closed.seconds > expiry.seconds:
         kept = "at least " if closed.lower_bound else ""
         return Finding(rule_id, Severity.OK, "Client pools expire first",
                        f"The server kept an idle connection {kept}{_s(closed.seconds)}; a "
@@ -314,6 +338,10 @@ def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
     if idle.race is None:
         return Skipped(rule_id, title, idle.race_skipped or "no race")
     race = idle.race
+    erroring = _erroring_status(facts)
+    if erroring is not None and erroring >= 500:
+        return Skipped(rule_id, title, f"the probe path answers {erroring}: a failed reuse "
+                       "cannot be told from the application's error (see --path)")
     if not any(a.outcome is not RaceOutcome.NOT_KEPT_ALIVE for a in race.attempts):
         return Skipped(rule_id, title, "no race connection was reused")
     failed = [a for a in race.attempts if a.outcome.failed]
@@ -351,6 +379,10 @@ def _requests(facts: Facts, rule_id: str, title: str) -> Outcome:
     if served.lower_bound:
         return Finding(rule_id, Severity.OK, "Connections serve many requests",
                        f"One connection served at least {served.served} requests.")
+    if _burst_transport_failures(facts):
+        return Skipped(rule_id, title, f"the connection ended after {served.served} "
+                       "requests, but the burst saw connections fail at random too: no fixed "
+                       "limit can be told (see the burst finding)")
     if served.ended_by is ConnectionEnd.CLOSE_HEADER:
         return Finding(rule_id, Severity.OK, "Connections end with a warning",
                        f"One connection served {served.served} requests; the last said "
@@ -385,10 +417,14 @@ def _headers_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
     if measured.kind is GiveUpKind.ANSWERED:
         return Skipped(rule_id, title, f"the server answered ({measured.status}) before the "
                        "headers were complete: the headers timeout cannot be measured")
+    keep_alive_s, kept = _keep_alive_reference(facts)
+    if measured.lower_bound and keep_alive_s is not None and measured.seconds <= keep_alive_s:
+        return Skipped(rule_id, title, f"the server still waited for the headers after "
+                       f"{_s(measured.seconds)}, not yet past the keep-alive ({kept}): raise "
+                       f"--max-wait above {keep_alive_s:g} s to decide")
     if measured.lower_bound:
         return Finding(rule_id, Severity.OK, "Slow request headers are tolerated",
                        f"The server still waited for the headers after {_s(measured.seconds)}.")
-    keep_alive_s, kept = _keep_alive_reference(facts)
     if keep_alive_s is not None and measured.seconds <= keep_alive_s + RACE_SLACK:
         return Finding(
             rule_id, Severity.WARN, "The headers timeout is shorter than the keep-alive",
@@ -452,31 +488,71 @@ def _give_up_finding(rule_id: str, what: str, give_up: GiveUp) -> Finding:
     )
 
 
+TRANSPORT_FAILURES = (BurstOutcome.RESET, BurstOutcome.CLOSED, BurstOutcome.TIMEOUT,
+                      BurstOutcome.ERROR)
+
+
+def _burst_transport_failures(facts: Facts) -> int:
+    burst = facts.run.burst
+    return sum(burst.outcomes.get(kind, 0) for kind in TRANSPORT_FAILURES) if burst else 0
+
+
+def _erroring_status(facts: Facts) -> int | None:
+    """The error status (4xx, 5xx) the probe path answers, if it does."""
+    first = facts.run.keep_alive or facts.run.first_response
+    return first.status if first is not None and first.status >= 400 else None
+
+
 def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
     burst = facts.run.burst
     if burst is None:
         return Skipped(rule_id, title, "the burst probe did not finish")
     counts = {outcome.value: count for outcome, count in burst.outcomes.items() if count}
-    total = burst.connections * burst.requests_per_connection
     summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(burst.statuses.items()))
     shape = f"{burst.connections} connections x {burst.requests_per_connection} requests"
-    broken = sum(count for name, count in counts.items() if name not in ("ok", "4xx"))
-    if broken:
-        first = f" First failure: {burst.first_failure}" if burst.first_failure else ""
+    first = f" First failure: {burst.first_failure.rstrip('.')}." if burst.first_failure else ""
+    if _burst_transport_failures(facts):
         return Finding(
-            rule_id, Severity.FAIL, "Requests failed under a small burst",
+            rule_id, Severity.FAIL, "Connections failed under a small burst",
             f"{shape}: {summary}.{first} Under load the same failures reach users.",
             "Look at the server's connection limits and worker count, and at what the "
             "proxy logs for these requests (its 502/504 names the cause).",
         )
+    erroring = _erroring_status(facts)
+    if set(burst.statuses) == {erroring}:
+        return Finding(rule_id, Severity.WARN, f"Every response was {erroring}",
+                       f"{shape}: every one answered {erroring}, as the probe path does.",
+                       probe_path_fix(erroring or 0))
+    if counts.get("5xx"):
+        return Finding(
+            rule_id, Severity.FAIL, "Requests failed with 5xx under a small burst",
+            f"{shape}: {summary} ({statuses}).{first} Under load the same failures reach "
+            "users.",
+            "Look at the server's logs for these requests, and at what the proxy logs (its "
+            "502/504 names the cause).",
+        )
     if counts.get("4xx"):
+        refused = 429 if 429 in burst.statuses else max(burst.statuses)
         return Finding(rule_id, Severity.WARN, "Some burst requests were refused",
-                       f"{shape}: {summary} (see the status counts; 429: a rate limit).",
-                       "If these are 429s, the rate limit counts this probe too: run the "
-                       "doctor from an address the limit allows, or use --path with a "
-                       "path outside it.")
+                       f"{shape}: {summary} ({statuses}).", probe_path_fix(refused))
     return Finding(rule_id, Severity.OK, "A small burst succeeded",
-                   f"{shape}: all {total} answered.")
+                   f"{shape}: all {burst.connections * burst.requests_per_connection} "
+                   f"answered ({statuses}).")
+
+
+def _probe_path(facts: Facts, rule_id: str, title: str) -> Outcome:
+    first = facts.run.keep_alive or facts.run.first_response
+    if first is None:
+        return Skipped(rule_id, title, "no response")
+    path = parse_target(facts.run.plan.url, facts.run.plan.path).path
+    if first.status < 400:
+        return Finding(rule_id, Severity.OK, "The probe path answers",
+                       f"{path} answered {first.status}.")
+    return Finding(rule_id, Severity.WARN, f"The probe path answers {first.status}",
+                   f"{path} answered {first.status}: the connection measurements hold, but "
+                   "error answers can hide the application's own failures.",
+                   probe_path_fix(first.status))
 
 
 def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -497,6 +573,7 @@ def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("probe-path", "The probe path answers without an error", _probe_path),
     Rule("keepalive-persistent", "The server keeps connections alive", _persistent),
     Rule("keepalive-header", "The Keep-Alive header tells the truth", _advertised),
     Rule("idle-close-vs-proxy", "Idle connections outlast the proxy's idle timeout",

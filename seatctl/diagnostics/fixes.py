@@ -72,9 +72,15 @@ def _haproxy(idle: float) -> str:
     return f"timeout http-keep-alive {_seconds(idle)}s"
 
 
+SEED_FIX_CLOSE = 66.0  # `--timeouts seed-fix` closes idle connections at 66 s
+
+
 def _reference(idle: float) -> str:
-    return (f"seatctl serve --keep-alive-timeout {_seconds(idle)}\n"
-            "(or --timeouts seed-fix: the seed's 65 s keep-alive, closing at 66 s)")
+    fix = (f"seatctl serve --keep-alive-timeout {_seconds(idle)} "
+           f"--headers-timeout {_seconds(idle + 1)}")
+    if idle <= SEED_FIX_CLOSE:
+        fix += "\n(or --timeouts seed-fix: the seed's 65 s keep-alive, closing at 66 s)"
+    return fix
 
 
 KEEP_ALIVE_FIXES: dict[str, Callable[[float], str]] = {
@@ -107,6 +113,8 @@ def keep_alive_fix(component_key: str | None, idle: float) -> str:
 
 
 def headers_timeout_fix(component_key: str | None, keep_alive: float) -> str:
+    if component_key == "seatctl-reference":
+        return f"seatctl serve --headers-timeout {_seconds(keep_alive + 1)}"
     if component_key in ("node", "express", "nextjs", "seatctl-reference", None):
         return ("In Node.js, headersTimeout must exceed keepAliveTimeout:\n"
                 f"    server.headersTimeout = {_ms(keep_alive + 1)};")
@@ -118,7 +126,7 @@ CLIENT_POOL_FIX = (
     "Expire the client's idle pooled connections before the server closes them:\n"
     "    httpx.Client(limits=httpx.Limits(keepalive_expiry={seconds}))\n"
     "    new http.Agent({{ keepAlive: true, timeout: {ms} }})  // Node\n"
-    "    new undici.Agent({{ keepAliveTimeout: {ms} }})\n"
+    "    new undici.Agent({{ keepAliveTimeout: {ms}, keepAliveMaxTimeout: {ms} }})\n"
     "Retry automatically only idempotent requests; retry a POST only with an "
     "Idempotency-Key the server honours (seatctl sends one with every booking)."
 )
@@ -134,5 +142,28 @@ def keep_alive_on_fix(component_key: str | None) -> str:
                 "`--worker-class gthread` (or uvicorn workers) with `--keep-alive`.")
     if component_key in ("nginx", "ingress-nginx"):
         return "Remove `keepalive_timeout 0;` (nginx's default keeps connections 75 s)."
+    if component_key == "seatctl-reference":
+        return "Drop `--keep-alive-timeout 0` (the default keeps connections 6 s)."
     return ("Let the server keep connections alive (HTTP/1.1's default): do not answer "
             "`Connection: close` on every response.")
+
+
+def advertised_fix(component_key: str | None, closed: float, promised: float) -> str:
+    """The Keep-Alive header promises `promised` seconds; the server closes at `closed`."""
+    if component_key == "seatctl-reference":
+        return (f"seatctl serve --advertise-keep-alive {_seconds(closed)} (or drop "
+                "--advertise-keep-alive: the header then promises the real close)")
+    if component_key in ("node", "express", "nextjs", "fastify"):
+        return ("Let Node write the header: remove any hand-set `Keep-Alive` header; "
+                "server.keepAliveTimeout sets both the header and the close.")
+    return (f"Advertise at most the real idle close ({_seconds(closed)} s), or keep idle "
+            f"connections at least {_seconds(promised)} s.")
+
+
+def probe_path_fix(status: int) -> str:
+    if status == 429:
+        return ("The rate limit counts the doctor's requests too: run it from an address "
+                "the limit allows, or give --path a path outside the limit.")
+    return ("Give --path a path that answers 200 (a health check such as /health): the "
+            f"connection measurements hold for any answer, but {status}s hide the "
+            "application's own failures.")

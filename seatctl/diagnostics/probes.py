@@ -453,7 +453,7 @@ def _idle_race_result(keep_alive: KeepAliveResult,
     if not keep_alive.persistent:
         return IdleRaceResult(keep_alive, None, "the server does not keep connections alive")
     if keep_alive.idle_close.lower_bound:
-        skipped = (f"no idle close within {keep_alive.max_wait_s:g}s: no pool that expires "
+        skipped = (f"no idle close within {keep_alive.max_wait_s:g} s: no pool that expires "
                    "idle connections sooner can lose the race")
         return IdleRaceResult(keep_alive, None, skipped)
     return IdleRaceResult(keep_alive, _race_result(keep_alive.idle_close.seconds, attempts),

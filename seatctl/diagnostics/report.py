@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seatctl.diagnostics.burst import BurstResult
-from seatctl.diagnostics.connection import parse_target
+from seatctl.diagnostics.connection import RawResponse, parse_target
 from seatctl.diagnostics.defaults import Documented
 from seatctl.diagnostics.doctor import DoctorRun
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
@@ -62,7 +62,7 @@ class Report:
 
 
 def build_report(run: DoctorRun) -> Report:
-    edge = _identify(run.keep_alive)
+    edge = _identify(run.keep_alive, run.first_response)
     origin_edge = _identify(run.origin) if run.origin is not None else None
     facts = Facts(run=run, edge=edge, origin_edge=origin_edge,
                   proxy_idle=proxy_idle(run.plan.lb_idle_timeout, edge),
@@ -71,9 +71,10 @@ def build_report(run: DoctorRun) -> Report:
     return Report(run, edge, origin_edge, facts, outcomes, verdict(outcomes))
 
 
-def _identify(keep_alive: KeepAliveResult | None) -> EdgeResult:
-    if keep_alive is None:
-        return identify(())
+def _identify(keep_alive: KeepAliveResult | None,
+              first_response: RawResponse | None = None) -> EdgeResult:
+    if keep_alive is None:  # interrupted or failed: the preflight's headers still tell
+        return identify(first_response.headers if first_response else ())
     closed = keep_alive.idle_close
     return identify(keep_alive.headers, advertised_keep_alive_s=keep_alive.advertised_timeout_s,
                     idle_close_s=None if closed.lower_bound else closed.seconds,
@@ -274,9 +275,16 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
             counts["skipped"] += 1
             reason = outcome.reason if outcome else "not evaluated"
             ET.SubElement(case, "skipped", message=reason)
+    errors = 0
+    if not report.run.complete:  # CI must not pass a run that measured nothing
+        errors = 1
+        counts["tests"] += 1
+        case = ET.SubElement(suite, "testcase", classname=f"doctor.{_host(report)}",
+                             name="run-complete")
+        ET.SubElement(case, "error", message="interrupted: the report is partial")
     for key, value in counts.items():
         suite.set(key, str(value))
-    suite.set("errors", "0")
+    suite.set("errors", str(errors))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 

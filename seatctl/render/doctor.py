@@ -8,6 +8,8 @@ drive the terminal.
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.live import Live
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +36,7 @@ STATE_LOOK = {
 }
 TIMELINE_WIDTH = 40
 INDENT = 7  # findings' text under their title
+MAX_TEXT_WIDTH = 100
 REFRESH_PER_SECOND = 4
 
 
@@ -94,11 +96,13 @@ def render_report(streams: IOStreams, report: Report, *, as_json: bool) -> None:
         console.print()
         console.print(timeline)
     console.print()
+    width = min(console.width, MAX_TEXT_WIDTH)
     for finding in sorted(report.findings, key=lambda f: -f.severity.rank):
-        console.print(_finding(finding))
+        console.print(_finding(finding, width), soft_wrap=True)
+        console.print()
     for skipped in report.skipped:
-        console.print(Text.assemble(("- ", "dim"), (f"{skipped.id}: ", "dim"),
-                                    (skipped.reason, "dim")), soft_wrap=True)
+        line = wrap_paragraphs(f"{skipped.id}: not evaluated, {skipped.reason}", width, 2)
+        console.print(Text("-" + line[1:], style="dim"), soft_wrap=True)
 
 
 def _verdict_line(report: Report) -> Text:
@@ -108,11 +112,16 @@ def _verdict_line(report: Report) -> Text:
     summary = ", ".join(f"{count} {name}{'s' if count > 1 else ''}" for name, count in
                         (("failure", counts["fail"]), ("warning", counts["warn"])) if count)
     run = report.run
-    partial = "" if run.complete else "  (interrupted: partial report)"
+    verdict = report.verdict.value.upper()
+    if not run.complete and report.verdict.value == "ok":
+        glyph, style, verdict = "?", "yellow", "INCOMPLETE"
+    found = summary or ("no problems found" if run.complete else "no problems found yet")
+    undecided = len(report.skipped)
     return Text.assemble(
-        (f"{glyph} {report.verdict.value.upper()}", style), "  ",
-        (printable(run.plan.url), "bold"), f"  {summary or 'no problems found'}",
-        (f"  in {run.elapsed():.1f} s", "dim"), (partial, "yellow"),
+        (f"{glyph} {verdict}", style), "  ", (printable(run.plan.url), "bold"), f"  {found}",
+        (f"; {undecided} not evaluated" if undecided else "", "dim"),
+        (f"  in {run.elapsed():.1f} s", "dim"),
+        ("" if run.complete else "  (interrupted: a partial report)", "yellow"),
     )
 
 
@@ -161,10 +170,12 @@ def _timing_text(report: Report) -> Text:
     timing = report.run.timing
     if timing is None:
         return Text("")
-    parts = [_spread(name, spread) for name, spread in
-             (("dns", timing.dns), ("connect", timing.connect), ("tls", timing.tls),
-              ("first byte", timing.ttfb), ("total", timing.total)) if spread]
-    text = Text(f"p50 / p95 over {len(timing.samples)} fresh connections: " + ", ".join(parts))
+    phases = [_spread(name, spread) for name, spread in
+              (("dns", timing.dns), ("connect", timing.connect), ("tls", timing.tls),
+               ("first byte", timing.ttfb), ("total", timing.total)) if spread]
+    lines = [f"p50 / p95 of {len(timing.samples)} fresh connections:"]
+    lines += [", ".join(phases[index:index + 2]) for index in range(0, len(phases), 2)]
+    text = Text("\n".join(lines))
     tls = timing.tls_info
     if tls is not None:
         days = ("certificate not verified" if tls.cert_days_left is None
@@ -212,9 +223,11 @@ def _requests_text(report: Report) -> Text:
     served = report.run.requests
     if served is None:
         return Text("")
+    plural = "s" if served.served != 1 else ""
     if served.lower_bound:
-        return Text(f"at least {served.served} on one connection ({served.ended_by.value})")
-    return Text(f"{served.served}, then {served.ended_by.value}")
+        return Text(f"at least {served.served} request{plural} on one connection "
+                    f"({served.ended_by.value})")
+    return Text(f"{served.served} request{plural}, then {served.ended_by.value}")
 
 
 def _burst_text(report: Report) -> Text:
@@ -223,9 +236,14 @@ def _burst_text(report: Report) -> Text:
         return Text("")
     counts = ", ".join(f"{count} {outcome.value}" for outcome, count in burst.outcomes.items()
                        if count)
-    latency = f"; latency {_spread('', burst.latency).strip()}" if burst.latency else ""
-    return Text(f"{burst.connections} x {burst.requests_per_connection}: {counts}{latency}; "
-                f"{burst.connections_opened} connections in {burst.elapsed_s:.2f} s")
+    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(burst.statuses.items()))
+    lines = [f"{burst.connections} x {burst.requests_per_connection} requests: {counts}"]
+    if statuses:
+        lines.append(f"statuses: {statuses}")
+    if burst.latency:
+        lines.append(f"latency p50 / p95 {_spread('', burst.latency).strip()}")
+    lines.append(f"{burst.connections_opened} connections in {burst.elapsed_s:.2f} s")
+    return Text("\n".join(lines))
 
 
 def _slow_text(report: Report) -> Text:
@@ -256,11 +274,10 @@ def _origin_text(report: Report) -> Text:
 
 def _edge_text(report: Report) -> Text:
     layers = report.edge.layers
-    text = Text(" → ".join(layer.component.name for layer in layers) if layers
-                else "not identified (no telling headers)")
-    for layer in layers:
-        text.append(f"\n{layer.component.name}: {printable(', '.join(layer.evidence))}",
-                    style="dim")
+    text = Text("" if layers else "not identified (no telling headers)")
+    for index, layer in enumerate(layers):
+        text.append(("" if index == 0 else "\n→ ") + layer.component.name)
+        text.append(f" ({printable(', '.join(layer.evidence))})", style="dim")
     proxy = report.facts.proxy_idle
     text.append(f"\nproxy idle timeout: {proxy.seconds:g} s, {proxy.basis.value}",
                 style="dim")
@@ -349,18 +366,36 @@ def _columns(positions: Sequence[float], width: int) -> list[int]:
 # --- findings ---------------------------------------------------------------------------
 
 
-def _finding(finding: Finding) -> RenderableType:
+def _finding(finding: Finding, width: int) -> Text:
     glyph, style = SEVERITY_LOOK[finding.severity.value]
-    head = Text.assemble((f"{glyph} {finding.severity.value.upper():4} ", style),
-                         (finding.title, "bold"), (f"  [{finding.id}]", "dim"))
-    parts: list[RenderableType] = [head, Padding(Text(printable_block(finding.detail)),
-                                                 (0, 0, 0, INDENT))]
+    lead = f"{glyph} {finding.severity.value.upper():4} "
+    text = Text(lead, style=style)
+    title = wrap_paragraphs(f"{finding.title}  [{finding.id}]", width, INDENT)
+    text.append(title[INDENT:], style="bold")
+    text.append("\n" + wrap_paragraphs(finding.detail, width, INDENT))
     if finding.fix:
-        parts.append(Padding(Text("Fix:", style="bold"), (0, 0, 0, INDENT)))
-        parts.append(Padding(Text(printable_block(finding.fix), style="cyan"),
-                             (0, 0, 0, INDENT + 2)))
-    parts.append(Text(""))
-    return Group(*parts)
+        text.append("\n" + " " * INDENT + "Fix:", style="bold")
+        text.append("\n" + wrap_paragraphs(finding.fix, width, INDENT + 2), style="cyan")
+    return text
+
+
+UNIT = re.compile(r"(\d) (s|ms|days)\b")
+NO_BREAK = "\u00a0"
+
+
+def wrap_paragraphs(text: str, width: int, indent: int) -> str:
+    """Each line of `text` wrapped to `width` and indented; lines that start with four
+    spaces (code in a fix) stay as they are. A number keeps its unit on its line."""
+    lines: list[str] = []
+    pad = " " * indent
+    for line in printable_block(text).split("\n"):
+        if line.startswith("    ") or not line:
+            lines.append(pad + line)
+            continue
+        lines.extend(textwrap.wrap(UNIT.sub(rf"\1{NO_BREAK}\2", line), width=max(20, width),
+                                   initial_indent=pad, subsequent_indent=pad,
+                                   break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
 
 
 def printable_block(text: str) -> str:

@@ -57,7 +57,24 @@ def test_a_healthy_server_has_no_finding_and_exits_0(cli: Cli, start_server: Sta
     slow = document["probes"]["slow_client"]
     assert (slow["headers"]["kind"], slow["headers"]["status"]) == ("status", 408)
     assert 2.0 - 0.02 <= slow["headers"]["seconds"] <= 2.0 + 0.6
+    assert (slow["body"]["kind"], slow["body"]["status"]) == ("status", 408)
+    assert 2.5 - 0.02 <= slow["body"]["seconds"] <= 2.5 + 0.6
     assert document["edge"]["app_server"]["key"] == "seatctl-reference"
+
+
+@pytest.mark.parametrize("seconds", [0.3, 0.8, 1.5])
+def test_the_idle_close_and_the_race_window_are_measured(
+    cli: Cli, start_server: StartServer, seconds: float,
+) -> None:
+    server = start_server(timeouts=keep_alive(seconds))
+    _, document = doctor_json(cli, server.url, *QUICK)
+    keepalive = document["probes"]["keepalive"]
+    assert seconds - 0.02 <= keepalive["idle_close_s"] <= seconds + 0.3
+    assert keepalive["close_kind"] == "fin" and not keepalive["idle_close_lower_bound"]
+    race = document["probes"]["race"]
+    assert race["ok_until_s"] < seconds <= race["failing_from_s"] + 0.02
+    assert set(race["failures"]) <= {"reset", "closed-before-response"}
+    assert severities(document)["reuse-race"] == "ok"
 
 
 def test_node_defaults_scaled_down_warn_about_the_proxy_with_the_assumption_said(

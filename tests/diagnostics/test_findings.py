@@ -5,6 +5,7 @@ a component the headers identified; an assumption is named. No network."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,7 +124,8 @@ def test_a_keep_alive_header_promising_more_than_the_close_fails() -> None:
     finding = finding_of(run, "keepalive-header")
     assert finding.severity is Severity.FAIL
     assert "timeout=5" in finding.detail and "2 s" in finding.detail
-    assert finding.fix is not None and "2 s" in finding.fix
+    # the reference server's own flag, advertising the real close
+    assert finding.fix is not None and "--advertise-keep-alive 2 " in finding.fix
 
 
 def test_client_pools_longer_than_the_close_warn_naming_them() -> None:
@@ -149,7 +151,8 @@ def test_the_client_expiry_fix_stays_below_a_short_close_and_above_zero() -> Non
     run = with_keep_alive(healthy_run(), keep_alive(0.5, advertised_s=None))
     finding = finding_of(run, "client-pool-expiry")
     assert finding.fix is not None
-    assert "keepalive_expiry=0.4)" in finding.fix and "keepAliveTimeout: 400 }" in finding.fix
+    assert "keepalive_expiry=0.4)" in finding.fix
+    assert "keepAliveTimeout: 400, keepAliveMaxTimeout: 400 }" in finding.fix
 
 
 def test_race_failures_before_the_close_fail() -> None:
@@ -184,7 +187,11 @@ def test_the_headers_timeout_at_or_below_the_keep_alive_warns_with_nodes_fix() -
         finding = finding_of(run, "headers-timeout")
         assert finding.severity is Severity.WARN
         assert f"{seconds:g} s" in finding.detail and "65 s" in finding.detail
-        assert finding.fix is not None and "server.headersTimeout = 66_000" in finding.fix
+        assert finding.fix == "seatctl serve --headers-timeout 66"  # the reference server's
+    node = node_default_run(EXPRESS)
+    node.slow_client = slow_client(headers=give_up(4.0))
+    finding = finding_of(node, "headers-timeout")
+    assert finding.fix is not None and "server.headersTimeout = 6_000" in finding.fix
 
 
 def test_the_seed_fix_headers_timeout_is_above_its_keep_alive() -> None:
@@ -338,6 +345,14 @@ def _served(served: int, ended_by: ConnectionEnd) -> Callable[[], DoctorRun]:
     return run
 
 
+def _answering(status: int) -> Callable[[], DoctorRun]:
+    def run() -> DoctorRun:
+        measured = healthy_run()
+        assert measured.keep_alive is not None
+        return with_keep_alive(measured, dataclasses.replace(measured.keep_alive, status=status))
+    return run
+
+
 def _certificate(days: float | None, *, with_tls: bool = True) -> Callable[[], DoctorRun]:
     def run() -> DoctorRun:
         measured = healthy_run()
@@ -460,6 +475,9 @@ CASES: dict[str, Case] = {
     "burst with errors": Case("burst", FAIL, _bursting(error=1)),
     "burst probe missing": Case("burst", SKIPPED, _without("burst")),
     # tls-certificate
+    "probe path answers 200": Case("probe-path", OK, healthy_run),
+    "probe path answers 404": Case("probe-path", WARN, _answering(404)),
+    "probe path, nothing answered": Case("probe-path", SKIPPED, doctor_run),
     "certificate valid": Case("tls-certificate", OK, healthy_run),
     "certificate valid for 14 days": Case("tls-certificate", OK, _certificate(14.0)),
     "certificate expires in 5 days": Case("tls-certificate", WARN, _certificate(5.0)),

@@ -207,7 +207,7 @@ def test_no_race_without_a_close_within_the_wait(start_server: StartServer) -> N
     result = asyncio.run(keep_alive_race_probe(server.url, max_wait=0.3))
     assert result.keep_alive.idle_close.lower_bound
     assert result.race is None and result.race_skipped is not None
-    assert "0.3s" in result.race_skipped
+    assert "0.3 s" in result.race_skipped
 
 
 def test_no_race_when_the_server_closes_every_connection(start_server: StartServer) -> None:
