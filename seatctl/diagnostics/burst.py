@@ -39,10 +39,11 @@ class BurstOutcome(StrEnum):
     OK = "ok"  # a response below 400
     RESET = "reset"
     CLOSED = "closed"  # a FIN before the complete response
-    TIMEOUT = "timeout"  # a phase timeout, or not answered when the time limit ran out
+    TIMEOUT = "timeout"  # a phase timeout, or in flight when the time limit ran out
     CLIENT_ERROR = "4xx"
     SERVER_ERROR = "5xx"
     ERROR = "error"  # any other failure (refused, TLS, a broken response, ...)
+    NOT_SENT = "not-sent"  # the time limit ran out before the request was sent
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,10 @@ class _Tally:
         self._first(error.message)
 
     def ran_out(self, unanswered: int) -> None:
-        self.outcomes[BurstOutcome.TIMEOUT] += unanswered
-        self._first(f"the time limit ({self._time_limit:g}s) ran out with requests unanswered")
+        """The request in flight timed out; the ones after it were never sent."""
+        self.outcomes[BurstOutcome.TIMEOUT] += min(1, unanswered)
+        self.outcomes[BurstOutcome.NOT_SENT] += max(0, unanswered - 1)
+        self._first(f"the time limit ({self._time_limit:g} s) ran out with requests unanswered")
 
     def result(self, connections: int, requests: int, elapsed: float) -> BurstResult:
         return BurstResult(

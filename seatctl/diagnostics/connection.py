@@ -11,6 +11,7 @@ diagnostics and every other command name a failure alike.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
@@ -50,6 +51,7 @@ CLOSE_WAIT = 1.0
 SECONDS_PER_DAY = 86400.0
 
 Headers = tuple[tuple[str, str], ...]
+REQUEST_TARGET = re.compile(r"[!-~]+")  # visible ASCII: what a request line may carry
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def parse_target(url: str, path: str | None = None) -> Target:
     chosen = path or _path_of(parts) or DEFAULT_PATH
     if not chosen.startswith("/"):
         raise UsageError(f"invalid path {chosen!r}: must start with /")
+    if not REQUEST_TARGET.fullmatch(chosen):
+        raise UsageError(f"invalid path {chosen!r}: percent-encode spaces, control and "
+                         "non-ASCII characters (e.g. %20)")
     return Target(scheme, parts.hostname, port, chosen)
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from seatctl.diagnostics.burst import BurstResult, burst_probe
 from seatctl.diagnostics.connection import ConnectOptions, RawResponse, connect, parse_target
 from seatctl.diagnostics.probes import (
+    MAX_RACE_OFFSET,
     MAX_WAIT_CEILING,
     REQUESTS_TIME_LIMIT,
     IdleRaceResult,
@@ -31,15 +31,13 @@ from seatctl.diagnostics.probes import (
     timing_probe,
 )
 from seatctl.diagnostics.slow_client import SlowClientResult, slow_client_probe
-from seatctl.errors import ConnectionCut, NetworkError, PhaseTimeout, ResponseError, UsageError
-
-T = TypeVar("T")
+from seatctl.errors import ConnectionCut, NetworkError, ResponseError, UsageError
 
 DEFAULT_MAX_WAIT = 75.0
-DEFAULT_CLIENT_EXPIRY = 5.0  # httpx's keepalive_expiry and Node's globalAgent timeout
 SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
 MIN_SLOW_CLIENT_INTERVAL = 0.02
 BURST_TIME_LIMIT = 30.0
+BOUND_SLACK = 5.0  # seconds a probe may run past its own wait: connects, requests, closes
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,15 @@ class DoctorPlan:
                             ("--client-expiry", self.client_expiry)):
             if value is not None and not 0 < value <= 86400:
                 raise UsageError(f"{name} must be more than 0 and at most 86400 seconds")
+
+    @property
+    def burst_time_limit(self) -> float:
+        return min(BURST_TIME_LIMIT, self.max_wait + BOUND_SLACK)
+
+    @property
+    def options(self) -> ConnectOptions:
+        """The connect options, no phase waiting longer than `max_wait`."""
+        return replace(self.connect, timeouts=self.connect.timeouts.clipped(self.max_wait))
 
     @property
     def slow_client_interval(self) -> float:
@@ -198,10 +205,10 @@ async def run_doctor(run: DoctorRun) -> DoctorRun:
 def _plan_runs(run: DoctorRun) -> None:
     plan = run.plan
     bounds = {
-        Probe.TIMING: plan.samples * 2 * plan.connect.timeouts.connect,
-        Probe.KEEPALIVE: plan.max_wait,
+        Probe.TIMING: plan.max_wait,
+        Probe.KEEPALIVE: plan.max_wait + MAX_RACE_OFFSET,  # the race's stagger first
         Probe.REQUESTS: min(REQUESTS_TIME_LIMIT, plan.max_wait),
-        Probe.BURST: BURST_TIME_LIMIT,
+        Probe.BURST: plan.burst_time_limit,
         Probe.SLOW_CLIENT: plan.max_wait,
         Probe.ORIGIN: plan.max_wait,
     }
@@ -220,10 +227,10 @@ async def _preflight(plan: DoctorPlan) -> RawResponse | None:
     connect timeout, TLS) fails here, once, with its classified error, instead of in every
     probe. A request that fails once connected is for the probes to measure and report."""
     target = parse_target(plan.url, plan.path)
-    async with connect(target, plan.connect) as connection:
+    async with connect(target, plan.options) as connection:
         try:
             return await connection.request()
-        except (ConnectionCut, PhaseTimeout, ResponseError):
+        except ConnectionCut:  # a reset or close is for the probes to count
             return None
 
 
@@ -231,7 +238,11 @@ async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
     record = run.runs[probe]
     record.state, record.started_at = ProbeState.RUNNING, run.clock()
     try:
-        await work
+        async with asyncio.timeout(record.bound_s + BOUND_SLACK):
+            await work
+    except TimeoutError:
+        record.state = ProbeState.FAILED
+        record.error = f"did not finish within {record.bound_s + BOUND_SLACK:g} s"
     except (NetworkError, ResponseError) as exc:
         record.state, record.error = ProbeState.FAILED, exc.message
     else:
@@ -243,39 +254,39 @@ async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
 async def _timing(run: DoctorRun) -> None:
     plan = run.plan
     run.timing = await timing_probe(plan.url, plan.samples, path=plan.path,
-                                    options=plan.connect)
+                                    options=plan.options)
 
 
 async def _idle(run: DoctorRun) -> None:
     plan = run.plan
     run.idle = await keep_alive_race_probe(plan.url, plan.max_wait, path=plan.path,
-                                           options=plan.connect)
+                                           options=plan.options)
 
 
 async def _requests(run: DoctorRun) -> None:
     plan = run.plan
     # Within the idle wait: a slow server's count ends as a lower bound, not a longer run.
     run.requests = await requests_per_connection_probe(
-        plan.url, plan.requests_limit, path=plan.path, options=plan.connect,
+        plan.url, plan.requests_limit, path=plan.path, options=plan.options,
         time_limit=min(REQUESTS_TIME_LIMIT, plan.max_wait))
 
 
 async def _burst(run: DoctorRun) -> None:
     plan = run.plan
     run.burst = await burst_probe(plan.url, plan.burst_connections, plan.burst_requests,
-                                  path=plan.path, options=plan.connect,
-                                  time_limit=BURST_TIME_LIMIT)
+                                  path=plan.path, options=plan.options,
+                                  time_limit=plan.burst_time_limit)
 
 
 async def _slow_client(run: DoctorRun) -> None:
     plan = run.plan
     run.slow_client = await slow_client_probe(plan.url, plan.max_wait,
                                               interval=plan.slow_client_interval,
-                                              path=plan.path, options=plan.connect)
+                                              path=plan.path, options=plan.options)
 
 
 async def _origin(run: DoctorRun) -> None:
     plan = run.plan
     assert plan.origin is not None
     run.origin = await keep_alive_probe(plan.origin, plan.max_wait, path=plan.path,
-                                        options=plan.connect)
+                                        options=plan.options)

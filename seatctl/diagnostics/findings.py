@@ -14,7 +14,7 @@ from enum import StrEnum
 from seatctl.diagnostics.burst import BurstOutcome
 from seatctl.diagnostics.connection import CloseKind, parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, Governs
-from seatctl.diagnostics.doctor import DoctorRun, Probe
+from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.fixes import (
     advertised_fix,
@@ -29,6 +29,9 @@ from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
 PROXY_IDLE_MARGIN = 5.0  # seconds to keep idle connections beyond the proxy's idle timeout
+# Closer than this to the proxy's timeout is still a race: a second, or a tenth of a short one.
+PROXY_IDLE_SLACK = 1.0
+PROXY_IDLE_SLACK_SHARE = 0.1
 CLIENT_EXPIRY_MARGIN = 1.0  # seconds a client pool should expire before the server closes
 RACE_SLACK = 0.05  # scheduling jitter: a failure this close to the idle close is at it
 CERT_WARN_DAYS = 14.0
@@ -145,11 +148,18 @@ def _persistent(facts: Facts, rule_id: str, title: str) -> Outcome:
                        f"HTTP/{keep_alive.http_version} {keep_alive.status} without "
                        "`Connection: close`: clients can reuse the connection.")
     return Finding(
-        rule_id, Severity.WARN, "The server closes the connection after every response",
-        "Every response said `Connection: close`: each request pays a new TCP (and TLS) "
-        "handshake, and a proxy cannot pool connections to it.",
+        rule_id, Severity.WARN, "The server closes the connection after each response",
+        f"HTTP/{keep_alive.http_version} {keep_alive.status} {_closing_words(keep_alive)}: "
+        "each request pays a new TCP (and TLS) handshake, and a proxy cannot pool "
+        "connections to it.",
         keep_alive_on_fix(facts.backend_key),
     )
+
+
+def _closing_words(keep_alive: KeepAliveResult) -> str:
+    if keep_alive.connection_header is not None:
+        return f"with `Connection: {keep_alive.connection_header}`"
+    return f"without `Connection: keep-alive` (HTTP/{keep_alive.http_version} closes by default)"
 
 
 def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -226,14 +236,24 @@ def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
         return Skipped(rule_id, title,
                        f"{subject} kept the connection at least {_s(closed_s)}, shorter than "
                        f"{basis}: raise --max-wait above {proxy.seconds:g} s to decide")
-    if closed_s > proxy.seconds or (lower_bound and closed_s >= proxy.seconds):
-        kept = "at least " if lower_bound else ""
+    kept = "at least " if lower_bound else ""
+    slack = min(PROXY_IDLE_SLACK, proxy.seconds * PROXY_IDLE_SLACK_SHARE)
+    if closed_s >= proxy.seconds + slack or (lower_bound and closed_s >= proxy.seconds):
         return Finding(rule_id, Severity.OK, "Idle connections outlast the proxy's",
                        f"{subject} kept an idle connection {kept}{_s(closed_s)}, longer than "
                        f"{basis}: the proxy closes first, as it should.")
+    if closed_s > proxy.seconds:
+        return Finding(
+            rule_id, Severity.WARN, "Idle connections barely outlast the proxy's",
+            f"{subject} closed an idle connection after {_s(closed_s)}, less than "
+            f"{slack:g} s after {basis}: timers drift, and in that gap the "
+            "proxy can still reuse a closing connection.",
+            keep_alive_fix(facts.backend_key, proxy.seconds + PROXY_IDLE_MARGIN),
+        )
     severity = Severity.WARN if proxy.basis is Basis.ASSUMED else Severity.FAIL
+    proxy_name = "the proxy" if proxy.basis is not Basis.ASSUMED else "a proxy would"
     return Finding(
-        rule_id, severity, f"{who.capitalize()} closes idle connections before the proxy does",
+        rule_id, severity, f"{subject} closes idle connections before {proxy_name}",
         f"{subject} closed an idle connection after {_s(closed_s)}, before {basis}. A "
         "proxy that reuses its pooled connection in that gap sends the request into a closing "
         "socket: the user gets a 502 from the proxy, or ECONNRESET.",
@@ -242,27 +262,22 @@ def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
 
 
 def _unmeasured_backend(facts: Facts, rule_id: str, title: str) -> Outcome:
+    """Behind an identified front door the URL's close is the front door's: the backend's
+    is unmeasured, and a documented default is a hint for the reason, not a finding."""
     front = facts.edge.front_door
     backend = facts.backend
     assert front is not None
+    reason = f"the backend behind {front.component.name} was not measured: run with --origin URL"
     if backend is None:
-        return Skipped(rule_id, title, f"the backend behind {front.component.name} was not "
-                       "measured: run with --origin URL")
+        return Skipped(rule_id, title, reason)
     documented = backend.component.default(Governs.IDLE_KEEP_ALIVE)
     proxy = facts.proxy_idle
     if documented is None or documented.value is None or documented.value > proxy.seconds:
-        return Skipped(rule_id, title, f"the backend ({backend.component.name}) behind "
-                       f"{front.component.name} was not measured: run with --origin URL")
-    return Finding(
-        rule_id, Severity.WARN,
-        f"{backend.component.name} behind {front.component.name}: keep-alive not measured",
-        f"The headers show {backend.component.name} ({', '.join(backend.evidence)}), whose "
-        f"documented {documented.setting} is {_s(documented.value)} ({documented.source}): "
-        f"shorter than the proxy's idle timeout {_s(proxy.seconds)} ({proxy.source}). "
-        "Unless it was changed, the proxy reuses connections the backend has closed: 502s. "
-        "Measure it with --origin URL.",
-        keep_alive_fix(backend.component.key, proxy.seconds + PROXY_IDLE_MARGIN),
-    )
+        return Skipped(rule_id, title, reason)
+    return Skipped(rule_id, title, f"{reason}. Its headers name {backend.component.name}, "
+                   f"whose documented {documented.setting} ({_s(documented.value)}) is shorter "
+                   f"than the proxy's idle timeout ({_s(proxy.seconds)}): if it was not "
+                   "changed, that is the cause of the 502s")
 
 
 def _close_kind(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -297,7 +312,7 @@ def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
         return Finding(rule_id, Severity.OK, "Client pools expire first",
                        f"The server kept an idle connection {kept}{_s(closed.seconds)}; a "
                        f"client pool expiring after {_s(expiry.seconds)} ({expiry.source}) "
-                       "never reuses a closed one." + _never_expiring_note())
+                       "never reuses a closed one." + _longer_pools_note(closed.seconds))
     longer = [pool for pool in CLIENT_POOLS
               if pool.value is None or pool.value >= closed.seconds]
     names = ", ".join(f"{pool.name} ({_pool_value(pool.value)})" for pool in longer)
@@ -309,8 +324,14 @@ def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
         f"and fails with ECONNRESET. Pools that keep them longer by default: {names}.",
         client_pool_fix(_client_expiry_below(closed.seconds))
         + "\nOr keep idle connections longer on the server:\n"
-        + keep_alive_fix(facts.backend_key, facts.proxy_idle.seconds + PROXY_IDLE_MARGIN),
+        + _indented(keep_alive_fix(facts.backend_key,
+                                   facts.proxy_idle.seconds + PROXY_IDLE_MARGIN)),
     )
+
+
+def _indented(text: str) -> str:
+    return "\n".join(line if line.startswith("    ") else "    " + line
+                     for line in text.split("\n"))
 
 
 def _client_expiry_below(closed_s: float) -> float:
@@ -323,12 +344,13 @@ def _pool_value(value: float | None) -> str:
     return "never expires" if value is None else f"{value:g} s"
 
 
-def _never_expiring_note() -> str:
-    never = [pool.name for pool in CLIENT_POOLS if pool.value is None]
-    if not never:
+def _longer_pools_note(closed_s: float) -> str:
+    longer = [f"{pool.name} ({_pool_value(pool.value)})" for pool in CLIENT_POOLS
+              if pool.value is None or pool.value >= closed_s]
+    if not longer:
         return ""
-    return (f" Pools that never expire idle connections ({', '.join(never)}) still reuse "
-            "them after any idle gap.")
+    return (f" Pools whose defaults keep idle connections longer ({', '.join(longer)}) "
+            "reuse closed ones unless configured.")
 
 
 def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -344,28 +366,40 @@ def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
                        "cannot be told from the application's error (see --path)")
     if not any(a.outcome is not RaceOutcome.NOT_KEPT_ALIVE for a in race.attempts):
         return Skipped(rule_id, title, "no race connection was reused")
-    failed = [a for a in race.attempts if a.outcome.failed]
+    failed = [a for a in race.attempts if a.outcome in CUT]
     if not failed:
         return Finding(rule_id, Severity.OK, "Reused idle connections worked",
                        f"{len(race.attempts)} connections reused around the idle close "
-                       f"({_s(race.idle_close_s)}) all answered.")
-    kinds = ", ".join(outcome.value for outcome in race.failures)
+                       f"({_s(race.idle_close_s)}) were not cut (answers are the burst "
+                       "rule's business).")
+    failing_from = min(a.idle_s for a in failed)
+    kinds = ", ".join(dict.fromkeys(a.outcome.value for a in failed))
     window = (f"A connection idle {_s(race.ok_until_s)} still worked; r" if race.ok_until_s
               else "R")
-    assert race.failing_from_s is not None
-    if race.failing_from_s < race.idle_close_s - RACE_SLACK:
+    early = [a for a in failed if a.idle_s < race.idle_close_s - RACE_SLACK]
+    if early and all(a.fin_before_send for a in early):
         return Finding(
-            rule_id, Severity.FAIL, "Reused connections fail before the idle close",
-            f"{window}euse failed from {_s(race.failing_from_s)} idle ({kinds}), before "
-            f"the idle close measured at {_s(race.idle_close_s)}: something closes or resets "
-            "connections earlier than the server's timer.",
-            "Find what sits between (a proxy, a NAT, a firewall) and align its idle timeout; "
-            "expire client pools before the earliest close.",
+            rule_id, Severity.WARN, "The server's idle close varies",
+            f"The server closed a connection idle {_s(min(a.idle_s for a in early))} by "
+            f"itself (a FIN), while the measured idle close was {_s(race.idle_close_s)}: "
+            "its timer is coarse or varies, so a client pool must expire well before the "
+            "shortest close.",
+            client_pool_fix(_client_expiry_below(min(a.idle_s for a in early))),
+        )
+    if early:
+        return Finding(
+            rule_id, Severity.FAIL, "Reused connections are cut before the idle close",
+            f"{window}euse was cut from {_s(failing_from)} idle ({kinds}) without a FIN "
+            f"first, before the idle close measured at {_s(race.idle_close_s)}: something "
+            "between (a proxy, a NAT, a firewall) closes or resets connections earlier "
+            "than the server's timer.",
+            "Find what sits between and align its idle timeout; expire client pools before "
+            "the earliest close.",
         )
     noticed = sum(1 for attempt in failed if attempt.fin_before_send)
     return Finding(
         rule_id, Severity.OK, "Reuse fails only after the server's close",
-        f"{window}euse failed from {_s(race.failing_from_s)} idle ({kinds}), at or after "
+        f"{window}euse failed from {_s(failing_from)} idle ({kinds}), at or after "
         f"the idle close ({_s(race.idle_close_s)}). {noticed} of {len(failed)} failures had "
         "the server's FIN before the request was sent: a pool that checks idle sockets "
         "(httpx) drops those; one that does not (urllib3, a plain socket) fails.",
@@ -385,16 +419,21 @@ def _requests(facts: Facts, rule_id: str, title: str) -> Outcome:
                        "limit can be told (see the burst finding)")
     if served.ended_by is ConnectionEnd.CLOSE_HEADER:
         return Finding(rule_id, Severity.OK, "Connections end with a warning",
-                       f"One connection served {served.served} requests; the last said "
-                       "`Connection: close`, so clients know not to reuse it.")
-    how = "reset" if served.ended_by is ConnectionEnd.RESET else "closed without warning"
+                       f"One connection served {_requests_count(served.served)}; the last "
+                       "response said the connection closes, so clients know not to reuse it.")
+    how = "reset it" if served.ended_by is ConnectionEnd.RESET else "closed it"
     return Finding(
         rule_id, Severity.FAIL, "Connections end without warning after some requests",
-        f"After {served.served} requests the server {how} the connection without saying "
-        "`Connection: close`: the pool sends the next request into a closed socket.",
+        f"After {_requests_count(served.served)} on one connection the server {how} "
+        "without saying `Connection: close`: the pool sends the next request into a closed "
+        "socket.",
         "Announce the last response with `Connection: close` (Node's maxRequestsPerSocket "
         "does), or lift the per-connection request limit.",
     )
+
+
+def _requests_count(count: int) -> str:
+    return f"{count} request" + ("" if count == 1 else "s")
 
 
 def _slow(facts: Facts, rule_id: str, title: str,
@@ -443,10 +482,10 @@ def _keep_alive_reference(facts: Facts) -> tuple[float | None, str]:
     keep_alive = facts.run.keep_alive
     if keep_alive is None or not keep_alive.persistent:
         return None, ""
-    if keep_alive.advertised_timeout_s is not None:
-        advertised = keep_alive.advertised_timeout_s
-        return advertised, f"{_s(advertised)} (`Keep-Alive: timeout={advertised:g}`)"
     closed = keep_alive.idle_close
+    advertised = keep_alive.advertised_timeout_s
+    if advertised is not None and (closed.lower_bound or advertised <= closed.seconds):
+        return advertised, f"{_s(advertised)} (`Keep-Alive: timeout={advertised:g}`)"
     return closed.seconds, ("at least " if closed.lower_bound else "") + _s(closed.seconds)
 
 
@@ -488,6 +527,7 @@ def _give_up_finding(rule_id: str, what: str, give_up: GiveUp) -> Finding:
     )
 
 
+CUT = (RaceOutcome.RESET, RaceOutcome.CLOSED_BEFORE_RESPONSE, RaceOutcome.CLOSED_MID_RESPONSE)
 TRANSPORT_FAILURES = (BurstOutcome.RESET, BurstOutcome.CLOSED, BurstOutcome.TIMEOUT,
                       BurstOutcome.ERROR)
 
@@ -541,6 +581,21 @@ def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
                    f"answered ({statuses}).")
 
 
+def _probes_finished(facts: Facts, rule_id: str, title: str) -> Outcome:
+    unfinished = [f"{record.probe.value} ({record.state.value}"
+                  + (f": {record.error})" if record.error else ")")
+                  for record in facts.run.runs.values()
+                  if record.state in (ProbeState.FAILED, ProbeState.INTERRUPTED,
+                                      ProbeState.PENDING, ProbeState.RUNNING)]
+    if not unfinished:
+        return Finding(rule_id, Severity.OK, "Every probe finished", "Nothing was cut short.")
+    return Finding(rule_id, Severity.WARN, "Some probes did not finish",
+                   f"Not measured: {'; '.join(unfinished)}. The rules that needed them are "
+                   "listed as not evaluated.",
+                   "Rerun when the cause is fixed; a probe that failed with a network error "
+                   "met the same failure users meet.")
+
+
 def _probe_path(facts: Facts, rule_id: str, title: str) -> Outcome:
     first = facts.run.keep_alive or facts.run.first_response
     if first is None:
@@ -573,6 +628,7 @@ def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("probes-finished", "Every probe finished", _probes_finished),
     Rule("probe-path", "The probe path answers without an error", _probe_path),
     Rule("keepalive-persistent", "The server keeps connections alive", _persistent),
     Rule("keepalive-header", "The Keep-Alive header tells the truth", _advertised),
@@ -590,7 +646,17 @@ RULES: tuple[Rule, ...] = (
 
 
 def evaluate(facts: Facts, rules: Sequence[Rule] = RULES) -> tuple[Outcome, ...]:
-    return tuple(rule(facts) for rule in rules)
+    return tuple(_guarded(rule, facts) for rule in rules)
+
+
+def _guarded(rule: Rule, facts: Facts) -> Outcome:
+    """A rule that breaks on measurements it did not foresee is reported as not evaluated:
+    the rest of the report, and what was measured, still reach the user."""
+    try:
+        return rule(facts)
+    except Exception as exc:
+        return Skipped(rule.id, rule.title,
+                       f"could not be evaluated ({type(exc).__name__}: {exc}); please report it")
 
 
 def verdict(outcomes: Sequence[Outcome]) -> Severity:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+MAX_SECONDS = 86400.0  # a server's promise of more is shown as this much (hostile headers)
+
 
 def _seconds(value: float) -> str:
-    return f"{value:g}"
+    return f"{min(value, MAX_SECONDS):g}"
 
 
 def _ms(value: float) -> str:
-    return f"{round(value * 1000):_}"
+    return f"{round(min(value, MAX_SECONDS) * 1000):_}"
 
 
 def _node(idle: float) -> str:

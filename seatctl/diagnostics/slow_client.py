@@ -32,7 +32,7 @@ from seatctl.diagnostics.connection import (
     parse_target,
 )
 from seatctl.diagnostics.probes import _all, _require, _require_wait
-from seatctl.errors import ConnectionReset, ProtocolViolation
+from seatctl.errors import ConnectionReset, ProtocolViolation, UsageError
 from seatctl.http import classify_os_error
 
 SLOW_HEADER = "X-Seatctl-Slow"
@@ -106,8 +106,8 @@ async def slow_client_probe(url: str, max_wait: float = 75.0, *, interval: float
     _require_wait("max_wait", max_wait)
     _require(0 < interval <= max_wait,
              "interval must be more than 0 and at most max_wait seconds")
+    body_head, body_reading = _head_announcing_a_body(target)  # h11 checks the path first
     header_head, header_reading = _unfinished_head(target)
-    body_head, body_reading = _head_announcing_a_body(target)
     headers, body = await _all([
         _measure(target, options, _Trickle(header_head, TRICKLED_BYTE, interval, max_wait),
                  header_reading),
@@ -130,11 +130,15 @@ def _head_announcing_a_body(target: Target) -> tuple[bytes, h11.Connection]:
     """A complete POST head with `Content-Length: ANNOUNCED_BODY_BYTES`, written by h11 (which
     then reads the answer, an early one included)."""
     writing = h11.Connection(h11.CLIENT)
-    request = h11.Request(method="POST", target=target.path, headers=[
-        ("Host", target.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*"),
-        ("Content-Type", "application/octet-stream"),
-        ("Content-Length", str(ANNOUNCED_BODY_BYTES)),
-    ])
+    try:
+        request = h11.Request(method="POST", target=target.path, headers=[
+            ("Host", target.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*"),
+            ("Content-Type", "application/octet-stream"),
+            ("Content-Length", str(ANNOUNCED_BODY_BYTES)),
+        ])
+    except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
+        raise UsageError(f"cannot request {target.path!r} from {target.label}: {exc}",
+                         hint="percent-encode spaces and other special characters") from None
     return writing.send(request) or b"", writing
 
 

@@ -189,8 +189,9 @@ def _keep_alive_text(report: Report) -> Text:
     if keep_alive is None:
         return Text("")
     if not keep_alive.persistent:
-        return Text(f"not kept alive: `Connection: {printable(keep_alive.connection_header)}`",
-                    style="yellow")
+        said = (f"`Connection: {printable(keep_alive.connection_header)}`"
+                if keep_alive.connection_header else f"HTTP/{keep_alive.http_version}'s default")
+        return Text(f"not kept alive: {said}", style="yellow")
     header = (f"Keep-Alive: {printable(keep_alive.keep_alive_header)}"
               if keep_alive.keep_alive_header else "no Keep-Alive header")
     closed = keep_alive.idle_close

@@ -100,7 +100,7 @@ def test_a_stated_load_balancer_timeout_makes_it_a_failure_with_the_fix(
     assert outcome.exit_code == 1, str(outcome)
     lines = outcome.stdout.splitlines()
     assert lines[0].startswith("✗ FAIL")
-    assert "closes idle connections before the proxy does" in outcome.stdout
+    assert "closes idle connections before the proxy" in outcome.stdout
     assert "seatctl serve --keep-alive-timeout 6" in outcome.stdout  # 1 s + 5 s margin
     assert "Idle connection after a response (to scale)" in outcome.stdout
 

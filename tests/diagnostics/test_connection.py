@@ -136,3 +136,9 @@ def test_percentiles_interpolate_between_measured_values() -> None:
     spread = percentiles([float(n) for n in range(1, 101)])
     assert spread.p50 == pytest.approx(50.5)
     assert spread.p95 == pytest.approx(95.05)
+
+
+@pytest.mark.parametrize("path", ["/a b", "/caf\u00e9", "/x\r\nX-Injected: 1", "/tab\t"])
+def test_a_path_a_request_line_cannot_carry_is_a_usage_error(path: str) -> None:
+    with pytest.raises(UsageError, match="percent-encode"):
+        parse_target("http://127.0.0.1:9", path)

@@ -193,6 +193,11 @@ def test_the_wait_and_the_interval_are_bounded(max_wait: float, interval: float,
                                       interval=interval))
 
 
-def test_only_http_urls_are_trickled_to() -> None:
+@pytest.mark.parametrize(("url", "path"), [
+    ("ftp://127.0.0.1/", None),
+    ("http://127.0.0.1/", "/a b"),
+    ("http://127.0.0.1/", "/x\r\nX-Injected: 1"),
+])
+def test_only_sendable_http_requests_are_trickled(url: str, path: str | None) -> None:
     with pytest.raises(UsageError):
-        asyncio.run(slow_client_probe("ftp://127.0.0.1/", max_wait=1.0))
+        asyncio.run(slow_client_probe(url, max_wait=1.0, path=path))
