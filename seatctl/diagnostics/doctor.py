@@ -16,7 +16,13 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from seatctl.diagnostics.burst import BurstResult, burst_probe
-from seatctl.diagnostics.connection import ConnectOptions, RawResponse, connect, parse_target
+from seatctl.diagnostics.connection import (
+    ConnectOptions,
+    IdleClose,
+    RawResponse,
+    connect,
+    parse_target,
+)
 from seatctl.diagnostics.probes import (
     MAX_RACE_OFFSET,
     MAX_WAIT_CEILING,
@@ -27,6 +33,7 @@ from seatctl.diagnostics.probes import (
     TimingResult,
     keep_alive_probe,
     keep_alive_race_probe,
+    keep_alive_result,
     requests_per_connection_probe,
     timing_probe,
 )
@@ -36,6 +43,7 @@ from seatctl.errors import ConnectionCut, NetworkError, ResponseError, UsageErro
 DEFAULT_MAX_WAIT = 75.0
 SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
 MIN_SLOW_CLIENT_INTERVAL = 0.02
+RACE_ATTEMPTS = 2  # connections per race offset: one sample is not a pattern
 BURST_TIME_LIMIT = 30.0
 BOUND_SLACK = 5.0  # seconds a probe may run past its own wait: connects, requests, closes
 
@@ -149,6 +157,7 @@ class DoctorRun:
     slow_client: SlowClientResult | None = None
     origin: KeepAliveResult | None = None
     first_response: RawResponse | None = None  # the preflight's: headers for the edge
+    keep_alive_response: RawResponse | None = None  # the idle wait has begun after it
     runs: dict[Probe, ProbeRun] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -169,6 +178,14 @@ class DoctorRun:
         return (self.ended_at if self.ended_at is not None else self.clock()) - self.started_at
 
     def mark_interrupted(self) -> None:
+        """Unfinished probes marked; an idle wait already begun counts as a lower bound."""
+        waited = self.keep_alive_response
+        if self.idle is None and waited is not None:
+            # RawResponse times are the event loop's clock: time.monotonic.
+            open_for = IdleClose(seconds=time.monotonic() - waited.ended_at, kind=None,
+                                 lower_bound=True)
+            self.idle = IdleRaceResult(keep_alive_result(waited, open_for, self.plan.max_wait),
+                                       None, "interrupted before the idle close")
         now = self.clock()
         for run in self.runs.values():
             if run.state in (ProbeState.PENDING, ProbeState.RUNNING):
@@ -259,8 +276,12 @@ async def _timing(run: DoctorRun) -> None:
 
 async def _idle(run: DoctorRun) -> None:
     plan = run.plan
+    def waiting_since(response: RawResponse) -> None:
+        run.keep_alive_response = response
+
     run.idle = await keep_alive_race_probe(plan.url, plan.max_wait, path=plan.path,
-                                           options=plan.options)
+                                           options=plan.options, attempts=RACE_ATTEMPTS,
+                                           on_response=waiting_since)
 
 
 async def _requests(run: DoctorRun) -> None:

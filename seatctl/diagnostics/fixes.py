@@ -81,7 +81,7 @@ def _reference(idle: float) -> str:
     fix = (f"seatctl serve --keep-alive-timeout {_seconds(idle)} "
            f"--headers-timeout {_seconds(idle + 1)}")
     if idle <= SEED_FIX_CLOSE:
-        fix += "\n(or --timeouts seed-fix: the seed's 65 s keep-alive, closing at 66 s)"
+        fix += "\n(or --timeouts seed-fix: the seed's fix, closing at 66 s)"
     return fix
 
 
@@ -128,7 +128,7 @@ CLIENT_POOL_FIX = (
     "Expire the client's idle pooled connections before the server closes them:\n"
     "    httpx.Client(limits=httpx.Limits(keepalive_expiry={seconds}))\n"
     "    new http.Agent({{ keepAlive: true, timeout: {ms} }})  // Node\n"
-    "    new undici.Agent({{ keepAliveTimeout: {ms}, keepAliveMaxTimeout: {ms} }})\n"
+    "    new undici.Agent({{keepAliveTimeout: {ms}, keepAliveMaxTimeout: {ms}}})\n"
     "Retry automatically only idempotent requests; retry a POST only with an "
     "Idempotency-Key the server honours (seatctl sends one with every booking)."
 )

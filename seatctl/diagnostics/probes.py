@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -169,14 +169,26 @@ def parse_keep_alive(value: str | None) -> KeepAliveHint:
     return KeepAliveHint(timeout, max_requests)
 
 
+ResponseSink = Callable[[RawResponse], None]
+
+
 async def keep_alive_probe(url: str, max_wait: float = 75.0, *, path: str | None = None,
-                           options: ConnectOptions | None = None) -> KeepAliveResult:
-    """One request, then wait passively (at most `max_wait` s) for the server's close."""
+                           options: ConnectOptions | None = None,
+                           on_response: ResponseSink | None = None) -> KeepAliveResult:
+    """One request, then wait passively (at most `max_wait` s) for the server's close.
+    `on_response` sees the response before the wait (an interrupted wait still has it)."""
     target = parse_target(url, path)
     _require_wait("max_wait", max_wait)
     async with connect(target, options) as connection:
         response = await connection.request()
+        if on_response is not None:
+            on_response(response)
         idle_close = await connection.wait_for_close(max_wait)
+    return keep_alive_result(response, idle_close, max_wait)
+
+
+def keep_alive_result(response: RawResponse, idle_close: IdleClose,
+                      max_wait: float) -> KeepAliveResult:
     hint = parse_keep_alive(response.header("keep-alive"))
     return KeepAliveResult(
         persistent=response.keeps_alive, status=response.status,
@@ -378,6 +390,7 @@ class IdleRaceResult:
 async def keep_alive_race_probe(
     url: str, max_wait: float = 75.0, offsets: Sequence[float] = DEFAULT_RACE_OFFSETS,
     attempts: int = 1, *, path: str | None = None, options: ConnectOptions | None = None,
+    on_response: ResponseSink | None = None,
 ) -> IdleRaceResult:
     """The keep-alive probe and the reuse race in one idle wait.
 
@@ -400,7 +413,8 @@ async def keep_alive_race_probe(
     racers = [asyncio.ensure_future(_staggered_racer(target, offset, lead, fire, options))
               for offset in plan]
     try:
-        keep_alive = await _keep_alive_then_fire(url, max_wait, lead, fire, path, options)
+        keep_alive = await _keep_alive_then_fire(url, max_wait, lead, fire, path, options,
+                                                 on_response)
         attempts_made = await _all(racers)
     finally:
         if not fire.done():
@@ -411,9 +425,11 @@ async def keep_alive_race_probe(
 
 async def _keep_alive_then_fire(url: str, max_wait: float, lead: float,
                                 fire: asyncio.Future[float | None], path: str | None,
-                                options: ConnectOptions | None) -> KeepAliveResult:
+                                options: ConnectOptions | None,
+                                on_response: ResponseSink | None) -> KeepAliveResult:
     await asyncio.sleep(lead)  # offset 0: starts after every positive offset
-    result = await keep_alive_probe(url, max_wait, path=path, options=options)
+    result = await keep_alive_probe(url, max_wait, path=path, options=options,
+                                    on_response=on_response)
     closed = result.persistent and not result.idle_close.lower_bound
     fire.set_result(result.idle_close.seconds if closed else None)
     return result

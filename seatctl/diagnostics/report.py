@@ -149,10 +149,18 @@ def _timing(timing: TimingResult | None) -> dict[str, Any] | None:
     }
 
 
+KEEPALIVE_KEYS = ("persistent", "status", "http_version", "connection_header",
+                  "keep_alive_header", "advertised_timeout_s", "advertised_max_requests",
+                  "advertised_exceeds_idle_close", "idle_close_s", "idle_close_lower_bound",
+                  "close_kind", "max_wait_s")
+
+
 def _keepalive(keep_alive: KeepAliveResult | None,
                requests: RequestsPerConnectionResult | None) -> dict[str, Any] | None:
-    if keep_alive is None:
+    if keep_alive is None and requests is None:
         return None
+    if keep_alive is None:  # the count finished, the idle wait did not
+        return {**dict.fromkeys(KEEPALIVE_KEYS), "requests_per_connection": _served(requests)}
     closed = keep_alive.idle_close
     return {
         "persistent": keep_alive.persistent,
@@ -167,12 +175,16 @@ def _keepalive(keep_alive: KeepAliveResult | None,
         "idle_close_lower_bound": closed.lower_bound,
         "close_kind": closed.kind.value if closed.kind else None,
         "max_wait_s": keep_alive.max_wait_s,
-        "requests_per_connection": None if requests is None else {
-            "served": requests.served, "ended_by": requests.ended_by.value,
-            "lower_bound": requests.lower_bound, "limit": requests.limit,
-            "advertised_max_requests": requests.advertised_max_requests,
-        },
+        "requests_per_connection": _served(requests),
     }
+
+
+def _served(requests: RequestsPerConnectionResult | None) -> dict[str, Any] | None:
+    if requests is None:
+        return None
+    return {"served": requests.served, "ended_by": requests.ended_by.value,
+            "lower_bound": requests.lower_bound, "limit": requests.limit,
+            "advertised_max_requests": requests.advertised_max_requests}
 
 
 def _race(race: RaceResult | None, skipped: str | None) -> dict[str, Any] | None:

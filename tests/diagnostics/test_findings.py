@@ -153,7 +153,7 @@ def test_the_client_expiry_fix_stays_below_a_short_close_and_above_zero() -> Non
     finding = finding_of(run, "client-pool-expiry")
     assert finding.fix is not None
     assert "keepalive_expiry=0.4)" in finding.fix
-    assert "keepAliveTimeout: 400, keepAliveMaxTimeout: 400 }" in finding.fix
+    assert "keepAliveTimeout: 400, keepAliveMaxTimeout: 400}" in finding.fix
 
 
 def test_race_failures_before_the_close_fail() -> None:
