@@ -196,25 +196,9 @@ class RawConnection:
     async def open(cls, target: Target, options: ConnectOptions | None = None
                    ) -> RawConnection:
         options = options or ConnectOptions()
-        loop = asyncio.get_running_loop()
-        context = _ssl_context(options.verify_tls, options.ca_bundle) if target.uses_tls else None
-        timeouts = options.timeouts
-        started = loop.time()
-        addresses = await _resolve(target, timeouts.connect)
-        resolved = loop.time()
-        reader, writer, address = await _connect_first(target, addresses, timeouts.connect)
-        connected = loop.time()
-        try:
-            if context is not None:
-                await _handshake(writer, target, context, timeouts.connect)
-        except BaseException:
-            writer.transport.abort()
-            raise
-        handshaken = loop.time()
-        timing = ConnectTiming(dns_s=resolved - started, connect_s=connected - resolved,
-                               tls_s=handshaken - connected if context else None,
-                               address=address)
-        return cls(target, reader, writer, timing, started, timeouts)
+        started = asyncio.get_running_loop().time()
+        reader, writer, timing = await open_stream(target, options)
+        return cls(target, reader, writer, timing, started, options.timeouts)
 
     @property
     def reusable(self) -> bool:
@@ -269,14 +253,7 @@ class RawConnection:
                          unsolicited_bytes=unsolicited)
 
     async def aclose(self) -> None:
-        self._writer.close()
-        try:
-            async with asyncio.timeout(CLOSE_WAIT):
-                await self._writer.wait_closed()
-        except TimeoutError:
-            self._writer.transport.abort()
-        except OSError:
-            pass
+        await close_stream(self._writer)
 
     async def _send_request(self, method: str, path: str,
                             extra: Sequence[tuple[str, str]]) -> float:
@@ -371,6 +348,43 @@ class RawConnection:
         reused = " (a reused keep-alive connection)" if self.responses else ""
         return ConnectionClosed(f"{self.target.label} closed the connection {where}{reused}",
                                 when=self._when, reused=self.responses > 0)
+
+
+async def open_stream(target: Target, options: ConnectOptions | None = None
+                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, ConnectTiming]:
+    """TCP (and TLS for https), each phase timed, without an HTTP client on top: for probes
+    that write bytes no complete request is made of. The caller closes the writer."""
+    options = options or ConnectOptions()
+    loop = asyncio.get_running_loop()
+    context = _ssl_context(options.verify_tls, options.ca_bundle) if target.uses_tls else None
+    timeout = options.timeouts.connect
+    started = loop.time()
+    addresses = await _resolve(target, timeout)
+    resolved = loop.time()
+    reader, writer, address = await _connect_first(target, addresses, timeout)
+    connected = loop.time()
+    try:
+        if context is not None:
+            await _handshake(writer, target, context, timeout)
+    except BaseException:
+        writer.transport.abort()
+        raise
+    handshaken = loop.time()
+    timing = ConnectTiming(dns_s=resolved - started, connect_s=connected - resolved,
+                           tls_s=handshaken - connected if context else None, address=address)
+    return reader, writer, timing
+
+
+async def close_stream(writer: asyncio.StreamWriter) -> None:
+    """Close, waiting at most CLOSE_WAIT for TLS's close_notify, then abort."""
+    writer.close()
+    try:
+        async with asyncio.timeout(CLOSE_WAIT):
+            await writer.wait_closed()
+    except TimeoutError:
+        writer.transport.abort()
+    except OSError:
+        pass
 
 
 @asynccontextmanager

@@ -330,22 +330,41 @@ async def reuse_race_probe(
     return _race_result(idle_close_s, results)
 
 
+# Given the first response, idles until the moment to reuse the connection and returns the
+# idle planned, or None to skip the reuse.
+IdleUntil = Callable[[RawResponse], Awaitable[float | None]]
+
+
 async def _race_once(target: Target, offset: float, idle: float,
                      options: ConnectOptions | None) -> RaceAttempt:
+    async def planned(first: RawResponse) -> float:
+        # Idling until the planned moment is the experiment itself.
+        await asyncio.sleep(max(0.0, first.ended_at + idle - asyncio.get_running_loop().time()))
+        return idle
+
+    attempt = await _race_connection(target, offset, options, planned)
+    assert attempt is not None  # `planned` never skips
+    return attempt
+
+
+async def _race_connection(target: Target, offset: float, options: ConnectOptions | None,
+                           idle_until: IdleUntil) -> RaceAttempt | None:
+    """A request, an idle, a second request on the same connection: how the reuse went."""
     async with connect(target, options) as connection:
         first = await connection.request()
         if not first.keeps_alive:
-            return RaceAttempt(offset_s=offset, planned_idle_s=idle, idle_s=0.0,
+            return RaceAttempt(offset_s=offset, planned_idle_s=0.0, idle_s=0.0,
                                outcome=RaceOutcome.NOT_KEPT_ALIVE, status=None,
                                fin_before_send=False)
-        loop = asyncio.get_running_loop()
-        # Idling until the planned moment is the experiment itself.
-        await asyncio.sleep(max(0.0, first.ended_at + idle - loop.time()))
+        planned_idle = await idle_until(first)
+        if planned_idle is None:
+            return None
         fin_before_send = connection.fin_received
-        idle_s = loop.time() - first.ended_at
+        idle_s = asyncio.get_running_loop().time() - first.ended_at
         outcome, status, detail = await _reuse(connection)
-    return RaceAttempt(offset_s=offset, planned_idle_s=idle, idle_s=idle_s, outcome=outcome,
-                       status=status, fin_before_send=fin_before_send, detail=detail)
+    return RaceAttempt(offset_s=offset, planned_idle_s=planned_idle, idle_s=idle_s,
+                       outcome=outcome, status=status, fin_before_send=fin_before_send,
+                       detail=detail)
 
 
 async def _reuse(connection: RawConnection) -> tuple[RaceOutcome, int | None, str]:
@@ -447,21 +466,11 @@ async def _staggered_racer(target: Target, offset: float, lead: float,
 
 async def _race_after_fire(target: Target, offset: float, fire: asyncio.Future[float | None],
                            options: ConnectOptions | None) -> RaceAttempt | None:
-    async with connect(target, options) as connection:
-        first = await connection.request()
-        if not first.keeps_alive:
-            return RaceAttempt(offset_s=offset, planned_idle_s=0.0, idle_s=0.0,
-                               outcome=RaceOutcome.NOT_KEPT_ALIVE, status=None,
-                               fin_before_send=False)
+    async def when_fired(first: RawResponse) -> float | None:
         idle_close = await asyncio.shield(fire)
-        if idle_close is None:
-            return None
-        fin_before_send = connection.fin_received
-        idle_s = asyncio.get_running_loop().time() - first.ended_at
-        outcome, status, detail = await _reuse(connection)
-    return RaceAttempt(offset_s=offset, planned_idle_s=max(0.0, idle_close + offset),
-                       idle_s=idle_s, outcome=outcome, status=status,
-                       fin_before_send=fin_before_send, detail=detail)
+        return None if idle_close is None else max(0.0, idle_close + offset)
+
+    return await _race_connection(target, offset, options, when_fired)
 
 
 def _idle_race_result(keep_alive: KeepAliveResult,

@@ -20,15 +20,12 @@ from enum import StrEnum
 import h11
 
 from seatctl.diagnostics.connection import (
-    CLOSE_WAIT,
     READ_SIZE,
     USER_AGENT,
     ConnectOptions,
     Target,
-    _connect_first,
-    _handshake,
-    _resolve,
-    _ssl_context,
+    close_stream,
+    open_stream,
     parse_target,
 )
 from seatctl.diagnostics.probes import _all, _require, _require_wait
@@ -144,7 +141,7 @@ def _head_announcing_a_body(target: Target) -> tuple[bytes, h11.Connection]:
 
 async def _measure(target: Target, options: ConnectOptions | None, trickle: _Trickle,
                    reading: h11.Connection) -> GiveUp:
-    reader, writer = await _open_stream(target, options)
+    reader, writer, _ = await open_stream(target, options)
     loop = asyncio.get_running_loop()
     established = loop.time()
     deadline = established + trickle.max_wait
@@ -165,7 +162,7 @@ async def _measure(target: Target, options: ConnectOptions | None, trickle: _Tri
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
-        await _close(writer)
+        await close_stream(writer)
 
 
 async def _send_slowly(writer: asyncio.StreamWriter, watcher: asyncio.Future[_Seen],
@@ -258,32 +255,3 @@ def _failed_write(failure: _FailedWrite, target: Target, seconds: float, sent: i
     if not isinstance(error, ConnectionReset):
         raise error from None
     return GiveUp(seconds, GiveUpKind.RESET, None, sent)
-
-
-async def _open_stream(target: Target, options: ConnectOptions | None
-                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """TCP (and TLS for https) as `RawConnection.open` connects, without its h11 client: the
-    probe writes bytes no complete request is made of."""
-    options = options or ConnectOptions()
-    connect_timeout = options.timeouts.connect
-    context = _ssl_context(options.verify_tls, options.ca_bundle) if target.uses_tls else None
-    addresses = await _resolve(target, connect_timeout)
-    reader, writer, _ = await _connect_first(target, addresses, connect_timeout)
-    try:
-        if context is not None:
-            await _handshake(writer, target, context, connect_timeout)
-    except BaseException:
-        writer.transport.abort()
-        raise
-    return reader, writer
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    try:
-        async with asyncio.timeout(CLOSE_WAIT):
-            await writer.wait_closed()
-    except TimeoutError:
-        writer.transport.abort()
-    except OSError:
-        pass
