@@ -69,6 +69,12 @@ COMMANDS: dict[str, LazyCommand] = {
     "doctor": LazyCommand(
         "seatctl.cli.doctor", "doctor",
         "Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes."),
+    "smoke": LazyCommand(
+        "seatctl.cli.smoke", "smoke",
+        "Check a deployment for CI: health, latency, login, a test booking, keep-alive."),
+    "demo": LazyCommand(
+        "seatctl.cli.demo", "demo",
+        "Tour seatctl on an embedded reference server, nothing to configure."),
     "serve": LazyCommand(
         "seatctl.cli.serve", "serve",
         "Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM."),

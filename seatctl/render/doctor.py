@@ -210,14 +210,24 @@ def _race_text(report: Report) -> Text:
     if idle.race is None:
         return Text(f"skipped: {idle.race_skipped}", style="dim")
     race = idle.race
-    parts = []
+    # One line per planned idle: "6.00 s: closed-before-response x2".
+    by_offset: dict[float, list[str]] = {}
     for attempt in sorted(race.attempts, key=lambda a: a.idle_s):
         mark = "ok" if not attempt.outcome.failed else attempt.outcome.value
-        parts.append(f"{attempt.idle_s:.2f} s {mark}")
-    text = Text("reused after " + ", ".join(parts))
+        by_offset.setdefault(attempt.offset_s, []).append(f"{attempt.idle_s:.2f} s {mark}")
+    lines = ["reused after " + ", ".join(_counted(marks)) for marks in by_offset.values()]
+    text = Text("\n".join(lines))
     if race.failing_from_s is not None:
         text.append(f"\nfails from {race.failing_from_s:.2f} s idle", style="yellow")
     return text
+
+
+def _counted(marks: list[str]) -> list[str]:
+    """["5.80 s ok", "5.80 s ok"] -> ["5.80 s ok x2"]."""
+    counts = dict.fromkeys(marks, 0)
+    for mark in marks:
+        counts[mark] += 1
+    return [mark if count == 1 else f"{mark} x{count}" for mark, count in counts.items()]
 
 
 def _requests_text(report: Report) -> Text:
