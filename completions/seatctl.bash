@@ -9,6 +9,7 @@
 #   seatctl config set KEY VALUE --json --profile -p
 #   seatctl config show --json
 #   seatctl config unset KEY --json --profile -p
+#   seatctl demo --json
 #   seatctl doctor URL --client-expiry --fail-on --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick
 #   seatctl events --json --limit --page --search -s
 #   seatctl jobs --json --limit --pending -n
@@ -17,6 +18,7 @@
 #   seatctl ping --json
 #   seatctl seats EVENT --available --json -a
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
+#   seatctl smoke URL --book-test --json --junit --keep-alive-bound --max-latency-ms --max-time --seat
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout
 #   seatctl whoami --json
 _seatctl_completion() {

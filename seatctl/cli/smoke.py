@@ -1,0 +1,158 @@
+"""`seatctl smoke [URL]`: the post-deploy check for CI."""
+
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.context import App
+
+if TYPE_CHECKING:
+    from seatctl.smoke import Login, SmokePlan, SmokeReport
+
+CHECKS = "Checks"
+OUTPUT = "Output"
+
+
+def smoke(
+    ctx: typer.Context,
+    url: Annotated[str | None, typer.Argument(
+        metavar="URL", help="The deployment's API root (http or https). [default: the "
+        "profile's base URL]", show_default=False)] = None,
+    max_time: Annotated[float, typer.Option(
+        help="Seconds for the whole run; checks left without time fail as not run.",
+        min=0.1, max=3600, rich_help_panel=CHECKS,
+    )] = 60.0,
+    max_latency_ms: Annotated[float, typer.Option(
+        help="Latency budget of GET /api/events (the median of 3), in milliseconds.",
+        min=1, max=600_000, rich_help_panel=CHECKS,
+    )] = 1000.0,
+    keep_alive_bound: Annotated[float, typer.Option(
+        help="Idle seconds a kept-alive connection must survive (a close sooner fails).",
+        min=0.01, max=900, rich_help_panel=CHECKS,
+    )] = 15.0,
+    book_test: Annotated[str | None, typer.Option(
+        metavar="EVENT", help="Book a test seat of EVENT (an id or a name), then cancel it. "
+        "Needs SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token.", show_default=False,
+        rich_help_panel=CHECKS,
+    )] = None,
+    seat: Annotated[list[str] | None, typer.Option(
+        "--seat", metavar="LABEL", help="The test seat: A12, SECTION:A12 or a seat id. "
+        "Repeatable; none for a general-admission event (one ticket).", show_default=False,
+        rich_help_panel=CHECKS,
+    )] = None,
+    json: JsonFlag = False,
+    junit: Annotated[Path | None, typer.Option(
+        help="Also write a JUnit XML report (one test case per check) to this file.",
+        show_default=False, dir_okay=False, rich_help_panel=OUTPUT,
+    )] = None,
+) -> None:
+    """Check a deployment for CI: health, latency, login, a test booking, keep-alive.
+
+    Exit 0 when every check passes (skipped ones allowed), 1 when one fails, 6 when the
+    URL cannot be reached at all. Credentials come from SEATCTL_EMAIL and SEATCTL_PASSWORD
+    (used for one login, never stored) or the token (SEATCTL_TOKEN, --token). With
+    GITHUB_ACTIONS=true, failures are also printed as GitHub annotations.
+    """
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    plan = _plan(app, url, max_time=max_time, max_latency_ms=max_latency_ms,
+                 keep_alive_bound=keep_alive_bound, book_test=book_test, seats=seat or [])
+    if junit is not None:
+        _check_writable(junit)
+    report = _run(app, plan, as_json=as_json)
+    _emit(app, report, junit, as_json=as_json)
+
+
+def _plan(app: App, url: str | None, *, max_time: float, max_latency_ms: float,
+          keep_alive_bound: float, book_test: str | None, seats: list[str]) -> "SmokePlan":
+    from seatctl.booking.labels import split_labels
+    from seatctl.smoke import SmokePlan
+
+    settings = app.settings
+    remaining = app.deadline.remaining()  # the global --timeout, when shorter
+    token = settings.token.get_secret_value() if settings.token else None
+    return SmokePlan(
+        url=(url or settings.base_url).strip(),
+        max_time=max_time if remaining is None else max(0.001, min(max_time, remaining)),
+        max_latency_ms=max_latency_ms, keep_alive_bound=keep_alive_bound,
+        login=_login(app), token=token, book_test=book_test,
+        seats=tuple(split_labels(seats)), profile=settings.profile,
+    )
+
+
+def _login(app: App) -> "Login | None":
+    """SEATCTL_EMAIL and SEATCTL_PASSWORD, both or neither (an empty one counts as unset)."""
+    from seatctl.errors import UsageError
+    from seatctl.smoke import Login
+
+    email = app.env.get("SEATCTL_EMAIL", "").strip()
+    password = app.env.get("SEATCTL_PASSWORD", "")
+    if bool(email) != bool(password):
+        missing = "SEATCTL_PASSWORD" if email else "SEATCTL_EMAIL"
+        raise UsageError(f"{missing} is not set: give SEATCTL_EMAIL and SEATCTL_PASSWORD "
+                         "together (or neither, to use the token)")
+    app.streams.add_secret(password)
+    return Login(email, password) if email else None
+
+
+def _check_writable(path: Path) -> None:
+    """Before the run, not after it."""
+    import os
+
+    from seatctl.errors import UsageError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
+
+
+def _run(app: App, plan: "SmokePlan", *, as_json: bool) -> "SmokeReport":
+    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.http import ClientConfig, Timeouts
+    from seatctl.render.smoke import SmokeDisplay, render_header
+    from seatctl.render.trace import StderrObserver
+    from seatctl.smoke import SmokeEnvironment, run_smoke
+
+    settings = app.settings
+    display = SmokeDisplay(app.streams, as_json=as_json,
+                           keep_alive_bound=plan.keep_alive_bound)
+    environment = SmokeEnvironment(
+        client_config=ClientConfig.from_settings(settings),
+        connect=ConnectOptions(timeouts=Timeouts.from_settings(settings),
+                               verify_tls=settings.verify_tls, ca_bundle=settings.ca_bundle),
+        clock=app.clock,
+        observer=StderrObserver(app.streams, verbose=app.options.verbose > 0,
+                                trace=app.options.trace),
+        transport=app.transport,
+        on_start=display.started, on_result=display.finished,
+        on_secret=app.streams.add_secret,
+    )
+    render_header(app.streams, plan.url, plan.max_time)
+    try:
+        return run_smoke(plan, environment)
+    finally:
+        display.close()
+
+
+def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool) -> None:
+    from seatctl.errors import Reported, UsageError
+    from seatctl.exit_codes import ExitCode
+    from seatctl.render.smoke import render_annotations, render_report
+    from seatctl.smoke import github_actions, junit_xml, workflow_commands
+
+    if report.unreachable is None:
+        render_report(app.streams, report, as_json=as_json)
+    if junit is not None:
+        try:
+            junit.write_text(junit_xml(report), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
+    if github_actions(app.env):
+        render_annotations(app.streams, workflow_commands(report), as_json=as_json)
+    if report.unreachable is not None:
+        raise report.unreachable
+    if not report.passed:
+        raise Reported(ExitCode.FAILURE)

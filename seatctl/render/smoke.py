@@ -1,0 +1,134 @@
+"""Rendering `seatctl smoke`: a line per check as it ends (stdout), a spinner naming the
+running check (stderr, on a terminal), the verdict; or the JSON document; and the GitHub
+Actions annotations.
+
+Messages carry server text (headers, error messages): it goes through `printable`.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.status import Status
+from rich.text import Text
+
+from seatctl.render.sanitize import printable
+
+if TYPE_CHECKING:
+    from seatctl.render.streams import IOStreams
+    from seatctl.smoke.report import CheckResult, SmokeReport
+
+LOOK = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "skip": ("-", "dim")}
+NAME_WIDTH = 10
+INDENT = " " * (NAME_WIDTH + 3)  # under a check's message: glyph, name, spaces
+MIN_TEXT_WIDTH = 30
+DOING = {
+    "health": "GET /health and /api/health",
+    "latency": "timing GET /api/events",
+    "auth": "logging in",
+    "booking": "booking a test seat, then cancelling it",
+    "keep-alive": "watching an idle connection",
+}
+
+
+class SmokeDisplay:
+    """Shows the run as it goes. Each check's line is printed when it ends (not with
+    --json); on a terminal a spinner on stderr names the running check meanwhile."""
+
+    def __init__(self, streams: IOStreams, *, as_json: bool, keep_alive_bound: float) -> None:
+        self._streams = streams
+        self._as_json = as_json
+        self._bound = keep_alive_bound
+        self._status: Status | None = None
+
+    def started(self, name: str) -> None:
+        self.close()
+        if not self._streams.can_animate:
+            return
+        doing = DOING.get(name, name)
+        if name == "keep-alive":
+            doing += f" (up to {self._bound:g} s)"
+        self._status = Status(Text(f"{name}: {doing}…"), console=self._streams.err)
+        self._status.start()
+
+    def finished(self, result: CheckResult) -> None:
+        self.close()
+        if not self._as_json:
+            render_check(self._streams, result)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def render_header(streams: IOStreams, target: str, max_time: float) -> None:
+    streams.err.print(Text(f"Smoke-testing {printable(target)} (at most {max_time:g} s)…",
+                           style="dim"), soft_wrap=True)
+
+
+def render_check(streams: IOStreams, check: CheckResult) -> None:
+    glyph, style = LOOK[check.status.value]
+    out = streams.out
+    seconds = f"  {check.seconds:.2f} s" if check.seconds > 0 else ""  # 0: not run
+    width = max(MIN_TEXT_WIDTH, out.width - len(INDENT))
+    lines = textwrap.wrap(printable(check.message), width) or [""]
+    out.print(Text.assemble((glyph, style), " ", (check.name.ljust(NAME_WIDTH), "bold"), " ",
+                            lines[0], (seconds if len(lines) == 1 else "", "dim")),
+              soft_wrap=True)
+    for number, line in enumerate(lines[1:], start=2):
+        out.print(Text.assemble(INDENT, line, (seconds if number == len(lines) else "", "dim")),
+                  soft_wrap=True)
+    for warning in check.warnings:
+        _indented(out, ("! ", "yellow"), warning, width)
+    if check.status.value == "fail" and check.hint:
+        _indented(out, ("hint: ", "yellow"), check.hint, width)
+    if check.fix:  # code snippets: never re-wrapped
+        for fix_line in check.fix.split("\n"):
+            out.print(Text(INDENT + printable(fix_line), style="cyan"), soft_wrap=True)
+
+
+def _indented(out: Console, lead: tuple[str, str], text: str, width: int) -> None:
+    lines = textwrap.wrap(printable(text), width - len(lead[0])) or [""]
+    out.print(Text.assemble(INDENT, lead, lines[0]), soft_wrap=True)
+    for line in lines[1:]:
+        out.print(Text(INDENT + " " * len(lead[0]) + line), soft_wrap=True)
+
+
+def render_report(streams: IOStreams, report: SmokeReport, *, as_json: bool) -> None:
+    """The verdict after the checks' lines, or the whole report as one JSON document."""
+    if as_json:
+        from seatctl.smoke.report import report_json
+
+        streams.write_data(json.dumps(report_json(report)))
+        return
+    streams.out.print(verdict_line(report), soft_wrap=True)
+
+
+def verdict_line(report: SmokeReport) -> Text:
+    from seatctl.smoke.report import CheckStatus
+
+    counts = (f"{report.count(CheckStatus.PASS)} passed, {report.count(CheckStatus.FAIL)} "
+              f"failed, {report.count(CheckStatus.SKIP)} skipped in {report.elapsed_s:.1f} s")
+    if report.passed:
+        return Text.assemble(("PASSED", "bold green"), f": {counts}")
+    names = ", ".join(check.name for check in report.checks
+                      if check.status is CheckStatus.FAIL)
+    return Text.assemble(("FAILED", "bold red"), f" ({names}): {counts}")
+
+
+def render_annotations(streams: IOStreams, lines: list[str], *, as_json: bool) -> None:
+    """Workflow commands, raw (never wrapped): on stdout beside the human report; on
+    stderr with --json, which keeps stdout one JSON document (the runner reads both)."""
+    if not lines:
+        return
+    text = "".join(line + "\n" for line in lines)
+    if as_json:
+        streams.err.file.write(text)
+        streams.err.file.flush()
+    else:
+        streams.out.file.write(text)
+        streams.out.file.flush()

@@ -1,0 +1,55 @@
+"""GitHub Actions workflow commands for a smoke report: `::error` per failed check and
+`::warning` per warning of a passed one, so they show on the run's summary page.
+
+Escaping follows the runner's rules (actions/toolkit `command.ts`): in the message `%`,
+CR and LF become %25, %0D and %0A; in a property value `:` and `,` also become %3A and
+%2C. A server's text can therefore not end the command early or start another one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from seatctl.render.sanitize import printable
+from seatctl.smoke.junit import failure_text
+from seatctl.smoke.report import CheckStatus, SmokeReport
+
+TITLE = "seatctl smoke {name}"
+LINE_BREAK = re.compile(r"([\r\n])")
+
+
+def github_actions(env: Mapping[str, str]) -> bool:
+    """GitHub sets GITHUB_ACTIONS=true in every step of a workflow run."""
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def workflow_commands(report: SmokeReport) -> list[str]:
+    lines: list[str] = []
+    for check in report.checks:
+        title = TITLE.format(name=check.name)
+        if check.status is CheckStatus.FAIL:
+            lines.append(workflow_command("error", title, failure_text(check)))
+        elif check.status is CheckStatus.PASS:
+            lines.extend(workflow_command("warning", title, warning)
+                         for warning in check.warnings)
+    return lines
+
+
+def workflow_command(kind: str, title: str, message: str) -> str:
+    return f"::{kind} title={escape_property(title)}::{escape_data(_printable_lines(message))}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _printable_lines(text: str) -> str:
+    """Control characters (an escape sequence from a server) shown escaped, but CR and LF
+    kept: escape_data turns them into %0D and %0A."""
+    return "".join(part if part in ("\r", "\n") else printable(part)
+                   for part in LINE_BREAK.split(text))

@@ -1,0 +1,57 @@
+"""Every HTTP attempt of a smoke run, kept for the report.
+
+The HTTP core retries a GET (and a keyed POST) after a reset, a timeout or a 502/503/504.
+That is right for a check too: a deployment that answers on the second try is up. But a
+502 that went away on a retry is what users of that deployment will see now and then, so a
+passing check still reports it as a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from seatctl.http import Exchange, NullObserver, Observer
+
+
+class AttemptLog:
+    """An Observer that keeps every attempt and passes it on (to `-v` and `--trace`)."""
+
+    def __init__(self, inner: Observer | None = None) -> None:
+        self._inner = inner or NullObserver()
+        self.exchanges: list[Exchange] = []
+
+    def exchange(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        self._inner.exchange(exchange)
+
+    def retrying(self, attempt: int, wait: float, error: BaseException) -> None:
+        self._inner.retrying(attempt, wait, error)
+
+    def mark(self) -> int:
+        """A position in the log: `failed_since(mark)` looks only at what came after."""
+        return len(self.exchanges)
+
+    def failed_since(self, mark: int) -> list[Exchange]:
+        return [exchange for exchange in self.exchanges[mark:] if attempt_failed(exchange)]
+
+
+def attempt_failed(exchange: Exchange) -> bool:
+    """No answer, a 5xx or a 429: what a retry is for (a 4xx is the answer itself)."""
+    status = exchange.status
+    return exchange.error is not None or (status is not None and (status >= 500 or status == 429))
+
+
+def request_name(exchange: Exchange) -> str:
+    return f"{exchange.method} {urlsplit(exchange.url).path}"
+
+
+def attempt_json(exchange: Exchange) -> dict[str, Any]:
+    return {"request": request_name(exchange), "attempt": exchange.attempt,
+            "status": exchange.status, "error": exchange.error,
+            "seconds": round(exchange.elapsed, 3)}
+
+
+def attempt_warning(exchange: Exchange) -> str:
+    what = f"answered {exchange.status}" if exchange.status is not None else exchange.error
+    return f"{request_name(exchange)} failed on attempt {exchange.attempt} ({what})"

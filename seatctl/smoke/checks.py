@@ -1,0 +1,285 @@
+"""The HTTP checks of `seatctl smoke`: health, latency, auth and a booking round trip.
+
+Each check is a function of an ApiClient (the one HTTP core, with its retries) that returns
+a CheckResult, or raises a SeatctlError that the run turns into a failed check. A failing
+step raises StepFailed, whose message names the request or the option that failed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from seatctl.api.endpoints import cancel_booking, login, profile
+from seatctl.api.health import check_health
+from seatctl.api.models import Event
+from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
+from seatctl.booking.events import resolve_event, seat_map_for
+from seatctl.booking.journal import Journal
+from seatctl.booking.labels import describe_unavailable, resolve_labels, unavailable
+from seatctl.booking.outcome import outcome_error
+from seatctl.booking.watch import Watcher
+from seatctl.clock import Clock
+from seatctl.errors import (
+    BookingFailed,
+    NotFound,
+    PhaseTimeout,
+    SeatctlError,
+    StillPending,
+    UsageError,
+)
+from seatctl.http import ATTEMPT_SECONDS, ApiClient, parse_envelope
+from seatctl.smoke.report import AUTH, BOOKING, HEALTH, LATENCY, CheckResult, failed, passed
+
+LATENCY_PATH = "/api/events"
+LATENCY_PARAMS = {"limit": 1}  # the smallest real API answer: routing, the app, the database
+LATENCY_SAMPLES = 3
+# Words of a health document that mean "down"; anything else (healthy, ok, up) is not a
+# failure: the contract names only healthy and degraded, deployments differ beyond that.
+UNHEALTHY = frozenset({"degraded", "unhealthy", "down", "error", "fail", "failed",
+                       "disconnected", "unavailable"})
+
+
+class StepFailed(SeatctlError):
+    """A step of a check failed; the message names the step, `cause` is the error itself."""
+
+    def __init__(self, what: str, cause: SeatctlError, *, hint: str | None = None) -> None:
+        super().__init__(f"{what}: {cause.message}", hint=hint or cause.hint)
+        self.cause = cause
+        self.attempts = cause.attempts
+        self.exit_code = cause.exit_code
+
+
+@contextmanager
+def step(what: str) -> Iterator[None]:
+    try:
+        yield
+    except StepFailed:
+        raise
+    except SeatctlError as error:
+        raise StepFailed(what, error) from error
+
+
+# --- health -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What `GET /api/health` said of the database, the queue, ..."""
+
+    summary: str
+    problem: str | None = None
+    document: Any = None
+    warnings: tuple[str, ...] = ()
+
+
+def health_check(client: ApiClient) -> CheckResult:
+    """`GET /health` must answer; `GET /api/health` must not report a dependency down."""
+    with step("GET /health"):
+        health = check_health(client)
+    dependencies = api_health(client)
+    details = {**health.as_dict(), "api_health": dependencies.document}
+    if dependencies.problem is not None:
+        return failed(HEALTH, dependencies.problem, details)
+    latency = f"{health.latency_s * 1000:.0f} ms"
+    return passed(HEALTH, f"GET /health answered {health.status_code} in {latency}; "
+                          f"{dependencies.summary}", details, dependencies.warnings)
+
+
+def api_health(client: ApiClient) -> Dependencies:
+    try:
+        response = client.get("/api/health", authenticated=False)
+        document = parse_envelope(response).data
+    except NotFound:
+        return Dependencies("no GET /api/health (404)", warnings=(
+            "GET /api/health answered 404: the dependencies (database, queue) were not "
+            "checked",))
+    except SeatctlError as error:  # the contract's degraded answer is a 503
+        return Dependencies("", problem=f"GET /api/health: {describe(error)}")
+    services = _services(document)
+    down = [name for name, service in services.items()
+            if _unhealthy(service.get("status") if isinstance(service, Mapping) else service)]
+    overall = document.get("status") if isinstance(document, Mapping) else None
+    if down or _unhealthy(overall):
+        named = ", ".join(down) + (" down" if down else "")
+        return Dependencies("", problem=f"GET /api/health reports {overall or 'a failure'}"
+                                        f"{': ' + named if named else ''}", document=document)
+    listed = f" ({', '.join(services)})" if services else ""
+    return Dependencies(f"GET /api/health: {overall or 'answered'}{listed}", document=document)
+
+
+def _services(document: Any) -> dict[str, Any]:
+    services = document.get("services") if isinstance(document, Mapping) else None
+    return dict(services) if isinstance(services, Mapping) else {}
+
+
+def _unhealthy(status: Any) -> bool:
+    return isinstance(status, str) and status.strip().lower() in UNHEALTHY
+
+
+def describe(error: SeatctlError) -> str:
+    """The error's message, and how many attempts the HTTP core made before giving up."""
+    return error.message + (f" (after {error.attempts} attempts)" if error.attempts > 1 else "")
+
+
+# --- latency ----------------------------------------------------------------------------
+
+
+def latency_check(client: ApiClient, budget_ms: float,
+                  samples: int = LATENCY_SAMPLES) -> CheckResult:
+    """Up to `samples` requests, judged by their median; the client's timeouts are the
+    budget, so a request that would take longer is cut off at it (and counts as over)."""
+    measured: list[float | None] = []
+    while len(measured) < samples and _over_count(measured, budget_ms) <= samples // 2:
+        measured.append(_latency_sample(client))
+    over = _over_count(measured, budget_ms)
+    ordered = sorted(math.inf if value is None else value for value in measured)
+    median = ordered[len(ordered) // 2]
+    details = {
+        "request": f"GET {LATENCY_PATH}?limit=1", "budget_ms": budget_ms,
+        "samples_ms": [None if value is None else round(value, 1) for value in measured],
+        "median_ms": None if math.isinf(median) else round(median, 1),
+    }
+    count = len(measured)
+    if median > budget_ms:
+        if math.isinf(median):
+            return failed(LATENCY, f"GET {LATENCY_PATH}: {over} of {count} requests got no "
+                                   f"answer within the {budget_ms:g} ms budget", details)
+        return failed(LATENCY, f"GET {LATENCY_PATH}: median {median:.0f} ms over {count} "
+                               f"requests, above the {budget_ms:g} ms budget", details)
+    warnings = (f"{over} of {count} requests took longer than the {budget_ms:g} ms budget",
+                ) if over else ()
+    return passed(LATENCY, f"GET {LATENCY_PATH} answered in {median:.0f} ms (median of "
+                           f"{count}; budget {budget_ms:g} ms)", details, warnings)
+
+
+def _latency_sample(client: ApiClient) -> float | None:
+    """Milliseconds to the answer; None: none came within the budget."""
+    try:
+        response = client.get(LATENCY_PATH, params=LATENCY_PARAMS, authenticated=False)
+    except PhaseTimeout:
+        return None
+    except SeatctlError as error:
+        raise StepFailed(f"GET {LATENCY_PATH}", error) from error
+    return float(response.extensions[ATTEMPT_SECONDS]) * 1000
+
+
+def _over_count(measured: list[float | None], budget_ms: float) -> int:
+    return sum(1 for value in measured if value is None or value > budget_ms)
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    password: str = field(repr=False)
+
+
+def log_in(client: ApiClient, credentials: Login) -> str:
+    """POST /api/auth/login; the token stays in memory (smoke never stores it)."""
+    with step("POST /api/auth/login"):
+        return login(client, credentials.email, credentials.password).token
+
+
+def auth_check(client: ApiClient, token_from: str) -> CheckResult:
+    """`GET /api/auth/profile` with the token `client` carries; `token_from` says where it
+    came from ("logged in as ...; its token", "the configured token")."""
+    with step("GET /api/auth/profile"):
+        user = profile(client)
+    return passed(AUTH, f"{token_from} works (GET /api/auth/profile: {user.email})",
+                  {"token_from": token_from, "email": user.email, "user_id": user.id,
+                   "role": user.role})
+
+
+# --- the test booking -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingTest:
+    event: str  # as --book-test gives it: an id, an id prefix or a name
+    seats: tuple[str, ...]  # labels; none for a general-admission event
+    profile: str
+    base_url: str
+
+
+def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
+                  watch_timeout: float) -> CheckResult:
+    """Book through the real workflow (a journal in a temporary folder, an idempotency
+    key, the watch), then cancel with DELETE /api/bookings/:id."""
+    event, target = _target(client, test)
+    outcome = _book(client, clock, target, watch_timeout)
+    booking_id = _confirmed(outcome)
+    what = ", ".join(target.seat_labels) or "1 ticket"
+    try:
+        cancel_booking(client, booking_id)
+    except SeatctlError as error:
+        raise StepFailed(f"booked {what} (booking {booking_id}) but could not cancel it",
+                         error, hint=f"cancel it by hand: DELETE /api/bookings/{booking_id}"
+                         ) from error
+    watch = outcome.watch
+    confirmed_s = None if watch is None else round(watch.elapsed_s, 3)
+    details = {"event_id": event.id, "event": event.name, "seats": list(target.seat_labels),
+               "quantity": target.quantity, "job_id": outcome.entry.job_id,
+               "booking_id": booking_id, "confirmed_s": confirmed_s,
+               "polls": None if watch is None else watch.polls, "cancelled": True}
+    took = "" if confirmed_s is None else f", confirmed in {confirmed_s:.2f} s"
+    return passed(BOOKING, f"booked {what} at {event.name} and cancelled it (booking "
+                           f"{booking_id}{took})", details)
+
+
+def _target(client: ApiClient, test: BookingTest) -> tuple[Event, BookingTarget]:
+    with step(f"--book-test {test.event}"):
+        event = resolve_event(client, test.event)
+    target = BookingTarget(profile=test.profile, base_url=test.base_url, event_id=event.id,
+                           event_name=event.name)
+    if not event.seat_level_booking:
+        if test.seats:
+            raise UsageError(f"{event.name} is general admission: drop --seat (smoke books "
+                             "one ticket)")
+        return event, replace(target, quantity=1)
+    if not test.seats:
+        raise UsageError(f"{event.name} has a seat map: give the test seat with --seat LABEL",
+                         hint=f"see the free ones with `seatctl seats {event.id} --available`")
+    with step("--seat"):
+        seats = resolve_labels(seat_map_for(client, event), test.seats)
+    taken = unavailable(seats)
+    if taken:
+        raise BookingFailed(
+            f"the test seat is not free: {describe_unavailable(taken)}",
+            hint="choose a free one (`seatctl seats EVENT --available`); an earlier run that "
+                 "could not cancel its booking may hold it")
+    return event, replace(target, seat_ids=tuple(seat.id for seat in seats),
+                          seat_labels=tuple(seat.display for seat in seats))
+
+
+def _book(client: ApiClient, clock: Clock, target: BookingTarget,
+          watch_timeout: float) -> BookingOutcome:
+    with TemporaryDirectory(prefix="seatctl-smoke-") as folder, \
+            Journal(Path(folder) / "journal.db") as journal, step("the test booking"):
+        flow = BookingFlow(client, journal, clock, Watcher(client, clock, timeout=watch_timeout))
+        return flow.book(target)
+
+
+def _confirmed(outcome: BookingOutcome) -> str:
+    """The booking id of a confirmed booking; else the error that says what happened."""
+    entry = outcome.entry
+    if outcome.watch is not None:
+        error = outcome_error(outcome.watch, entry.job_id or "", entry)
+        if isinstance(error, StillPending):
+            raise StillPending(
+                f"the test booking was still {outcome.watch.state.value} when the time ran "
+                f"out (job {entry.job_id}): it may still be made",
+                hint=f"check with `seatctl watch {entry.job_id}` and cancel it if it was")
+        if error is not None:
+            raise StepFailed("the test booking", error)
+    if entry.booking_id is None:
+        raise BookingFailed(f"the test booking ended {entry.state} without a booking id",
+                            hint="it cannot be cancelled: check `GET /api/bookings/my`")
+    return entry.booking_id

@@ -1,0 +1,103 @@
+"""What a smoke run found: one result per check, the verdict, and the JSON document
+(schema `seatctl.smoke/1`). Plain data; nothing here prints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from seatctl.errors import SeatctlError
+
+SCHEMA = "seatctl.smoke/1"
+
+HEALTH = "health"
+LATENCY = "latency"
+AUTH = "auth"
+BOOKING = "booking"
+KEEP_ALIVE = "keep-alive"
+CHECK_NAMES = (HEALTH, LATENCY, AUTH, BOOKING, KEEP_ALIVE)  # the order they run in
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: its verdict, a one-line message, what was measured (`details`, plain JSON
+    values), warnings that do not fail it, and the fix when one is known."""
+
+    name: str
+    status: CheckStatus
+    message: str
+    seconds: float = 0.0
+    details: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    fix: str | None = None
+
+    @property
+    def hint(self) -> str | None:
+        hint = self.details.get("hint")
+        return hint if isinstance(hint, str) else None
+
+
+def passed(name: str, message: str, details: Mapping[str, Any] | None = None,
+           warnings: tuple[str, ...] = ()) -> CheckResult:
+    return CheckResult(name, CheckStatus.PASS, message, details=dict(details or {}),
+                       warnings=warnings)
+
+
+def failed(name: str, message: str, details: Mapping[str, Any] | None = None,
+           fix: str | None = None) -> CheckResult:
+    return CheckResult(name, CheckStatus.FAIL, message, details=dict(details or {}), fix=fix)
+
+
+def skipped(name: str, message: str) -> CheckResult:
+    return CheckResult(name, CheckStatus.SKIP, message)
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    target: str
+    max_time_s: float
+    elapsed_s: float
+    checks: tuple[CheckResult, ...]
+    # The first request could not reach the server at all (refused, DNS, TLS): exit 6.
+    unreachable: SeatctlError | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Every check passed or was skipped."""
+        return self.unreachable is None and all(
+            check.status is not CheckStatus.FAIL for check in self.checks)
+
+    def count(self, status: CheckStatus) -> int:
+        return sum(1 for check in self.checks if check.status is status)
+
+
+def report_json(report: SmokeReport) -> dict[str, Any]:
+    """The `--json` document; its keys are stable (README: "seatctl smoke")."""
+    return {
+        "schema": SCHEMA,
+        "target": report.target,
+        "passed": report.passed,
+        "elapsed_s": round(report.elapsed_s, 3),
+        "max_time_s": report.max_time_s,
+        "checks": [check_json(check) for check in report.checks],
+    }
+
+
+def check_json(check: CheckResult) -> dict[str, Any]:
+    return {
+        "name": check.name,
+        "status": check.status.value,
+        "message": check.message,
+        "seconds": round(check.seconds, 3),
+        "details": dict(check.details),
+        "warnings": list(check.warnings),
+        "fix": check.fix,
+    }

@@ -1,0 +1,285 @@
+"""A smoke run: the checks in order, all within `max_time`.
+
+health -> latency -> auth -> booking -> keep-alive. Every request goes through the HTTP core
+with the run's deadline, so its timeouts and retries shrink to what is left; a check that
+finds no time left is not started and fails as "not run: out of time". When the very first
+request cannot reach the server (refused, DNS, TLS, no connection), the run stops there:
+the report carries that error, and the command exits 6.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from seatctl.clock import Clock, Deadline, SystemClock
+from seatctl.diagnostics.connection import ConnectOptions, parse_target
+from seatctl.errors import (
+    ConnectionRefused,
+    ConnectTimeout,
+    DeadlineExceeded,
+    DNSError,
+    SeatctlError,
+    TLSError,
+    UsageError,
+)
+from seatctl.http import ApiClient, ClientConfig, NullObserver, Observer, RetryPolicy
+from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
+from seatctl.smoke.checks import (
+    BookingTest,
+    Login,
+    StepFailed,
+    auth_check,
+    booking_check,
+    describe,
+    health_check,
+    latency_check,
+    log_in,
+)
+from seatctl.smoke.keepalive import DEFAULT_BOUND, keep_alive_check
+from seatctl.smoke.report import (
+    AUTH,
+    BOOKING,
+    CHECK_NAMES,
+    HEALTH,
+    KEEP_ALIVE,
+    LATENCY,
+    CheckResult,
+    CheckStatus,
+    SmokeReport,
+    failed,
+    skipped,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_MAX_TIME = 60.0
+# Far above a healthy API's tens of milliseconds (a new TLS connection included), far below
+# the seconds after which a person calls the site broken.
+DEFAULT_MAX_LATENCY_MS = 1000.0
+BOOKING_MIN_TIME = 5.0  # a booking round trip is not started with less time left
+CANCEL_RESERVE = 2.0  # of the time left, kept from the watch for the cancel after it
+UNREACHABLE = (ConnectionRefused, DNSError, TLSError, ConnectTimeout)
+UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
+NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token "
+                  "(SEATCTL_TOKEN, --token or `seatctl login`)")
+
+
+@dataclass(frozen=True)
+class SmokePlan:
+    """What to check; validated at construction (UsageError, exit 2)."""
+
+    url: str
+    max_time: float = DEFAULT_MAX_TIME
+    max_latency_ms: float = DEFAULT_MAX_LATENCY_MS
+    keep_alive_bound: float = DEFAULT_BOUND
+    login: Login | None = None
+    token: str | None = field(default=None, repr=False)
+    book_test: str | None = None  # an event for the booking round trip
+    seats: tuple[str, ...] = ()
+    profile: str = "default"
+
+    def __post_init__(self) -> None:
+        check_url(self.url)
+        if not self.max_time > 0:
+            raise UsageError("--max-time must be more than 0 seconds")
+        if not self.max_latency_ms > 0:
+            raise UsageError("--max-latency-ms must be more than 0")
+        if not 0 < self.keep_alive_bound < self.max_time:
+            raise UsageError(f"--keep-alive-bound ({self.keep_alive_bound:g} s) must be more "
+                             f"than 0 and less than --max-time ({self.max_time:g} s)")
+        if self.book_test is not None and not self.book_test.strip():
+            raise UsageError("--book-test needs an event: an id or a name")
+        if self.seats and self.book_test is None:
+            raise UsageError("--seat needs --book-test EVENT")
+        if self.book_test is not None and self.login is None and self.token is None:
+            raise UsageError(f"--book-test needs a login: {NO_CREDENTIALS}")
+
+
+def check_url(url: str) -> None:
+    parse_target(url)  # http(s), a host, a valid port
+    parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(f"the URL must not contain credentials: {parts.hostname}",
+                         hint="give a token with SEATCTL_TOKEN, or SEATCTL_EMAIL and "
+                              "SEATCTL_PASSWORD")
+    if parts.query or parts.fragment:
+        raise UsageError(f"the URL must be the API's root, without ?query or #fragment: {url}")
+
+
+def _ignore(_: Any) -> None:
+    pass
+
+
+@dataclass
+class SmokeEnvironment:
+    """What a run takes from outside: the HTTP settings (its base URL and token are the
+    plan's), raw-connection options, the clock, and callbacks for the command's display."""
+
+    client_config: ClientConfig
+    connect: ConnectOptions = field(default_factory=ConnectOptions)
+    clock: Clock = field(default_factory=SystemClock)
+    observer: Observer = field(default_factory=NullObserver)  # -v and --trace
+    transport: httpx.BaseTransport | None = None
+    on_start: Callable[[str], None] = _ignore  # a check's name, as it starts
+    on_result: Callable[[CheckResult], None] = _ignore  # as each check ends
+    on_secret: Callable[[str], None] = _ignore  # the token a login returned: mask it
+
+
+def run_smoke(plan: SmokePlan, environment: SmokeEnvironment) -> SmokeReport:
+    return _Run(plan, environment).run()
+
+
+class _Unreachable(Exception):
+    def __init__(self, failure: StepFailed) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class _Run:
+    def __init__(self, plan: SmokePlan, environment: SmokeEnvironment) -> None:
+        self.plan = plan
+        self.env = environment
+        self.clock = environment.clock
+        self.started = self.clock.monotonic()
+        self.deadline = Deadline(self.clock, self.started + plan.max_time)
+        self.log = AttemptLog(environment.observer)
+        self.results: list[CheckResult] = []
+        self.token: str | None = None  # once the auth check passed
+
+    def run(self) -> SmokeReport:
+        with self._client() as anonymous:
+            try:
+                self._check(HEALTH, lambda: _health(anonymous))
+            except _Unreachable as stop:
+                return self._stopped(stop.failure)
+            self._check(LATENCY, self._latency)
+            self._auth(anonymous)
+        self._booking()
+        self._check(KEEP_ALIVE, self._keep_alive)
+        return self._report()
+
+    # --- the checks ---------------------------------------------------------------------
+
+    def _latency(self) -> CheckResult:
+        budget_s = self.plan.max_latency_ms / 1000
+        base = self.env.client_config
+        # No retries (a retry would hide the slowness) and every timeout cut to the budget;
+        # its attempts are the check's samples, so they stay out of the attempt log.
+        config = replace(base, retry=RetryPolicy(retries=0),
+                         timeouts=base.timeouts.clipped(budget_s))
+        with self._client(config=config, observer=self.env.observer) as client:
+            return latency_check(client, self.plan.max_latency_ms)
+
+    def _auth(self, anonymous: ApiClient) -> None:
+        if self.plan.login is None and self.plan.token is None:
+            self._record(skipped(AUTH, NO_CREDENTIALS))
+        else:
+            self._check(AUTH, lambda: self._authenticate(anonymous))
+
+    def _authenticate(self, anonymous: ApiClient) -> CheckResult:
+        if self.plan.login is not None:
+            token = log_in(anonymous, self.plan.login)
+            self.env.on_secret(token)
+            token_from = f"logged in as {self.plan.login.email}; its token"
+        else:
+            assert self.plan.token is not None
+            token, token_from = self.plan.token, "the configured token"
+        with self._client(token=token) as client:
+            result = auth_check(client, token_from)
+        self.token = token
+        return result
+
+    def _booking(self) -> None:
+        if self.plan.book_test is None:
+            self._record(skipped(BOOKING, "not asked (--book-test EVENT --seat LABEL)"))
+        elif self.token is None:
+            self._record(skipped(BOOKING, "not run: no login (see the auth check)"))
+        else:
+            self._check(BOOKING, self._book, min_time=BOOKING_MIN_TIME)
+
+    def _book(self) -> CheckResult:
+        assert self.plan.book_test is not None
+        test = BookingTest(self.plan.book_test, self.plan.seats, self.plan.profile,
+                           self.plan.url)
+        watch_timeout = max(0.0, self._remaining() - CANCEL_RESERVE)
+        with self._client(token=self.token) as client:
+            return booking_check(client, self.clock, test, watch_timeout)
+
+    def _keep_alive(self) -> CheckResult:
+        url = self.plan.url.strip().rstrip("/") + "/health"
+        return asyncio.run(keep_alive_check(url, self.plan.keep_alive_bound,
+                                            self._remaining(), self.env.connect))
+
+    # --- running one check --------------------------------------------------------------
+
+    def _check(self, name: str, body: Callable[[], CheckResult], *,
+               min_time: float = 0.0) -> None:
+        if self._remaining() <= min_time:
+            needs = f"; it needs {min_time:g} s" if min_time else ""
+            self._record(failed(name, f"not run: out of time (--max-time "
+                                      f"{self.plan.max_time:g} s{needs})"))
+            return
+        self.env.on_start(name)
+        mark, began = self.log.mark(), self.clock.monotonic()
+        try:
+            result = body()
+        except SeatctlError as error:
+            result = failed(name, describe(error), error_details(error))
+        failures = self.log.failed_since(mark)
+        warnings = result.warnings
+        if result.status is CheckStatus.PASS:
+            warnings += tuple(attempt_warning(exchange) for exchange in failures)
+        self._record(replace(
+            result, seconds=self.clock.monotonic() - began, warnings=warnings,
+            details={**result.details,
+                     "failed_attempts": [attempt_json(exchange) for exchange in failures]}))
+
+    def _record(self, result: CheckResult) -> None:
+        self.results.append(result)
+        self.env.on_result(result)
+
+    def _stopped(self, failure: StepFailed) -> SmokeReport:
+        """The server cannot be reached: the other checks are not run."""
+        failure.cause.hint = failure.hint = UNREACHABLE_HINT  # the core's names --base-url
+        self.results.append(failed(HEALTH, describe(failure), error_details(failure)))
+        self.results.extend(skipped(name, "not run: the server cannot be reached")
+                            for name in CHECK_NAMES if name != HEALTH)
+        return self._report(failure.cause)
+
+    def _report(self, unreachable: SeatctlError | None = None) -> SmokeReport:
+        return SmokeReport(self.plan.url, self.plan.max_time,
+                           self.clock.monotonic() - self.started, tuple(self.results),
+                           unreachable)
+
+    def _remaining(self) -> float:
+        remaining = self.deadline.remaining()
+        assert remaining is not None
+        return remaining
+
+    def _client(self, *, token: str | None = None, config: ClientConfig | None = None,
+                observer: Observer | None = None) -> ApiClient:
+        config = replace(config or self.env.client_config, base_url=self.plan.url.strip(),
+                         token=token)
+        return ApiClient(config, clock=self.clock, deadline=self.deadline,
+                         observer=observer or self.log, transport=self.env.transport)
+
+
+def _health(client: ApiClient) -> CheckResult:
+    try:
+        return health_check(client)
+    except StepFailed as failure:
+        if isinstance(failure.cause, UNREACHABLE):
+            raise _Unreachable(failure) from failure
+        raise
+
+
+def error_details(error: SeatctlError) -> dict[str, Any]:
+    cause = error.cause if isinstance(error, StepFailed) else error
+    # The core's hint for its deadline names --timeout; here --max-time set it.
+    hint = "raise --max-time" if isinstance(cause, DeadlineExceeded) else error.hint
+    return {"error": type(cause).__name__, "hint": hint}
