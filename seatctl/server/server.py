@@ -17,7 +17,7 @@ from seatctl.errors import UsageError
 from seatctl.server.api import BookingApi
 from seatctl.server.app import BookingApp
 from seatctl.server.auth import TokenSigner
-from seatctl.server.config import ServerConfig
+from seatctl.server.config import Fault, FaultKind, ServerConfig
 from seatctl.server.demo import seed_demo
 from seatctl.server.faults import FaultPlan
 from seatctl.server.protocol import HTTPConnection, RequestLog
@@ -44,6 +44,7 @@ class ReferenceServer:
         self.queue: JobQueue | None = None
         self.port: int = config.port
         self.demo_seeded = False
+        self._faults = FaultPlan(config.faults, config.fault_path, config.seed)
 
     @property
     def url(self) -> str:
@@ -66,7 +67,6 @@ class ReferenceServer:
         loop = asyncio.get_running_loop()
         limiter = FixedWindowLimiter(config.rate_limit, loop.time) if config.rate_limit else None
         self._app = BookingApp(Router(api.routes()), limiter)
-        self._faults = FaultPlan(config.faults, config.fault_path, config.seed)
         try:
             self._server = await asyncio.start_server(
                 self._on_connection, config.host, config.port, backlog=BACKLOG,
@@ -84,6 +84,12 @@ class ReferenceServer:
                 raise UsageError(f"cannot write --ready-file {config.ready_file}: "
                                  f"{exc.strerror}") from None
         return self.url
+
+    def arm_fault(self, kind: FaultKind, path: str = "/", *, seconds: float = 0.0) -> None:
+        """The next request under `path` meets the fault `kind` (`seconds`: a stall's
+        length), once; callable from any thread while the server runs (`seatctl demo` arms
+        a reset on its booking POST this way)."""
+        self._faults.arm(Fault(kind, 1.0, seconds), path)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop accepting and taking jobs; let in-flight requests and running jobs finish,
