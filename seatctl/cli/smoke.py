@@ -73,14 +73,39 @@ def _plan(app: App, url: str | None, *, max_time: float, max_latency_ms: float,
 
     settings = app.settings
     remaining = app.deadline.remaining()  # the global --timeout, when shorter
-    token = settings.token.get_secret_value() if settings.token else None
+    target = (url or settings.base_url).strip()
     return SmokePlan(
-        url=(url or settings.base_url).strip(),
+        url=target,
         max_time=max_time if remaining is None else max(0.001, min(max_time, remaining)),
         max_latency_ms=max_latency_ms, keep_alive_bound=keep_alive_bound,
-        login=_login(app), token=token, book_test=book_test,
+        login=_login(app), token=_token_for(app, target), book_test=book_test,
         seats=tuple(split_labels(seats)), profile=settings.profile,
     )
+
+
+def _token_for(app: App, target: str) -> str | None:
+    """The configured token, unless it was stored for another server: a token from the
+    config or credentials file belongs to the profile's base_url and never travels to
+    another origin; one given for this run (--token, SEATCTL_TOKEN) goes where it is told."""
+    settings = app.settings
+    if settings.token is None:
+        return None
+    stored = not app.loaded.sources["token"].startswith(("command line", "environment"))
+    if stored and _origin(target) != _origin(settings.base_url):
+        return None
+    return settings.token.get_secret_value()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _login(app: App) -> "Login | None":

@@ -36,7 +36,7 @@ from seatctl.http._timeouts import Timeouts
 
 # Where each hint points; one place to change when the commands they name arrive.
 DOCTOR_HINT = ("compare the server's keep-alive timeout with its proxy's and the client's; "
-               "`-v` shows whether the connection was reused")
+               "`seatctl -v ...` shows whether the connection was reused")
 LOGIN_HINT = "the token is missing, expired or invalid: run `seatctl login`"
 NETWORK_HINT = "check the URL and the network path to the server, then retry"
 SERVER_BUG_HINT = "the server (or a proxy) is misbehaving; `--trace` shows the exchange"

@@ -65,8 +65,9 @@ BOOKING_MIN_TIME = 5.0  # a booking round trip is not started with less time lef
 CANCEL_RESERVE = 2.0  # of the time left, kept from the watch for the cancel after it
 UNREACHABLE = (ConnectionRefused, DNSError, TLSError, ConnectTimeout)
 UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
-NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token "
-                  "(SEATCTL_TOKEN, --token or `seatctl login`)")
+NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token for "
+                  "this server (SEATCTL_TOKEN, `seatctl --token`; a stored login is used only "
+                  "against its profile's base_url)")
 
 
 @dataclass(frozen=True)

@@ -407,3 +407,20 @@ def test_without_a_url_the_profiles_base_url_is_checked(cli: Cli, server: Refere
     outcome = cli("--base-url", server.url, "smoke", *FAST, "--json")
     assert outcome.exit_code == 0, str(outcome)
     assert json.loads(outcome.stdout)["target"] == server.url
+
+
+def test_a_stored_login_never_travels_to_another_server(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    """The token `seatctl login` stored belongs to the profile's base_url: smoke against
+    another URL must not send it (it would leak, and fail as a 401 for the wrong reason)."""
+    home, other = start_server(), start_server()
+    base = {"SEATCTL_BASE_URL": home.url}
+    logged_in = cli("login", "--email", DEMO_EMAIL, "--password-stdin", env=base,
+                    input=DEMO_PASSWORD + "\n")
+    assert logged_in.exit_code == 0, str(logged_in)
+    _, own = smoke(cli, home.url, env=base)
+    assert statuses(own)["auth"] == "pass"
+    _, elsewhere = smoke(cli, other.url, env=base)
+    auth = checks(elsewhere)["auth"]
+    assert auth["status"] == "skip" and "stored login" in auth["message"]
