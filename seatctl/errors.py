@@ -190,11 +190,12 @@ class HTTPStatusError(SeatctlError):
     def __init__(
         self, message: str, *, status_code: int, server_message: str | None = None,
         request_id: str | None = None, retry_after: float | None = None,
-        hint: str | None = None,
+        hint: str | None = None, server_data: Any = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status_code = status_code
         self.server_message = server_message
+        self.server_data = server_data  # the error body's JSON `data` (or the body), if any
         self.request_id = request_id
         self.retry_after = retry_after  # the server's Retry-After, in seconds
 

@@ -109,11 +109,13 @@ def error_for_status(response: httpx.Response, request_id: str | None
             f"({status}) to {location}",
             hint="seatctl does not follow redirects; put the final URL in --base-url",
         )
-    server_message = _server_message(response)
+    document = _json_document(response)
+    server_message = _server_message(document)
     said = f": {server_message}" if server_message else ""
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     common: dict[str, Any] = {"status_code": status, "server_message": server_message,
-                              "request_id": request_id, "retry_after": retry_after}
+                              "request_id": request_id, "retry_after": retry_after,
+                              "server_data": _server_data(document)}
     path = response.request.url.path
     if status == 401:
         return AuthError(f"not authenticated (401){said}",
@@ -161,11 +163,23 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
-def _server_message(response: httpx.Response) -> str | None:
+NOT_JSON = object()
+
+
+def _json_document(response: httpx.Response) -> Any:
     try:
-        document = json.loads(response.content)
+        return json.loads(response.content)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+        return NOT_JSON
+
+
+def _server_data(document: Any) -> Any:
+    if isinstance(document, dict):
+        return document.get("data", document)
+    return None
+
+
+def _server_message(document: Any) -> str | None:
     if isinstance(document, dict):
         message = document.get("message") or document.get("error")
         return str(message) if message else ""

@@ -27,6 +27,7 @@ from seatctl.booking.watch import Watcher
 from seatctl.clock import Clock
 from seatctl.errors import (
     BookingFailed,
+    HTTPStatusError,
     NotFound,
     PhaseTimeout,
     SeatctlError,
@@ -99,11 +100,15 @@ def api_health(client: ApiClient) -> Dependencies:
         return Dependencies("no GET /api/health (404)", warnings=(
             "GET /api/health answered 404: the dependencies (database, queue) were not "
             "checked",))
-    except SeatctlError as error:  # the contract's degraded answer is a 503
+    except HTTPStatusError as error:  # the contract's degraded answer is a 503
+        down = _down(error.server_data)
+        named = f" ({', '.join(down)} down)" if down else ""
+        return Dependencies("", problem=f"GET /api/health: {describe(error)}{named}",
+                            document=error.server_data)
+    except SeatctlError as error:
         return Dependencies("", problem=f"GET /api/health: {describe(error)}")
     services = _services(document)
-    down = [name for name, service in services.items()
-            if _unhealthy(service.get("status") if isinstance(service, Mapping) else service)]
+    down = _down(document)
     overall = document.get("status") if isinstance(document, Mapping) else None
     if down or _unhealthy(overall):
         named = ", ".join(down) + (" down" if down else "")
@@ -111,6 +116,11 @@ def api_health(client: ApiClient) -> Dependencies:
                                         f"{': ' + named if named else ''}", document=document)
     listed = f" ({', '.join(services)})" if services else ""
     return Dependencies(f"GET /api/health: {overall or 'answered'}{listed}", document=document)
+
+
+def _down(document: Any) -> list[str]:
+    return [name for name, service in _services(document).items()
+            if _unhealthy(service.get("status") if isinstance(service, Mapping) else service)]
 
 
 def _services(document: Any) -> dict[str, Any]:

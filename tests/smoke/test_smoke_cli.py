@@ -164,6 +164,8 @@ def test_a_degraded_dependency_fails_the_health_check(cli: Cli, start_server: St
     assert health["status"] == "fail"
     assert health["message"].startswith("GET /api/health: server error 503")
     assert "degraded" in health["message"]
+    assert health["message"].endswith("(database down)")  # named from the 503's body
+    assert health["details"]["api_health"]["services"]["database"]["status"] != "healthy"
     assert statuses(document) == {"health": "fail", "latency": "pass", "auth": "skip",
                                   "booking": "skip", "keep-alive": "pass"}
 
