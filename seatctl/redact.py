@@ -21,3 +21,10 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
             value = REDACTED
         shown.append((name, value))
     return shown
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced, as the consoles do (for files seatctl writes)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text

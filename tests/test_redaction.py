@@ -101,3 +101,10 @@ def test_config_show_masks_the_token(cli: Cli) -> None:
 def test_config_set_token_does_not_echo_it(cli: Cli) -> None:
     outcome = cli.ok("config", "set", "token", TOKEN)
     assert TOKEN not in outcome.stdout + outcome.stderr
+
+
+def test_files_seatctl_writes_are_masked_like_its_streams() -> None:
+    from seatctl.redact import mask
+
+    token = "eyJhbGciOiJIUzI1NiJ9.secret-token-value"
+    assert mask(f"<failure>Bearer {token}</failure>", [token]) == "<failure>Bearer ****</failure>"

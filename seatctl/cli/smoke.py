@@ -29,10 +29,11 @@ def smoke(
         help="Latency budget of GET /api/events (the median of 3), in milliseconds.",
         min=1, max=600_000, rich_help_panel=CHECKS,
     )] = 1000.0,
-    keep_alive_bound: Annotated[float, typer.Option(
-        help="Idle seconds a kept-alive connection must survive (a close sooner fails).",
+    keep_alive_bound: Annotated[float | None, typer.Option(
+        help="Idle seconds a kept-alive connection must survive (a close sooner fails). "
+             "[default: 15, or half of a shorter run's time]", show_default=False,
         min=0.01, max=900, rich_help_panel=CHECKS,
-    )] = 15.0,
+    )] = None,
     book_test: Annotated[str | None, typer.Option(
         metavar="EVENT", help="Book a test seat of EVENT (an id or a name), then cancel it. "
         "Needs SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token.", show_default=False,
@@ -62,22 +63,24 @@ def smoke(
                  keep_alive_bound=keep_alive_bound, book_test=book_test, seats=seat or [])
     if junit is not None:
         _check_writable(junit)
-    report = _run(app, plan, as_json=as_json)
-    _emit(app, report, junit, as_json=as_json)
+    stop = _stop_token(app, as_json)
+    report = _run(app, plan, as_json=as_json, stop=stop)
+    _emit(app, report, junit, as_json=as_json, stop=stop)
 
 
 def _plan(app: App, url: str | None, *, max_time: float, max_latency_ms: float,
-          keep_alive_bound: float, book_test: str | None, seats: list[str]) -> "SmokePlan":
+          keep_alive_bound: float | None, book_test: str | None, seats: list[str]
+          ) -> "SmokePlan":
     from seatctl.booking.labels import split_labels
-    from seatctl.smoke import SmokePlan
+    from seatctl.smoke import DEFAULT_BOUND, SmokePlan
 
     settings = app.settings
     remaining = app.deadline.remaining()  # the global --timeout, when shorter
     target = (url or settings.base_url).strip()
+    total = max_time if remaining is None else max(0.001, round(min(max_time, remaining), 1))
+    bound = keep_alive_bound if keep_alive_bound is not None else min(DEFAULT_BOUND, total / 2)
     return SmokePlan(
-        url=target,
-        max_time=max_time if remaining is None else max(0.001, min(max_time, remaining)),
-        max_latency_ms=max_latency_ms, keep_alive_bound=keep_alive_bound,
+        url=target, max_time=total, max_latency_ms=max_latency_ms, keep_alive_bound=bound,
         login=_login(app), token=_token_for(app, target), book_test=book_test,
         seats=tuple(split_labels(seats)), profile=settings.profile,
     )
@@ -134,7 +137,7 @@ def _check_writable(path: Path) -> None:
         raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
 
 
-def _run(app: App, plan: "SmokePlan", *, as_json: bool) -> "SmokeReport":
+def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "SmokeReport":
     from seatctl.diagnostics.connection import ConnectOptions
     from seatctl.http import ClientConfig, Timeouts
     from seatctl.render.smoke import SmokeDisplay, render_header
@@ -155,6 +158,10 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool) -> "SmokeReport":
         on_start=display.started, on_result=display.finished,
         on_secret=app.streams.add_secret,
     )
+    if stop is not None:
+        # Server text in the human report must not act as a workflow command (a wrapped
+        # line starting with `::warning`): stop them until the annotations.
+        app.streams.write_data(f"::stop-commands::{stop}")
     render_header(app.streams, plan.url, plan.max_time)
     try:
         return run_smoke(plan, environment)
@@ -162,9 +169,21 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool) -> "SmokeReport":
         display.close()
 
 
-def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool) -> None:
+def _stop_token(app: App, as_json: bool) -> str | None:
+    """With GitHub Actions and a human report: the token that resumes workflow commands after
+    the report (unguessable by the server, so its text cannot resume them)."""
+    import secrets
+
+    from seatctl.smoke import github_actions
+
+    return secrets.token_hex(16) if github_actions(app.env) and not as_json else None
+
+
+def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
+          stop: str | None) -> None:
     from seatctl.errors import Reported, UsageError
     from seatctl.exit_codes import ExitCode
+    from seatctl.redact import mask
     from seatctl.render.smoke import render_annotations, render_report
     from seatctl.smoke import github_actions, junit_xml, workflow_commands
 
@@ -172,10 +191,12 @@ def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool)
         render_report(app.streams, report, as_json=as_json)
     if junit is not None:
         try:
-            junit.write_text(junit_xml(report), encoding="utf-8")
+            junit.write_text(mask(junit_xml(report), app.streams.secrets), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
     if github_actions(app.env):
+        if stop is not None:  # the report ran with workflow commands stopped: resume them
+            app.streams.write_data(f"::{stop}::")
         render_annotations(app.streams, workflow_commands(report), as_json=as_json)
     if report.unreachable is not None:
         raise report.unreachable

@@ -45,6 +45,8 @@ class FaultPlan:
                              "it cannot be armed for a path")
         if not path_prefix.startswith("/"):
             raise ValueError(f"the path prefix must start with /: {path_prefix!r}")
+        if fault.kind is FaultKind.STALL and fault.seconds <= 0:
+            raise ValueError("a stall needs its length: seconds > 0")
         with self._armed_lock:
             self._armed.append((fault, path_prefix))
 

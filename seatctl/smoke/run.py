@@ -231,6 +231,11 @@ class _Run:
             result = body()
         except SeatctlError as error:
             result = failed(name, describe(error), error_details(error))
+        except _Unreachable:
+            raise
+        except Exception as exc:  # a server's answer no check foresaw: that check fails
+            result = failed(name, f"unexpected {type(exc).__name__} while checking: {exc}",
+                            {"error": type(exc).__name__})
         failures = self.log.failed_since(mark)
         warnings = result.warnings
         if result.status is CheckStatus.PASS:

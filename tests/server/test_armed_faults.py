@@ -122,3 +122,9 @@ def test_a_server_arms_any_request_fault_for_a_path(start_server: StartServer) -
         with pytest.raises(ProxyErrorPage):
             api.get("/health")
         assert api.get("/health").status_code == 200
+
+
+def test_an_armed_stall_needs_its_length() -> None:
+    plan = FaultPlan(())
+    with pytest.raises(ValueError, match="seconds > 0"):
+        plan.arm(Fault(FaultKind.STALL, 1.0, 0.0), "/")

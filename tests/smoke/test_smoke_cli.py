@@ -324,9 +324,13 @@ def test_github_annotations_only_under_github_actions(cli: Cli, start_server: St
     assert outside.exit_code == 1 and "::" not in outside.stdout
     inside = cli("smoke", flaky(), *FAST, env={"GITHUB_ACTIONS": "true"})
     commands = [line for line in inside.stdout.splitlines() if line.startswith("::")]
-    assert len(commands) == 2, inside.stdout
-    assert commands[0].startswith("::warning title=seatctl smoke health::GET /health failed")
-    error = commands[1]
+    assert len(commands) == 4, inside.stdout
+    # the report runs with workflow commands stopped (server text cannot forge one), then
+    # they resume, with the same unguessable token, for the annotations
+    stop, resume, warning, error = commands
+    token = stop.removeprefix("::stop-commands::")
+    assert len(token) == 32 and resume == f"::{token}::"
+    assert warning.startswith("::warning title=seatctl smoke health::GET /health failed")
     assert error.startswith("::error title=seatctl smoke keep-alive::the server closed an idle")
     assert "\n" not in error and "%0AFix:%0A" in error
     not_true = cli("smoke", flaky(), *FAST, env={"GITHUB_ACTIONS": "1"})
@@ -426,3 +430,25 @@ def test_a_stored_login_never_travels_to_another_server(
     _, elsewhere = smoke(cli, other.url, env=base)
     auth = checks(elsewhere)["auth"]
     assert auth["status"] == "skip" and "stored login" in auth["message"]
+
+
+def test_server_text_cannot_forge_a_workflow_command(cli: Cli, start_server: StartServer) -> None:
+    """Whatever the report prints comes between ::stop-commands:: and its resume line."""
+    server = start_server(timeouts=SHORT)
+    outcome = cli("smoke", server.url, *FAST, env={"GITHUB_ACTIONS": "true"})
+    lines = outcome.stdout.splitlines()
+    assert lines[0].startswith("::stop-commands::")
+    resume = lines.index(f"::{lines[0].removeprefix('::stop-commands::')}::")
+    report, annotations = lines[1:resume], lines[resume + 1:]
+    assert report and all(line.startswith(("::error", "::warning")) or line.startswith(" ")
+                          for line in annotations)
+
+
+def test_a_short_run_halves_the_default_keep_alive_bound(cli: Cli, start_server: StartServer
+                                                         ) -> None:
+    server = start_server(timeouts=ConnectionTimeouts(keep_alive_timeout=5.0,
+                                                      advertised_keep_alive=None))
+    outcome = cli("smoke", server.url, "--max-time", "1", "--json")
+    assert outcome.exit_code in (0, 1), str(outcome)  # not a usage error
+    keep_alive = checks(json.loads(outcome.stdout))["keep-alive"]
+    assert keep_alive["details"]["bound_s"] == 0.5
