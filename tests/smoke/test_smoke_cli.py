@@ -440,7 +440,7 @@ def test_server_text_cannot_forge_a_workflow_command(cli: Cli, start_server: Sta
     assert lines[0].startswith("::stop-commands::")
     resume = lines.index(f"::{lines[0].removeprefix('::stop-commands::')}::")
     report, annotations = lines[1:resume], lines[resume + 1:]
-    assert report and all(line.startswith(("::error", "::warning")) or line.startswith(" ")
+    assert report and all(line.startswith(("::error", "::warning", " "))
                           for line in annotations)
 
 
