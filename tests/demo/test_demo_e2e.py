@@ -57,12 +57,30 @@ def prepared_home(root: Path) -> Path:
 
 
 def run_demo(home: Path, *args: str, extra_env: dict[str, str] | None = None) -> Run:
-    env = environment(home) | (extra_env or {})
+    return run_demos([(home, args, extra_env)])[0]
+
+
+DemoSpec = tuple[Path, tuple[str, ...], dict[str, str] | None]
+
+
+def run_demos(specs: list[DemoSpec]) -> list[Run]:
+    """The demos at once (each waits ~6 s for the doctor's idle close: the waits overlap)."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "seatctl", "demo", *args], env=env,
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started, home,
-               Path(env["TMPDIR"]))
+    running = []
+    for home, args, extra_env in specs:
+        env = environment(home) | (extra_env or {})
+        running.append((home, env, subprocess.Popen(
+            [sys.executable, "-m", "seatctl", "demo", *args], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    runs = []
+    for home, env, process in running:
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            process.kill()
+        runs.append(Run(process.returncode, stdout, stderr, time.monotonic() - started, home,
+                        Path(env["TMPDIR"])))
+    return runs
 
 
 def files_under(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -72,21 +90,11 @@ def files_under(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.fixture(scope="module")
-def json_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """A fresh install: an empty home, no configuration at all."""
-    return run_demo(prepared_home(tmp_path_factory.mktemp("demo-json")), "--json")
-
-
-@dataclass(frozen=True)
-class TextRun:
-    run: Run
-    before: dict[str, tuple[bytes, int]]  # the user's files before the demo ran
-
-
-@pytest.fixture(scope="module")
-def text_run(tmp_path_factory: pytest.TempPathFactory) -> TextRun:
-    """A user who has a config (pointing at a server that is down), a stored token, a
-    journal, and SEATCTL_* in the environment: the demo must use none of it, touch none."""
+def both_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, TextRun]:
+    """A fresh install with --json (an empty home, no configuration at all), and a user who
+    has a config (pointing at a server that is down), a stored token, a journal, and
+    SEATCTL_* in the environment: the demo must use none of it, touch none. Run at once."""
+    fresh = prepared_home(tmp_path_factory.mktemp("demo-json"))
     home = prepared_home(tmp_path_factory.mktemp("demo-text"))
     config = home / "config" / "seatctl"
     config.mkdir(parents=True)
@@ -96,9 +104,28 @@ def text_run(tmp_path_factory: pytest.TempPathFactory) -> TextRun:
     journal.mkdir(parents=True)
     (journal / "journal.db").write_bytes(b"")  # not even opened: any content would do
     before = files_under(home)
-    run = run_demo(home, extra_env={"SEATCTL_BASE_URL": "http://127.0.0.1:9",
-                                    "SEATCTL_TOKEN": "env-token-never-sent-anywhere"})
-    return TextRun(run, before)
+    json_run, text_run = run_demos([
+        (fresh, ("--json",), None),
+        (home, (), {"SEATCTL_BASE_URL": "http://127.0.0.1:9",
+                    "SEATCTL_TOKEN": "env-token-never-sent-anywhere"}),
+    ])
+    return json_run, TextRun(text_run, before)
+
+
+@pytest.fixture(scope="module")
+def json_run(both_runs: tuple[Run, TextRun]) -> Run:
+    return both_runs[0]
+
+
+@dataclass(frozen=True)
+class TextRun:
+    run: Run
+    before: dict[str, tuple[bytes, int]]  # the user's files before the demo ran
+
+
+@pytest.fixture(scope="module")
+def text_run(both_runs: tuple[Run, TextRun]) -> TextRun:
+    return both_runs[1]
 
 
 # --- the text run -----------------------------------------------------------------------
