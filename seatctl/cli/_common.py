@@ -18,3 +18,39 @@ def get_app(ctx: typer.Context) -> App:
         app = App()
         ctx.obj = app
     return app
+
+
+MAX_ARGUMENT = 1000  # an event name or id; longer ones cannot fit a request line anyway
+
+
+def sendable_text(value: str | None) -> str | None:
+    """Refuse an argument that cannot be sent: bytes that are not UTF-8 in the command line
+    arrive as lone surrogates, which no URL or JSON body can carry."""
+    if value is not None and not _utf8(value):
+        raise typer.BadParameter("contains bytes that are not UTF-8 text")
+    if value is not None and len(value) > MAX_ARGUMENT:
+        raise typer.BadParameter(f"is too long ({len(value)} characters; at most "
+                                 f"{MAX_ARGUMENT})")
+    return value
+
+
+def url_argument(value: str | None) -> str | None:
+    """Refuse a URL the HTTP core could not address (an invalid IDNA host, a lone
+    surrogate) as a usage error, before any command runs."""
+    if value is None:
+        return None
+    from seatctl.config.settings import check_addressable
+
+    try:
+        check_addressable(value.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli._common import JsonFlag, get_app, sendable_text
 from seatctl.cli.context import App
 from seatctl.cli.watch import NoLongPoll, WatchTimeout
 
@@ -20,7 +20,7 @@ def book(
     ctx: typer.Context,
     event: Annotated[str | None, typer.Argument(
         metavar="EVENT", help="An event id, a unique id prefix, or a unique name match.",
-        show_default=False)] = None,
+        show_default=False, callback=sendable_text)] = None,
     seat: Annotated[list[str] | None, typer.Option(
         "--seat", "-s", help="A seat: A12, SECTION:A12, or a seat id. Repeatable.",
         show_default=False)] = None,

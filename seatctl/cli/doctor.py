@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli._common import JsonFlag, get_app, url_argument
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -30,10 +30,11 @@ def doctor(
     ctx: typer.Context,
     url: Annotated[str | None, typer.Argument(
         metavar="URL", help="The deployment to diagnose (http or https). [default: the "
-        "profile's base URL]", show_default=False)] = None,
+        "profile's base URL]", show_default=False, callback=url_argument)] = None,
     origin: Annotated[str | None, typer.Option(
         help="Also probe the backend directly (behind the proxy) and compare its idle close "
              "with the proxy's idle timeout.", show_default=False, rich_help_panel=CONTEXT,
+        callback=url_argument,
     )] = None,
     lb_idle_timeout: Annotated[float | None, typer.Option(
         help="The proxy's/load balancer's idle timeout in seconds, when you know it. "

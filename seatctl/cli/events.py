@@ -5,11 +5,11 @@ from typing import Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli._common import JsonFlag, get_app, sendable_text
 
 EventArgument = Annotated[str, typer.Argument(
     metavar="EVENT", help="An event id, a unique id prefix, or a unique part of its name.",
-    show_default=False,
+    show_default=False, callback=sendable_text,
 )]
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli._common import JsonFlag, get_app, url_argument
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ def smoke(
     ctx: typer.Context,
     url: Annotated[str | None, typer.Argument(
         metavar="URL", help="The deployment's API root (http or https). [default: the "
-        "profile's base URL]", show_default=False)] = None,
+        "profile's base URL]", show_default=False, callback=url_argument)] = None,
     max_time: Annotated[float, typer.Option(
         help="Seconds for the whole run; checks left without time fail as not run.",
         min=0.1, max=3600, rich_help_panel=CHECKS,

@@ -40,6 +40,21 @@ def check_profile_name(name: str) -> str:
     if not name or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name):
         raise ValueError(f"must be {PROFILE_CHARACTERS}")
     return name
+
+
+def check_addressable(url: str) -> None:
+    """Raise ValueError unless the HTTP core's URL parser accepts `url`: a host that is not
+    valid IDNA, or text that cannot be encoded (a lone surrogate), would otherwise fail at
+    the first request instead of as a setting."""
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        reason = str(exc).encode("ascii", "backslashreplace").decode("ascii")
+        raise ValueError(f"is not a valid URL ({reason})") from None
+
+
 DEFAULT_PROFILE = "default"
 DEFAULT_SOURCE = "default"
 
@@ -87,6 +102,7 @@ class Settings(BaseSettings):
             _ = parts.port
         except ValueError as exc:
             raise ValueError(f"has an invalid port ({exc})") from None
+        check_addressable(value)
         return value.rstrip("/")
 
     @field_validator("profile")
@@ -107,7 +123,11 @@ class Settings(BaseSettings):
     @field_validator("ca_bundle")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.expanduser().is_file():
+        try:
+            exists = value is None or value.expanduser().is_file()
+        except (OSError, RuntimeError):  # a name too long for the OS, an unknown ~user
+            exists = False
+        if not exists:
             raise ValueError("must be an existing PEM file")
         return None if value is None else value.expanduser()
 

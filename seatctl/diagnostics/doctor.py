@@ -46,6 +46,7 @@ MIN_SLOW_CLIENT_INTERVAL = 0.02
 RACE_ATTEMPTS = 2  # connections per race offset: one sample is not a pattern
 BURST_TIME_LIMIT = 30.0
 BOUND_SLACK = 5.0  # seconds a probe may run past its own wait: connects, requests, closes
+PREFLIGHT_SLACK = 1.0  # seconds the preflight's request may run past max_wait, in all
 
 
 @dataclass(frozen=True)
@@ -242,13 +243,21 @@ def _plan_runs(run: DoctorRun) -> None:
 async def _preflight(plan: DoctorPlan) -> RawResponse | None:
     """One request on a fresh connection: a target that cannot be reached (DNS, refused,
     connect timeout, TLS) fails here, once, with its classified error, instead of in every
-    probe. A request that fails once connected is for the probes to measure and report."""
+    probe. A request that fails once connected is for the probes to measure and report.
+
+    A response that never ends (a body, headers or 1xx answers dripped forever) is cut off
+    after `max_wait` + PREFLIGHT_SLACK: each read is bounded by the read timeout (at most
+    `max_wait`, so a server that sends nothing fails with it first), the whole request by this.
+    A reset during the TCP connect (the server accepted, then reset at once) is a server that
+    answers, if badly: for the probes too.
+    """
     target = parse_target(plan.url, plan.path)
-    async with connect(target, plan.options) as connection:
-        try:
-            return await connection.request()
-        except ConnectionCut:  # a reset or close is for the probes to count
-            return None
+    try:
+        async with connect(target, plan.options) as connection:
+            async with asyncio.timeout(plan.max_wait + PREFLIGHT_SLACK):
+                return await connection.request()
+    except (ConnectionCut, TimeoutError):  # for the probes to count and report
+        return None
 
 
 async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:

@@ -1,5 +1,6 @@
 """The one HTTP core. Importing it imports httpx: only commands that talk HTTP do."""
 
+from seatctl.http._body import RESPONSE_SIZE_CAP, ResponseTooLarge, read_capped
 from seatctl.http._client import (
     ATTEMPT_NUMBER,
     ATTEMPT_SECONDS,
@@ -27,6 +28,7 @@ __all__ = [
     "ATTEMPT_SECONDS",
     "POOL_KEEPALIVE_EXPIRY",
     "REDACTED",
+    "RESPONSE_SIZE_CAP",
     "SAFE_METHODS",
     "USER_AGENT",
     "ApiClient",
@@ -38,6 +40,7 @@ __all__ = [
     "NullObserver",
     "Observer",
     "RateLimitInfo",
+    "ResponseTooLarge",
     "RetryPolicy",
     "Timeouts",
     "classify_os_error",
@@ -47,6 +50,7 @@ __all__ = [
     "parse_model",
     "parse_rate_limit",
     "parse_retry_after",
+    "read_capped",
     "redact_headers",
     "translate",
 ]

@@ -19,7 +19,15 @@ import httpx
 
 from seatctl import __version__
 from seatctl.clock import Clock, Deadline, SystemClock
-from seatctl.errors import ConfigError, DeadlineExceeded, PhaseTimeout, SeatctlError
+from seatctl.errors import (
+    ConfigError,
+    DeadlineExceeded,
+    PhaseTimeout,
+    ReadTimeout,
+    SeatctlError,
+)
+from seatctl.http._body import ACCEPT_ENCODING, read_capped
+from seatctl.http._deadline import AttemptBudget, attempt_deadline, install
 from seatctl.http._envelope import error_for_status
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._retry import RetryPolicy
@@ -79,12 +87,9 @@ class ApiClient:
         self._http = httpx.Client(
             base_url=config.base_url,
             timeout=config.timeouts.as_httpx(),
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
-                                max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-                                keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
-            verify=_tls_context(config) if transport is None else True,
-            transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport or _deadline_transport(config),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                     "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,  # a redirect must never carry the token to another origin
         )
 
@@ -127,6 +132,7 @@ class ApiClient:
             has_idempotency_key=idempotency_key is not None, notice=self._observer.retrying,
         )
         attempt_number = 0
+        started = self._clock.monotonic()
         try:
             for attempt in retrying:
                 with attempt:
@@ -134,7 +140,7 @@ class ApiClient:
                     response = self._send_once(
                         method, path, params=params, json=json, attempt=attempt_number,
                         idempotency_key=idempotency_key, authenticated=authenticated,
-                        extra_read_time=extra_read_time,
+                        extra_read_time=extra_read_time, request_started=started,
                     )
         except SeatctlError as error:
             error.attempts = attempt_number
@@ -150,6 +156,7 @@ class ApiClient:
     def _send_once(
         self, method: str, path: str, *, params: Mapping[str, Any] | None, json: Any,
         attempt: int, idempotency_key: str | None, authenticated: bool, extra_read_time: float,
+        request_started: float,
     ) -> httpx.Response:
         self._deadline.check(f"{method} {path}")
         timeouts = self.config.timeouts.longer_read(extra_read_time).clipped(
@@ -166,14 +173,13 @@ class ApiClient:
             timeout=timeouts.as_httpx(), extensions={"trace": trace},
         )
         started = self._clock.monotonic()
+        budget = AttemptBudget(self._attempt_seconds(request_started, timeouts.read))
         try:
-            response = self._http.send(request)
+            response = self._receive(request, budget)
         except Exception as exc:
             target = f"{request.url.host}:{request.url.port or _default_port(request.url)}"
             error = translate(exc, Attempt(target, timeouts, trace.reused, trace.response_started))
-            if isinstance(error, PhaseTimeout) and self._deadline.expired():
-                error = DeadlineExceeded(f"the command's overall deadline ran out: {error.message}",
-                                         hint="raise --timeout (or SEATCTL_TIMEOUT)")
+            error = self._out_of_time(error, budget, target)
             self._report(request, attempt, started, trace, error=error)
             raise error from exc
         self._report(request, attempt, started, trace, response=response)
@@ -183,6 +189,41 @@ class ApiClient:
         if failure is not None:
             raise failure
         return response
+
+    def _attempt_seconds(self, request_started: float, read_timeout: float) -> float:
+        """What one attempt may take in all, however slowly the server sends: the time left
+        of the request's retry deadline (at least its read timeout), within --timeout."""
+        spent = self._clock.monotonic() - request_started
+        seconds = max(self.config.retry.deadline - spent, read_timeout)
+        remaining = self._deadline.remaining()
+        return seconds if remaining is None else max(min(seconds, remaining), 0.001)
+
+    def _receive(self, request: httpx.Request, budget: AttemptBudget) -> httpx.Response:
+        """Send, then read the body within the size cap, every wait within the budget."""
+        with attempt_deadline(budget):
+            response = self._http.send(request, stream=True)
+            try:
+                body = read_capped(response)
+            finally:
+                response.close()
+        response._content = body  # what `response.read()` would set: the decoded body
+        return response
+
+    def _out_of_time(self, error: SeatctlError, budget: AttemptBudget, target: str
+                     ) -> SeatctlError:
+        if not isinstance(error, PhaseTimeout):
+            return error
+        if self._deadline.expired():
+            return DeadlineExceeded(f"the command's overall deadline ran out: {error.message}",
+                                    hint="raise --timeout (or SEATCTL_TIMEOUT)")
+        if budget.passed():
+            return ReadTimeout(
+                f"{target} did not send a complete response within {budget.seconds:.3g}s "
+                "(the request's retry_deadline, at least its read timeout)",
+                seconds=budget.seconds,
+                hint="the server sends too slowly, or without end; retry later, or raise "
+                     "retry_deadline")
+        return error
 
     def _report(
         self, request: httpx.Request, attempt: int, started: float, trace: AttemptTrace, *,
@@ -201,6 +242,17 @@ class ApiClient:
             request_headers=redact_headers(_raw(request.headers)),
             response_headers=redact_headers(_raw(response.headers)) if response else [],
         ))
+
+
+def _deadline_transport(config: ClientConfig) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(
+        verify=_tls_context(config),
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
+                            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+                            keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
+    )
+    install(transport)
+    return transport
 
 
 def _with_body_key(body: Any, key: str) -> Any:

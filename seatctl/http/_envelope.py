@@ -47,11 +47,14 @@ class Envelope(BaseModel):
 def decode_json(response: httpx.Response) -> Any:
     """The body as JSON, or NonJSONBody / TruncatedJSON saying what came instead."""
     body = response.content
+    where = f"{response.request.method} {response.request.url.path}"
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         pass
-    where = f"{response.request.method} {response.request.url.path}"
+    except RecursionError:
+        raise UnexpectedShape(f"{where} answered {response.status_code} with JSON nested too "
+                              "deeply to read", hint=CONTRACT_HINT) from None
     kind = response.headers.get("content-type", "no content type").split(";")[0]
     if not body.strip():
         raise NonJSONBody(f"{where} answered {response.status_code} with an empty body",
@@ -73,7 +76,13 @@ def parse_envelope(response: httpx.Response) -> Envelope:
     if not isinstance(document, dict):
         raise UnexpectedShape(
             f"expected a JSON object, got {_json_kind(document)}", hint=CONTRACT_HINT)
-    envelope = Envelope.model_validate(document)
+    try:
+        envelope = Envelope.model_validate(document)
+    except ValidationError as exc:  # `status` or `message` of another type than a string
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise UnexpectedShape(f"the envelope's field {field!r} {error['msg'].lower()}",
+                              hint=CONTRACT_HINT) from None
     if envelope.status == "error":
         raise ErrorEnvelope(
             f"the server reported an error: {envelope.message or 'no message'}",
@@ -169,7 +178,7 @@ NOT_JSON = object()
 def _json_document(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return NOT_JSON
 
 

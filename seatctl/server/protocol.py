@@ -23,10 +23,12 @@ timeout=N` unless switched off (`, max=M` with a request limit, as Node writes i
 response that says `Connection: close` never does.
 
 Limits: the request head (request line and headers) may be `MAX_HEAD_BYTES`, else 431; the
-body `max_body` bytes, else 413. After answering an error that closes the connection while
-request bytes may still be unread (400, 408, 413, 431), the server half-closes (FIN), reads
-and discards what still comes for a bounded time and size, then closes: a close with unread
-data makes the kernel send a reset, which can destroy the answer before the client reads it.
+body `max_body` bytes, else 413. A request with both `Content-Length` and `Transfer-Encoding`
+is refused with 400 (Node's answer to that request-smuggling shape). After answering an error
+that closes the connection while request bytes may still be unread (400, 408, 413, 431), the
+server half-closes (FIN), reads and discards what still comes for a bounded time and size, then
+closes: a close with unread data makes the kernel send a reset, which can destroy the answer
+before the client reads it.
 
 h11 owns the protocol state; this module owns the clock and the socket; handlers see only
 `Request` and `Response`.
@@ -230,6 +232,9 @@ class HTTPConnection:
         method = self._method = head.method.decode("ascii", "replace")
         target = head.target.decode("ascii", "replace")
         self._path = target.split("?", 1)[0]
+        if _frames_twice(head):
+            await self._send_error_response(400, _BOTH_FRAMINGS)
+            return False
         declared = 0
         self._client_keep_alive = head.http_version >= b"1.1"  # as h11: 1.0 closes
         for name, value in head.headers:
@@ -479,6 +484,17 @@ class HTTPConnection:
 
 _HEAD_TOO_LARGE = (f"Request header fields too large: the request line and headers may be "
                    f"{MAX_HEAD_BYTES} bytes")
+
+
+# Node (llhttp) refuses a request that both declares a Content-Length and is chunked: which of
+# the two frames the body is what a request-smuggling attack plays on (RFC 9112 6.1). h11
+# lets Transfer-Encoding win; this server answers 400 and closes instead, as Node does.
+_BOTH_FRAMINGS = "Bad request: Content-Length can't be present with Transfer-Encoding"
+
+
+def _frames_twice(head: h11.Request) -> bool:
+    names = {name for name, _ in head.headers}
+    return b"content-length" in names and b"transfer-encoding" in names
 
 
 def _keep_alive_value(timeouts: ConnectionTimeouts) -> str | None:

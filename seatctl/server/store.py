@@ -420,6 +420,8 @@ class Store:
 def _search(search: str | None) -> tuple[str, tuple[str, ...]]:
     if not search:
         return "", ()
+    if "\x00" in search:  # no name holds a NUL, and SQLite's LIKE would stop at it
+        return "WHERE 0", ()
     pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return ("WHERE name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' "
             "OR venue_name LIKE ? ESCAPE '\\'", (pattern, pattern, pattern))

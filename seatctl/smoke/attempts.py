@@ -35,6 +35,12 @@ class AttemptLog:
     def failed_since(self, mark: int) -> list[Exchange]:
         return [exchange for exchange in self.exchanges[mark:] if attempt_failed(exchange)]
 
+    def cut_on_reuse(self) -> bool:
+        """Whether an attempt on a reused keep-alive connection got no answer (a reset, a
+        close): the idle close a Keep-Alive header promised did not hold."""
+        return any(exchange.reused and exchange.status is None and exchange.error is not None
+                   for exchange in self.exchanges)
+
 
 def attempt_failed(exchange: Exchange) -> bool:
     """No answer, a 5xx or a 429: what a retry is for (a 4xx is the answer itself)."""

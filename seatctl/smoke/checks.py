@@ -20,7 +20,7 @@ from seatctl.api.health import check_health
 from seatctl.api.models import Event
 from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
 from seatctl.booking.events import resolve_event, seat_map_for
-from seatctl.booking.journal import Journal
+from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.labels import describe_unavailable, resolve_labels, unavailable
 from seatctl.booking.outcome import outcome_error
 from seatctl.booking.watch import Watcher
@@ -28,6 +28,7 @@ from seatctl.clock import Clock
 from seatctl.errors import (
     BookingFailed,
     HTTPStatusError,
+    Interrupted,
     NotFound,
     PhaseTimeout,
     SeatctlError,
@@ -46,6 +47,15 @@ UNHEALTHY = frozenset({"degraded", "unhealthy", "down", "error", "fail", "failed
                        "disconnected", "unavailable"})
 
 
+class BookingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the test booking: its journal entry (key, job id, booking id), None
+    when nothing was recorded yet, so that the run can cancel it or name it."""
+
+    def __init__(self, entry: JournalEntry | None) -> None:
+        super().__init__("interrupted during the test booking")
+        self.entry = entry
+
+
 class StepFailed(SeatctlError):
     """A step of a check failed; the message names the step, `cause` is the error itself."""
 
@@ -60,7 +70,7 @@ class StepFailed(SeatctlError):
 def step(what: str) -> Iterator[None]:
     try:
         yield
-    except StepFailed:
+    except (StepFailed, Interrupted):
         raise
     except SeatctlError as error:
         raise StepFailed(what, error) from error
@@ -159,23 +169,30 @@ def latency_check(client: ApiClient, budget_ms: float,
     if median > budget_ms:
         if math.isinf(median):
             return failed(LATENCY, f"GET {LATENCY_PATH}: {over} of {count} requests got no "
-                                   f"answer within the {budget_ms:g} ms budget", details)
+                                   f"API answer (a JSON envelope) within the {budget_ms:g} ms "
+                                   "budget", details)
         return failed(LATENCY, f"GET {LATENCY_PATH}: median {median:.0f} ms over {count} "
                                f"requests, above the {budget_ms:g} ms budget", details)
-    warnings = (f"{over} of {count} requests took longer than the {budget_ms:g} ms budget",
-                ) if over else ()
+    warnings = (f"{over} of {count} requests took longer than the {budget_ms:g} ms budget "
+                "or got no API answer",) if over else ()
     return passed(LATENCY, f"GET {LATENCY_PATH} answered in {median:.0f} ms (median of "
                            f"{count}; budget {budget_ms:g} ms)", details, warnings)
 
 
 def _latency_sample(client: ApiClient) -> float | None:
-    """Milliseconds to the answer; None: none came within the budget."""
+    """Milliseconds to the answer; None: none came within the budget, or what came was not
+    the API's JSON envelope (a proxy's or web server's HTML page answers fast, but it is not
+    the API answering): such a sample counts as a timed-out one."""
     try:
         response = client.get(LATENCY_PATH, params=LATENCY_PARAMS, authenticated=False)
     except PhaseTimeout:
         return None
     except SeatctlError as error:
         raise StepFailed(f"GET {LATENCY_PATH}", error) from error
+    try:
+        parse_envelope(response)
+    except SeatctlError:
+        return None
     return float(response.extensions[ATTEMPT_SECONDS]) * 1000
 
 
@@ -229,6 +246,8 @@ def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
     what = ", ".join(target.seat_labels) or "1 ticket"
     try:
         cancel_booking(client, booking_id)
+    except KeyboardInterrupt as interrupt:
+        raise BookingInterrupted(outcome.entry) from interrupt
     except SeatctlError as error:
         raise StepFailed(f"booked {what} (booking {booking_id}) but could not cancel it",
                          error, hint=f"cancel it by hand: DELETE /api/bookings/{booking_id}"
@@ -274,7 +293,19 @@ def _book(client: ApiClient, clock: Clock, target: BookingTarget,
     with TemporaryDirectory(prefix="seatctl-smoke-") as folder, \
             Journal(Path(folder) / "journal.db") as journal, step("the test booking"):
         flow = BookingFlow(client, journal, clock, Watcher(client, clock, timeout=watch_timeout))
-        return flow.book(target)
+        try:
+            return flow.book(target)
+        except KeyboardInterrupt as interrupt:
+            raise BookingInterrupted(_last_entry(journal)) from interrupt
+
+
+def _last_entry(journal: Journal) -> JournalEntry | None:
+    """The test booking's entry (the journal holds only it), if it can still be read."""
+    try:
+        entries = journal.recent(limit=1)
+    except SeatctlError:
+        return None
+    return entries[0] if entries else None
 
 
 def _confirmed(outcome: BookingOutcome) -> str:

@@ -30,26 +30,38 @@ from seatctl.diagnostics.probes import KeepAliveResult, keep_alive_probe, parse_
 from seatctl.smoke.report import KEEP_ALIVE, CheckResult, failed, passed
 
 DEFAULT_BOUND = 15.0
+MAX_PLAUSIBLE_TIMEOUT = 86400.0  # seconds: a longer advertised timeout counts as unparsed
 
 
 async def keep_alive_check(url: str, bound: float, time_left: float,
-                           options: ConnectOptions) -> CheckResult:
-    """Measure `url` (its path: the health check's) within `time_left` seconds."""
+                           options: ConnectOptions, *, trust_advertised: bool = True
+                           ) -> CheckResult:
+    """Measure `url` (its path: the health check's) within `time_left` seconds.
+
+    `trust_advertised` False (the run saw a reused connection cut): the Keep-Alive header
+    does not pass the check, the passive wait decides."""
     wait = max(0.001, min(bound, time_left))
     clipped = replace(options, timeouts=options.timeouts.clipped(time_left))
     try:
         async with asyncio.timeout(time_left):  # the request before the wait included
-            seen = await _probe(url, bound, wait, clipped)
+            seen = await _probe(url, bound, wait, clipped, trust_advertised)
     except TimeoutError:
         return failed(KEEP_ALIVE, f"not finished within the {time_left:.1f} s left "
                                   "(--max-time)", {"bound_s": bound})
     if isinstance(seen, RawResponse):
         return _advertised(seen, bound)
-    return judge(seen, bound)
+    result = judge(seen, bound)
+    if trust_advertised or _advertised_timeout(seen.keep_alive_header) is None:
+        return result
+    return replace(result, warnings=(*result.warnings, DISTRUSTED))
 
 
-async def _probe(url: str, bound: float, wait: float,
-                 options: ConnectOptions) -> KeepAliveResult | RawResponse:
+DISTRUSTED = ("the Keep-Alive header was not taken at its word: a reused connection was "
+              "reset or closed earlier in this run, so the idle close was watched instead")
+
+
+async def _probe(url: str, bound: float, wait: float, options: ConnectOptions,
+                 trust_advertised: bool) -> KeepAliveResult | RawResponse:
     """The probe's result; or only its first response, when that advertised enough."""
     first: asyncio.Future[RawResponse] = asyncio.get_running_loop().create_future()
 
@@ -62,7 +74,7 @@ async def _probe(url: str, bound: float, wait: float,
     try:
         either: list[asyncio.Future[Any]] = [probe, first]
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        if first.done() and _advertises(first.result(), bound):
+        if trust_advertised and first.done() and _advertises(first.result(), bound):
             return first.result()
         return await probe
     finally:
@@ -70,13 +82,20 @@ async def _probe(url: str, bound: float, wait: float,
         await asyncio.gather(probe, return_exceptions=True)
 
 
+def _advertised_timeout(header: str | None) -> float | None:
+    """The header's `timeout=N`; None when absent, unparsed or implausible (over a day: no
+    server keeps an idle connection that long, so the header is not a promise to trust)."""
+    timeout = parse_keep_alive(header).timeout_s
+    return timeout if timeout is not None and timeout <= MAX_PLAUSIBLE_TIMEOUT else None
+
+
 def _advertises(response: RawResponse, bound: float) -> bool:
-    timeout = parse_keep_alive(response.header("keep-alive")).timeout_s
+    timeout = _advertised_timeout(response.header("keep-alive"))
     return response.keeps_alive and timeout is not None and timeout >= bound
 
 
 def _advertised(response: RawResponse, bound: float) -> CheckResult:
-    timeout = parse_keep_alive(response.header("keep-alive")).timeout_s
+    timeout = _advertised_timeout(response.header("keep-alive"))
     assert timeout is not None
     edge = identify(response.headers, status=response.status)
     details = {**_common(bound, edge), "basis": "advertised", "status": response.status,
@@ -99,7 +118,9 @@ def judge(result: KeepAliveResult, bound: float) -> CheckResult:
     """The verdict on a finished probe whose idle wait (`max_wait_s`) was at most `bound`
     seconds: shorter when --max-time left less."""
     closed = result.idle_close
-    edge = identify(result.headers, advertised_keep_alive_s=result.advertised_timeout_s,
+    advertised = _advertised_timeout(result.keep_alive_header)
+    result = replace(result, advertised_timeout_s=advertised)
+    edge = identify(result.headers, advertised_keep_alive_s=advertised,
                     idle_close_s=None if closed.lower_bound else closed.seconds,
                     status=result.status)
     details = {**_common(bound, edge), "status": result.status,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from seatctl.api.endpoints import cancel_booking
+from seatctl.booking.journal import JournalEntry
 from seatctl.clock import Clock, Deadline, SystemClock
 from seatctl.diagnostics.connection import ConnectOptions, parse_target
 from seatctl.errors import (
@@ -22,6 +24,7 @@ from seatctl.errors import (
     ConnectTimeout,
     DeadlineExceeded,
     DNSError,
+    Interrupted,
     SeatctlError,
     TLSError,
     UsageError,
@@ -29,6 +32,7 @@ from seatctl.errors import (
 from seatctl.http import ApiClient, ClientConfig, NullObserver, Observer, RetryPolicy
 from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
 from seatctl.smoke.checks import (
+    BookingInterrupted,
     BookingTest,
     Login,
     StepFailed,
@@ -63,6 +67,7 @@ DEFAULT_MAX_TIME = 60.0
 DEFAULT_MAX_LATENCY_MS = 1000.0
 BOOKING_MIN_TIME = 5.0  # a booking round trip is not started with less time left
 CANCEL_RESERVE = 2.0  # of the time left, kept from the watch for the cancel after it
+INTERRUPT_CANCEL_TIME = 2.0  # after Ctrl-C, the most the test booking's cancel may take
 UNREACHABLE = (ConnectionRefused, DNSError, TLSError, ConnectTimeout)
 UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
 NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token for "
@@ -209,12 +214,49 @@ class _Run:
                            self.plan.url)
         watch_timeout = max(0.0, self._remaining() - CANCEL_RESERVE)
         with self._client(token=self.token) as client:
-            return booking_check(client, self.clock, test, watch_timeout)
+            try:
+                return booking_check(client, self.clock, test, watch_timeout)
+            except BookingInterrupted as interrupted:
+                raise self._interrupted_booking(interrupted.entry) from None
+
+    def _interrupted_booking(self, entry: JournalEntry | None) -> Interrupted:
+        """Ctrl-C during the test booking: cancel it if it was made (at most
+        INTERRUPT_CANCEL_TIME seconds more), and name what may be left to cancel by hand."""
+        if entry is None:
+            return Interrupted("interrupted before the test booking was submitted")
+        names = f"key {entry.key}, job {entry.job_id or 'not known'}"
+        if entry.booking_id is None:
+            watch = f"`seatctl watch {entry.job_id}`" if entry.job_id else "`seatctl jobs`"
+            return Interrupted(
+                f"interrupted during the test booking ({names}): it may still be made",
+                hint=f"check with {watch} (or GET /api/bookings/my) and cancel it if it was")
+        names += f", booking {entry.booking_id}"
+        try:
+            with self._cancel_client() as client:
+                cancel_booking(client, entry.booking_id)
+        except (SeatctlError, KeyboardInterrupt) as error:
+            why = error.message if isinstance(error, SeatctlError) else "interrupted again"
+            return Interrupted(
+                f"interrupted during the test booking ({names}); the cancel failed: {why}",
+                hint=f"cancel it by hand: DELETE /api/bookings/{entry.booking_id}")
+        return Interrupted(f"interrupted during the test booking ({names}); it was cancelled")
+
+    def _cancel_client(self) -> ApiClient:
+        """The run's settings, without retries, every timeout and the whole request cut to
+        INTERRUPT_CANCEL_TIME: Ctrl-C is not held up by a slow server."""
+        base = self.env.client_config
+        config = replace(base, base_url=self.plan.url.strip(), token=self.token,
+                         retry=RetryPolicy(retries=0),
+                         timeouts=base.timeouts.clipped(INTERRUPT_CANCEL_TIME))
+        return ApiClient(config, clock=self.clock,
+                         deadline=Deadline.after(self.clock, INTERRUPT_CANCEL_TIME),
+                         observer=self.log, transport=self.env.transport)
 
     def _keep_alive(self) -> CheckResult:
         url = self.plan.url.strip().rstrip("/") + "/health"
         return asyncio.run(keep_alive_check(url, self.plan.keep_alive_bound,
-                                            self._remaining(), self.env.connect))
+                                            self._remaining(), self.env.connect,
+                                            trust_advertised=not self.log.cut_on_reuse()))
 
     # --- running one check --------------------------------------------------------------
 
@@ -229,6 +271,8 @@ class _Run:
         mark, began = self.log.mark(), self.clock.monotonic()
         try:
             result = body()
+        except Interrupted:
+            raise  # Ctrl-C ends the run, not just the check
         except SeatctlError as error:
             result = failed(name, describe(error), error_details(error))
         except _Unreachable:
