@@ -120,15 +120,33 @@ class SeatctlGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Context | None = None, **extra: Any) -> Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except typer.TyperException as exc:
+            raise _made_printable(exc) from None
+
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort):
             raise
+        except typer.TyperException as exc:  # click's usage errors echo what was typed
+            raise _made_printable(exc) from None
         except (Exception, KeyboardInterrupt) as exc:
             from seatctl.cli.main import handle_error
 
             raise handle_error(ctx, exc) from None
+
+
+def _made_printable(exc: typer.TyperException) -> typer.TyperException:
+    """Click's own error messages quote the command line: a control character or a bidi
+    override typed (or pasted) there must not reach the terminal raw."""
+    from seatctl.render.sanitize import printable
+
+    exc.message = printable(exc.message)
+    return exc
 
 
 app = typer.Typer(

@@ -24,7 +24,7 @@ from seatctl.diagnostics.connection import (
     parse_target,
 )
 from seatctl.diagnostics.probes import (
-    MAX_RACE_OFFSET,
+    DEFAULT_RACE_OFFSETS,
     MAX_WAIT_CEILING,
     REQUESTS_TIME_LIMIT,
     IdleRaceResult,
@@ -44,6 +44,7 @@ DEFAULT_MAX_WAIT = 75.0
 SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
 MIN_SLOW_CLIENT_INTERVAL = 0.02
 RACE_ATTEMPTS = 2  # connections per race offset: one sample is not a pattern
+RACE_STAGGER = max(DEFAULT_RACE_OFFSETS)  # the keep-alive connection starts this much later
 BURST_TIME_LIMIT = 30.0
 BOUND_SLACK = 5.0  # seconds a probe may run past its own wait: connects, requests, closes
 PREFLIGHT_SLACK = 1.0  # seconds the preflight's request may run past max_wait, in all
@@ -224,7 +225,7 @@ def _plan_runs(run: DoctorRun) -> None:
     plan = run.plan
     bounds = {
         Probe.TIMING: plan.max_wait,
-        Probe.KEEPALIVE: plan.max_wait + MAX_RACE_OFFSET,  # the race's stagger first
+        Probe.KEEPALIVE: plan.max_wait + RACE_STAGGER,  # the race's stagger first
         Probe.REQUESTS: min(REQUESTS_TIME_LIMIT, plan.max_wait),
         Probe.BURST: plan.burst_time_limit,
         Probe.SLOW_CLIENT: plan.max_wait,

@@ -34,8 +34,14 @@ import seatctl.diagnostics.doctor as doctor_module
 from seatctl.booking.book import BookingFlow
 from seatctl.booking.watch import Watcher
 from seatctl.diagnostics.connection import CLOSE_WAIT, ConnectOptions
-from seatctl.diagnostics.doctor import BOUND_SLACK, PREFLIGHT_SLACK, RACE_ATTEMPTS, DoctorPlan
-from seatctl.diagnostics.probes import DEFAULT_RACE_OFFSETS, MAX_RACE_OFFSET
+from seatctl.diagnostics.doctor import (
+    BOUND_SLACK,
+    PREFLIGHT_SLACK,
+    RACE_ATTEMPTS,
+    RACE_STAGGER,
+    DoctorPlan,
+)
+from seatctl.diagnostics.probes import DEFAULT_RACE_OFFSETS
 from seatctl.errors import ConnectionReset, ResetWhen
 from seatctl.http import ApiClient, ClientConfig, Exchange, RetryPolicy, Timeouts
 from seatctl.smoke.attempts import AttemptLog
@@ -78,11 +84,11 @@ def doctor_connection_bound(*, quick: bool) -> int:
 
 def doctor_time_bound(max_wait: float) -> float:
     """The preflight (its request cut at max_wait + PREFLIGHT_SLACK, its close at
-    CLOSE_WAIT), then the longest probe bound (keep-alive: max_wait + MAX_RACE_OFFSET;
+    CLOSE_WAIT), then the longest probe bound (keep-alive: max_wait + RACE_STAGGER;
     burst: min(30, max_wait + 5)) plus BOUND_SLACK. Connects on loopback take no time."""
     plan = DoctorPlan(url="http://127.0.0.1:1", max_wait=max_wait)
     preflight = max_wait + PREFLIGHT_SLACK + CLOSE_WAIT
-    probes = max(max_wait + MAX_RACE_OFFSET, plan.burst_time_limit) + BOUND_SLACK
+    probes = max(max_wait + RACE_STAGGER, plan.burst_time_limit) + BOUND_SLACK
     return preflight + probes
 
 
@@ -428,7 +434,7 @@ def test_the_stated_bounds_follow_from_the_code() -> None:
     assert doctor_connection_bound(quick=True) == 214
     assert doctor_connection_bound(quick=False) == 216
     assert doctor_time_bound(1.0) == 14.0  # 1 + 1 + 1 preflight, 6 + 5 probes
-    assert doctor_time_bound(75.0) == 162.0
+    assert doctor_time_bound(75.0) == pytest.approx(157.2)  # 2 x 75 + 7.2: within 2w + 12
 
 
 def test_the_preflight_hands_a_reset_during_the_connect_to_the_probes(
