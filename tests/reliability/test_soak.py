@@ -31,9 +31,9 @@ def assert_none_lost_or_doubled(report: Any, bookings: int) -> None:
 
 def test_a_sample_of_bookings_survives_faults_and_a_server_kill(tmp_path: Path) -> None:
     soak = bench_module("soak")
-    report = soak.soak(tmp_path, 6, concurrency=3, seed=7, faults=soak.soak_faults(0.2),
+    report = soak.soak(tmp_path, 4, concurrency=2, seed=7, faults=soak.soak_faults(0.2),
                        downtime=0.3)
-    assert_none_lost_or_doubled(report, 6)
+    assert_none_lost_or_doubled(report, 4)
 
 
 @pytest.mark.long
