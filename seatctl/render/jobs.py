@@ -60,7 +60,10 @@ def jobs_table(entries: Sequence[JournalEntry], width: int = 80) -> Table:
                    for value in (entry.job_id, entry.booking_id, "job / booking"))
     id_width = min(id_width, MAX_ID_WIDTH, max(8, width - 41))
     text_width = max(22, width - DATE_WIDTH - 3 * GAP - id_width)
-    event_width = max(10, text_width * 2 // 5)
+    # A seat label is one token ("Orchestra:E10,"): folding it mid-label misleads.
+    longest_label = max((len(label) + 1 for entry in entries
+                         for label in seats(entry).split(", ")), default=0)
+    event_width = min(max(10, text_width * 2 // 5, longest_label), text_width - 12)
     table.add_column("created", no_wrap=True, width=DATE_WIDTH)
     table.add_column("event / seats", max_width=event_width, overflow="fold")
     table.add_column("state / message", max_width=max(12, text_width - event_width),

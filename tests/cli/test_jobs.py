@@ -293,3 +293,24 @@ def test_a_booking_made_against_another_server_is_resumed_against_it(
     outcome = cli.ok("--base-url", "https://api.example.com", "jobs", "--pending")
     assert ("`seatctl --base-url http://127.0.0.1:8080 watch booking-1-remote`"
             in outcome.stderr)
+
+
+def test_seat_labels_are_never_folded_mid_label_at_80_columns() -> None:
+    from rich.console import Console
+
+    from seatctl.booking.journal import JournalEntry
+    from seatctl.render.jobs import jobs_table
+
+    entry = JournalEntry(
+        key="k", profile="default", base_url="http://127.0.0.1:9", event_id="ev",
+        event_name="Symphony Under the Stars", seat_ids=("a", "b"),
+        seat_labels=("Orchestra:E10", "Orchestra:E11"), quantity=None,
+        job_ids=("booking-1795982207372-22a981f0",), state="confirmed",
+        message="Successfully booked 2 seat(s)", booking_id="cb60f4bdbb93994f738c84ee",
+        total_price=240.0, created_at="2026-11-29T20:00:00+00:00",
+        updated_at="2026-11-29T20:00:00+00:00")
+    console = Console(width=80, color_system=None, record=True)
+    console.print(jobs_table([entry], 80))
+    text = console.export_text()
+    assert "Orchestra:E10," in text and "Orchestra:E11" in text
+    assert "booking-1795982207372-22a981f0" in text
