@@ -1,6 +1,7 @@
 """Pieces every command shares: getting the App, the per-command --json flag."""
 
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,3 +55,25 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def check_report_writable(path: Path) -> None:
+    """Before the run (a minute of probing, a deploy check), not after it."""
+    import os
+
+    from seatctl.errors import UsageError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
+
+
+def write_report(path: Path, text: str, secrets: list[str]) -> None:
+    """A report file, masked like the streams (no token reaches a CI artifact)."""
+    from seatctl.errors import UsageError
+    from seatctl.redact import mask
+
+    try:
+        path.write_text(mask(text, secrets), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from None

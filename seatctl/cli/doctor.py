@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app, url_argument
+from seatctl.cli._common import JsonFlag, check_report_writable, get_app, url_argument, write_report
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import Report
 
-UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
 PROBES = "Probes"
 CONTEXT = "What is in front"
 OUTPUT = "Output"
@@ -80,7 +79,7 @@ def doctor(
         connect=_connect_options(app, insecure),
     )
     if junit is not None:
-        _check_writable(junit)
+        check_report_writable(junit)
     report, interrupted = _measure(app, plan, as_json=as_json)
     _emit(app, report, junit, FailOn(fail_on), as_json=as_json, interrupted=interrupted)
 
@@ -94,23 +93,13 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
                           ca_bundle=settings.ca_bundle)
 
 
-def _check_writable(path: Path) -> None:
-    """Before a minute of probing, not after it."""
-    import os
-
-    from seatctl.errors import UsageError
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
-
-
 def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", bool]:
     import asyncio
 
     from seatctl.diagnostics.doctor import DoctorRun, run_doctor
     from seatctl.diagnostics.report import build_report
     from seatctl.errors import ConnectionRefused, ConnectTimeout, DNSError
+    from seatctl.http import UNREACHABLE_HINT
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
@@ -131,17 +120,14 @@ def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *, as
           interrupted: bool) -> None:
     from seatctl.diagnostics.findings import Severity
     from seatctl.diagnostics.report import junit_xml
-    from seatctl.errors import Interrupted, Reported, UsageError
+    from seatctl.errors import Interrupted, Reported
     from seatctl.exit_codes import ExitCode
     from seatctl.render.doctor import render_report
 
     threshold = Severity(fail_on.value)
     render_report(app.streams, report, as_json=as_json)
     if junit is not None:
-        try:
-            junit.write_text(junit_xml(report, threshold), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
+        write_report(junit, junit_xml(report, threshold), app.streams.secrets)
     if interrupted:
         if as_json:
             raise Reported(ExitCode.INTERRUPTED)

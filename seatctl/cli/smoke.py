@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app, url_argument
+from seatctl.cli._common import JsonFlag, check_report_writable, get_app, url_argument, write_report
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def smoke(
     plan = _plan(app, url, max_time=max_time, max_latency_ms=max_latency_ms,
                  keep_alive_bound=keep_alive_bound, book_test=book_test, seats=seat or [])
     if junit is not None:
-        _check_writable(junit)
+        check_report_writable(junit)
     stop = _stop_token(app, as_json)
     report = _run(app, plan, as_json=as_json, stop=stop)
     _emit(app, report, junit, as_json=as_json, stop=stop)
@@ -126,17 +126,6 @@ def _login(app: App) -> "Login | None":
     return Login(email, password) if email else None
 
 
-def _check_writable(path: Path) -> None:
-    """Before the run, not after it."""
-    import os
-
-    from seatctl.errors import UsageError
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
-
-
 def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "SmokeReport":
     from seatctl.diagnostics.connection import ConnectOptions
     from seatctl.http import ClientConfig, Timeouts
@@ -181,19 +170,15 @@ def _stop_token(app: App, as_json: bool) -> str | None:
 
 def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
           stop: str | None) -> None:
-    from seatctl.errors import Reported, UsageError
+    from seatctl.errors import Reported
     from seatctl.exit_codes import ExitCode
-    from seatctl.redact import mask
     from seatctl.render.smoke import render_annotations, render_report
     from seatctl.smoke import github_actions, junit_xml, workflow_commands
 
     if report.unreachable is None:
         render_report(app.streams, report, as_json=as_json)
     if junit is not None:
-        try:
-            junit.write_text(mask(junit_xml(report), app.streams.secrets), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write the JUnit report {junit}: {exc.strerror}") from None
+        write_report(junit, junit_xml(report), app.streams.secrets)
     if github_actions(app.env):
         if stop is not None:  # the report ran with workflow commands stopped: resume them
             app.streams.write_data(f"::{stop}::")

@@ -20,7 +20,7 @@ from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._ratelimit import RateLimitInfo, parse_rate_limit
 from seatctl.http._retry import SAFE_METHODS, RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
-from seatctl.http._translate import Attempt, classify_os_error, translate
+from seatctl.http._translate import UNREACHABLE_HINT, Attempt, classify_os_error, translate
 from seatctl.redact import REDACTED, redact_headers
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "REDACTED",
     "RESPONSE_SIZE_CAP",
     "SAFE_METHODS",
+    "UNREACHABLE_HINT",
     "USER_AGENT",
     "ApiClient",
     "Attempt",

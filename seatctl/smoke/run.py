@@ -29,7 +29,14 @@ from seatctl.errors import (
     TLSError,
     UsageError,
 )
-from seatctl.http import ApiClient, ClientConfig, NullObserver, Observer, RetryPolicy
+from seatctl.http import (
+    UNREACHABLE_HINT,
+    ApiClient,
+    ClientConfig,
+    NullObserver,
+    Observer,
+    RetryPolicy,
+)
 from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
 from seatctl.smoke.checks import (
     BookingInterrupted,
@@ -69,7 +76,6 @@ BOOKING_MIN_TIME = 5.0  # a booking round trip is not started with less time lef
 CANCEL_RESERVE = 2.0  # of the time left, kept from the watch for the cancel after it
 INTERRUPT_CANCEL_TIME = 2.0  # after Ctrl-C, the most the test booking's cancel may take
 UNREACHABLE = (ConnectionRefused, DNSError, TLSError, ConnectTimeout)
-UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
 NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token for "
                   "this server (SEATCTL_TOKEN, `seatctl --token`; a stored login is used only "
                   "against its profile's base_url)")
