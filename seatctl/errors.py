@@ -30,6 +30,7 @@ error handler only ever see these classes:
     - NonJSONBody, TruncatedJSON, ProtocolViolation, ErrorEnvelope, UnexpectedShape
   + BookingFailed                   - exit 3
   + StillPending                    - exit 4
+  + StatusUnreadable                - a watch could not read the status: exit 7 or 6
   + Reported                        - already shown (in a JSON document); its own exit code
   + Interrupted                     - Ctrl-C, exit 130
   + UnexpectedError                 - a bug: any other exception, exit 1
@@ -284,6 +285,15 @@ class StillPending(SeatctlError):
     """The job was still pending when the wait ended."""
 
     exit_code = ExitCode.PENDING
+
+
+class StatusUnreadable(SeatctlError):
+    """A watch ended because the job's status could not be read: rate limited (exit 7) or
+    the network (the failure's own exit code, 6 for the network)."""
+
+    def __init__(self, message: str, *, exit_code: ExitCode, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
 
 
 class Reported(SeatctlError):

@@ -89,7 +89,7 @@ def job_status(client: ApiClient, job_id: str, *, wait: float = 0.0) -> StatusAn
     (long polling, an extension: a server that ignores `?wait=` just answers at once)."""
     params = {"wait": f"{wait:g}"} if wait > 0 else None
     response = client.get(f"/api/seats/booking-status/{_segment(job_id)}", params=params,
-                          extra_read_time=wait)
+                          extra_read_time=wait, retry_rate_limited=False)
     status = _data(response, JobStatus, "GET /api/seats/booking-status/:jobId")
     return StatusAnswer(status, parse_retry_after(response.headers.get("retry-after")),
                         parse_rate_limit(response.headers))

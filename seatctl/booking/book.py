@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from seatctl.api.endpoints import book_quantity, submit_seat_booking
-from seatctl.booking.journal import Journal, JournalEntry
+from seatctl.booking.journal import REFUSED, Journal, JournalEntry
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import Watcher, WatchResult, WatchUpdate
 from seatctl.clock import Clock
@@ -56,6 +56,7 @@ class BookingFlow:
     clock: Clock
     watcher: Watcher
     retry_contended: int = CONTENDED_RESENDS
+    on_sending: Callable[[JournalEntry], None] = lambda entry: None
     on_submitted: Callable[[JournalEntry], None] = lambda entry: None
     current: JournalEntry | None = None  # the booking in hand, for an interrupt to name
     submitting: bool = False  # a POST is out and unanswered: an interrupt must say so
@@ -78,7 +79,7 @@ class BookingFlow:
     def _finish(self, entry: JournalEntry, resumed: bool, wait: bool) -> BookingOutcome:
         if entry.quantity is not None:
             return BookingOutcome(self._book_quantity(entry, entry.quantity), resumed, None)
-        if entry.job_id is None or entry.state == "created":
+        if entry.job_id is None or entry.state in ("created", REFUSED):
             entry = self._submit(entry)
         if not wait:
             return BookingOutcome(entry, resumed, None)
@@ -100,6 +101,7 @@ class BookingFlow:
 
     def _submit(self, entry: JournalEntry) -> JournalEntry:
         self.submitting = True
+        self.on_sending(entry)
         try:
             submitted = submit_seat_booking(self.client, entry.event_id, entry.seat_ids,
                                             entry.key)
@@ -148,10 +150,14 @@ class BookingFlow:
                                    total_price=booking.total_price, message=message)
 
     def _fail_if_refused(self, entry: JournalEntry, error: HTTPStatusError) -> None:
-        """Refused as sent (400, 404, 409, 422): resuming it would be refused again. A 401,
-        a 429 or a 5xx leaves the booking resumable."""
+        """Refused as sent (400, 404, 409, 422): resuming it would be refused again. A 401 or
+        403 is refused for who sent it: kept, to send again when asked for by name. A 429 or
+        a 5xx leaves the booking resumable."""
         self.submitting = False
-        if not error.retryable and error.status_code not in (401, 403):
+        if error.status_code in (401, 403):
+            self.journal.update(entry.key, state=REFUSED,
+                                message=error.server_message or error.message)
+        elif not error.retryable:
             self.journal.update(entry.key, state="failed", message=error.message)
 
 

@@ -36,7 +36,10 @@ from seatctl.errors import SeatctlError, UsageError
 
 PENDING_STATES = frozenset({"created", "queued", "processing", "pending"})
 FINAL_STATES = frozenset({"confirmed", "rejected", "failed"})
-STATES = PENDING_STATES | FINAL_STATES
+# The POST was refused for who sent it (401, 403): sent again only when the same booking is
+# asked for again by name, never by `book --resume`.
+REFUSED = "refused"
+STATES = PENDING_STATES | FINAL_STATES | {REFUSED}
 
 SCHEMA_VERSION = 1
 # PRAGMA application_id: marks the file as a seatctl journal ("SCJ1" as a big-endian int).
@@ -428,15 +431,16 @@ class Journal:
 
     def find_unfinished(self, *, profile: str, base_url: str, event_id: str,
                         seat_ids: list[str], quantity: int | None) -> JournalEntry | None:
-        """The newest pending entry for the same booking (same profile, server, event,
-        quantity, and the same seats in any order): to resume it with its key."""
-        pending = ", ".join("?" * len(PENDING_STATES))
+        """The newest pending (or refused) entry for the same booking (same profile,
+        server, event, quantity, and the same seats in any order): to resume it with its
+        key."""
+        resumable = sorted(PENDING_STATES | {REFUSED})
+        pending = ", ".join("?" * len(resumable))
         return self._one(
             "SELECT * FROM entries WHERE profile = ? AND base_url = ? AND event_id = ? "
             f"AND seat_set = ? AND quantity IS ? AND state IN ({pending}) "
             f"{_NEWEST_FIRST} LIMIT 1",
-            (profile, base_url, event_id, _seat_set(seat_ids), quantity,
-             *sorted(PENDING_STATES)))
+            (profile, base_url, event_id, _seat_set(seat_ids), quantity, *resumable))
 
     def recent(self, *, limit: int = 20, pending_only: bool = False,
                profile: str | None = None) -> list[JournalEntry]:

@@ -1,11 +1,21 @@
-"""What a finished (or abandoned) watch means for the user: a document and an exit code."""
+"""What a finished (or abandoned) watch means for the user: a document and an exit code.
+
+A watch that could not read the status at its end (no budget left, the network down) never
+reports "pending": it says the state is unknown, gives the last state it knows (the journal's,
+kept in step by every watch, or the server's last answer) as such, and names the exact
+command that resumes, with the profile and server the job belongs to.
+"""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from seatctl.booking.status import JobState
-from seatctl.errors import BookingFailed, SeatctlError, StillPending
+from seatctl.booking.watch import EndReason
+from seatctl.errors import BookingFailed, SeatctlError, StatusUnreadable, StillPending
+from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from seatctl.api.models import UnavailableSeat
@@ -13,37 +23,86 @@ if TYPE_CHECKING:
     from seatctl.booking.watch import WatchResult
 
 
+@dataclass(frozen=True)
+class Resume:
+    """The global flags that address a job's server: the profile, and the base URL when it
+    did not come from that profile (a flag or an environment variable, gone next time)."""
+
+    profile: str | None = None
+    base_url: str | None = None
+
+    def command(self, *words: str) -> str:
+        flags: list[str] = []
+        if self.profile:
+            flags += ["--profile", self.profile]
+        if self.base_url:
+            flags += ["--base-url", self.base_url]
+        return shlex.join(["seatctl", *flags, *words])
+
+
+@dataclass(frozen=True)
+class LastKnown:
+    state: str
+    source: str  # "journal" or "server"
+    at: str | None = None  # when the journal recorded it (ISO 8601 UTC)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"state": self.state, "source": self.source, "at": self.at}
+
+    def describe(self) -> str:
+        at = f" at {self.at}" if self.at else ""
+        return f"{self.state} ({self.source}{at})"
+
+
+def last_known(result: WatchResult, entry: JournalEntry | None) -> LastKnown | None:
+    if entry is not None and entry.job_id == result.job_id:
+        return LastKnown(entry.state, "journal", entry.updated_at)
+    if result.seen:
+        return LastKnown(result.state.value, "server")
+    return None
+
+
 def watch_document(result: WatchResult, entry: JournalEntry | None, job_id: str
                    ) -> dict[str, Any]:
     """The `--json` object: {jobId, bookingId, state, message, seats, totalPrice, elapsed_s,
-    polls}, plus the booking key when the journal knows the job."""
+    polls, timedOut, endedBy, rate_limit, lastKnown, key}. `state` is "unknown" when the
+    status could not be read at the end; `lastKnown` then says what was known, and whence."""
     status = result.status
+    unreadable = result.ended_by in (EndReason.RATE_LIMITED, EndReason.NETWORK)
+    known = last_known(result, entry) if unreadable else None
     return {
         "jobId": job_id,
         "bookingId": status.booking_id if status else None,
-        "state": result.state.value,
+        "state": "unknown" if unreadable else result.state.value,
         "message": status.message if status else None,
         "seats": list(entry.seat_labels) if entry else None,
         "totalPrice": status.total_price if status else None,
         "elapsed_s": round(result.elapsed_s, 3),
         "polls": result.polls,
         "timedOut": result.timed_out,
+        "endedBy": result.ended_by.value,
+        "rate_limit": result.rate_limit.as_dict() if result.rate_limit else None,
+        "lastKnown": known.as_dict() if known else None,
         "key": entry.key if entry else None,
     }
 
 
-def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None = None
+def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None = None, *,
+                  resume: Resume | None = None, now: float | None = None
                   ) -> SeatctlError | None:
     """None when confirmed; otherwise the error whose exit code the documentation promises.
-    Seats the server names are called by the labels the user gave, when the journal has them."""
+    Seats the server names are called by the labels the user gave, when the journal has them.
+    `now` (Unix time) places the rate limit's reset."""
     status = result.status
     message = (status.message if status else None) or "no message"
-    if result.state is JobState.CONFIRMED:
+    if result.state is JobState.CONFIRMED and result.ended_by is EndReason.FINAL:
         return None
+    command = (resume or Resume()).command("watch", job_id)
+    if result.ended_by in (EndReason.RATE_LIMITED, EndReason.NETWORK):
+        return _unreadable(result, job_id, entry, command, now)
     if result.timed_out or not result.state.final:
         return StillPending(f"job {job_id} is still {result.state.value} after "
-                            f"{result.elapsed_s:.0f}s",
-                            hint=f"resume with `seatctl watch {job_id}`")
+                            f"{result.elapsed_s:.0f}s", hint=f"resume with `{command}`")
     if result.state is JobState.REJECTED:
         seats = (status.unavailable_seats or []) if status else []
         labels = dict(zip(entry.seat_ids, entry.seat_labels, strict=False)) if entry else {}
@@ -54,6 +113,35 @@ def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None =
         return BookingFailed(f"booking not made: {message}",
                              hint="the seats were being booked by someone else; try again")
     return BookingFailed(f"booking failed: {message}")
+
+
+def _unreadable(result: WatchResult, job_id: str, entry: JournalEntry | None, command: str,
+                now: float | None) -> StatusUnreadable:
+    import time
+
+    known = last_known(result, entry)
+    said = f"; last known: {known.describe()}" if known else ""
+    if result.ended_by is EndReason.RATE_LIMITED:
+        moment = time.time() if now is None else now
+        budget = result.rate_limit.describe(moment) if result.rate_limit else "no budget left"
+        after = ""
+        if result.rate_limit and result.rate_limit.reset_at is not None:
+            after = f"after {_clock(result.rate_limit.reset_at, moment)} "
+        return StatusUnreadable(
+            f"cannot read job {job_id}'s status: rate limited ({budget}){said}",
+            exit_code=ExitCode.SERVER, hint=f"resume {after}with `{command}`")
+    failure = result.last_error
+    reason = failure.message if failure else "the network failed"
+    return StatusUnreadable(
+        f"cannot read job {job_id}'s status: {reason}{said}",
+        exit_code=failure.exit_code if failure else ExitCode.NETWORK,
+        hint=f"the job goes on on the server; resume with `{command}`")
+
+
+def _clock(moment: float, now: float) -> str:
+    from seatctl.http import local_time
+
+    return local_time(moment, now)
 
 
 def _seat_name(seat: UnavailableSeat, labels: dict[str, str]) -> str:

@@ -61,16 +61,19 @@ def book(
                 raise UsageError("--resume takes no EVENT, seats or quantity")
             entry = _unfinished(journal, app)
             target = None
+            from seatctl.render.watch import resuming_line
+
+            resuming_line(app.streams, entry)
         else:
             target = _target(app, client, journal, event,
                              [*(seat or []), *([seats] if seats else [])], quantity, force)
         from seatctl.cli.watch import display_for
 
-        with display_for(app, as_json) as display:
+        with display_for(app, as_json, client) as display:
             flow = _flow(app, client, journal, display, timeout=timeout,
                          long_poll=not no_long_poll,
                          retry_contended=0 if no_retry_contended else None)
-            outcome = _run(flow, target, entry if resume else None, wait=not no_wait)
+            outcome = _run(app, flow, target, entry if resume else None, wait=not no_wait)
     _report(app, outcome, as_json=as_json, waited=not no_wait)
 
 
@@ -140,16 +143,21 @@ def _flow(app: App, client: "ApiClient", journal: "Journal", display: "WatchDisp
     watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
                       long_poll=long_poll, on_update=display.update)
     resends = CONTENDED_RESENDS if retry_contended is None else retry_contended
+    def sending(entry: "JournalEntry") -> None:
+        display.sending = True
+
     def submitted(entry: "JournalEntry") -> None:
+        display.sending = False
         display.job_id = entry.job_id or ""
         submitted_line(app.streams, entry)
 
     return BookingFlow(client, journal, app.clock, watcher, retry_contended=resends,
-                       on_submitted=submitted)
+                       on_sending=sending, on_submitted=submitted)
 
 
-def _run(flow: "BookingFlow", target: "BookingTarget | None", entry: "JournalEntry | None", *,
-         wait: bool) -> "BookingOutcome":
+def _run(app: App, flow: "BookingFlow", target: "BookingTarget | None",
+         entry: "JournalEntry | None", *, wait: bool) -> "BookingOutcome":
+    from seatctl.cli.watch import resume_for
     from seatctl.errors import Interrupted
 
     try:
@@ -159,13 +167,14 @@ def _run(flow: "BookingFlow", target: "BookingTarget | None", entry: "JournalEnt
         return flow.book(target, wait=wait)
     except KeyboardInterrupt:
         job_id = flow.current.job_id if flow.current else None
+        resume = resume_for(app, flow.current)
         if job_id is not None and not flow.submitting:
             raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
-                              hint=f"resume with `seatctl watch {job_id}`") from None
+                              hint=f"resume with `{resume.command('watch', job_id)}`") from None
         raise Interrupted(
             "interrupted before the server answered; the booking key is kept in the journal",
-            hint="run the same `seatctl book` again, or `seatctl book --resume`: the same "
-                 "key makes at most one booking") from None
+            hint=f"run the same `seatctl book` again, or `{resume.command('book', '--resume')}`"
+                 ": the same key makes at most one booking") from None
 
 
 def _report(app: App, outcome: "BookingOutcome", *, as_json: bool, waited: bool) -> None:

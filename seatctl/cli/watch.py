@@ -11,7 +11,9 @@ from seatctl.cli.context import App
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import Journal, JournalEntry
+    from seatctl.booking.outcome import Resume
     from seatctl.booking.watch import WatchResult, WatchUpdate
+    from seatctl.http import ApiClient
     from seatctl.render.watch import WatchDisplay
 
 WatchTimeout = Annotated[float, typer.Option(
@@ -32,10 +34,12 @@ def watch(
     no_long_poll: NoLongPoll = False,
     json: JsonFlag = False,
 ) -> None:
-    """Watch a booking job until it is confirmed or fails (exit 3), or the wait ends (4)."""
-    from seatctl.booking.book import record_updates
+    """Watch a booking job until it is confirmed or fails (exit 3), or the wait ends (4).
+
+    A job the journal knows is watched on its own server and profile; one the journal
+    already knows as final is answered from the journal, without a request.
+    """
     from seatctl.booking.journal import Journal
-    from seatctl.booking.watch import Watcher
     from seatctl.errors import UsageError
 
     app = get_app(ctx)
@@ -47,22 +51,76 @@ def watch(
                          hint="see them with `seatctl jobs`")
     with Journal(Journal.default_path(app.env)) as journal:
         entry = journal.by_job(job_id) if job_id else _last_entry(journal, app)
-        if entry is not None and entry.base_url != app.settings.base_url:
-            entry = None  # another server's booking: this server knows nothing of it
         target = job_id or (entry.job_id if entry else None)
         if target is None:
             raise UsageError("the newest booking in the journal has no job id yet",
                              hint="resume it with `seatctl book --resume`")
-        with app.client() as client, display_for(app, as_json) as display:
-            sinks: list[Callable[[WatchUpdate], None]] = [display.update]
-            if entry is not None:
-                sinks.append(record_updates(journal, entry.key))
-            display.job_id = target
-            watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
-                              long_poll=not no_long_poll,
-                              on_update=fan_out(sinks))
-            result = interruptible(lambda: watcher.watch(target), target)
+        app, entry = _jobs_server(app, entry)
+        if entry is not None and entry.job_id == target and not entry.pending:
+            finish(app, _from_journal(entry), entry, target, as_json=as_json)
+            return
+        result = _watch(app, journal, entry, target, timeout=timeout,
+                        long_poll=not no_long_poll, as_json=as_json)
+        entry = journal.get(entry.key) if entry is not None else None
     finish(app, result, entry, target, as_json=as_json)
+
+
+def _watch(app: App, journal: "Journal", entry: "JournalEntry | None", job_id: str, *,
+           timeout: float, long_poll: bool, as_json: bool) -> "WatchResult":
+    from seatctl.booking.book import record_updates
+    from seatctl.booking.watch import Watcher
+
+    with app.client() as client, display_for(app, as_json, client) as display:
+        sinks: list[Callable[[WatchUpdate], None]] = [display.update]
+        if entry is not None:
+            sinks.append(record_updates(journal, entry.key))
+        display.job_id = job_id
+        watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
+                          long_poll=long_poll, on_update=fan_out(sinks))
+        return interruptible(lambda: watcher.watch(job_id), job_id, resume_for(app))
+
+
+def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalEntry | None]":
+    """A job the journal knows is asked of its own server, with its own profile's token,
+    unless --base-url names a server on the command line (then only that one is asked)."""
+    if entry is None or entry.base_url == app.settings.base_url:
+        return app, entry
+    if app.loaded.sources["base_url"].startswith("command line"):
+        return app, None  # another server's booking: this server knows nothing of it
+    from dataclasses import replace
+
+    from seatctl.render import messages
+
+    messages.note(app.streams, f"job of profile {entry.profile} at {entry.base_url}: "
+                               "watching it there")
+    options = replace(app.options, profile=entry.profile, base_url=entry.base_url, token=None)
+    return App(options=options, env=app.env, clock=app.clock, transport=app.transport,
+               _streams=app.streams, _json_flag=app.json), entry
+
+
+def _from_journal(entry: "JournalEntry") -> "WatchResult":
+    from seatctl.api.models import JobStatus
+    from seatctl.booking.status import JobState
+    from seatctl.booking.watch import WatchResult
+
+    status = JobStatus.model_validate({
+        "success": entry.state == "confirmed", "message": entry.message,
+        "bookingId": entry.booking_id, "totalPrice": entry.total_price})
+    return WatchResult(entry.job_id or "", JobState(entry.state), status, polls=0,
+                       elapsed_s=0.0)
+
+
+def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":
+    """The flags that bring a resume command back to this job's server: its profile always,
+    its base URL when it did not come from that profile's configuration."""
+    from seatctl.booking.outcome import Resume
+
+    profile = entry.profile if entry is not None else app.settings.profile
+    base_url = entry.base_url if entry is not None else app.settings.base_url
+    source = app.loaded.sources["base_url"]
+    ephemeral = source.startswith(("command line", "environment"))
+    foreign = base_url != app.settings.base_url or profile != app.settings.profile
+    return Resume(profile=profile, base_url=base_url if ephemeral or foreign else None)
 
 
 def watch_timeout(app: App, timeout: float) -> float:
@@ -83,11 +141,11 @@ def _last_entry(journal: "Journal", app: App) -> "JournalEntry":
     return entry
 
 
-def display_for(app: App, as_json: bool) -> "WatchDisplay":
+def display_for(app: App, as_json: bool, client: "ApiClient | None" = None) -> "WatchDisplay":
     from seatctl.render.watch import WatchDisplay
 
     return WatchDisplay(app.streams, app.clock, live=app.streams.can_animate and not as_json,
-                        quiet=as_json)
+                        quiet=as_json, budget=client.budget if client is not None else None)
 
 
 def fan_out(sinks: "list[Callable[[WatchUpdate], None]]") -> "Callable[[WatchUpdate], None]":
@@ -98,7 +156,8 @@ def fan_out(sinks: "list[Callable[[WatchUpdate], None]]") -> "Callable[[WatchUpd
     return send
 
 
-def interruptible(run: "Callable[[], WatchResult]", job_id: str) -> "WatchResult":
+def interruptible(run: "Callable[[], WatchResult]", job_id: str, resume: "Resume"
+                  ) -> "WatchResult":
     """Ctrl-C stops the watch, not the job: say so, and how to pick it up again."""
     from seatctl.errors import Interrupted
 
@@ -106,7 +165,7 @@ def interruptible(run: "Callable[[], WatchResult]", job_id: str) -> "WatchResult
         return run()
     except KeyboardInterrupt:
         raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
-                          hint=f"resume with `seatctl watch {job_id}`") from None
+                          hint=f"resume with `{resume.command('watch', job_id)}`") from None
 
 
 def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id: str, *,
@@ -120,7 +179,7 @@ def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id
     document = watch_document(result, entry, job_id)
     if resumed is not None:  # `book`: whether an unfinished earlier attempt was picked up
         document["resumed"] = resumed
-    error = outcome_error(result, job_id, entry)
+    error = outcome_error(result, job_id, entry, resume=resume_for(app, entry))
     if as_json and error is not None:
         document["error"] = error_document(error)
     render_outcome(app.streams, document, as_json=as_json)

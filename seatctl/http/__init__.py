@@ -17,7 +17,7 @@ from seatctl.http._envelope import (
     parse_retry_after,
 )
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
-from seatctl.http._ratelimit import RateLimitInfo, parse_rate_limit
+from seatctl.http._ratelimit import RateBudget, RateLimitInfo, local_time, parse_rate_limit
 from seatctl.http._retry import SAFE_METHODS, RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
 from seatctl.http._translate import UNREACHABLE_HINT, Attempt, classify_os_error, translate
@@ -40,6 +40,7 @@ __all__ = [
     "Exchange",
     "NullObserver",
     "Observer",
+    "RateBudget",
     "RateLimitInfo",
     "ResponseTooLarge",
     "RetryPolicy",
@@ -47,6 +48,7 @@ __all__ = [
     "classify_os_error",
     "decode_json",
     "error_for_status",
+    "local_time",
     "parse_envelope",
     "parse_model",
     "parse_rate_limit",

@@ -28,8 +28,9 @@ from seatctl.errors import (
 )
 from seatctl.http._body import ACCEPT_ENCODING, read_capped
 from seatctl.http._deadline import AttemptBudget, attempt_deadline, install
-from seatctl.http._envelope import error_for_status
+from seatctl.http._envelope import error_for_status, parse_retry_after
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
+from seatctl.http._ratelimit import RateBudget
 from seatctl.http._retry import RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
 from seatctl.http._translate import Attempt, translate
@@ -79,9 +80,11 @@ class ApiClient:
         deadline: Deadline | None = None,
         observer: Observer | None = None,
         transport: httpx.BaseTransport | None = None,
+        budget: RateBudget | None = None,
     ) -> None:
         self.config = config
         self._clock = clock or SystemClock()
+        self.budget = budget or RateBudget(self._clock)  # what the server's limiter announced
         self._deadline = deadline or Deadline(self._clock, None)
         self._observer = observer or NullObserver()
         self._http = httpx.Client(
@@ -115,6 +118,7 @@ class ApiClient:
         idempotency_key: str | None = None,
         authenticated: bool = True,
         extra_read_time: float = 0.0,
+        retry_rate_limited: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 1xx/2xx response or raises a SeatctlError.
 
@@ -124,12 +128,16 @@ class ApiClient:
         An `idempotency_key` makes a POST safe to repeat, so the policy may retry it; it is
         sent both ways the contract knows: the body's `idempotencyKey` (what the deployed
         backend reads) and the `Idempotency-Key` header (the extension).
+
+        `retry_rate_limited=False` hands a 429 straight to the caller, for loops that plan
+        their own requests against the budget (the watch) and must say why they wait.
         """
         if idempotency_key is not None:
             json = _with_body_key(json, idempotency_key)
         retrying = self.config.retry.retrying(
             clock=self._clock, overall=self._deadline, method=method,
             has_idempotency_key=idempotency_key is not None, notice=self._observer.retrying,
+            retry_rate_limited=retry_rate_limited,
         )
         attempt_number = 0
         started = self._clock.monotonic()
@@ -182,6 +190,8 @@ class ApiClient:
             error = self._out_of_time(error, budget, target)
             self._report(request, attempt, started, trace, error=error)
             raise error from exc
+        self.budget.observe(response.headers, response.status_code,
+                            parse_retry_after(response.headers.get("retry-after")))
         self._report(request, attempt, started, trace, response=response)
         response.extensions[ATTEMPT_SECONDS] = self._clock.monotonic() - started
         response.extensions[ATTEMPT_NUMBER] = attempt
@@ -241,6 +251,7 @@ class ApiClient:
             phases=trace.phases(),
             request_headers=redact_headers(_raw(request.headers)),
             response_headers=redact_headers(_raw(response.headers)) if response else [],
+            rate_limit=self.budget.known if response is not None else None,
         ))
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from seatctl.clock import Clock
+
+if TYPE_CHECKING:
+    from seatctl.http._ratelimit import RateLimitInfo
 
 
 @dataclass
@@ -24,6 +27,7 @@ class Exchange:
     phases: dict[str, float] = field(default_factory=dict)
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
+    rate_limit: RateLimitInfo | None = None  # the budget after this answer, when announced
 
 
 class Observer(Protocol):

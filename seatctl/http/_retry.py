@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import tenacity
 
 from seatctl.clock import Clock, Deadline
-from seatctl.errors import is_retryable
+from seatctl.errors import RateLimited, is_retryable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,10 +38,15 @@ class RetryPolicy:
 
     def retrying(
         self, *, clock: Clock, overall: Deadline, method: str, has_idempotency_key: bool,
-        notice: RetryNotice | None = None,
+        notice: RetryNotice | None = None, retry_rate_limited: bool = True,
     ) -> tenacity.Retrying:
         """A tenacity loop for one request; the last error is re-raised when it gives up."""
         repeatable = self.may_repeat(method, has_idempotency_key)
+
+        def worth_repeating(error: BaseException) -> bool:
+            if isinstance(error, RateLimited) and not retry_rate_limited:
+                return False
+            return repeatable and is_retryable(error)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             if notice is not None and state.outcome is not None:
@@ -50,7 +55,7 @@ class RetryPolicy:
                     notice(state.attempt_number, state.upcoming_sleep, error)
 
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception(lambda exc: repeatable and is_retryable(exc)),
+            retry=tenacity.retry_if_exception(worth_repeating),
             stop=tenacity.stop_any(
                 tenacity.stop_after_attempt(self.retries + 1),
                 _OutOfTime(clock, clock.monotonic(), self.deadline, overall),

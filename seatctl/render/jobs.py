@@ -105,12 +105,17 @@ def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str],
         if entry.pending:
             newest_pending.setdefault(entry.base_url, entry)
     for entry in entries:
-        if not entry.pending:
+        if not entry.pending and entry.state != "refused":
             continue
         call = list(command)
         if base_url is not None and entry.base_url != base_url:
             call += ["--base-url", entry.base_url]
-        if entry.job_id is not None:
+        if entry.state == "refused":
+            action = (f"{entry.event_name or entry.event_id} ({seats(entry)}) was refused "
+                      f"({entry.message or 'not authorised'}): log in (`"
+                      f"{shlex.join([*call, 'login'])}`), then run the same "
+                      f"`{shlex.join([*call, 'book'])} ...` again to send it with its key")
+        elif entry.job_id is not None:
             action = f"resume watching with `{shlex.join([*call, 'watch', entry.job_id])}`"
         else:  # written before the POST, whose answer never came: send it again, same key
             action = (f"{entry.event_name or entry.event_id} ({seats(entry)}) was not "

@@ -26,6 +26,10 @@ def warning(streams: IOStreams, message: str) -> None:
                       soft_wrap=True)
 
 
+def note(streams: IOStreams, message: str) -> None:
+    streams.err.print(Text.assemble(("note: ", "cyan"), printable(message)), soft_wrap=True)
+
+
 def success(streams: IOStreams, message: str) -> None:
     streams.err.print(Text.assemble(("✓ ", "green"), printable(message)), soft_wrap=True)
 

@@ -12,6 +12,8 @@ STATES: dict[str, tuple[str, str]] = {
     "confirmed": ("✓", "bold green"),
     "rejected": ("✗", "bold red"),
     "failed": ("✗", "bold red"),
+    "refused": ("⊘", "yellow"),  # the POST was refused for who sent it (401/403)
+    "unknown": ("?", "yellow"),  # the status could not be read
 }
 UNKNOWN = ("?", "")
 

@@ -1,8 +1,10 @@
 """The watch, as a person or a script sees it.
 
 On a terminal: a Rich live view (spinner, state, elapsed time, queue position, polls, the
-server's last message, recent warnings). Elsewhere: one plain line per state change or
-warning on stderr. Either way the final summary goes to stdout (or one JSON object).
+server's last message, the rate-limit budget, why it waits when it waits for anything but
+the job, recent warnings). Elsewhere: one plain line per state change, warning or change of
+the reason it waits, on stderr. Either way the final summary goes to stdout (or one JSON
+object).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from seatctl.render.states import glyph_and_style
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import JournalEntry
-    from seatctl.booking.watch import WatchUpdate
+    from seatctl.booking.watch import Waiting, WatchUpdate
     from seatctl.clock import Clock
+    from seatctl.http import RateBudget, RateLimitInfo
     from seatctl.render.streams import IOStreams
 
 RECENT_WARNINGS = 3
@@ -34,9 +37,10 @@ RECENT_WARNINGS = 3
 class WatchDisplay:
     """Receives WatchUpdates; a context manager around the watch."""
 
-    def __init__(self, streams: IOStreams, clock: Clock, *, live: bool, quiet: bool = False
-                 ) -> None:
+    def __init__(self, streams: IOStreams, clock: Clock, *, live: bool, quiet: bool = False,
+                 budget: RateBudget | None = None) -> None:
         self._streams = streams
+        self._budget = budget  # Unix time on the clock, for the reset's local time
         self._clock = clock
         self._quiet = quiet
         self._live: Live | None = None
@@ -46,7 +50,11 @@ class WatchDisplay:
         self._since = clock.monotonic()
         self._printed_state: str | None = None
         self._spinner = Spinner("dots")  # one instance, or it never gets past its first frame
+        self._waiting: Waiting | None = None
+        self._waiting_until = 0.0  # monotonic
+        self._printed_wait: str | None = None
         self.job_id = ""  # known from the submit, before the first answer
+        self.sending = False  # the booking POST is out, unanswered
 
     def __enter__(self) -> WatchDisplay:
         if self._wants_live:
@@ -63,6 +71,10 @@ class WatchDisplay:
 
     def update(self, update: WatchUpdate) -> None:
         self._since = self._clock.monotonic() - update.elapsed
+        if update.waiting is not None:
+            self._wait(update.waiting)
+            return
+        self._waiting = None
         if update.warning:
             self._warnings.append(update.warning)
         if update.warning and self._last is not None:  # keep the last answer on show
@@ -72,6 +84,33 @@ class WatchDisplay:
         if self._live is not None or self._quiet:
             return
         self._plain_line(update)
+
+    def _wait(self, waiting: Waiting) -> None:
+        if self._last is not None:
+            self._last = replace(self._last, rate_limit=waiting.rate_limit)
+        self._waiting = waiting
+        self._waiting_until = self._clock.monotonic() + waiting.seconds
+        if self._live is not None or self._quiet:
+            return
+        if waiting.reason.value != self._printed_wait:  # one line per change of reason
+            self._printed_wait = waiting.reason.value
+            self._streams.err.print(Text(self._wait_text(), "yellow"), soft_wrap=True)
+
+    def _wait_text(self) -> str:
+        waiting = self._waiting
+        if waiting is None:
+            return ""
+        left = max(0.0, self._waiting_until - self._clock.monotonic())
+        until = f"next check in {left:.0f} s"
+        if waiting.reason.value == "retry-after":
+            return f"the server asks to wait: {until}"
+        budget = budget_text(waiting.rate_limit, self._now())
+        return f"rate limit: {budget}; {until}" if budget else f"rate limit: {until}"
+
+    def _now(self) -> float:
+        import time
+
+        return self._budget.now() if self._budget is not None else time.time()
 
     def _plain_line(self, update: WatchUpdate) -> None:
         if update.warning:
@@ -92,6 +131,9 @@ class WatchDisplay:
         update = self._last
         elapsed = self._clock.monotonic() - self._since
         state = update.state.value if update and update.state else "submitted"
+        if self.sending and update is None:
+            self._spinner.update(text=Text(" sending booking"))
+            return self._spinner
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim")
         grid.add_column()
@@ -100,10 +142,19 @@ class WatchDisplay:
         grid.add_row("polls", str(update.polls if update else 0))
         if update and update.status and update.status.message:
             grid.add_row("server", printable(update.status.message))
+        budget = budget_text(update.rate_limit if update else None, self._now())
+        if budget:
+            grid.add_row("budget", budget)
+        if self._waiting is not None:
+            grid.add_row("waiting", Text(self._wait_text(), "yellow"))
         self._spinner.update(text=Text(f" watching job {update.job_id if update else self.job_id}"))
         parts: list[RenderableType] = [self._spinner, grid]
         parts.extend(Text(f"warning: {printable(w)}", "yellow") for w in self._warnings)
         return Group(*parts)
+
+
+def budget_text(info: RateLimitInfo | None, now: float) -> str:
+    return info.describe(now) if info is not None else ""
 
 
 def submitted_line(streams: IOStreams, entry: JournalEntry) -> None:
@@ -113,11 +164,16 @@ def submitted_line(streams: IOStreams, entry: JournalEntry) -> None:
 
 
 def resuming_line(streams: IOStreams, entry: JournalEntry) -> None:
-    """Said before an earlier, unfinished attempt is picked up instead of a new booking."""
+    """Said before an earlier, unfinished attempt is picked up instead of a new booking:
+    which booking it is (event, seats, when), so that nobody resends one they did not mean."""
     job = f", job {entry.job_id}" if entry.job_id else ""
+    what = ", ".join(entry.seat_labels or entry.seat_ids) if entry.quantity is None else \
+        f"{entry.quantity} ticket(s)"
     streams.err.print(Text.assemble(
-        ("resuming ", "yellow"), f"the unfinished booking of {entry.created_at} (key {entry.key}"
-        f"{job}): the same key makes at most one booking"), soft_wrap=True)
+        ("resuming ", "yellow"),
+        f"the unfinished booking of {entry.created_at}: {entry.event_name or entry.event_id}, "
+        f"{what} (key {entry.key}{job}): the same key makes at most one booking"),
+        soft_wrap=True)
 
 
 def _queue_position(update: WatchUpdate | None) -> str:
@@ -135,6 +191,14 @@ def render_outcome(streams: IOStreams, document: dict[str, Any], *, as_json: boo
     what = ", ".join(document.get("seats") or []) or (
         f"{document['quantity']} ticket(s)" if document.get("quantity") else "")
     line = Text.assemble((f"{glyph} {state}", style))
+    if state == "unknown":  # the status could not be read: never the old answer as news
+        known = document.get("lastKnown")
+        said = (f"last known: {known['state']} ({known['source']}"
+                f"{' at ' + known['at'] if known.get('at') else ''})") if known else \
+            "no status read"
+        line.append(f"  job {document['jobId']}  {said}")
+        streams.out.print(line, soft_wrap=True)
+        return
     if document["bookingId"]:
         line.append(f"  booking {document['bookingId']}")
     if what:

@@ -143,7 +143,8 @@ def test_the_wait_ending_is_exit_4_with_the_resume_command(
     server = start_server(process_delay=30)
     outcome = run(cli, server, "book", "Symphony", "--seat", "Balcony:A9", "--timeout", "0.5")
     assert outcome.exit_code == ExitCode.PENDING
-    assert "seatctl watch booking-" in outcome.stderr
+    # The exact command: the profile, and the server given by an environment variable
+    assert f"`seatctl --profile default --base-url {server.url} watch booking-" in outcome.stderr
     with journal() as entries:
         assert entries.recent()[0].pending
 
@@ -234,7 +235,7 @@ def test_sigint_during_a_watch_exits_130_and_keeps_the_job_pending(
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == ExitCode.INTERRUPTED, stderr
-    assert f"seatctl watch {job_id}" in stderr
+    assert f"`seatctl --profile default --base-url {server.url} watch {job_id}`" in stderr
     assert "Traceback" not in stderr
     with journal() as entries:
         assert entries.recent()[0].pending

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from seatctl.booking.poll import PollSchedule
+from seatctl.booking.poll import PollPlan
 from seatctl.booking.status import JobState
-from seatctl.booking.watch import UpdateKind, Watcher, WatchUpdate
+from seatctl.booking.watch import EndReason, UpdateKind, Watcher, WatchUpdate
 from seatctl.clock import Deadline
 from seatctl.errors import AuthError, DeadlineExceeded, NotFound, ServerError
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
@@ -55,7 +55,7 @@ def watcher(answers: list[Answer], clock: FakeClock, deadline: Deadline | None =
                           retry=RetryPolicy(retries=0), token="t0ken-for-tests")
     client = ApiClient(config, clock=clock, deadline=deadline,
                        transport=httpx.MockTransport(handle))
-    options.setdefault("schedule", PollSchedule(jitter=0.0))
+    options.setdefault("plan", PollPlan(jitter=0.0))
     return Watcher(client, clock, on_update=updates.append, **options), seen, updates
 
 
@@ -74,7 +74,7 @@ def test_plain_polling_follows_the_schedule_until_confirmed() -> None:
     assert result.state is JobState.CONFIRMED
     assert result.polls == 4
     assert result.status is not None and result.status.booking_id == "b-1"
-    assert clock.sleeps[:4] == pytest.approx([0.15, 0.15, 0.21, 0.294])
+    assert clock.sleeps[:4] == pytest.approx([0.15, 0.3, 0.3, 0.3])
     assert [u.kind for u in updates] == [UpdateKind.STATE, UpdateKind.POLL, UpdateKind.POLL,
                                          UpdateKind.STATE]
     assert all("wait" not in r.url.params for r in seen)
@@ -91,7 +91,7 @@ def test_long_polling_asks_the_server_to_hold_the_request() -> None:
     result = watch.watch("job-1")
     assert result.state is JobState.CONFIRMED
     assert [r.url.params.get("wait") for r in seen] == ["2", "25"]  # the first one short
-    assert clock.sleeps == [0.0]
+    assert clock.sleeps == []  # no pause between long polls
 
 
 def test_a_server_that_ignores_wait_gets_plain_polling() -> None:
@@ -110,13 +110,16 @@ def test_retry_after_is_never_undercut() -> None:
     assert clock.sleeps[1] == 3.0
 
 
-def test_rate_limit_headers_slow_the_polls_down() -> None:
+def test_rate_limit_headers_slow_the_polls_down_within_the_notice_bound() -> None:
     clock = FakeClock()
-    tight = {"RateLimit-Limit": "100", "RateLimit-Remaining": "30", "RateLimit-Reset": "100"}
-    watch, _, _ = watcher([lambda r, c: envelope(PENDING, **tight), done], clock,
+    tight = {"RateLimit-Limit": "100", "RateLimit-Remaining": "14", "RateLimit-Reset": "900"}
+    watch, _, _ = watcher([lambda r, c: envelope(PENDING, **tight)] * 3 + [done], clock,
                           long_poll=False)
-    watch.watch("job-1")
-    assert clock.sleeps[1] == pytest.approx(100 / 10)
+    result = watch.watch("job-1")
+    assert result.state is JobState.CONFIRMED
+    assert clock.sleeps[1] > 0.3  # paced: 4 polls to place over the horizon
+    assert all(gap <= max(2.0, 0.5 * clock.sleeps[0]) + 1e-9 for gap in clock.sleeps[1:2])
+    assert result.rate_limit is not None and result.rate_limit.remaining == 14
 
 
 def test_transient_errors_are_warnings_and_the_watch_goes_on() -> None:
@@ -136,8 +139,9 @@ def test_the_watch_ends_pending_at_its_timeout() -> None:
     watch, seen, _ = watcher([pending], clock, long_poll=False, timeout=10)
     result = watch.watch("job-1")
     assert result.timed_out and result.state is JobState.PENDING
+    assert result.ended_by is EndReason.TIMEOUT
     assert clock.now == pytest.approx(10)
-    assert 5 <= len(seen) <= 12
+    assert 5 <= len(seen) <= 20
 
 
 @pytest.mark.parametrize(("status", "error"), [(404, NotFound), (401, AuthError),
@@ -171,3 +175,49 @@ def test_the_commands_deadline_is_not_a_transient_poll_error() -> None:
                           long_poll=False)
     with pytest.raises(DeadlineExceeded):
         watch.watch("job-1")
+
+
+LIMITED = {"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0"}
+
+
+def too_many(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    return httpx.Response(429, json={"status": "error", "message": "Too many requests from "
+                                     "this IP, please try again later."},
+                          headers={**LIMITED, "Retry-After": "600"})
+
+
+def test_a_429_ends_the_watch_rate_limited_at_once_not_pending() -> None:
+    clock = FakeClock()
+    watch, seen, updates = watcher([pending, too_many], clock, long_poll=False)
+    result = watch.watch("job-1")
+    assert result.ended_by is EndReason.RATE_LIMITED
+    assert len(seen) == 2  # no poll after the refusal: the window resets in 10 minutes
+    assert clock.now < 5
+    assert result.rate_limit is not None and result.rate_limit.remaining == 0
+    assert not any(u.kind is UpdateKind.WARNING for u in updates)
+
+
+def test_a_429_whose_window_resets_soon_is_waited_for_and_said() -> None:
+    def soon(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        return httpx.Response(429, json={"status": "error", "message": "slow down"},
+                              headers={**LIMITED, "Retry-After": "3"})
+
+    clock = FakeClock()
+    clock.now = 10.0
+    watch, seen, updates = watcher([pending, soon, done], clock, long_poll=False)
+    result = watch.watch("job-1", since=0.0)
+    assert result.state is JobState.CONFIRMED and result.ended_by is EndReason.FINAL
+    waits = [u.waiting for u in updates if u.kind is UpdateKind.WAITING]
+    assert waits and waits[0] is not None and waits[0].seconds == pytest.approx(3.5)
+    assert str(waits[0].reason) == "rate-limit"
+
+
+def test_a_watch_ending_on_network_failures_says_so() -> None:
+    def refused(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    clock = FakeClock()
+    watch, _, _ = watcher([pending, refused], clock, long_poll=False, timeout=5)
+    result = watch.watch("job-1")
+    assert result.ended_by is EndReason.NETWORK
+    assert result.last_error is not None and result.last_error.exit_code == 6
