@@ -3,6 +3,7 @@ are kept, seat numbers may be strings ("12") or integers, prices may be strings.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -45,6 +46,12 @@ class Event(Model):
     price: float | None = None
     category: str | None = None
     seat_level_booking: bool = Field(False, alias="seatLevelBooking")
+
+    def started(self, now: datetime) -> bool:
+        """Whether the event has started at `now` (an aware datetime); False when its start
+        is not given or cannot be read."""
+        start = parse_time(self.start_time)
+        return start is not None and start <= now
 
     @property
     def venue_name(self) -> str:
@@ -158,3 +165,14 @@ class Booking(Model):
     idempotency_key: str | None = Field(None, alias="idempotencyKey")
     created_at: str | None = Field(None, alias="createdAt")
     seats: list[BookedSeat] = Field(default_factory=list)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time from the API (`2026-10-30T19:30:00.000Z`), aware; None if unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

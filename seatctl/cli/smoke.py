@@ -185,5 +185,7 @@ def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
         render_annotations(app.streams, workflow_commands(report), as_json=as_json)
     if report.unreachable is not None:
         raise report.unreachable
-    if not report.passed:
+    if report.failed:
         raise Reported(ExitCode.FAILURE)
+    if report.rate_limited is not None:
+        raise Reported(ExitCode.SERVER)

@@ -115,6 +115,9 @@ def verdict_line(report: SmokeReport) -> Text:
               f"failed, {report.count(CheckStatus.SKIP)} skipped in {report.elapsed_s:.1f} s")
     if report.passed:
         return Text.assemble(("PASSED", "bold green"), f": {counts}")
+    if report.rate_limited is not None and not report.failed:
+        return Text.assemble(("CANNOT JUDGE", "bold yellow"), f" ({report.rate_limited}): "
+                             f"{counts}")
     names = ", ".join(check.name for check in report.checks
                       if check.status is CheckStatus.FAIL)
     return Text.assemble(("FAILED", "bold red"), f" ({names}): {counts}")

@@ -11,18 +11,20 @@ import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from seatctl.api.endpoints import cancel_booking, login, profile
+from seatctl.api.endpoints import cancel_booking, job_status, login, profile
 from seatctl.api.health import check_health
 from seatctl.api.models import Event
 from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
 from seatctl.booking.events import resolve_event, seat_map_for
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.labels import describe_unavailable, resolve_labels, unavailable
-from seatctl.booking.outcome import outcome_error
+from seatctl.booking.outcome import Resume, outcome_error
+from seatctl.booking.status import JobState, interpret
 from seatctl.booking.watch import Watcher
 from seatctl.clock import Clock
 from seatctl.errors import (
@@ -31,7 +33,9 @@ from seatctl.errors import (
     Interrupted,
     NotFound,
     PhaseTimeout,
+    RateLimited,
     SeatctlError,
+    StatusUnreadable,
     StillPending,
     UsageError,
 )
@@ -106,6 +110,8 @@ def api_health(client: ApiClient) -> Dependencies:
     try:
         response = client.get("/api/health", authenticated=False)
         document = parse_envelope(response).data
+    except RateLimited:
+        raise  # says nothing of the dependencies: the run cannot judge
     except NotFound:
         return Dependencies("no GET /api/health (404)", warnings=(
             "GET /api/health answered 404: the dependencies (database, queue) were not "
@@ -239,10 +245,11 @@ class BookingTest:
 def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
                   watch_timeout: float) -> CheckResult:
     """Book through the real workflow (a journal in a temporary folder, an idempotency
-    key, the watch), then cancel with DELETE /api/bookings/:id."""
+    key, the watch), then cancel with DELETE /api/bookings/:id. A booking not confirmed in
+    time gets one last look, and is cancelled if it was made meanwhile."""
     event, target = _target(client, test)
     outcome = _book(client, clock, target, watch_timeout)
-    booking_id = _confirmed(outcome)
+    booking_id = _confirmed(client, outcome, test)
     what = ", ".join(target.seat_labels) or "1 ticket"
     try:
         cancel_booking(client, booking_id)
@@ -266,6 +273,10 @@ def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
 def _target(client: ApiClient, test: BookingTest) -> tuple[Event, BookingTarget]:
     with step(f"--book-test {test.event}"):
         event = resolve_event(client, test.event)
+    if event.started(datetime.now(UTC)):
+        raise UsageError(f"the test event {event.name} started at {event.start_time}: the "
+                         "server cannot cancel bookings for an event that has started",
+                         hint="choose an upcoming event for --book-test (`seatctl events`)")
     target = BookingTarget(profile=test.profile, base_url=test.base_url, event_id=event.id,
                            event_name=event.name)
     if not event.seat_level_booking:
@@ -308,19 +319,60 @@ def _last_entry(journal: Journal) -> JournalEntry | None:
     return entries[0] if entries else None
 
 
-def _confirmed(outcome: BookingOutcome) -> str:
+def _confirmed(client: ApiClient, outcome: BookingOutcome, test: BookingTest) -> str:
     """The booking id of a confirmed booking; else the error that says what happened."""
     entry = outcome.entry
     if outcome.watch is not None:
         error = outcome_error(outcome.watch, entry.job_id or "", entry)
-        if isinstance(error, StillPending):
+        if isinstance(error, StillPending | StatusUnreadable):
+            late = _last_look(client, entry)
+            if late is None:
+                raise _unconfirmed(outcome, test)
+            _cancel_late(client, late, test)
             raise StillPending(
-                f"the test booking was still {outcome.watch.state.value} when the time ran "
-                f"out (job {entry.job_id}): it may still be made",
-                hint=f"check with `seatctl watch {entry.job_id}` and cancel it if it was")
+                f"the test booking was confirmed only after the time ran out (job "
+                f"{entry.job_id}, booking {late}); it was cancelled",
+                hint="raise --max-time, or look at the queue's workers")
         if error is not None:
             raise StepFailed("the test booking", error)
     if entry.booking_id is None:
         raise BookingFailed(f"the test booking ended {entry.state} without a booking id",
                             hint="it cannot be cancelled: check `GET /api/bookings/my`")
     return entry.booking_id
+
+
+def _last_look(client: ApiClient, entry: JournalEntry) -> str | None:
+    """One more status read after the watch gave up: the booking id if it was made."""
+    if entry.job_id is None:
+        return None
+    try:
+        answer = job_status(client, entry.job_id)
+    except SeatctlError:
+        return None
+    return answer.status.booking_id if interpret(answer.status) is JobState.CONFIRMED else None
+
+
+def _cancel_late(client: ApiClient, booking_id: str, test: BookingTest) -> None:
+    try:
+        cancel_booking(client, booking_id)
+    except SeatctlError as error:
+        raise StepFailed(f"the test booking was confirmed late (booking {booking_id}) and "
+                         "could not be cancelled", error,
+                         hint=f"cancel it by hand: DELETE {_api(test)}/api/bookings/"
+                              f"{booking_id}") from error
+
+
+def _unconfirmed(outcome: BookingOutcome, test: BookingTest) -> StillPending:
+    entry = outcome.entry
+    watch = Resume(profile=test.profile, base_url=test.base_url).command(
+        "watch", entry.job_id or "")
+    state = outcome.watch.state.value if outcome.watch and outcome.watch.seen else "unknown"
+    return StillPending(
+        f"the test booking was still {state} when the time ran out (job {entry.job_id}): "
+        "it may still be made",
+        hint=f"check with `{watch}`; once confirmed, cancel it with DELETE "
+             f"{_api(test)}/api/bookings/BOOKING_ID")
+
+
+def _api(test: BookingTest) -> str:
+    return test.base_url.strip().rstrip("/")

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seatctl.errors import SeatctlError
+
+if TYPE_CHECKING:
+    from seatctl.http import RateLimitInfo
 
 SCHEMA = "seatctl.smoke/1"
 
@@ -68,12 +71,19 @@ class SmokeReport:
     checks: tuple[CheckResult, ...]
     # The first request could not reach the server at all (refused, DNS, TLS): exit 6.
     unreachable: SeatctlError | None = None
+    # The rate limit left too few requests for the checks (or refused one): the checks it
+    # stopped say nothing of the deploy, so the run cannot judge it: exit 7.
+    rate_limited: str | None = None
+    rate_limit: RateLimitInfo | None = None
 
     @property
     def passed(self) -> bool:
-        """Every check passed or was skipped."""
-        return self.unreachable is None and all(
-            check.status is not CheckStatus.FAIL for check in self.checks)
+        """Every check passed or was skipped, and the run could judge."""
+        return self.unreachable is None and self.rate_limited is None and not self.failed
+
+    @property
+    def failed(self) -> bool:
+        return any(check.status is CheckStatus.FAIL for check in self.checks)
 
     def count(self, status: CheckStatus) -> int:
         return sum(1 for check in self.checks if check.status is status)
@@ -88,6 +98,8 @@ def report_json(report: SmokeReport) -> dict[str, Any]:
         "elapsed_s": round(report.elapsed_s, 3),
         "max_time_s": report.max_time_s,
         "checks": [check_json(check) for check in report.checks],
+        "rate_limited": report.rate_limited,
+        "rate_limit": report.rate_limit.as_dict() if report.rate_limit else None,
     }
 
 

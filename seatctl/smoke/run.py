@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from seatctl.api.endpoints import cancel_booking
 from seatctl.booking.journal import JournalEntry
+from seatctl.booking.outcome import Resume
 from seatctl.clock import Clock, Deadline, SystemClock
 from seatctl.diagnostics.connection import ConnectOptions, parse_target
 from seatctl.errors import (
@@ -25,6 +26,7 @@ from seatctl.errors import (
     DeadlineExceeded,
     DNSError,
     Interrupted,
+    RateLimited,
     SeatctlError,
     TLSError,
     UsageError,
@@ -35,10 +37,13 @@ from seatctl.http import (
     ClientConfig,
     NullObserver,
     Observer,
+    RateBudget,
+    RateLimitInfo,
     RetryPolicy,
 )
 from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
 from seatctl.smoke.checks import (
+    LATENCY_SAMPLES,
     BookingInterrupted,
     BookingTest,
     Login,
@@ -75,6 +80,9 @@ DEFAULT_MAX_LATENCY_MS = 1000.0
 BOOKING_MIN_TIME = 5.0  # a booking round trip is not started with less time left
 CANCEL_RESERVE = 2.0  # of the time left, kept from the watch for the cancel after it
 INTERRUPT_CANCEL_TIME = 2.0  # after Ctrl-C, the most the test booking's cancel may take
+# What each check may spend of the rate limit (the `/api/` paths), at most: the latency
+# samples; a login and the profile; the event, the seat map, the POST, the polls, the cancel.
+API_REQUESTS = {LATENCY: LATENCY_SAMPLES, AUTH: 2, BOOKING: 12}
 UNREACHABLE = (ConnectionRefused, DNSError, TLSError, ConnectTimeout)
 NO_CREDENTIALS = ("no credentials: set SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token for "
                   "this server (SEATCTL_TOKEN, `seatctl --token`; a stored login is used only "
@@ -140,6 +148,7 @@ class SmokeEnvironment:
     on_start: Callable[[str], None] = _ignore  # a check's name, as it starts
     on_result: Callable[[CheckResult], None] = _ignore  # as each check ends
     on_secret: Callable[[str], None] = _ignore  # the token a login returned: mask it
+    rate_limit: RateLimitInfo | None = None  # the budget as last seen by an earlier command
 
 
 def run_smoke(plan: SmokePlan, environment: SmokeEnvironment) -> SmokeReport:
@@ -162,6 +171,10 @@ class _Run:
         self.log = AttemptLog(environment.observer)
         self.results: list[CheckResult] = []
         self.token: str | None = None  # once the auth check passed
+        self.budget = RateBudget(self.clock, known=environment.rate_limit)
+        self.rate_limited: str | None = None  # why the API checks cannot be judged
+        self.api_checks = [LATENCY, *([AUTH] if plan.login or plan.token else []),
+                           *([BOOKING] if plan.book_test else [])]  # not yet run
 
     def run(self) -> SmokeReport:
         with self._client() as anonymous:
@@ -232,10 +245,12 @@ class _Run:
             return Interrupted("interrupted before the test booking was submitted")
         names = f"key {entry.key}, job {entry.job_id or 'not known'}"
         if entry.booking_id is None:
-            watch = f"`seatctl watch {entry.job_id}`" if entry.job_id else "`seatctl jobs`"
+            resume = Resume(profile=self.plan.profile, base_url=self.plan.url.strip())
+            watch = resume.command("watch", entry.job_id) if entry.job_id else \
+                resume.command("jobs")
             return Interrupted(
                 f"interrupted during the test booking ({names}): it may still be made",
-                hint=f"check with {watch} (or GET /api/bookings/my) and cancel it if it was")
+                hint=f"check with `{watch}` (or GET /api/bookings/my) and cancel it if it was")
         names += f", booking {entry.booking_id}"
         try:
             with self._cancel_client() as client:
@@ -244,7 +259,8 @@ class _Run:
             why = error.message if isinstance(error, SeatctlError) else "interrupted again"
             return Interrupted(
                 f"interrupted during the test booking ({names}); the cancel failed: {why}",
-                hint=f"cancel it by hand: DELETE /api/bookings/{entry.booking_id}")
+                hint=f"cancel it by hand: DELETE {self.plan.url.strip().rstrip('/')}/api/"
+                     f"bookings/{entry.booking_id}")
         return Interrupted(f"interrupted during the test booking ({names}); it was cancelled")
 
     def _cancel_client(self) -> ApiClient:
@@ -256,7 +272,7 @@ class _Run:
                          timeouts=base.timeouts.clipped(INTERRUPT_CANCEL_TIME))
         return ApiClient(config, clock=self.clock,
                          deadline=Deadline.after(self.clock, INTERRUPT_CANCEL_TIME),
-                         observer=self.log, transport=self.env.transport)
+                         observer=self.log, transport=self.env.transport, budget=self.budget)
 
     def _keep_alive(self) -> CheckResult:
         url = self.plan.url.strip().rstrip("/") + "/health"
@@ -268,6 +284,10 @@ class _Run:
 
     def _check(self, name: str, body: Callable[[], CheckResult], *,
                min_time: float = 0.0) -> None:
+        if not self._affordable(name):
+            assert self.rate_limited is not None
+            self._record(skipped(name, f"not judged: {self.rate_limited}"))
+            return
         if self._remaining() <= min_time:
             needs = f"; it needs {min_time:g} s" if min_time else ""
             self._record(failed(name, f"not run: out of time (--max-time "
@@ -280,7 +300,11 @@ class _Run:
         except Interrupted:
             raise  # Ctrl-C ends the run, not just the check
         except SeatctlError as error:
-            result = failed(name, describe(error), error_details(error))
+            if _refused_by_rate_limit(error):
+                self._cannot_judge(f"{describe(error)}")
+                result = skipped(name, f"not judged: {self.rate_limited}")
+            else:
+                result = failed(name, describe(error), error_details(error))
         except _Unreachable:
             raise
         except Exception as exc:  # a server's answer no check foresaw: that check fails
@@ -294,6 +318,23 @@ class _Run:
             result, seconds=self.clock.monotonic() - began, warnings=warnings,
             details={**result.details,
                      "failed_attempts": [attempt_json(exchange) for exchange in failures]}))
+
+    def _affordable(self, name: str) -> bool:
+        """Whether the budget covers this API check and those after it; once it did not,
+        no API check is run (their failures would say nothing of the deploy)."""
+        if name not in self.api_checks:
+            return True
+        if self.rate_limited is None:
+            needed = sum(API_REQUESTS[check] for check in self.api_checks)
+            known = self.budget.known
+            if known is not None and known.remaining < needed:
+                self._cannot_judge(f"{known.describe(self.budget.now())}; the checks need "
+                                   f"{needed}")
+        self.api_checks.remove(name)
+        return self.rate_limited is None
+
+    def _cannot_judge(self, why: str) -> None:
+        self.rate_limited = f"rate limited, cannot judge: {why}"
 
     def _record(self, result: CheckResult) -> None:
         self.results.append(result)
@@ -310,7 +351,7 @@ class _Run:
     def _report(self, unreachable: SeatctlError | None = None) -> SmokeReport:
         return SmokeReport(self.plan.url, self.plan.max_time,
                            self.clock.monotonic() - self.started, tuple(self.results),
-                           unreachable)
+                           unreachable, self.rate_limited, self.budget.known)
 
     def _remaining(self) -> float:
         remaining = self.deadline.remaining()
@@ -322,7 +363,13 @@ class _Run:
         config = replace(config or self.env.client_config, base_url=self.plan.url.strip(),
                          token=token)
         return ApiClient(config, clock=self.clock, deadline=self.deadline,
-                         observer=observer or self.log, transport=self.env.transport)
+                         observer=observer or self.log, transport=self.env.transport,
+                         budget=self.budget)
+
+
+def _refused_by_rate_limit(error: SeatctlError) -> bool:
+    cause = error.cause if isinstance(error, StepFailed) else error
+    return isinstance(cause, RateLimited)
 
 
 def _health(client: ApiClient) -> CheckResult:

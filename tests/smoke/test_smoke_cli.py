@@ -284,7 +284,7 @@ def test_json_is_one_document_with_the_stable_keys(cli: Cli, start_server: Start
     server = start_server()
     _, document = smoke(cli, server.url)
     assert list(document) == ["schema", "target", "passed", "elapsed_s", "max_time_s",
-                              "checks"]
+                              "checks", "rate_limited", "rate_limit"]
     assert document["schema"] == SCHEMA and document["target"] == server.url
     assert document["passed"] is True and document["max_time_s"] == 60
     assert [check["name"] for check in document["checks"]] == list(CHECK_NAMES)
