@@ -91,11 +91,13 @@ class RateBudget:
     the whole limit is available again. Fed by the HTTP core after every answer."""
 
     def __init__(self, clock: Clock, wall: WallClock = time.time,
-                 known: RateLimitInfo | None = None) -> None:
+                 known: RateLimitInfo | None = None, seen_at: float | None = None) -> None:
         self._clock = clock
         self._wall_at_start = wall()
         self._mono_at_start = clock.monotonic()
         self._known = known
+        self.seen_at = seen_at if known is not None else None  # Unix time it was announced
+        self.observed = False  # announced by an answer of this process
 
     def now(self) -> float:
         """Unix time, advanced on the monotonic clock (so that a fake clock ages it too)."""
@@ -125,5 +127,5 @@ class RateBudget:
                 reset_at = self.now() + retry_after
             info = RateLimitInfo(limit, 0, reset_at)  # limit 0: not announced
         if info is not None:
-            self._known = info
+            self._known, self.seen_at, self.observed = info, self.now(), True
         return info

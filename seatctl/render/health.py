@@ -29,3 +29,5 @@ def render_health(streams: IOStreams, health: Health, *, as_json: bool) -> None:
     for name, value in health.server_headers.items():
         streams.out.print(Text.assemble("  ", (f"{name}:", "dim"), f" {printable(value)}"),
                           soft_wrap=True)
+    streams.out.print(Text.assemble("  ", ("rate limit:", "dim"), f" {health.budget_line()}"),
+                      soft_wrap=True)

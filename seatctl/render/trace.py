@@ -33,6 +33,10 @@ class StderrObserver:
             (outcome, _style(exchange)),
             f" {exchange.elapsed * 1000:.0f} ms (attempt {exchange.attempt}{reuse})",
         )
+        if exchange.rate_limit is not None:
+            info = exchange.rate_limit
+            left = f"{info.remaining}/{info.limit}" if info.limit else "none"
+            line.append(f", rate limit {left} left", "dim")
         if exchange.error:
             line.append(f": {printable(exchange.error)}", "red")
         self._err.print(line, soft_wrap=True)
