@@ -17,7 +17,7 @@
 #   seatctl logout --json
 #   seatctl ping --json
 #   seatctl seats EVENT --available --json -a
-#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
+#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
 #   seatctl smoke URL --book-test --json --junit --keep-alive-bound --max-latency-ms --max-time --seat
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout
 #   seatctl whoami --json

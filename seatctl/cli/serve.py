@@ -18,6 +18,11 @@ class PresetName(StrEnum):
     seed_fix = "seed-fix"
 
 
+class DialectName(StrEnum):
+    reference = "reference"
+    seed = "seed"
+
+
 class Dependency(StrEnum):
     database = "database"
     redis = "redis"
@@ -36,6 +41,11 @@ def serve(
     ready_file: Annotated[str | None, typer.Option(
         help="Write the URL to this file once listening (for scripts and tests).",
     )] = None,
+    dialect: Annotated[DialectName, typer.Option(
+        help="reference: the contract plus seatctl's extensions (job state, long polling, "
+             "Retry-After hints, RateLimit-* headers); seed: exactly the seed backend "
+             "(none of them, X-RateLimit-* headers).",
+    )] = DialectName.reference,
     timeouts: Annotated[PresetName, typer.Option(
         "--timeouts", help="Preset: node-default (Node 20) or seed-fix (60/65/66 s).",
         rich_help_panel=TIMEOUTS,
@@ -123,6 +133,7 @@ def serve(
         fault_path=fault_path, seed=seed, rate_limit=rate_limit,
         degrade=tuple(item.value for item in degrade or ()), workers=workers,
         process_delay=process_delay, demo_user=demo_user, quiet=quiet, log_json=log_json,
+        dialect=dialect.value,
     )
     config = build_config(options, app.env)
     if not is_loopback(config.host):

@@ -23,6 +23,7 @@ def banner(streams: IOStreams, server: ReferenceServer) -> None:
     err.print(f"  database: {config.db}" + (" (demo data created)" if server.demo_seeded else ""))
     err.print(f"  timeouts: {describe_timeouts(config)}", soft_wrap=True)
     err.print(f"  queue: {config.workers} workers, {config.process_delay:g}s per job")
+    err.print(f"  dialect: {config.dialect.value}")
     for line in describe_faults(config):
         err.print(Text(f"  fault: {line}", "yellow"))
     err.print("  try: seatctl --base-url " + server.url + " ping    (Ctrl-C stops)")

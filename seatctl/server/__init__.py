@@ -10,6 +10,7 @@ queue, with Node-like connection timeouts and fault injection. Importable as a l
 from seatctl.server.config import (
     PRESETS,
     ConnectionTimeouts,
+    Dialect,
     Fault,
     FaultKind,
     Preset,
@@ -24,6 +25,7 @@ from seatctl.server.server import ReferenceServer, serving, serving_in_thread
 __all__ = [
     "PRESETS",
     "ConnectionTimeouts",
+    "Dialect",
     "Fault",
     "FaultKind",
     "LogEntry",

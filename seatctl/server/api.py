@@ -13,7 +13,7 @@ from typing import Any
 
 from seatctl import __version__
 from seatctl.server.auth import TokenSigner, hash_password, verify_password
-from seatctl.server.config import ServerConfig
+from seatctl.server.config import Dialect, ServerConfig
 from seatctl.server.messages import Request, Response
 from seatctl.server.queue import JobQueue
 from seatctl.server.routing import Params, Route
@@ -152,6 +152,8 @@ class BookingApi:
     async def booking_status(self, request: Request, params: Params) -> Response:
         user = self._user(request)
         job = self._job(params["jobId"], user["id"])
+        if self.config.dialect is Dialect.SEED:  # no long polling: `wait` is ignored
+            return Response.success(_job_data(job))
         wait = _wait_seconds(request.query.get("wait"))
         if wait > 0 and job.state in ("queued", "processing"):
             await self.queue.wait_for_change(job.id, wait)
@@ -224,19 +226,17 @@ class BookingApi:
             raise Conflict(422, IDEMPOTENCY_CONFLICT)
 
     def _status_response(self, job: JobRow) -> Response:
-        data: dict[str, Any]
+        """The seed's status `data` with the reference extensions: the state, its time, the
+        queue position and a Retry-After hint while pending."""
+        data = _job_data(job)
         headers: list[tuple[str, str]] = []
         if job.result is None:
-            data = {"success": False, "message": PENDING_MESSAGE}
             position = self.store.queue_position(job)
             if position:
                 data["queuePosition"] = position
             headers.append(("Retry-After", str(self._seconds_until_done(job, position))))
-        else:
-            data = dict(job.result)
         data.update({"state": job.state, "updatedAt": job.updated_at})
         return Response.success(data, headers=headers)
-
 
     def _seconds_until_done(self, job: JobRow, position: int) -> int:
         """The Retry-After hint: whole seconds before the job can be done, rounded down (a
@@ -249,6 +249,13 @@ class BookingApi:
         else:  # the jobs ahead are shared by the workers, then this one's own time
             remaining = per_job * (1 + (position - 1) / self.config.workers)
         return int(max(0.0, remaining))
+
+
+def _job_data(job: JobRow) -> dict[str, Any]:
+    """The status `data` as the seed backend sends it, the state left implicit."""
+    if job.result is None:
+        return {"success": False, "message": PENDING_MESSAGE}
+    return dict(job.result)
 
 
 def _service(up: bool, response_ms: float) -> dict[str, Any]:

@@ -43,6 +43,14 @@ class ConnectionTimeouts:
             raise UsageError("max-requests-per-connection must be 0 or more")
 
 
+class Dialect(StrEnum):
+    """The contract the server speaks: the reference one (the seed's plus seatctl's optional
+    extensions, draft-6 `RateLimit-*` headers) or exactly the seed backend's."""
+
+    REFERENCE = "reference"
+    SEED = "seed"
+
+
 class Preset(StrEnum):
     NODE_DEFAULT = "node-default"
     SEED_FIX = "seed-fix"
@@ -172,6 +180,7 @@ class ServerConfig:
     environment: str = "development"
     max_body_bytes: int = 1024 * 1024
     degraded: frozenset[str] = frozenset()  # dependencies /api/health reports as down
+    dialect: Dialect = Dialect.REFERENCE
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from seatctl.errors import UsageError
 from seatctl.server.config import (
+    Dialect,
     Fault,
     Preset,
     RateLimit,
@@ -45,6 +46,7 @@ class ServeOptions:
     demo_user: str | None = None
     quiet: bool = False
     log_json: bool = False
+    dialect: str = Dialect.REFERENCE.value
 
 
 def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -68,6 +70,7 @@ def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) ->
         workers=options.workers, process_delay=options.process_delay, demo_email=email,
         demo_password=password, quiet=options.quiet, log_json=options.log_json,
         ready_file=options.ready_file, degraded=frozenset(options.degrade),
+        dialect=_dialect(options.dialect),
     )
 
 
@@ -106,6 +109,14 @@ def _seconds(text: str, where: str) -> float:
     if value < 0:
         raise UsageError(f"invalid {where}: seconds must be 0 or more")
     return value
+
+
+def _dialect(text: str) -> Dialect:
+    try:
+        return Dialect(text)
+    except ValueError:
+        known = ", ".join(dialect.value for dialect in Dialect)
+        raise UsageError(f"unknown --dialect {text!r}; known: {known}") from None
 
 
 def _demo_user(text: str | None) -> tuple[str, str]:

@@ -65,7 +65,8 @@ class ReferenceServer:
         self.queue.start()
         api = BookingApi(store, TokenSigner(secret), self.queue, config)
         loop = asyncio.get_running_loop()
-        limiter = FixedWindowLimiter(config.rate_limit, loop.time) if config.rate_limit else None
+        limiter = (FixedWindowLimiter(config.rate_limit, loop.time, dialect=config.dialect)
+                   if config.rate_limit else None)
         self._app = BookingApp(Router(api.routes()), limiter)
         try:
             self._server = await asyncio.start_server(

@@ -204,7 +204,7 @@ def test_a_429_whose_window_resets_soon_is_waited_for_and_said() -> None:
 
     clock = FakeClock()
     clock.now = 10.0
-    watch, seen, updates = watcher([pending, soon, done], clock, long_poll=False)
+    watch, _, updates = watcher([pending, soon, done], clock, long_poll=False)
     result = watch.watch("job-1", since=0.0)
     assert result.state is JobState.CONFIRMED and result.ended_by is EndReason.FINAL
     waits = [u.waiting for u in updates if u.kind is UpdateKind.WAITING]
