@@ -17,20 +17,22 @@ from tests.helpers import Cli
 
 # Proxies would send requests off the machine; SSL_CERT_* would change what is trusted.
 CLEARED_ENV = frozenset({
-    "FORCE_COLOR", "NO_COLOR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "HTTP_PROXY",
-    "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-    "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "FORCE_COLOR", "NO_COLOR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+    "all_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
 })
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """No user config, no SEATCTL_* from the developer's shell, no colour, 80 columns."""
+    """No user config, data or cache, no SEATCTL_* from the developer's shell, no colour,
+    80 columns."""
     for name in list(os.environ):
         if name.startswith("SEATCTL_") or name in CLEARED_ENV:
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")
     yield dict(os.environ)

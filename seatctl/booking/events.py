@@ -2,15 +2,32 @@
 
 EVENT is, in this order of preference:
 
-1. an event id, exactly (`GET /api/events/:id`; a 404 falls through to the next rules);
+1. an event id, exactly;
 2. an event's name, whole, case-insensitive (when one event has it);
 3. a unique id prefix, or a unique case-insensitive substring of a name: the two rules
    together must name exactly one event.
 
-Events are listed page by page (at most MAX_PAGES pages of PAGE_LIMIT). When that bound
-cuts the listing short, the API's `search` (which matches names) finds name matches
-beyond it; id prefixes are then looked for in the listed events only.
+Every request counts against the deployment's rate limit, so EVENT is never probed as an
+id first. The rules are applied to what costs least, in this order:
+
+a. a fresh events listing from the Catalog, when one is given: no request. A complete
+   listing answers by all the rules (an ambiguity there is final); a partial one only by
+   exact id.
+b. the first page of the listing (`GET /api/events?limit=100`), one request: when it holds
+   every event (most deployments have fewer than a hundred), it is stored in the Catalog
+   and answers by all the rules, so the next lookups cost nothing.
+c. otherwise `GET /api/events?search=EVENT&limit=100`, one request. The API's search may
+   match descriptions and venues too, so only ids and names count in its answer: an exact
+   id is taken at once; one whole name, else one name containing EVENT, only when the search
+   fit on one page and EVENT starts no returned event's id (EVENT may then be an id prefix,
+   which only the full listing can settle).
+d. the rest of the listing page by page (at most MAX_PAGES pages of PAGE_LIMIT) together
+   with what the search found, by all the rules; the listing is stored in the Catalog. When
+   the bound cuts the listing short, id prefixes are looked for in the listed events only.
+e. only when the bound cut the listing short and nothing matched: `GET /api/events/:id`.
+
 An ambiguous EVENT is a UsageError (exit 2) naming the candidates; none is NotFound (exit 8).
+A seat map comes from the Catalog while fresh, unless the caller asks for a fresh one.
 """
 
 from __future__ import annotations
@@ -20,6 +37,7 @@ from collections.abc import Iterable
 
 from seatctl.api.endpoints import get_event, list_events, seat_map
 from seatctl.api.models import Event, SeatMap
+from seatctl.booking.catalog import CachedEvents, Catalog
 from seatctl.errors import NotFound, RequestRejected, UsageError
 from seatctl.http import ApiClient
 
@@ -28,51 +46,52 @@ PAGE_LIMIT = 100  # the most the reference server gives per page
 MAX_CANDIDATES = 8  # named in an "ambiguous" message
 
 
-def resolve_event(client: ApiClient, text: str, *, max_pages: int = MAX_PAGES) -> Event:
+def resolve_event(client: ApiClient, text: str, *, catalog: Catalog | None = None,
+                  max_pages: int = MAX_PAGES) -> Event:
     """The one event that EVENT names; see the module docstring for the rules."""
     wanted = text.strip()
     if not wanted:
         raise UsageError("EVENT is empty", hint="give an event id or name: seatctl events")
-    try:
-        return get_event(client, wanted)
-    except NotFound:
-        pass
-    except RequestRejected as exc:  # a backend that cannot parse the id may say 400
-        if exc.status_code != 400:
-            raise
-    listed, complete = _list_all(client, None, max_pages)
-    if not complete:
-        searched, _ = _list_all(client, wanted, max_pages)
-        listed = _unique([*listed, *searched])
-    folded = wanted.casefold()
-    whole = [event for event in listed if event.name.strip().casefold() == folded]
-    if len(whole) == 1:
-        return whole[0]
-    candidates = whole or [event for event in listed
-                           if event.id.startswith(wanted) or folded in event.name.casefold()]
-    if len(candidates) == 1:
-        return candidates[0]
+    cached = catalog.events() if catalog is not None else None
+    if cached is not None and (found := _from_cache(cached, wanted)) is not None:
+        return found
+    first, everything = _fetch_page(client, None)
+    if everything:
+        if catalog is not None:
+            catalog.store_events(first, complete=True)
+        return _the_one(_candidates(first, wanted), wanted)
+    searched, search_complete = _fetch_page(client, wanted)
+    if (found := _from_search(searched, search_complete, wanted)) is not None:
+        return found
+    listed, complete = _list_all(client, max_pages, first)
+    if catalog is not None:
+        catalog.store_events(listed, complete=complete)
+    candidates = _candidates(_unique([*listed, *searched]), wanted)
     if candidates:
-        shown = ", ".join(f"{event.name} ({event.id})" for event in candidates[:MAX_CANDIDATES])
-        if len(candidates) > MAX_CANDIDATES:
-            shown += f" and {len(candidates) - MAX_CANDIDATES} more"
-        raise UsageError(f"{wanted!r} matches {len(candidates)} events: {shown}",
-                         hint="give more of the name, or the event's id")
-    scope = "" if complete else f" among the first {len(listed)} events and a name search"
-    raise NotFound(f"no event matches {wanted!r}{scope}", status_code=404,
-                   hint=f"list them with: seatctl events --search {shlex.quote(wanted)}")
+        return _the_one(candidates, wanted)
+    if complete:
+        raise _no_match(wanted)
+    return _beyond_the_listing(client, wanted, listed_count=len(listed))
 
 
-def seat_map_for(client: ApiClient, event: Event) -> SeatMap:
-    """The event's seat map; a general-admission event has none (UsageError, exit 2)."""
+def seat_map_for(client: ApiClient, event: Event, *, catalog: Catalog | None = None,
+                 fresh: bool = False) -> SeatMap:
+    """The event's seat map, from the catalog while fresh unless `fresh`; a general-admission
+    event has none (UsageError, exit 2)."""
     if not event.seat_level_booking:
         raise general_admission(event)
+    cached = None if catalog is None or fresh else catalog.seat_map(event.id)
+    if cached is not None:
+        return cached
     try:
-        return seat_map(client, event.id)
+        fetched = seat_map(client, event.id)
     except (NotFound, RequestRejected) as exc:  # the contract: 404 / 400 without a venue
         if exc.status_code in (400, 404):
             raise general_admission(event) from exc
         raise
+    if catalog is not None:
+        catalog.store_seat_map(event.id, fetched)
+    return fetched
 
 
 def general_admission(event: Event) -> UsageError:
@@ -82,13 +101,84 @@ def general_admission(event: Event) -> UsageError:
     )
 
 
-def _list_all(client: ApiClient, search: str | None, max_pages: int) -> tuple[list[Event], bool]:
-    """Events page by page, up to max_pages; and whether that was all of them."""
-    events: list[Event] = []
-    for page_number in range(1, max_pages + 1):
-        page = list_events(client, page=page_number, limit=PAGE_LIMIT, search=search)
-        events.extend(page.events)
-        if not page.events or not page.pagination.has_next_page:
+def _from_cache(cached: CachedEvents, wanted: str) -> Event | None:
+    if not cached.complete:
+        return next((event for event in cached.events if event.id == wanted), None)
+    candidates = _candidates(cached.events, wanted)
+    return _the_one(candidates, wanted) if candidates else None
+
+
+def _from_search(found: list[Event], complete: bool, wanted: str) -> Event | None:
+    """The event the name search settles, if it does (rule b of the module docstring)."""
+    exact = [event for event in found if event.id == wanted]
+    if exact:
+        return exact[0]
+    if not complete or any(event.id.startswith(wanted) for event in found):
+        return None
+    named = _whole_names(found, wanted) or [
+        event for event in found if wanted.casefold() in event.name.casefold()]
+    return named[0] if len(named) == 1 else None
+
+
+def _candidates(events: list[Event], wanted: str) -> list[Event]:
+    """The events the rules pick, best rule first: one is a match, more are ambiguous."""
+    exact = [event for event in events if event.id == wanted]
+    if exact:
+        return exact[:1]
+    folded = wanted.casefold()
+    return _whole_names(events, wanted) or [
+        event for event in events if event.id.startswith(wanted) or folded in event.name.casefold()]
+
+
+def _whole_names(events: list[Event], wanted: str) -> list[Event]:
+    folded = wanted.casefold()
+    return [event for event in events if event.name.strip().casefold() == folded]
+
+
+def _the_one(candidates: list[Event], wanted: str) -> Event:
+    if not candidates:
+        raise _no_match(wanted)
+    if len(candidates) == 1:
+        return candidates[0]
+    shown = ", ".join(f"{event.name} ({event.id})" for event in candidates[:MAX_CANDIDATES])
+    if len(candidates) > MAX_CANDIDATES:
+        shown += f" and {len(candidates) - MAX_CANDIDATES} more"
+    raise UsageError(f"{wanted!r} matches {len(candidates)} events: {shown}",
+                     hint="give more of the name, or the event's id")
+
+
+def _beyond_the_listing(client: ApiClient, wanted: str, *, listed_count: int) -> Event:
+    """The last resort, when the page bound cut the listing short: EVENT as an exact id."""
+    try:
+        return get_event(client, wanted)
+    except NotFound:
+        pass
+    except RequestRejected as exc:  # a backend that cannot parse the id may say 400
+        if exc.status_code != 400:
+            raise
+    raise _no_match(wanted, f" among the first {listed_count} events and a name search")
+
+
+def _no_match(wanted: str, scope: str = "") -> NotFound:
+    return NotFound(f"no event matches {wanted!r}{scope}", status_code=404,
+                    hint=f"list them with: seatctl events --search {shlex.quote(wanted)}")
+
+
+def _fetch_page(client: ApiClient, search: str | None, page_number: int = 1
+                ) -> tuple[list[Event], bool]:
+    """One page of events; and whether it was the last."""
+    page = list_events(client, page=page_number, limit=PAGE_LIMIT, search=search)
+    return page.events, not page.events or not page.pagination.has_next_page
+
+
+def _list_all(client: ApiClient, max_pages: int, first: list[Event]
+              ) -> tuple[list[Event], bool]:
+    """Events page by page after the `first`, up to max_pages; and whether that was all."""
+    events: list[Event] = list(first)
+    for page_number in range(2, max_pages + 1):
+        page, last = _fetch_page(client, None, page_number)
+        events.extend(page)
+        if last:
             return _unique(events), True
     return _unique(events), False
 

@@ -96,7 +96,8 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
         raise UsageError("which seats? give --seat A12 (or --seats A12,A13), or --quantity N "
                          "for a general-admission event",
                          hint=f"see them with `seatctl seats {event_text}`")
-    event = resolve_event(client, event_text)
+    catalog = app.catalog()
+    event = resolve_event(client, event_text, catalog=catalog)
     target = BookingTarget(profile=app.settings.profile, base_url=app.settings.base_url,
                            event_id=event.id, event_name=event.name)
     if quantity is not None:
@@ -106,7 +107,10 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
         return replace(target, quantity=quantity)
     if not event.seat_level_booking:
         raise general_admission(event)
-    resolved = resolve_labels(seat_map_for(client, event), labels)
+    # The seat map fresh (seats are taken all the time), and forgotten from the cache: this
+    # booking is about to change it.
+    resolved = resolve_labels(seat_map_for(client, event, catalog=catalog, fresh=True), labels)
+    catalog.forget_seat_map(event.id)
     target = replace(target, seat_ids=tuple(s.id for s in resolved),
                      seat_labels=tuple(s.display for s in resolved))
     earlier = journal.find_unfinished(

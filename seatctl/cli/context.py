@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from seatctl.booking.catalog import Catalog
     from seatctl.config.settings import LoadedSettings, Settings
-    from seatctl.http import ApiClient
+    from seatctl.http import ApiClient, RateBudget
     from seatctl.render.streams import IOStreams
 
 
@@ -118,4 +119,21 @@ class App:
         if not with_token:
             config = replace(config, token=None)
         return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,
-                         transport=self.transport)
+                         transport=self.transport, budget=self.budget(config.base_url))
+
+    def budget(self, base_url: str) -> RateBudget:
+        """The rate-limit budget as the last command against this server left it, kept
+        up to date as answers announce it."""
+        from seatctl.booking.catalog import BudgetStore
+        from seatctl.http import RateBudget
+
+        store = BudgetStore.for_base_url(base_url, self.env)
+        kept = store.load()
+        known, seen_at = kept if kept is not None else (None, None)
+        return RateBudget(self.clock, known=known, seen_at=seen_at, on_observe=store.save)
+
+    def catalog(self) -> Catalog:
+        """The events and seat maps of the active server, cached between commands."""
+        from seatctl.booking.catalog import Catalog
+
+        return Catalog.for_base_url(self.settings.base_url, self.env)

@@ -35,6 +35,10 @@ def events(
     as_json = app.want_json(json)
     with app.client() as client:
         listing = list_events(client, page=page, limit=limit, search=search)
+    if not search and page == 1 and not listing.pagination.has_next_page:
+        # every event on one page: what `seats` and `book` resolve EVENT against, for free
+        catalog = app.catalog()
+        catalog.store_events(listing.events, complete=True)
     render_events(app.streams, listing, search=search, limit=limit, as_json=as_json)
 
 
@@ -53,6 +57,8 @@ def seats(
 
     app = get_app(ctx)
     as_json = app.want_json(json)
+    catalog = app.catalog()
     with app.client() as client:
-        seat_map = seat_map_for(client, resolve_event(client, event))
+        found = resolve_event(client, event, catalog=catalog)
+        seat_map = seat_map_for(client, found, catalog=catalog)
     render_seat_map(app.streams, seat_map, available_only=available, as_json=as_json)

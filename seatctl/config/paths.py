@@ -1,4 +1,5 @@
-"""Where the configuration lives. Standard library only: safe on the start-up path."""
+"""Where the configuration and the cache live. Standard library only: safe on the start-up
+path."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ CONFIG_ENV = "SEATCTL_CONFIG"
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "seatctl"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
     return Path(base) / "seatctl"
 
 

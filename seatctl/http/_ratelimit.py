@@ -91,8 +91,10 @@ class RateBudget:
     the whole limit is available again. Fed by the HTTP core after every answer."""
 
     def __init__(self, clock: Clock, wall: WallClock = time.time,
-                 known: RateLimitInfo | None = None, seen_at: float | None = None) -> None:
+                 known: RateLimitInfo | None = None, seen_at: float | None = None,
+                 on_observe: Callable[[RateLimitInfo, float], None] | None = None) -> None:
         self._clock = clock
+        self._on_observe = on_observe  # keeps it for the next command
         self._wall_at_start = wall()
         self._mono_at_start = clock.monotonic()
         self._known = known
@@ -128,4 +130,6 @@ class RateBudget:
             info = RateLimitInfo(limit, 0, reset_at)  # limit 0: not announced
         if info is not None:
             self._known, self.seen_at, self.observed = info, self.now(), True
+            if self._on_observe is not None:
+                self._on_observe(info, self.seen_at)
         return info
