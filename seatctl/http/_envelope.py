@@ -137,8 +137,9 @@ def error_for_status(response: httpx.Response, request_id: str | None
         return NotFound(f"not found (404): {path}{said}",
                         hint="check the id, and that --base-url is the API's root", **common)
     if status == 429:
-        wait = f"; the server asks to wait {retry_after:g}s" if retry_after is not None else ""
-        return RateLimited(f"rate limited (429){said}{wait}", hint="wait before retrying",
+        return RateLimited(f"rate limited (429){said}{_until(retry_after)}",
+                           hint="the limit is shared by every request from this address; "
+                                "wait for the window to reset, then run the command again",
                            **common)
     if status < 500:
         return RequestRejected(f"request rejected ({status}){said}",
@@ -153,6 +154,16 @@ def error_for_status(response: httpx.Response, request_id: str | None
         )
     return ServerError(f"server error {status} {reason}{said}",
                        hint="the server failed; retry later, or check its logs", **common)
+
+
+def _until(retry_after: float | None) -> str:
+    """"; the window resets at 18:28:05 (in 840 s)", local time, as people read it."""
+    if retry_after is None:
+        return ""
+    from seatctl.http._ratelimit import local_time
+
+    now = time.time()
+    return f"; the window resets at {local_time(now + retry_after, now)} (in {retry_after:g} s)"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
