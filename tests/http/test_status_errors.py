@@ -120,7 +120,7 @@ def test_429_with_retry_after_seconds_is_rate_limited_with_retry_after(
     assert error.retryable is True
     assert error.exit_code == ExitCode.SERVER
     assert error.attempts == 1  # retries=0: asked to wait, but not allowed to retry
-    one_line(error, "rate limited (429)", "wait 2s")
+    one_line(error, "rate limited (429)", "the window resets at", "(in 2 s)")
 
 
 def test_429_with_an_http_date_retry_after_counts_seconds_from_now(httpserver, make_client):
