@@ -23,6 +23,7 @@ _COMBINED = re.compile(r"(limit|remaining|reset)\s*=\s*(\d+)")
 EPOCH_THRESHOLD = 1_000_000_000  # a reset this large is a Unix time, not a delta
 
 WallClock = Callable[[], float]
+UNKNOWN_RESET_TTL = 60.0  # seconds a budget without a reset time is believed
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,15 @@ class RateBudget:
 
     @property
     def known(self) -> RateLimitInfo | None:
-        """The budget as of now: a window whose reset has passed is full again."""
+        """The budget as of now: a window whose reset has passed is full again; one whose
+        reset was never said is forgotten after UNKNOWN_RESET_TTL."""
         info = self._known
-        if info is None or info.reset_at is None or info.reset_at > self.now():
+        if info is None:
+            return None
+        if info.reset_at is None:
+            stale = self.seen_at is not None and self.now() - self.seen_at > UNKNOWN_RESET_TTL
+            return None if stale else info
+        if info.reset_at > self.now():
             return info
         return RateLimitInfo(info.limit, info.limit, None)
 

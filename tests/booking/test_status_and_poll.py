@@ -83,3 +83,30 @@ def test_a_budget_reads_as_people_say_it() -> None:
     assert info.describe(2_000_000_000.0) == f"4 of 100 left, resets {local}"
     assert RateLimitInfo(0, 0, None).describe(0) == "no requests left"
     assert info.as_dict() == {"limit": 100, "remaining": 4, "reset_at": 2_000_000_100.0}
+
+
+class Ticking:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_budget_refills_at_its_reset_and_forgets_a_refusal_of_unknown_length() -> None:
+    from seatctl.http import RateBudget
+
+    clock = Ticking()
+    budget = RateBudget(clock, wall=lambda: 2_000_000_000.0)
+    budget.observe({"x-ratelimit-limit": "20", "x-ratelimit-remaining": "3",
+                    "x-ratelimit-reset": "2000000030"}, 200, None)
+    assert budget.known == RateLimitInfo(20, 3, 2_000_000_030.0)
+    clock.now = 31
+    assert budget.known == RateLimitInfo(20, 20, None)  # the window reset: full again
+    budget.observe({}, 429, None)  # refused, and not told until when
+    assert budget.known == RateLimitInfo(20, 0, None)
+    clock.now += 61
+    assert budget.known is None  # not believed forever

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import gzip
 import json
+import shutil
 import time
 import tracemalloc
 import warnings
@@ -28,6 +29,7 @@ from hypothesis.errors import HypothesisWarning
 
 from seatctl.api import endpoints
 from seatctl.api.health import check_health
+from seatctl.config.paths import cache_dir
 from seatctl.errors import SeatctlError
 from seatctl.http import RESPONSE_SIZE_CAP, ApiClient, ClientConfig, RetryPolicy, Timeouts
 from tests.helpers import Cli, Outcome
@@ -243,6 +245,9 @@ class Fuzzer:
     def run(self, drawn: Drawn, command: str, *, serve: bool = True) -> Outcome:
         if serve:
             self.server.serve(drawn.raw)
+        # Each generated answer is judged alone: no budget (a 429 drawn before it) and no
+        # listing is carried over from the one before, as they would be between commands.
+        shutil.rmtree(cache_dir(self.env), ignore_errors=True)
         outcome = self.cli(*COMMANDS[command], env=self.env)
         check_outcome(outcome, expected_codes(drawn, command))
         assert all(b"authorization" not in head.lower()
