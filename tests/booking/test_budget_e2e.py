@@ -22,7 +22,7 @@ from tests.conftest import StartServer
 from tests.helpers import Cli
 from tests.server.helpers import login
 
-SLOW = 6.0  # seconds each job takes (the slow-job fault), plus the queue's process delay
+SLOW = 5.0  # seconds each job takes (the slow-job fault), plus the queue's process delay
 PROCESS = 0.02
 RESET_AT = re.compile(r"resets \d\d:\d\d:\d\d")
 
@@ -50,7 +50,7 @@ def environment(server: ReferenceServer, token: str) -> dict[str, str]:
 def test_twenty_per_window_a_slow_job_is_noticed_within_the_bound_and_the_budget(
     cli: Cli, start_server: StartServer,
 ) -> None:
-    server = seed_server(start_server, 20, slow=5.0)
+    server = seed_server(start_server, 20)
     token = login(server)
     before = remaining(server)
     outcome = cli("--json", "book", "Symphony", "--seat", "Balcony:A9",
@@ -58,7 +58,7 @@ def test_twenty_per_window_a_slow_job_is_noticed_within_the_bound_and_the_budget
     assert outcome.exit_code == 0, str(outcome)
     document = json.loads(outcome.stdout)
     assert document["state"] == "confirmed" and document["endedBy"] == "final"
-    job = 5.0 + PROCESS
+    job = SLOW + PROCESS
     assert document["elapsed_s"] - job <= notice_bound(job) + 0.3  # loopback and jitter
     spent = before - remaining(server) - 1
     assert spent <= before - PollPlan().reserve(20)  # the reserve is never spent
@@ -72,9 +72,10 @@ def test_half_the_budget_spent_the_waits_are_said_off_a_terminal(
 ) -> None:
     server = seed_server(start_server, 100)
     token = login(server)
-    # The reserve is 10: after the booking's 3 requests, 4 polls for a 6 s job, so the gaps
-    # reach the notice bound (half the time so far), over 2 s: said, with the reason.
-    spend_down_to(server, 17)
+    # The reserve is 10: after the booking's 3 requests, 6 polls for a 5 s job, placed so
+    # that the gaps reach the notice bound (half the time so far), over 2 s from 4.4 s on:
+    # said, with the reason.
+    spend_down_to(server, 19)
     outcome = cli("book", "Symphony", "--seat", "Balcony:A10", env=environment(server, token))
     assert outcome.exit_code == 0, str(outcome)
     assert outcome.stdout.startswith("✓ confirmed")
@@ -89,7 +90,7 @@ def test_on_a_terminal_the_live_view_shows_the_budget_and_the_wait(
 ) -> None:
     server = seed_server(start_server, 100)
     token = login(server)
-    spend_down_to(server, 17)
+    spend_down_to(server, 19)
     streams = IOStreams.test(tty=True, width=120)
     obj = App(env={**os.environ, **environment(server, token)}, _streams=streams)
     result = CliRunner().invoke(seatctl_app, ["book", "Symphony", "--seat", "Balcony:A11"],
