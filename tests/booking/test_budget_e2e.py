@@ -130,3 +130,13 @@ def test_a_job_the_journal_knows_as_confirmed_is_not_asked_for_again(
     assert outcome.exit_code == 0, str(outcome)
     assert json.loads(outcome.stdout)["state"] == "confirmed"
     assert remaining(server) == 0  # (this request was refused; the watch sent none)
+
+
+def test_ping_shows_the_budget_the_last_command_saw(cli: Cli, start_server: StartServer
+                                                    ) -> None:
+    server = seed_server(start_server, 20, slow=0.0)
+    env = {"SEATCTL_BASE_URL": server.url}
+    cli.ok("events", env=env)  # an /api/ answer announces the budget
+    outcome = cli.ok("ping", env=env)  # GET /health does not: the kept one is shown
+    assert re.search(r"rate limit: 19 of 20 left, resets \d\d:\d\d:\d\d", outcome.stdout)
+    assert cli.ok("-v", "events", env=env).stderr.count("rate limit 18/20 left") == 1

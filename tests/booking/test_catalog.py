@@ -17,17 +17,10 @@ import pytest
 from seatctl.api.models import Event, SeatMap
 from seatctl.booking.catalog import EVENTS_MAX_AGE, SEAT_MAP_MAX_AGE, Catalog, catalog_path
 from seatctl.config.paths import cache_dir
+from tests.helpers import FakeWallClock
 
 BASE_URL = "https://api.example.test"
 T0 = 1_800_000_000.0
-
-
-class FakeWallClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -246,3 +239,18 @@ def test_a_folder_without_write_permission_is_ignored(catalog: Catalog) -> None:
         assert cached_ids(catalog) == ["cev0001"]
     finally:
         catalog.path.parent.chmod(0o700)
+
+
+def test_the_budget_is_kept_per_server_between_commands(cache_home: Path) -> None:
+    from seatctl.booking.catalog import BudgetStore
+    from seatctl.http import RateLimitInfo
+
+    env = {"XDG_CACHE_HOME": str(cache_home)}
+    store = BudgetStore.for_base_url(BASE_URL, env)
+    assert store.load() is None
+    store.save(RateLimitInfo(100, 42, T0 + 600), seen_at=T0)
+    assert store.load() == (RateLimitInfo(100, 42, T0 + 600), T0)
+    assert BudgetStore.for_base_url(BASE_URL + "/v2", env).load() is None
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    store.path.write_text("{not json", encoding="utf-8")
+    assert store.load() is None  # a broken file is no budget, never an error

@@ -23,7 +23,7 @@ from seatctl.errors import NotFound, UsageError
 from seatctl.exit_codes import ExitCode
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 from seatctl.server import ReferenceServer
-from tests.helpers import Cli
+from tests.helpers import Cli, FakeWallClock
 
 Json = dict[str, Any]
 MakeClient = Callable[[str], ApiClient]
@@ -189,14 +189,6 @@ def search(text: str) -> str:
 
 LISTING = "/api/events?page=1&limit=100"
 T0 = 1_800_000_000.0
-
-
-class FakeWallClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

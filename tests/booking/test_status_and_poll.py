@@ -9,6 +9,7 @@ import pytest
 from seatctl.api.models import JobStatus
 from seatctl.booking.status import JobState, interpret
 from seatctl.http import RateLimitInfo, parse_rate_limit
+from tests.helpers import FakeClock
 
 
 def status(**data: Any) -> JobStatus:
@@ -85,21 +86,10 @@ def test_a_budget_reads_as_people_say_it() -> None:
     assert info.as_dict() == {"limit": 100, "remaining": 4, "reset_at": 2_000_000_100.0}
 
 
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_the_budget_refills_at_its_reset_and_forgets_a_refusal_of_unknown_length() -> None:
     from seatctl.http import RateBudget
 
-    clock = Ticking()
+    clock = FakeClock()
     budget = RateBudget(clock, wall=lambda: 2_000_000_000.0)
     budget.observe({"x-ratelimit-limit": "20", "x-ratelimit-remaining": "3",
                     "x-ratelimit-reset": "2000000030"}, 200, None)
