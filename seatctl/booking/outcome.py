@@ -79,7 +79,7 @@ def watch_document(result: WatchResult, entry: JournalEntry | None, job_id: str
         "totalPrice": status.total_price if status else None,
         "elapsed_s": round(result.elapsed_s, 3),
         "polls": result.polls,
-        "timedOut": result.timed_out,
+        "timedOut": result.ended_by is EndReason.TIMEOUT,
         "endedBy": result.ended_by.value,
         "rate_limit": result.rate_limit.as_dict() if result.rate_limit else None,
         "lastKnown": known.as_dict() if known else None,

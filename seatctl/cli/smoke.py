@@ -146,6 +146,7 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "Sm
         transport=app.transport,
         on_start=display.started, on_result=display.finished,
         on_secret=app.streams.add_secret,
+        budget=app.budget(plan.url),
     )
     if stop is not None:
         # Server text in the human report must not act as a workflow command (a wrapped

@@ -81,21 +81,40 @@ def _watch(app: App, journal: "Journal", entry: "JournalEntry | None", job_id: s
 
 
 def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalEntry | None]":
-    """A job the journal knows is asked of its own server, with its own profile's token,
-    unless --base-url names a server on the command line (then only that one is asked)."""
+    """A job the journal knows is asked of its own server with its own profile, when that
+    profile is configured for that server: its stored token belongs there. A server or a
+    profile named for this run (flag or environment) is asked as named, and a job whose
+    server no profile addresses is refused with the command that would reach it."""
     if entry is None or entry.base_url == app.settings.base_url:
         return app, entry
-    if app.loaded.sources["base_url"].startswith("command line"):
+    if any(app.loaded.sources[key].startswith(("command line", "environment"))
+           for key in ("base_url", "profile")):
         return app, None  # another server's booking: this server knows nothing of it
     from dataclasses import replace
 
+    from seatctl.booking.outcome import Resume
+    from seatctl.errors import SeatctlError, UsageError
     from seatctl.render import messages
 
+    options = replace(app.options, profile=entry.profile, base_url=None, token=None)
+    env = {key: value for key, value in app.env.items() if key not in _RUN_ONLY}
+    switched = App(options=options, env=env, clock=app.clock, transport=app.transport,
+                   _streams=app.streams, _json_flag=app.json)
+    try:
+        configured = switched.settings.base_url
+    except SeatctlError:
+        configured = None
+    if configured != entry.base_url:
+        command = Resume(entry.profile, entry.base_url).command("watch", entry.job_id or "")
+        raise UsageError(f"job {entry.job_id} was booked against {entry.base_url} (profile "
+                         f"{entry.profile}), which no profile is configured for now",
+                         hint=f"watch it there with a token for that server: `{command}`")
     messages.note(app.streams, f"job of profile {entry.profile} at {entry.base_url}: "
                                "watching it there")
-    options = replace(app.options, profile=entry.profile, base_url=entry.base_url, token=None)
-    return App(options=options, env=app.env, clock=app.clock, transport=app.transport,
-               _streams=app.streams, _json_flag=app.json), entry
+    return switched, entry
+
+
+_RUN_ONLY = ("SEATCTL_TOKEN", "SEATCTL_BASE_URL", "SEATCTL_PROFILE")  # this run's, not the job's
 
 
 def _from_journal(entry: "JournalEntry") -> "WatchResult":

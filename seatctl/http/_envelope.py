@@ -162,8 +162,8 @@ def _until(retry_after: float | None) -> str:
         return ""
     from seatctl.http._ratelimit import local_time
 
-    now = time.time()
-    return f"; the window resets at {local_time(now + retry_after, now)} (in {retry_after:g} s)"
+    now, wait = time.time(), min(retry_after, 86_400.0)  # a longer one: at least a day
+    return f"; the window resets at {local_time(now + wait, now)} (in {retry_after:g} s)"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -12,15 +12,18 @@ absolute Unix times: it can be saved by one command and read by the next.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from seatctl.clock import Clock
 
 _COMBINED = re.compile(r"(limit|remaining|reset)\s*=\s*(\d+)")
 EPOCH_THRESHOLD = 1_000_000_000  # a reset this large is a Unix time, not a delta
+LONGEST_WINDOW = 86_400.0  # a reset further away than a day is taken as a day away
 
 WallClock = Callable[[], float]
 UNKNOWN_RESET_TTL = 60.0  # seconds a budget without a reset time is believed
@@ -59,21 +62,26 @@ def local_time(moment: float, now: float) -> str:
 
 def parse_rate_limit(headers: Mapping[str, str], now: float | None = None
                      ) -> RateLimitInfo | None:
-    """The rate limit the headers announce; `now` (Unix time) turns a delta into a time."""
+    """The rate limit the headers announce; `now` (Unix time) turns a delta into a time. A
+    reset given as a Unix time is read against the answer's `Date`, when it has one: the
+    server's clock may differ from ours."""
     when = time.time() if now is None else now
     combined = headers.get("ratelimit")
     if combined:
         fields = dict(_COMBINED.findall(combined.lower()))
         if {"limit", "remaining"} <= fields.keys():
-            return _info(fields["limit"], fields["remaining"], fields.get("reset"), when)
+            return _info(fields["limit"], fields["remaining"], fields.get("reset"), when,
+                         headers.get("date"))
     for prefix in ("ratelimit-", "x-ratelimit-"):
         limit, remaining = headers.get(prefix + "limit"), headers.get(prefix + "remaining")
         if limit is not None and remaining is not None:
-            return _info(limit, remaining, headers.get(prefix + "reset"), when)
+            return _info(limit, remaining, headers.get(prefix + "reset"), when,
+                         headers.get("date"))
     return None
 
 
-def _info(limit: str, remaining: str, reset: str | None, now: float) -> RateLimitInfo | None:
+def _info(limit: str, remaining: str, reset: str | None, now: float, date: str | None
+          ) -> RateLimitInfo | None:
     try:
         limit_n, remaining_n = int(limit.split(",")[0]), int(remaining)
         reset_value = float(reset) if reset else None
@@ -82,9 +90,21 @@ def _info(limit: str, remaining: str, reset: str | None, now: float) -> RateLimi
     if limit_n < 1:
         return None
     reset_at = None
-    if reset_value is not None:
-        reset_at = reset_value if reset_value > EPOCH_THRESHOLD else now + max(0.0, reset_value)
+    if reset_value is not None and math.isfinite(reset_value):
+        delta = reset_value - _server_now(date, now) if reset_value > EPOCH_THRESHOLD \
+            else reset_value
+        reset_at = now + min(max(0.0, delta), LONGEST_WINDOW)
     return RateLimitInfo(limit_n, min(max(0, remaining_n), limit_n), reset_at)
+
+
+def _server_now(date: str | None, now: float) -> float:
+    """The server's clock at the answer, from its `Date` header; ours without one."""
+    if not date:
+        return now
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, OverflowError):
+        return now
 
 
 class RateBudget:
@@ -118,6 +138,8 @@ class RateBudget:
             return None if stale else info
         if info.reset_at > self.now():
             return info
+        if info.limit == 0:  # a refusal that never named the limit: nothing more is known
+            return None
         return RateLimitInfo(info.limit, info.limit, None)
 
     def reset_in(self) -> float | None:
@@ -133,7 +155,7 @@ class RateBudget:
             limit = info.limit if info else (self._known.limit if self._known else 0)
             reset_at = info.reset_at if info else None
             if retry_after is not None:
-                reset_at = self.now() + retry_after
+                reset_at = self.now() + min(retry_after, LONGEST_WINDOW)
             info = RateLimitInfo(limit, 0, reset_at)  # limit 0: not announced
         if info is not None:
             self._known, self.seen_at, self.observed = info, self.now(), True

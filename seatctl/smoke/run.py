@@ -38,7 +38,6 @@ from seatctl.http import (
     NullObserver,
     Observer,
     RateBudget,
-    RateLimitInfo,
     RetryPolicy,
 )
 from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
@@ -148,7 +147,7 @@ class SmokeEnvironment:
     on_start: Callable[[str], None] = _ignore  # a check's name, as it starts
     on_result: Callable[[CheckResult], None] = _ignore  # as each check ends
     on_secret: Callable[[str], None] = _ignore  # the token a login returned: mask it
-    rate_limit: RateLimitInfo | None = None  # the budget as last seen by an earlier command
+    budget: RateBudget | None = None  # as earlier commands left it; kept up to date
 
 
 def run_smoke(plan: SmokePlan, environment: SmokeEnvironment) -> SmokeReport:
@@ -171,7 +170,7 @@ class _Run:
         self.log = AttemptLog(environment.observer)
         self.results: list[CheckResult] = []
         self.token: str | None = None  # once the auth check passed
-        self.budget = RateBudget(self.clock, known=environment.rate_limit)
+        self.budget = environment.budget or RateBudget(self.clock)
         self.rate_limited: str | None = None  # why the API checks cannot be judged
         self.api_checks = [LATENCY, *([AUTH] if plan.login or plan.token else []),
                            *([BOOKING] if plan.book_test else [])]  # not yet run

@@ -140,3 +140,22 @@ def test_ping_shows_the_budget_the_last_command_saw(cli: Cli, start_server: Star
     outcome = cli.ok("ping", env=env)  # GET /health does not: the kept one is shown
     assert re.search(r"rate limit: 19 of 20 left, resets \d\d:\d\d:\d\d", outcome.stdout)
     assert cli.ok("-v", "events", env=env).stderr.count("rate limit 18/20 left") == 1
+
+
+def test_a_job_of_another_server_is_never_asked_with_this_runs_token(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    """Booked against B with B's token given for that run; `watch JOB` later, with no profile
+    configured for B, must not send a token to B (this run's, or a stored one): it names the
+    command that reaches B instead."""
+    server_b = seed_server(start_server, 100, slow=0.0)
+    booked = cli("--json", "book", "Symphony", "--seat", "Balcony:A14", "--no-wait",
+                 env=environment(server_b, login(server_b)))
+    assert booked.exit_code == 0, str(booked)
+    job = json.loads(booked.stdout)["jobId"]
+    outcome = cli("watch", job, env={"SEATCTL_TOKEN": "a-token-for-another-server-0123"})
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    assert f"`seatctl --profile default --base-url {server_b.url} watch {job}`" in outcome.stderr
+    asked_b = cli("watch", job, "--timeout", "1", env={"SEATCTL_TOKEN": "another-0123456789ab",
+                                     "SEATCTL_BASE_URL": "http://127.0.0.1:9"})
+    assert asked_b.exit_code == ExitCode.NETWORK  # the named server, not B, was asked

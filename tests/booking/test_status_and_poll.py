@@ -100,3 +100,35 @@ def test_the_budget_refills_at_its_reset_and_forgets_a_refusal_of_unknown_length
     assert budget.known == RateLimitInfo(20, 0, None)
     clock.now += 61
     assert budget.known is None  # not believed forever
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-ratelimit-limit": "60", "x-ratelimit-remaining": "5", "x-ratelimit-reset": "inf"},
+         RateLimitInfo(60, 5, None)),
+        ({"x-ratelimit-limit": "60", "x-ratelimit-remaining": "5",
+          "x-ratelimit-reset": "1e300"}, RateLimitInfo(60, 5, 2_000_086_400.0)),
+        ({"ratelimit-limit": "60", "ratelimit-remaining": "5", "ratelimit-reset": "-30"},
+         RateLimitInfo(60, 5, 2_000_000_000.0)),
+        # the server's clock is 3 minutes behind ours: its reset is read against its Date
+        ({"x-ratelimit-limit": "100", "x-ratelimit-remaining": "3",
+          "x-ratelimit-reset": str(2_000_000_000 - 180 + 60),
+          "date": "Wed, 18 May 2033 03:30:20 GMT"}, RateLimitInfo(100, 3, 2_000_000_060.0)),
+    ],
+)
+def test_odd_resets_are_bounded_and_read_on_the_servers_clock(
+        headers: dict[str, str], expected: RateLimitInfo) -> None:
+    assert parse_rate_limit(headers, now=2_000_000_000) == expected
+
+
+def test_a_huge_retry_after_is_a_clear_message_not_a_crash() -> None:
+    import httpx
+
+    from seatctl.http import error_for_status
+
+    request = httpx.Request("GET", "http://api.test/api/events")
+    response = httpx.Response(429, request=request, headers={"Retry-After": "9" * 400},
+                              json={"status": "error", "message": "slow down"})
+    error = error_for_status(response, "r1")
+    assert error is not None and "the window resets at" in error.message
