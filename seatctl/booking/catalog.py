@@ -186,11 +186,23 @@ class BudgetStore:
         return RateLimitInfo(stored.limit, stored.remaining, stored.reset_at), stored.seen_at
 
     def save(self, info: RateLimitInfo, seen_at: float) -> None:
-        stored = _StoredBudget(limit=info.limit, remaining=info.remaining,
+        remaining = info.remaining
+        kept = self.load()
+        if kept is not None and _same_window(kept[0], info):
+            # Within one window the count only falls: a lower one was written by another
+            # seatctl process since, and is the truer.
+            remaining = min(remaining, kept[0].remaining)
+        stored = _StoredBudget(limit=info.limit, remaining=remaining,
                                reset_at=info.reset_at, seen_at=seen_at)
         with suppress(OSError):  # a cache must never break a command
             _make_private_dirs(self.path.parent)
             _replace_atomically(self.path, stored.model_dump_json())
+
+
+def _same_window(earlier: RateLimitInfo, later: RateLimitInfo) -> bool:
+    if earlier.reset_at is None or later.reset_at is None or earlier.limit != later.limit:
+        return False
+    return abs(earlier.reset_at - later.reset_at) <= 2.0  # whole seconds, read at two times
 
 
 class _StoredBudget(BaseModel):

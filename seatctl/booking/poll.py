@@ -101,7 +101,8 @@ class PollPlan:
         if usable is not None and usable <= 0:
             return self._out_of_budget(elapsed, budget)
         gap = self._gap(elapsed, polls, horizon, usable, budget)
-        gap *= 1 - self.jitter * (rng or random).random()
+        if rng is not None:  # without one the plan is deterministic
+            gap *= 1 - self.jitter * rng.random()
         if retry_after is not None and retry_after > gap:
             return Poll(retry_after, WaitReason.SERVER_HINT)
         pressured = usable is not None and gap > self._unpressured(elapsed, polls)

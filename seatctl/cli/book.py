@@ -147,6 +147,7 @@ def _flow(app: App, client: "ApiClient", journal: "Journal", display: "WatchDisp
     watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
                       long_poll=long_poll, on_update=display.update)
     resends = CONTENDED_RESENDS if retry_contended is None else retry_contended
+
     def sending(entry: "JournalEntry") -> None:
         display.sending = True
 

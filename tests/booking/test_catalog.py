@@ -254,3 +254,16 @@ def test_the_budget_is_kept_per_server_between_commands(cache_home: Path) -> Non
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     store.path.write_text("{not json", encoding="utf-8")
     assert store.load() is None  # a broken file is no budget, never an error
+
+
+def test_within_one_window_the_lowest_count_kept_wins(cache_home: Path) -> None:
+    from seatctl.booking.catalog import BudgetStore
+    from seatctl.http import RateLimitInfo
+
+    store = BudgetStore.for_base_url(BASE_URL, {"XDG_CACHE_HOME": str(cache_home)})
+    store.save(RateLimitInfo(100, 30, T0 + 600), seen_at=T0 + 5)  # another process, later
+    store.save(RateLimitInfo(100, 40, T0 + 601), seen_at=T0 + 4)  # a slower one, earlier
+    assert store.load() == (RateLimitInfo(100, 30, T0 + 601), T0 + 4)
+    store.save(RateLimitInfo(100, 99, T0 + 1500), seen_at=T0 + 900)  # the next window
+    loaded = store.load()
+    assert loaded is not None and loaded[0].remaining == 99
