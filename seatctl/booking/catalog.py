@@ -34,6 +34,7 @@ from seatctl.http import RateLimitInfo
 
 EVENTS_MAX_AGE = 300.0  # seconds
 SEAT_MAP_MAX_AGE = 30.0  # seconds: seats are booked by others all the time
+SERVER_TRAIT_MAX_AGE = 86_400.0  # seconds: a deploy may change what the server offers
 FORMAT_VERSION: Literal[1] = 1
 DIR_MODE = 0o700
 FILE_MODE = 0o600  # what tempfile.mkstemp gives the file, and os.replace keeps
@@ -65,6 +66,7 @@ class _CatalogFile(BaseModel):
     base_url: str
     events: _StoredEvents | None = None
     seat_maps: dict[str, _StoredSeatMap] = Field(default_factory=dict)
+    ignores_wait_at: float | None = None  # when a watch found that `?wait=` is ignored
 
 
 def catalog_path(base_url: str, env: Mapping[str, str] | None = None) -> Path:
@@ -120,6 +122,17 @@ class Catalog:
         contents = self._read()
         if contents.seat_maps.pop(event_id, None) is not None:
             self._write(contents)
+
+    def ignores_wait(self) -> bool:
+        """Whether a watch found, within a day, that this server answers `?wait=` at once
+        (no long polling, as the seed's backend): then the first poll need not try it."""
+        found = self._read().ignores_wait_at
+        return found is not None and self._fresh(found, SERVER_TRAIT_MAX_AGE)
+
+    def remember_ignores_wait(self) -> None:
+        contents = self._read()
+        contents.ignores_wait_at = self._now()
+        self._write(contents)
 
     def _fresh(self, fetched_at: float, max_age: float) -> bool:
         age = self._now() - fetched_at

@@ -80,6 +80,7 @@ class WatchResult:
     ended_by: EndReason = EndReason.FINAL
     rate_limit: RateLimitInfo | None = None
     last_error: SeatctlError | None = None  # the failure that ended a RATE_LIMITED/NETWORK end
+    wait_ignored: bool = False  # the server answered `?wait=` at once: it has no long polling
 
     @property
     def timed_out(self) -> bool:
@@ -119,7 +120,7 @@ class _Run:
     status: JobStatus | None = None
     retry_after: float | None = None
     failure: SeatctlError | None = None  # the last poll's, until one succeeds
-    announced: WaitReason | None = None
+    wait_ignored: bool = False
 
     def __post_init__(self) -> None:
         self.deadline = self.watcher.clock.monotonic() + self.watcher.timeout
@@ -181,7 +182,7 @@ class _Run:
         if wait and fast and not state.final and (answer.status.state is None or not changed):
             # An answer at once, with nothing new (or in the seed backend's dialect, which
             # has no long polling): the server ignores ?wait=, so plain polling from now on.
-            self.long_poll = False
+            self.long_poll, self.wait_ignored = False, True
         self.state, self.status, self.retry_after = state, answer.status, answer.retry_after
         self._emit(UpdateKind.STATE if changed else UpdateKind.POLL)
 
@@ -217,7 +218,8 @@ class _Run:
         failure = self.failure if ended_by in (EndReason.RATE_LIMITED,
                                                EndReason.NETWORK) else None
         return WatchResult(self.job_id, self.state or JobState.PENDING, self.status,
-                           self.polls, self._elapsed(), ended_by, self._rate_limit(), failure)
+                           self.polls, self._elapsed(), ended_by, self._rate_limit(), failure,
+                           self.wait_ignored)
 
 
 def _transient(error: SeatctlError) -> bool:

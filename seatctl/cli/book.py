@@ -7,7 +7,7 @@ import typer
 
 from seatctl.cli._common import JsonFlag, get_app, sendable_text
 from seatctl.cli.context import App
-from seatctl.cli.watch import NoLongPoll, WatchTimeout
+from seatctl.cli.watch import NoLongPoll, WatchTimeout, long_polling
 
 if TYPE_CHECKING:
     from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
@@ -71,7 +71,7 @@ def book(
 
         with display_for(app, as_json, client) as display:
             flow = _flow(app, client, journal, display, timeout=timeout,
-                         long_poll=not no_long_poll,
+                         long_poll=long_polling(app, not no_long_poll),
                          retry_contended=0 if no_retry_contended else None)
             outcome = _run(app, flow, target, entry if resume else None, wait=not no_wait)
     _report(app, outcome, as_json=as_json, waited=not no_wait)

@@ -60,7 +60,7 @@ def watch(
             finish(app, _from_journal(entry), entry, target, as_json=as_json)
             return
         result = _watch(app, journal, entry, target, timeout=timeout,
-                        long_poll=not no_long_poll, as_json=as_json)
+                        long_poll=long_polling(app, not no_long_poll), as_json=as_json)
         entry = journal.get(entry.key) if entry is not None else None
     finish(app, result, entry, target, as_json=as_json)
 
@@ -142,6 +142,12 @@ def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":
     return Resume(profile=profile, base_url=base_url if ephemeral or foreign else None)
 
 
+def long_polling(app: App, wanted: bool) -> bool:
+    """Long polls unless --no-long-poll, or a watch found that this server answers `?wait=`
+    at once (the seed's backend): then its first poll would be a request spent for nothing."""
+    return wanted and not app.catalog().ignores_wait()
+
+
 def watch_timeout(app: App, timeout: float) -> float:
     """The watch's own limit, cut short by the command's overall --timeout if that is less
     (then the watch ends pending, exit 4, instead of failing requests)."""
@@ -195,6 +201,8 @@ def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id
     from seatctl.render.messages import error_document
     from seatctl.render.watch import render_outcome
 
+    if result.wait_ignored:
+        app.catalog().remember_ignores_wait()
     document = watch_document(result, entry, job_id)
     if resumed is not None:  # `book`: whether an unfinished earlier attempt was picked up
         document["resumed"] = resumed

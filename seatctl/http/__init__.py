@@ -7,6 +7,7 @@ from seatctl.http._client import (
     USER_AGENT,
     ApiClient,
     ClientConfig,
+    core_transport,
 )
 from seatctl.http._envelope import (
     Envelope,
@@ -46,6 +47,7 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
     "classify_os_error",
+    "core_transport",
     "decode_json",
     "error_for_status",
     "local_time",

@@ -256,8 +256,16 @@ class ApiClient:
 
 
 def _deadline_transport(config: ClientConfig) -> httpx.HTTPTransport:
+    return core_transport(verify=_tls_context(config))
+
+
+def core_transport(*, verify: ssl.SSLContext | bool = True, local_address: str | None = None
+                   ) -> httpx.HTTPTransport:
+    """The transport the core sends through: bounded pool, the keep-alive expiry, the
+    per-attempt budget; `local_address` binds it to a source address (benchmarks give each
+    booking its own, as a rate limiter per client IP sees distinct users)."""
     transport = httpx.HTTPTransport(
-        verify=_tls_context(config),
+        verify=verify, local_address=local_address,
         limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
                             max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
                             keepalive_expiry=POOL_KEEPALIVE_EXPIRY),

@@ -159,3 +159,16 @@ def test_a_job_of_another_server_is_never_asked_with_this_runs_token(
     asked_b = cli("watch", job, "--timeout", "1", env={"SEATCTL_TOKEN": "another-0123456789ab",
                                      "SEATCTL_BASE_URL": "http://127.0.0.1:9"})
     assert asked_b.exit_code == ExitCode.NETWORK  # the named server, not B, was asked
+
+
+def test_a_server_found_to_ignore_wait_is_not_long_polled_again(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    server = seed_server(start_server, 100, slow=0.0)
+    env = environment(server, login(server))
+    first = cli("-v", "book", "Symphony", "--seat", "Balcony:A15", env=env)
+    assert first.exit_code == 0, str(first)
+    assert "wait=" in first.stderr  # tried once: the seed's backend answers at once
+    second = cli("-v", "book", "Symphony", "--seat", "Balcony:A16", env=env)
+    assert second.exit_code == 0, str(second)
+    assert "wait=" not in second.stderr  # remembered for this server
