@@ -82,8 +82,10 @@ def test_json_after_the_command_still_reports_errors_as_json(cli: Cli) -> None:
 def test_a_usage_error_with_json_prints_a_json_error() -> None:
     result = seatctl("--json", "pnig")
     assert result.returncode == 2
-    assert json.loads(result.stdout)["error"]["type"] == "UsageError"
-    assert "No such command" in result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "UsageError" and "attempts" not in error  # nothing was sent
+    assert error["hint"] == "did you mean 'ping'?"
+    assert result.stderr == "error: no such command 'pnig'\nhint: did you mean 'ping'?\n"
 
 
 def test_an_unexpected_error_with_json_prints_a_json_error(

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 import typer
 from typer._click.core import Command, Context
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from seatctl import __version__
+from seatctl.cli.argv import hoist_global_options
 from seatctl.cli.context import App, GlobalOptions
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
@@ -111,8 +112,23 @@ class SeatctlGroup(TyperGroup):
     def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
 
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # completion parses what is typed so far, as typed
+            args = hoist_global_options(args, list(COMMANDS), own_options)
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def resolve_command(self, ctx: Context, args: list[str]
+                        ) -> tuple[str | None, Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS \
+                and not ctx.resilient_parsing:
+            from seatctl.cli.usage import UnknownCommand
+
+            raise UnknownCommand(name, COMMANDS, ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
         width = formatter.width - 6 - max(len(name) for name in COMMANDS)
@@ -140,11 +156,36 @@ class SeatctlGroup(TyperGroup):
             raise handle_error(ctx, exc) from None
 
 
+def own_options(name: str) -> dict[str, bool]:
+    """The options of `seatctl NAME` (and of its subcommands, for a group): name -> whether
+    it takes a value."""
+    options: dict[str, bool] = {}
+    pending: list[Command] = [load_command(name)]
+    while pending:
+        command = pending.pop()
+        for param in command.params:
+            if isinstance(param, TyperOption):
+                takes_value = not (param.is_flag or param.count)
+                options.update(dict.fromkeys([*param.opts, *param.secondary_opts],
+                                             takes_value))
+        pending.extend(getattr(command, "commands", {}).values())
+    return options
+
+
 def _made_printable(exc: typer.TyperException) -> typer.TyperException:
-    """Click's own error messages quote the command line: a control character or a bidi
-    override typed (or pasted) there must not reach the terminal raw."""
+    """Click's own errors in seatctl's words (`error:`, `hint:`), with what they quote of the
+    command line made printable: a control character or a bidi override typed (or pasted)
+    there must not reach the terminal raw. A bare group's "no arguments" is its help."""
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    from seatctl.cli.usage import ExplainedUsageError
     from seatctl.render.sanitize import printable
 
+    if isinstance(exc, NoArgsIsHelpError):
+        typer.echo(exc.ctx.get_help())
+        raise typer.Exit(0)
+    if isinstance(exc, UsageError):
+        return ExplainedUsageError(exc)
     exc.message = printable(exc.message)
     return exc
 

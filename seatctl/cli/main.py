@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import typer
 from typer._click.core import Context
+from typer._click.exceptions import UsageError
 
 from seatctl.cli.app import app
 from seatctl.cli.completion_script import (
@@ -29,10 +30,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = command.main(args=args, prog_name=PROG_NAME, complete_var=COMPLETE_VAR,
                             standalone_mode=False)
-    except typer.TyperException as exc:  # click's usage errors: bad flag, unknown command
+    except UsageError as exc:  # click's: a bad flag or value, an unknown command
+        code = _usage_error(exc, as_json="--json" in args)
+    except typer.TyperException as exc:
         exc.show()  # type: ignore[attr-defined]
-        if "--json" in args:
-            _write_json_error(type(exc).__name__, exc.format_message(), exc.exit_code)
         code = exc.exit_code
     except typer.Abort:
         code = ExitCode.INTERRUPTED
@@ -70,12 +71,21 @@ def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
     return typer.Exit(int(exc.exit_code))
 
 
-def _write_json_error(kind: str, message: str, code: int) -> None:
-    import json
+def _usage_error(exc: UsageError, *, as_json: bool) -> int:
+    """seatctl's `error:` and `hint:` lines (and the JSON error document), exit 2."""
+    from seatctl.cli.usage import message_and_hint
+    from seatctl.render.sanitize import printable
 
-    document = {"error": {"type": kind, "message": message, "hint": None, "exit_code": code,
-                          "attempts": 1}}
-    sys.stdout.write(json.dumps(document) + "\n")
+    message, hint = (printable(text) for text in message_and_hint(exc))
+    sys.stderr.write(f"error: {message}\nhint: {hint}\n")
+    sys.stderr.flush()
+    if as_json:
+        import json
+
+        document = {"error": {"type": "UsageError", "message": message, "hint": hint,
+                              "exit_code": int(ExitCode.USAGE)}}
+        sys.stdout.write(json.dumps(document) + "\n")
+    return int(ExitCode.USAGE)
 
 
 def _silence_stdout() -> None:
