@@ -22,6 +22,7 @@ from seatctl.render.events import render_events
 from seatctl.render.messages import error_document
 from seatctl.render.sanitize import printable
 from seatctl.render.seatmap import render_seat_map
+from seatctl.render.tokens import GLUE, fix_line, say, whole
 from seatctl.render.trace import StderrObserver
 from seatctl.render.watch import WatchDisplay, render_outcome, submitted_line
 
@@ -77,25 +78,24 @@ class DemoView:
     def step_started(self, name: StepName) -> None:
         if self._json:
             return
-        number = STEPS.index(name) + 1
+        number = f"{STEPS.index(name) + 1}/{len(STEPS)}  "
         self._streams.out.print()
-        self._streams.out.print(Text.assemble((f"{number}/{len(STEPS)}  ", "bold cyan"),
-                                              (TITLES[name], "bold")), soft_wrap=True)
+        say(self._streams.out, Text.assemble((number, "bold cyan"), (TITLES[name], "bold")),
+            len(number))
 
     def step_finished(self, result: StepResult) -> None:
         seconds = Text(f"  ({result.seconds:.2f} s)", "dim")
         if self._json:
             glyph, style = ("✓", "green") if result.ok else ("✗", "red")
             why = "" if result.ok else f": {printable(result.error or 'failed')}"
-            self._streams.err.print(Text.assemble((glyph, style), f" {result.name.value}{why}",
-                                                  seconds), soft_wrap=True)
+            say(self._streams.err,
+                Text.assemble((glyph, style), f" {result.name.value}{why}", seconds))
         elif result.ok:
-            self._streams.out.print(Text.assemble(("✓ ", "green"), conclusion(result),
-                                                  seconds), soft_wrap=True)
+            say(self._streams.out, Text.assemble(("✓ ", "green"), _conclusion(result), seconds))
         else:
-            self._streams.out.print(Text.assemble(
+            say(self._streams.out, Text.assemble(
                 ("✗ ", "red"), f"{result.name.value}: {printable(result.error or 'failed')}",
-                seconds), soft_wrap=True)
+                seconds))
 
     def server_started(self, url: str, timeouts: ConnectionTimeouts) -> None:
         self._command("seatctl serve --port 0 --timeouts node-default",
@@ -153,9 +153,9 @@ class DemoView:
             outcome = Text(f"no answer: {printable(attempt.error or 'failed')}", "yellow")
         else:
             outcome = Text(str(attempt.status), "green" if attempt.status < 400 else "red")
-        self._streams.err.print(Text.assemble(
+        say(self._streams.err, Text.assemble(
             f"attempt {attempt.number}: POST /api/seats/book{same_key}: ", outcome,
-            (f"  {attempt.seconds * 1000:.0f} ms", "dim")), soft_wrap=True)
+            (f"  {attempt.seconds * 1000:.0f} ms", "dim")))
 
     def booking_finished(self, outcome: BookingOutcome) -> None:
         from seatctl.booking.outcome import watch_document
@@ -172,11 +172,10 @@ class DemoView:
         booking = retried.booking
         seats = ", ".join(printable(seat) for seat in booking.seats)
         self._command("GET /api/bookings/my", "the server's data, not the client's")
-        self._streams.out.print(
+        say(self._streams.out, Text(
             f"{_count(retried.bookings_on_server, 'booking')} of {seats} "
             f"({_count(retried.bookings_with_key, 'booking')} with the key {booking.key}); "
-            f"{_count(retried.account_bookings, 'booking')} on the demo account in all",
-            soft_wrap=True)
+            f"{_count(retried.account_bookings, 'booking')} on the demo account in all"))
 
     def doctor_running(self, run: DoctorRun) -> AbstractContextManager[None]:
         self._command(f"seatctl doctor --quick --max-wait {run.plan.max_wait:g}",
@@ -201,27 +200,32 @@ class DemoView:
             return  # the error itself is reported on stderr
         out = self._streams.out
         out.print()
-        out.print(Text.assemble(
+        say(out, Text.assemble(
             ("✓ ", "green"), (f"The tour took {summary.elapsed_s:.1f} s. ", "bold"),
             "The server is stopped and its temporary files removed; nothing was written to "
-            "your config, credentials or journal."), soft_wrap=True)
-        out.print(NEXT_STEPS, soft_wrap=True)
+            "your config, credentials or journal."))
+        say(out, Text(NEXT_STEPS))
 
     def _command(self, command: str, note: str = "") -> None:
         if self._json:
             return
-        line = Text.assemble(("$ ", "dim"), (command, "bold"))
+        line = Text.assemble((whole("$ "), "dim"), (whole(command), "bold"))
         if note:
             line.append(f"   # {note}", "dim")
-        self._streams.out.print(line, soft_wrap=True)
+        say(self._streams.out, line, 4)
 
     def _note(self, text: str) -> None:
         if not self._json:
-            self._streams.out.print(Text(text, "yellow"), soft_wrap=True)
+            say(self._streams.out, Text(text, "yellow"))
 
 
 def conclusion(result: StepResult) -> str:
     """What a finished step showed, in one line."""
+    return _conclusion(result).replace(GLUE, " ")
+
+
+def _conclusion(result: StepResult) -> str:
+    """`conclusion`, a command in it marked as one token (`seatctl.render.tokens`)."""
     details = result.details
     name = result.name
     if name is StepName.SERVER:
@@ -245,7 +249,7 @@ def conclusion(result: StepResult) -> str:
         return (f"{details['attempts']} attempts, the first reset; the server holds "
                 f"{_count(details['bookings_on_server'], 'booking')} of those seats, not "
                 f"{details['attempts']}: the repeated key made no second booking")
-    fix = str(details["fix"]).strip().splitlines()[0]
+    fix = fix_line(printable(str(details["fix"]).strip().splitlines()[0]))
     return f"[{details['finding']}] the server closes idle connections too soon; fix: {fix}"
 
 

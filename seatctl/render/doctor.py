@@ -8,8 +8,6 @@ drive the terminal.
 from __future__ import annotations
 
 import json
-import re
-import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +19,15 @@ from rich.table import Table
 from rich.text import Text
 
 from seatctl.render.sanitize import printable
+from seatctl.render.tokens import (
+    block,
+    fields,
+    fix_line,
+    say,
+    whole,
+    wrap,
+    wrap_plain,
+)
 
 if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun
@@ -35,6 +42,8 @@ STATE_LOOK = {
     "failed": ("✗", "red"), "skipped": ("-", "dim"), "interrupted": ("✗", "yellow"),
 }
 TIMELINE_WIDTH = 40
+MIN_TIMELINE_WIDTH = 16
+LABEL_ROOM = 24  # columns right of the axis, on a narrow terminal
 INDENT = 7  # findings' text under their title
 MAX_TEXT_WIDTH = 100
 REFRESH_PER_SECOND = 4
@@ -47,9 +56,8 @@ REFRESH_PER_SECOND = 4
 def doctor_progress(streams: IOStreams, run: DoctorRun) -> Iterator[None]:
     """A live table of the probes on stderr while they run (only on a terminal)."""
     if not streams.can_animate:
-        streams.err.print(Text(f"Measuring {printable(run.plan.url)} (waiting up to "
-                               f"{run.plan.max_wait:g} s on idle connections)…", style="dim"),
-                          soft_wrap=True)
+        say(streams.err, Text(f"Measuring {printable(run.plan.url)} (waiting up to "
+                              f"{run.plan.max_wait:g} s on idle connections)…", style="dim"))
         yield
         return
     with Live(get_renderable=lambda: _progress_frame(run), console=streams.err,
@@ -88,15 +96,15 @@ def render_report(streams: IOStreams, report: Report, *, as_json: bool) -> None:
         streams.write_data(json.dumps(report_json(report), indent=2))
         return
     console = streams.out
-    console.print(_verdict_line(report), soft_wrap=True)
+    width = min(console.width, MAX_TEXT_WIDTH)
+    console.print(wrap(_verdict_line(report), width, 2), soft_wrap=True)
     console.print()
-    console.print(_probe_table(report))
-    timeline = idle_timeline(report)
+    console.print(_probe_table(report, console.width), soft_wrap=True)
+    timeline = idle_timeline(report, _timeline_width(console.width), console.width)
     if timeline is not None:
         console.print()
-        console.print(timeline)
+        console.print(timeline, soft_wrap=True)
     console.print()
-    width = min(console.width, MAX_TEXT_WIDTH)
     for finding in sorted(report.findings, key=lambda f: -f.severity.rank):
         console.print(_finding(finding, width), soft_wrap=True)
         console.print()
@@ -125,18 +133,16 @@ def _verdict_line(report: Report) -> Text:
     )
 
 
-def _probe_table(report: Report) -> Table:
-    table = Table(show_edge=False, pad_edge=False, box=None, show_header=True,
-                  header_style="bold")
-    table.add_column("probe", no_wrap=True)
-    table.add_column("measured")
+def _probe_table(report: Report, width: int) -> Text:
+    """Each probe and what it measured, the values in a column beside the names."""
+    rows = [(Text("probe", style="bold"), Text("measured", style="bold"))]
     for label, probe, text in _probe_rows(report):
         record = report.run.runs.get(probe) if probe else None
         if record is not None and record.state.value != "done":
             text = Text(f"{record.state.value}" + (f": {record.error}" if record.error else ""),
                         style="dim")
-        table.add_row(label, text)
-    return table
+        rows.append((Text(label), text))
+    return block(fields(rows, width))
 
 
 def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
@@ -332,8 +338,16 @@ def timeline_marks(report: Report) -> list[Mark]:
     return sorted(marks, key=lambda mark: mark.seconds)
 
 
-def idle_timeline(report: Report, width: int = TIMELINE_WIDTH) -> Text | None:
-    """The idle gap after a response, to scale: who closes first."""
+def _timeline_width(line_width: int) -> int:
+    """The axis: TIMELINE_WIDTH, or less on a narrow terminal (room for the labels right of
+    the last mark)."""
+    return max(MIN_TIMELINE_WIDTH, min(TIMELINE_WIDTH, line_width - LABEL_ROOM))
+
+
+def idle_timeline(report: Report, width: int = TIMELINE_WIDTH,
+                  line_width: int | None = None) -> Text | None:
+    """The idle gap after a response, to scale: who closes first. The marks' labels wrap
+    under themselves (beside the lines of the marks before) to fit `line_width`."""
     marks = timeline_marks(report)
     if not marks:
         return None
@@ -342,21 +356,35 @@ def idle_timeline(report: Report, width: int = TIMELINE_WIDTH) -> Text | None:
     axis = ["─"] * (width + 1)
     for column, mark in zip(columns, marks, strict=True):
         axis[column] = mark.symbol
-    text = Text("Idle connection after a response (to scale)\n", style="bold")
+    text = Text(style="bold")  # all of it
+    text.append_text(wrap(Text("Idle connection after a response (to scale)"), line_width))
+    text.append("\n")
     text.append("0 ")
     for char, column in zip(axis, range(width + 1), strict=True):
         at = next((m for c, m in zip(columns, marks, strict=True) if c == column), None)
         text.append(char, style=at.style if at else "dim")
     text.append(f"▶ {span:.3g} s\n")
     for index in range(len(marks) - 1, -1, -1):
-        line = [" "] * (width + 1)
-        for column in columns[:index]:
-            line[column] = "│"
-        line[columns[index]] = "└"
-        text.append("  " + "".join(line[: columns[index] + 1]))
-        text.append(f" {marks[index].symbol} {marks[index].label}\n", style=marks[index].style)
+        text.append_text(_mark_label(marks[index], columns[:index + 1], line_width))
+        text.append("\n")
     text.rstrip()
     return text
+
+
+def _mark_label(mark: Mark, columns: Sequence[int], line_width: int | None) -> Text:
+    """"  ││└ S server close 6.00 s (FIN)": the lines of the marks before, this mark's
+    corner and its label; a label too long goes on under itself, beside the same lines."""
+    line = [" "] * (columns[-1] + 1)
+    for column in columns[:-1]:
+        line[column] = "│"
+    line[columns[-1]] = "└"
+    lead = "  " + "".join(line)
+    wrapped = wrap(Text.assemble(whole(lead), (whole(f" {mark.symbol}"), mark.style),
+                                 (f" {mark.label}", mark.style)), line_width, len(lead) + 3)
+    under = "  " + "".join(line[:-1]) + " "
+    parts = wrapped.split("\n")
+    rest = [Text.assemble(under, part[len(under):]) for part in parts[1:]]
+    return Text("\n").join([parts[0], *rest])
 
 
 def _columns(positions: Sequence[float], width: int) -> list[int]:
@@ -386,26 +414,23 @@ def _finding(finding: Finding, width: int) -> Text:
     text.append("\n" + wrap_paragraphs(finding.detail, width, INDENT))
     if finding.fix:
         text.append("\n" + " " * INDENT + "Fix:", style="bold")
-        text.append("\n" + wrap_paragraphs(finding.fix, width, INDENT + 2), style="cyan")
+        text.append("\n" + wrap_paragraphs(finding.fix, width, INDENT + 2, fix=True),
+                    style="cyan")
     return text
 
 
-UNIT = re.compile(r"(\d) (s|ms|days)\b")
-NO_BREAK = "\u00a0"
-
-
-def wrap_paragraphs(text: str, width: int, indent: int) -> str:
-    """Each line of `text` wrapped to `width` and indented; lines that start with four
-    spaces (code in a fix) stay as they are. A number keeps its unit on its line."""
+def wrap_paragraphs(text: str, width: int, indent: int, *, fix: bool = False) -> str:
+    """Each line of `text` wrapped to `width` and indented, never inside a token (a number
+    with its unit, something in backticks: `seatctl.render.tokens`); lines that start with
+    four spaces stay as they are. In a fix, a command or a line of code is a token too: on
+    a line of its own when it does not fit."""
     lines: list[str] = []
     pad = " " * indent
     for line in printable_block(text).split("\n"):
         if line.startswith("    ") or not line:
             lines.append(pad + line)
             continue
-        lines.extend(textwrap.wrap(UNIT.sub(rf"\1{NO_BREAK}\2", line), width=max(20, width),
-                                   initial_indent=pad, subsequent_indent=pad,
-                                   break_long_words=False, break_on_hyphens=False))
+        lines.extend(wrap_plain(pad + (fix_line(line) if fix else line), width, indent))
     return "\n".join(lines)
 
 

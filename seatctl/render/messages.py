@@ -1,4 +1,8 @@
-"""Error, warning and success lines on stderr, and the JSON error document on stdout."""
+"""Error, warning and success lines on stderr, and the JSON error document on stdout.
+
+On a terminal a long line wraps under itself, never inside a token (a command in
+backticks keeps a line of its own when it does not fit); elsewhere it stays one line.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +13,33 @@ from rich.text import Text
 
 from seatctl.errors import SeatctlError
 from seatctl.render.sanitize import printable
+from seatctl.render.tokens import say
 
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
 
 
 def error(streams: IOStreams, message: str, hint: str | None = None) -> None:
-    line = Text.assemble(("error: ", "bold red"), printable(message))
-    streams.err.print(line, soft_wrap=True)
+    _line(streams, ("error: ", "bold red"), message)
     if hint:
-        streams.err.print(Text.assemble(("hint: ", "yellow"), printable(hint)), soft_wrap=True)
+        _line(streams, ("hint: ", "yellow"), hint)
 
 
 def warning(streams: IOStreams, message: str) -> None:
-    streams.err.print(Text.assemble(("warning: ", "yellow"), printable(message)),
-                      soft_wrap=True)
+    _line(streams, ("warning: ", "yellow"), message)
 
 
 def note(streams: IOStreams, message: str) -> None:
-    streams.err.print(Text.assemble(("note: ", "cyan"), printable(message)), soft_wrap=True)
+    _line(streams, ("note: ", "cyan"), message)
 
 
 def success(streams: IOStreams, message: str) -> None:
-    streams.err.print(Text.assemble(("✓ ", "green"), printable(message)), soft_wrap=True)
+    _line(streams, ("✓ ", "green"), message)
+
+
+def _line(streams: IOStreams, lead: tuple[str, str], message: str) -> None:
+    """"error: …" on stderr, wrapped under the message on a terminal."""
+    say(streams.err, Text.assemble(lead, printable(message)), len(lead[0]))
 
 
 def seatctl_error(streams: IOStreams, exc: SeatctlError, *, as_json: bool) -> None:

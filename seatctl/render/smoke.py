@@ -8,7 +8,6 @@ Messages carry server text (headers, error messages): it goes through `printable
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -16,6 +15,7 @@ from rich.status import Status
 from rich.text import Text
 
 from seatctl.render.sanitize import printable
+from seatctl.render.tokens import fix_line, say, wrap
 
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 LOOK = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "skip": ("-", "dim")}
 NAME_WIDTH = 10
 INDENT = " " * (NAME_WIDTH + 3)  # under a check's message: glyph, name, spaces
-MIN_TEXT_WIDTH = 30
+MIN_TEXT_WIDTH = 20
+MAX_WIDTH = 100  # prose wider than this is hard to read, however wide the terminal
 DOING = {
     "health": "GET /health and /api/health",
     "latency": "timing GET /api/events",
@@ -66,36 +67,38 @@ class SmokeDisplay:
 
 
 def render_header(streams: IOStreams, target: str, max_time: float) -> None:
-    streams.err.print(Text(f"Smoke-testing {printable(target)} (at most {max_time:g} s)…",
-                           style="dim"), soft_wrap=True)
+    say(streams.err, Text(f"Smoke-testing {printable(target)} (at most {max_time:g} s)…",
+                          style="dim"))
 
 
 def render_check(streams: IOStreams, check: CheckResult) -> None:
+    """The check's line, its message wrapped under itself; its warnings, hint and fix
+    below, wrapped the same way (never inside a token: a fix's command keeps a line of its
+    own when it does not fit)."""
     glyph, style = LOOK[check.status.value]
     out = streams.out
+    width = _width(out)
     seconds = f"  {check.seconds:.2f} s" if check.seconds > 0 else ""  # 0: not run
-    width = max(MIN_TEXT_WIDTH, out.width - len(INDENT))
-    lines = textwrap.wrap(printable(check.message), width) or [""]
-    out.print(Text.assemble((glyph, style), " ", (check.name.ljust(NAME_WIDTH), "bold"), " ",
-                            lines[0], (seconds if len(lines) == 1 else "", "dim")),
-              soft_wrap=True)
-    for number, line in enumerate(lines[1:], start=2):
-        out.print(Text.assemble(INDENT, line, (seconds if number == len(lines) else "", "dim")),
-                  soft_wrap=True)
+    out.print(wrap(Text.assemble((glyph, style), " ", (check.name.ljust(NAME_WIDTH), "bold"),
+                                 " ", printable(check.message), (seconds, "dim")),
+                   width, len(INDENT)), soft_wrap=True)
     for warning in check.warnings:
-        _indented(out, ("! ", "yellow"), warning, width)
+        _indented(out, ("! ", "yellow"), printable(warning), width)
     if check.status.value == "fail" and check.hint:
-        _indented(out, ("hint: ", "yellow"), check.hint, width)
-    if check.fix:  # code snippets: never re-wrapped
-        for fix_line in check.fix.split("\n"):
-            out.print(Text(INDENT + printable(fix_line), style="cyan"), soft_wrap=True)
+        _indented(out, ("hint: ", "yellow"), printable(check.hint), width)
+    for line in check.fix.split("\n") if check.fix else ():
+        out.print(wrap(Text(INDENT + fix_line(printable(line)), style="cyan"), width,
+                       len(INDENT)), soft_wrap=True)
+
+
+def _width(out: Console) -> int:
+    """Where the report's lines wrap (on a terminal or not: a CI log reads them too)."""
+    return max(MIN_TEXT_WIDTH + len(INDENT), min(out.width, MAX_WIDTH))
 
 
 def _indented(out: Console, lead: tuple[str, str], text: str, width: int) -> None:
-    lines = textwrap.wrap(printable(text), width - len(lead[0])) or [""]
-    out.print(Text.assemble(INDENT, lead, lines[0]), soft_wrap=True)
-    for line in lines[1:]:
-        out.print(Text(INDENT + " " * len(lead[0]) + line), soft_wrap=True)
+    out.print(wrap(Text.assemble(INDENT, lead, text), width, len(INDENT) + len(lead[0])),
+              soft_wrap=True)
 
 
 def render_report(streams: IOStreams, report: SmokeReport, *, as_json: bool) -> None:
@@ -105,7 +108,7 @@ def render_report(streams: IOStreams, report: SmokeReport, *, as_json: bool) -> 
 
         streams.write_data(json.dumps(report_json(report)))
         return
-    streams.out.print(verdict_line(report), soft_wrap=True)
+    streams.out.print(wrap(verdict_line(report), _width(streams.out), 2), soft_wrap=True)
 
 
 def verdict_line(report: SmokeReport) -> Text:

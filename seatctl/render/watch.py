@@ -5,6 +5,9 @@ server's last message, the rate-limit budget, why it waits when it waits for any
 the job, recent warnings). Elsewhere: one plain line per state change, warning or change of
 the reason it waits, on stderr. Either way the final summary goes to stdout (or one JSON
 object).
+
+On a terminal every line wraps under itself, never inside a token (a job id, a seat label,
+`2 seat(s)`); off a terminal each stays one line.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.spinner import Spinner
-from rich.table import Table
 from rich.text import Text
 
 from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
+from seatctl.render.tokens import block, fields, say, wrap
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import JournalEntry
@@ -94,7 +97,7 @@ class WatchDisplay:
             return
         if waiting.reason.value != self._printed_wait:  # one line per change of reason
             self._printed_wait = waiting.reason.value
-            self._streams.err.print(Text(self._wait_text(), "yellow"), soft_wrap=True)
+            say(self._streams.err, Text(self._wait_text(), "yellow"))
 
     def _wait_text(self) -> str:
         waiting = self._waiting
@@ -114,8 +117,8 @@ class WatchDisplay:
 
     def _plain_line(self, update: WatchUpdate) -> None:
         if update.warning:
-            self._streams.err.print(Text(f"warning: {printable(update.warning)} (still "
-                                         "watching)", "yellow"), soft_wrap=True)
+            say(self._streams.err, Text(f"warning: {printable(update.warning)} (still "
+                                         "watching)", "yellow"), len("warning: "))
             return
         state = update.state.value if update.state else "unknown"
         if state == self._printed_state:
@@ -124,8 +127,9 @@ class WatchDisplay:
         message = printable(update.status.message) if update.status and update.status.message \
             else ""
         position = _queue_position(update)
-        self._streams.err.print(
-            f"{update.elapsed:6.1f}s  {state}{position}  {message}".rstrip(), soft_wrap=True)
+        elapsed = f"{update.elapsed:6.1f}s  "
+        say(self._streams.err, Text(f"{elapsed}{state}{position}  {message}".rstrip()),
+             len(elapsed))
 
     def _frame(self) -> RenderableType:
         update = self._last
@@ -134,22 +138,23 @@ class WatchDisplay:
         if self.sending and update is None:
             self._spinner.update(text=Text(" sending booking"))
             return self._spinner
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="dim")
-        grid.add_column()
-        grid.add_row("state", Text(state + _queue_position(update), glyph_and_style(state)[1]))
-        grid.add_row("elapsed", f"{elapsed:.1f}s")
-        grid.add_row("polls", str(update.polls if update else 0))
+        rows = [("state", Text(state + _queue_position(update), glyph_and_style(state)[1])),
+                ("elapsed", Text(f"{elapsed:.1f}s")),
+                ("polls", Text(str(update.polls if update else 0)))]
         if update and update.status and update.status.message:
-            grid.add_row("server", printable(update.status.message))
+            rows.append(("server", Text(printable(update.status.message))))
         budget = budget_text(update.rate_limit if update else None, self._now())
         if budget:
-            grid.add_row("budget", budget)
+            rows.append(("budget", Text(budget)))
         if self._waiting is not None:
-            grid.add_row("waiting", Text(self._wait_text(), "yellow"))
+            rows.append(("waiting", Text(self._wait_text(), "yellow")))
         self._spinner.update(text=Text(f" watching job {update.job_id if update else self.job_id}"))
-        parts: list[RenderableType] = [self._spinner, grid]
-        parts.extend(Text(f"warning: {printable(w)}", "yellow") for w in self._warnings)
+        width = self._streams.err.width
+        parts: list[RenderableType] = [
+            self._spinner,
+            block(fields(((Text(name, "dim"), value) for name, value in rows), width))]
+        parts.extend(wrap(Text(f"warning: {printable(w)}", "yellow"), width, len("warning: "))
+                     for w in self._warnings)
         return Group(*parts)
 
 
@@ -159,8 +164,8 @@ def budget_text(info: RateLimitInfo | None, now: float) -> str:
 
 def submitted_line(streams: IOStreams, entry: JournalEntry) -> None:
     """The job id as soon as the server gives it: the handle for `seatctl watch`."""
-    streams.err.print(Text.assemble(("submitted ", "dim"), f"job {entry.job_id}",
-                                    (f"  (booking key {entry.key})", "dim")), soft_wrap=True)
+    say(streams.err, Text.assemble(("submitted ", "dim"), f"job {entry.job_id}",
+                                    (f"  (booking key {entry.key})", "dim")))
 
 
 def resuming_line(streams: IOStreams, entry: JournalEntry) -> None:
@@ -169,11 +174,10 @@ def resuming_line(streams: IOStreams, entry: JournalEntry) -> None:
     job = f", job {entry.job_id}" if entry.job_id else ""
     what = ", ".join(entry.seat_labels or entry.seat_ids) if entry.quantity is None else \
         f"{entry.quantity} ticket(s)"
-    streams.err.print(Text.assemble(
+    say(streams.err, Text.assemble(
         ("resuming ", "yellow"),
         f"the unfinished booking of {entry.created_at}: {entry.event_name or entry.event_id}, "
-        f"{what} (key {entry.key}{job}): the same key makes at most one booking"),
-        soft_wrap=True)
+        f"{what} (key {entry.key}{job}): the same key makes at most one booking"))
 
 
 def _queue_position(update: WatchUpdate | None) -> str:
@@ -197,7 +201,7 @@ def render_outcome(streams: IOStreams, document: dict[str, Any], *, as_json: boo
                 f"{' at ' + known['at'] if known.get('at') else ''})") if known else \
             "no status read"
         line.append(f"  job {document['jobId']}  {said}")
-        streams.out.print(line, soft_wrap=True)
+        say(streams.out, line)
         return
     if document["bookingId"]:
         line.append(f"  booking {document['bookingId']}")
@@ -207,4 +211,4 @@ def render_outcome(streams: IOStreams, document: dict[str, Any], *, as_json: boo
         line.append(f"  total {document['totalPrice']:.2f}")
     if document["message"]:
         line.append(f"  ({printable(document['message'])})", "dim")
-    streams.out.print(line, soft_wrap=True)
+    say(streams.out, line)
