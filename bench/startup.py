@@ -6,12 +6,17 @@ package installed in the current environment:
 
     python bench/startup.py [--runs N] [--json] [--no-check]
 
+The event-name completion reads a catalog file this script writes (a fresh listing of
+PAGE_LIMIT events) in a temporary XDG_CACHE_HOME; its base URL is a closed port: completion
+never asks the network.
+
 Standard library only; POSIX only (uses os.wait4 for each child's peak RSS).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -19,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TARGET_RATIO = 1.3
 # Modules that must not load on the start-up paths (a module counts with its submodules).
@@ -30,6 +36,13 @@ COMPLETE_ENV = {
     "COMP_WORDS": "seatctl con",
     "COMP_CWORD": "1",
 }
+# Variables that would point completion at the user's own config, cache, journal or server;
+# and PYTHONDONTWRITEBYTECODE, which would time the compiling of every module edited since
+# its bytecode was last written (an installed seatctl has its bytecode).
+ISOLATED_ENV = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "SEATCTL_CONFIG",
+                "SEATCTL_PROFILE", "SEATCTL_BASE_URL", "PYTHONDONTWRITEBYTECODE")
+EVENTS_BASE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
+EVENT_COUNT = 100  # a full first page of the listing (seatctl.booking.events.PAGE_LIMIT)
 
 
 @dataclass
@@ -38,6 +51,7 @@ class Command:
     args: list[str]
     extra_env: dict[str, str] = field(default_factory=dict)
     expect_stdout: str | None = None  # a line stdout must contain
+    before_each: Callable[[], None] | None = None  # untimed set-up before every run
     guarded: bool = True  # checked for heavy imports and against the target
     times_ms: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
@@ -60,7 +74,14 @@ class Result:
     stderr: str
 
 
-def commands() -> list[Command]:
+def commands(scratch: Path) -> list[Command]:
+    cache_home = scratch / "cache"
+    events_env = {
+        "_SEATCTL_COMPLETE": "complete_bash", "COMP_WORDS": "seatctl seats Symph",
+        "COMP_CWORD": "2", "XDG_CACHE_HOME": str(cache_home),
+        "XDG_CONFIG_HOME": str(scratch / "config"), "XDG_DATA_HOME": str(scratch / "data"),
+        "SEATCTL_BASE_URL": EVENTS_BASE_URL,
+    }
     return [
         Command("import typer", ["-c", "import typer"], guarded=False),
         Command("seatctl --help", ["-m", "seatctl", "--help"], expect_stdout="Usage:"),
@@ -69,11 +90,32 @@ def commands() -> list[Command]:
             "completion 'seatctl con'", ["-m", "seatctl"],
             extra_env=COMPLETE_ENV, expect_stdout="config",
         ),
+        Command(
+            "completion 'seatctl seats Symph'", ["-m", "seatctl"], extra_env=events_env,
+            expect_stdout="Symphony\\ No.\\ 7", before_each=lambda: write_catalog(cache_home),
+        ),
     ]
 
 
+def write_catalog(cache_home: Path) -> None:
+    """A fresh events listing in seatctl's catalog file (seatctl.booking.catalog_file)."""
+    digest = hashlib.sha256(EVENTS_BASE_URL.encode()).hexdigest()[:16]
+    path = cache_home / "seatctl" / "catalog" / f"{digest}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    events = [
+        {"id": f"evt-{number:04d}-7f3a9c", "name": f"Symphony No. {number}",
+         "description": "An evening of orchestral music.", "venue": "Grand Hall",
+         "startTime": "2030-06-01T19:30:00.000Z", "capacity": 500, "availableCapacity": 120,
+         "price": 45.0, "seatLevelBooking": True}
+        for number in range(1, EVENT_COUNT + 1)
+    ]
+    document = {"version": 1, "base_url": EVENTS_BASE_URL, "seat_maps": {},
+                "events": {"fetched_at": time.time(), "complete": True, "events": events}}
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
 def child_env(extra: Mapping[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in COMPLETE_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in COMPLETE_ENV and k not in ISOLATED_ENV}
     env.update(extra)
     return env
 
@@ -127,6 +169,8 @@ def check_output(cmd: Command, result: Result) -> None:
 def measure(cmds: list[Command], runs: int) -> None:
     # One untimed pass with -X importtime: warms caches, checks output, finds heavy imports.
     for cmd in cmds:
+        if cmd.before_each is not None:
+            cmd.before_each()
         result = run_child(["-X", "importtime", *cmd.args], child_env(cmd.extra_env))
         check_output(cmd, result)
         cmd.heavy = heavy_imports(imported_modules(result.stderr))
@@ -134,6 +178,8 @@ def measure(cmds: list[Command], runs: int) -> None:
     for i in range(runs):
         shift = i % len(cmds)
         for cmd in cmds[shift:] + cmds[:shift]:
+            if cmd.before_each is not None:
+                cmd.before_each()
             result = run_child(cmd.args, child_env(cmd.extra_env))
             check_output(cmd, result)
             cmd.times_ms.append(result.seconds * 1000)
@@ -189,8 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    cmds = commands()
-    measure(cmds, args.runs)
+    with tempfile.TemporaryDirectory(prefix="seatctl-bench-") as scratch:
+        cmds = commands(Path(scratch))
+        measure(cmds, args.runs)
     passed = report(cmds, args.runs, args.json)
     return 0 if passed or args.no_check else 1
 

@@ -5,18 +5,22 @@
 #   seatctl book EVENT --force --json --no-long-poll --no-retry-contended --no-wait --quantity --resume --seat --seats --timeout -n -s
 #   seatctl completion SHELL
 #   seatctl config
+#   seatctl config get KEY --json --profile -p
 #   seatctl config path --json
+#   seatctl config profiles --format --json --profile --quiet -p -q
 #   seatctl config set KEY VALUE --json --profile -p
-#   seatctl config show --json
+#   seatctl config show --format --json --profile -p
 #   seatctl config unset KEY --json --profile -p
+#   seatctl config use NAME --json
 #   seatctl demo --json
 #   seatctl doctor URL --client-expiry --fail-on --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick
-#   seatctl events --json --limit --page --search -s
-#   seatctl jobs --json --limit --pending -n
+#   seatctl events --format --json --limit --page --quiet --search --upcoming -q -s
+#   seatctl help COMMAND SUBCOMMAND
+#   seatctl jobs --format --json --limit --pending --quiet -n -q
 #   seatctl login --email --json --password-stdin
 #   seatctl logout --json
 #   seatctl ping --json
-#   seatctl seats EVENT --available --json -a
+#   seatctl seats EVENT --available --format --json --quiet -a -q
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
 #   seatctl smoke URL --book-test --json --junit --keep-alive-bound --max-latency-ms --max-time --seat
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout

@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
 
 EXIT_CODE_TABLE: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
-    (ExitCode.FAILURE, "unexpected error, or findings at or above the chosen threshold"),
+    (ExitCode.FAILURE, "unexpected error, findings at or above the chosen threshold, or "
+                       "`config get` of a key with no value"),
     (ExitCode.USAGE, "usage or configuration error"),
     (ExitCode.REJECTED, "booking rejected or failed (also other 4xx rejections: 400, 409, 422)"),
     (ExitCode.PENDING, "still pending when the wait ended"),

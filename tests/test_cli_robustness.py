@@ -65,6 +65,10 @@ def test_config_set_refuses_a_profile_name_that_needs_quoting(cli: Cli) -> None:
         (["--json", "config", "set", "retries", "2"],
          {"path", "profile", "key", "value", "changed"}),
         (["config", "unset", "retries", "--json"], {"path", "profile", "key", "changed"}),
+        (["config", "get", "retries", "--json"], {"key", "value", "source", "profile"}),
+        (["config", "profiles", "--json"],
+         {"path", "active", "active_source", "active_error", "profiles"}),
+        (["--json", "config", "use", "default"], {"path", "profile", "previous", "changed"}),
     ],
 )
 def test_config_commands_print_one_json_document(cli: Cli, args: list[str],

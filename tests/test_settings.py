@@ -11,6 +11,7 @@ import pytest
 from seatctl.config.paths import config_file
 from seatctl.config.settings import load_settings, validate_value
 from seatctl.config.store import set_value, unset_value
+from seatctl.config.values import toml_literal
 from seatctl.errors import ConfigError
 from seatctl.exit_codes import ExitCode
 from tests.helpers import write_config
@@ -226,3 +227,19 @@ def test_the_stored_token_is_read_beside_the_given_config_file(config_path: Path
     assert loaded.sources["token"] == f"credentials file {credentials} [profiles.default]"
     elsewhere = load_settings(env={}, path=config_path.parent.parent / "other" / "c.toml")
     assert elsewhere.settings.token is None
+
+
+@pytest.mark.parametrize("value", [
+    True, False, 0, 3, -1, 5.0, 0.25, 1e20, "https://api.example.com", "",
+    'quote " and \\ backslash', "tab\tnew\nline\x1b\x7f", "ünï😀", [1, "a"],
+    {"a": 1, "b c": [True]},
+])
+def test_values_are_printed_as_toml_writes_them(value: object) -> None:
+    """What `config show/get/set` print can be pasted into the file as it is."""
+    assert tomllib.loads(f"key = {toml_literal(value)}")["key"] == value
+    assert "\n" not in toml_literal(value)  # one line, whatever the value holds
+
+
+def test_toml_literals_of_the_common_values() -> None:
+    assert [toml_literal(v) for v in (True, 5.0, 3, "x", Path("/a b"), None)] == [
+        "true", "5.0", "3", '"x"', '"/a b"', ""]

@@ -15,7 +15,6 @@ processes writing at once may lose one's entry, which costs no more than a reque
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -29,13 +28,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from seatctl.api.models import Event, SeatMap
-from seatctl.config.paths import cache_dir
+from seatctl.booking.catalog_file import EVENTS_MAX_AGE, FORMAT_VERSION, catalog_path
 from seatctl.http import RateLimitInfo
 
-EVENTS_MAX_AGE = 300.0  # seconds
+# EVENTS_MAX_AGE, FORMAT_VERSION and catalog_path live in catalog_file (no pydantic), which
+# shell completion reads the events listing with.
 SEAT_MAP_MAX_AGE = 30.0  # seconds: seats are booked by others all the time
 SERVER_TRAIT_MAX_AGE = 86_400.0  # seconds: a deploy may change what the server offers
-FORMAT_VERSION: Literal[1] = 1
 DIR_MODE = 0o700
 FILE_MODE = 0o600  # what tempfile.mkstemp gives the file, and os.replace keeps
 
@@ -67,11 +66,6 @@ class _CatalogFile(BaseModel):
     events: _StoredEvents | None = None
     seat_maps: dict[str, _StoredSeatMap] = Field(default_factory=dict)
     ignores_wait_at: float | None = None  # when a watch found that `?wait=` is ignored
-
-
-def catalog_path(base_url: str, env: Mapping[str, str] | None = None) -> Path:
-    digest = hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:16]
-    return cache_dir(env) / "catalog" / f"{digest}.json"
 
 
 class Catalog:

@@ -26,12 +26,14 @@ d. the rest of the listing page by page (at most MAX_PAGES pages of PAGE_LIMIT) 
    the bound cuts the listing short, id prefixes are looked for in the listed events only.
 e. only when the bound cut the listing short and nothing matched: `GET /api/events/:id`.
 
-An ambiguous EVENT is a UsageError (exit 2) naming the candidates; none is NotFound (exit 8).
+An ambiguous EVENT is a UsageError (exit 2) naming the candidates; none is NotFound (exit 8),
+whose hint names the listed events closest to EVENT (a typo: `symphny`), if any are close.
 A seat map comes from the Catalog while fresh, unless the caller asks for a fresh one.
 """
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from collections.abc import Iterable
 
@@ -44,6 +46,8 @@ from seatctl.http import ApiClient
 MAX_PAGES = 20
 PAGE_LIMIT = 100  # the most the reference server gives per page
 MAX_CANDIDATES = 8  # named in an "ambiguous" message
+MAX_SUGGESTED = 3  # closest names in a "did you mean" hint
+CLOSE = 0.7  # difflib's ratio: 'symphny' ~ 'symphony' 0.93, 'opera' ~ 'open' 0.67
 
 
 def resolve_event(client: ApiClient, text: str, *, catalog: Catalog | None = None,
@@ -59,7 +63,7 @@ def resolve_event(client: ApiClient, text: str, *, catalog: Catalog | None = Non
     if everything:
         if catalog is not None:
             catalog.store_events(first, complete=True)
-        return _the_one(_candidates(first, wanted), wanted)
+        return _the_one(_candidates(first, wanted), wanted, first)
     searched, search_complete = _fetch_page(client, wanted)
     if (found := _from_search(searched, search_complete, wanted)) is not None:
         return found
@@ -70,8 +74,8 @@ def resolve_event(client: ApiClient, text: str, *, catalog: Catalog | None = Non
     if candidates:
         return _the_one(candidates, wanted)
     if complete:
-        raise _no_match(wanted)
-    return _beyond_the_listing(client, wanted, listed_count=len(listed))
+        raise _no_match(wanted, listed=[*listed, *searched])
+    return _beyond_the_listing(client, wanted, [*listed, *searched], listed_count=len(listed))
 
 
 def seat_map_for(client: ApiClient, event: Event, *, catalog: Catalog | None = None,
@@ -135,9 +139,9 @@ def _whole_names(events: list[Event], wanted: str) -> list[Event]:
     return [event for event in events if event.name.strip().casefold() == folded]
 
 
-def _the_one(candidates: list[Event], wanted: str) -> Event:
+def _the_one(candidates: list[Event], wanted: str, listed: Iterable[Event] = ()) -> Event:
     if not candidates:
-        raise _no_match(wanted)
+        raise _no_match(wanted, listed=listed)
     if len(candidates) == 1:
         return candidates[0]
     shown = ", ".join(f"{event.name} ({event.id})" for event in candidates[:MAX_CANDIDATES])
@@ -147,7 +151,8 @@ def _the_one(candidates: list[Event], wanted: str) -> Event:
                      hint="give more of the name, or the event's id")
 
 
-def _beyond_the_listing(client: ApiClient, wanted: str, *, listed_count: int) -> Event:
+def _beyond_the_listing(client: ApiClient, wanted: str, listed: list[Event], *,
+                        listed_count: int) -> Event:
     """The last resort, when the page bound cut the listing short: EVENT as an exact id."""
     try:
         return get_event(client, wanted)
@@ -156,12 +161,56 @@ def _beyond_the_listing(client: ApiClient, wanted: str, *, listed_count: int) ->
     except RequestRejected as exc:  # a backend that cannot parse the id may say 400
         if exc.status_code != 400:
             raise
-    raise _no_match(wanted, f" among the first {listed_count} events and a name search")
+    raise _no_match(wanted, f" among the first {listed_count} events and a name search",
+                    listed=listed)
 
 
-def _no_match(wanted: str, scope: str = "") -> NotFound:
-    return NotFound(f"no event matches {wanted!r}{scope}", status_code=404,
-                    hint=f"list them with: seatctl events --search {shlex.quote(wanted)}")
+def _no_match(wanted: str, scope: str = "", *, listed: Iterable[Event] = ()) -> NotFound:
+    close = closest_names(listed, wanted)
+    if close:
+        quoted = [_typable(name) for name in close]
+        either = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        hint = f"did you mean {either}?"
+    else:
+        hint = f"list them with: seatctl events --search {shlex.quote(wanted)}"
+    return NotFound(f"no event matches {wanted!r}{scope}", status_code=404, hint=hint)
+
+
+def _ratio(first: str, second: str) -> float:
+    return difflib.SequenceMatcher(None, first, second).ratio()
+
+
+def _typable(name: str) -> str:
+    """The name as a shell reads it back: bare, in single quotes, or in double quotes when it
+    holds an apostrophe (`"Children's Concert"`) and nothing double quotes would expand."""
+    quoted = shlex.quote(name)
+    if quoted == name or "'" not in name or any(char in name for char in '"$`\\!'):
+        return quoted
+    return f'"{name}"'
+
+
+def closest_names(events: Iterable[Event], wanted: str) -> list[str]:
+    """Up to MAX_SUGGESTED event names closest to `wanted`, closest first, case-insensitively:
+    compared whole, with each run of as many words (`symphny` is close to "Symphony Under the
+    Stars"), and word by word (`jaz hall` to "Jazz at the Grand Hall")."""
+    typed = wanted.casefold().split()
+    width = max(1, len(typed))
+    scores: dict[str, float] = {}
+    for event in events:
+        name = " ".join(event.name.split())
+        if not name.isprintable() or name in scores:
+            continue
+        words = name.casefold().split()
+        pieces = {" ".join(words), *(" ".join(words[start:start + width])
+                                     for start in range(max(1, len(words) - width + 1)))}
+        best = max(_ratio(" ".join(typed), piece) for piece in pieces)
+        if typed and words:
+            by_word = sum(max(_ratio(each, word) for word in words) for each in typed)
+            best = max(best, by_word / len(typed))
+        if best >= CLOSE:
+            scores[name] = best
+    ranked = sorted(scores, key=lambda name: (-scores[name], name.casefold()))
+    return ranked[:MAX_SUGGESTED]
 
 
 def _fetch_page(client: ApiClient, search: str | None, page_number: int = 1

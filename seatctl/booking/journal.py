@@ -32,6 +32,7 @@ from shlex import quote
 from types import TracebackType
 from typing import Any
 
+from seatctl.booking.journal_file import NEWEST_FIRST, journal_path
 from seatctl.errors import SeatctlError, UsageError
 
 PENDING_STATES = frozenset({"created", "queued", "processing", "pending"})
@@ -79,7 +80,7 @@ CREATE TABLE entry_jobs (
 );
 """
 
-_NEWEST_FIRST = "ORDER BY created_at DESC, seq DESC"
+_NEWEST_FIRST = NEWEST_FIRST  # journal_file reads job ids in this order too (completion)
 
 
 class JournalError(SeatctlError):
@@ -188,10 +189,7 @@ class Journal:
     @staticmethod
     def default_path(env: Mapping[str, str] | None = None) -> Path:
         """`$XDG_DATA_HOME/seatctl/journal.db` (`~/.local/share/seatctl/journal.db`)."""
-        env = os.environ if env is None else env
-        base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) /
-                                               ".local" / "share")
-        return Path(base) / "seatctl" / "journal.db"
+        return journal_path(env)
 
     # --- opening ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ pydantic and rich load inside the commands that use them.
 """
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,7 +19,9 @@ from typer.core import TyperGroup, TyperOption
 
 from seatctl import __version__
 from seatctl.cli.argv import hoist_global_options
+from seatctl.cli.completers import complete_profile
 from seatctl.cli.context import App, GlobalOptions
+from seatctl.cli.helptext import polish
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
 # "\b" keeps click from re-wrapping the table into one paragraph.
@@ -30,6 +33,13 @@ ENVIRONMENT_HELP = (
     "SEATCTL_<KEY> for every config key; SEATCTL_CONFIG (config file path); NO_COLOR, "
     "FORCE_COLOR."
 )
+# Each command's own Examples end its help (seatctl.cli.helptext); these end the root's.
+EXAMPLES_HELP = "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in (
+    "seatctl events --search symphony",
+    "seatctl book symphony --seat Orchestra:A12",
+    "seatctl jobs --pending -p staging",
+    "seatctl help book",
+))
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "completion": LazyCommand(
         "seatctl.cli.completion", "completion",
         "Print the shell completion script (see also --install-completion)."),
+    "help": LazyCommand(
+        "seatctl.cli.help", "help_",
+        "Show the help of a command (what COMMAND --help shows), or of seatctl."),
 }
 _loaded: dict[str, Command] = {}
 
@@ -101,6 +114,7 @@ def load_command(name: str) -> Command:
             holder.command(name)(target)
             command = typer.main.get_command(holder)
         command.name = name
+        polish(command)
         _loaded[name] = command
     return _loaded[name]
 
@@ -131,8 +145,8 @@ class SeatctlGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
-        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, _shorten(spec.summary, width)) for name, spec in COMMANDS.items()]
+        # Whole summaries, wrapped by the formatter (click's own cuts them with "...").
+        rows = [(name, spec.summary) for name, spec in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -156,19 +170,22 @@ class SeatctlGroup(TyperGroup):
             raise handle_error(ctx, exc) from None
 
 
-def own_options(name: str) -> dict[str, bool]:
-    """The options of `seatctl NAME` (and of its subcommands, for a group): name -> whether
-    it takes a value."""
+def own_options(name: str, rest: Sequence[str] = ()) -> dict[str, bool]:
+    """The options of `seatctl NAME`, and of the subcommand that `rest` runs when NAME is a
+    group (`config use`): option name -> whether it takes a value."""
+    command = load_command(name)
+    chain = [command]
+    subcommands = getattr(command, "commands", {})
+    chosen = next((word for word in rest if not word.startswith("-")), None)
+    if chosen in subcommands:
+        chain.append(subcommands[chosen])
     options: dict[str, bool] = {}
-    pending: list[Command] = [load_command(name)]
-    while pending:
-        command = pending.pop()
-        for param in command.params:
+    for each in chain:
+        for param in each.params:
             if isinstance(param, TyperOption):
                 takes_value = not (param.is_flag or param.count)
                 options.update(dict.fromkeys([*param.opts, *param.secondary_opts],
                                              takes_value))
-        pending.extend(getattr(command, "commands", {}).values())
     return options
 
 
@@ -195,19 +212,17 @@ app = typer.Typer(
     cls=SeatctlGroup,
     help="Book seats against a queue-based booking API, and diagnose the connection resets "
          "(ECONNRESET, 502) of its deployment.",
-    epilog=f"{EXIT_CODES_HELP}\n\n{ENVIRONMENT_HELP}",
+    epilog=f"{EXIT_CODES_HELP}\n\n{ENVIRONMENT_HELP}\n\n{EXAMPLES_HELP}",
     no_args_is_help=True,
     # Locals in a traceback can hold the token. seatctl's own entry point renders errors
     # itself; this covers the app being called as `app()` (Typer's runner, tests).
     pretty_exceptions_show_locals=False,
     # Plain click help: Rich-formatted help imports rich.markdown and doubles start-up time.
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Up to 100 columns (click's own cap is 80): a wide terminal shows each command's
+    # summary on one line.
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 3)].rstrip() + "..."
 
 
 def _print_version(value: bool) -> None:
@@ -220,19 +235,22 @@ def _print_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="API base URL. [env: SEATCTL_BASE_URL]", show_default=False,
+        "--base-url", metavar="URL", help="API base URL. [env: SEATCTL_BASE_URL]",
+        show_default=False,
     )] = None,
     token: Annotated[str | None, typer.Option(
-        "--token", help="Bearer token; visible to other local users in the process list, "
-                        "prefer SEATCTL_TOKEN or `seatctl config set token`.",
+        "--token", metavar="TOKEN",
+        help="Bearer token; visible to other local users in the process list, "
+             "prefer SEATCTL_TOKEN or `seatctl config set token`.",
         show_default=False,
     )] = None,
     profile: Annotated[str | None, typer.Option(
-        "--profile", "-p", help="Config profile to use. [env: SEATCTL_PROFILE]",
-        show_default=False,
+        "--profile", "-p", metavar="NAME", help="Config profile to use. [env: SEATCTL_PROFILE]",
+        show_default=False, autocompletion=complete_profile,
     )] = None,
     timeout: Annotated[float | None, typer.Option(
-        "--timeout", help="Overall deadline for the command, in seconds. [env: SEATCTL_TIMEOUT]",
+        "--timeout", metavar="SECONDS",
+        help="Overall deadline for the command, in seconds. [env: SEATCTL_TIMEOUT]",
         show_default=False,
     )] = None,
     json: Annotated[bool, typer.Option(

@@ -22,13 +22,15 @@ OwnOptions = Mapping[str, bool]  # a command's option names -> whether each take
 
 
 def hoist_global_options(args: Sequence[str], commands: Sequence[str],
-                         own_options: Callable[[str], OwnOptions]) -> list[str]:
+                         own_options: Callable[[str, Sequence[str]], OwnOptions]) -> list[str]:
     """`args` (after the program's name) with the global options that follow the command's
-    name moved before it; unchanged when there is no known command."""
+    name moved before it; unchanged when there is no known command. `own_options(name,
+    rest)` names the options of the command (and of the subcommand `rest` runs, for a
+    group)."""
     at = _command_position(args)
     if at is None or args[at] not in commands:
         return list(args)
-    own = own_options(args[at])
+    own = own_options(args[at], args[at + 1:])
     moved, kept = _split(args[at + 1:], own)
     return [*args[:at], *moved, args[at], *kept]
 

@@ -12,14 +12,20 @@ from seatctl.cli.context import App
 def login(
     ctx: typer.Context,
     email: Annotated[str | None, typer.Option(
-        "--email", help="Account email; asked for when omitted on a terminal.",
+        "--email", metavar="EMAIL", help="Account email; asked for when omitted on a terminal.",
         show_default=False)] = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from standard input (for scripts).",
     )] = False,
     json: JsonFlag = False,
 ) -> None:
-    """Log in and store the token for the active profile (a 0600 file; never printed)."""
+    """Log in and store the token for the active profile (a 0600 file; never printed).
+
+    Examples:
+      seatctl login
+      seatctl login --email ops@example.com -p staging
+      echo "$PASSWORD" | seatctl login --email ops@example.com --password-stdin
+    """
     import json as jsonlib
 
     from seatctl.api.endpoints import login as login_call
@@ -45,7 +51,12 @@ def login(
 
 
 def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
-    """Forget the stored token of the active profile."""
+    """Forget the stored token of the active profile.
+
+    Examples:
+      seatctl logout
+      seatctl logout -p staging
+    """
     import json as jsonlib
 
     from seatctl.config.credentials import credentials_path, remove_token
@@ -67,7 +78,12 @@ def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
 
 
 def whoami(ctx: typer.Context, json: JsonFlag = False) -> None:
-    """Who the token belongs to (GET /api/auth/profile)."""
+    """Who the token belongs to (GET /api/auth/profile).
+
+    Examples:
+      seatctl whoami
+      seatctl whoami -p staging --json
+    """
     import json as jsonlib
 
     from seatctl.api.endpoints import profile as profile_call

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app, sendable_text
+from seatctl.cli.completers import complete_event
 from seatctl.cli.context import App
 from seatctl.cli.watch import NoLongPoll, WatchTimeout, long_polling
 
@@ -20,14 +21,17 @@ def book(
     ctx: typer.Context,
     event: Annotated[str | None, typer.Argument(
         metavar="EVENT", help="An event id, a unique id prefix, or a unique name match.",
-        show_default=False, callback=sendable_text)] = None,
+        show_default=False, callback=sendable_text,
+        autocompletion=complete_event)] = None,
     seat: Annotated[list[str] | None, typer.Option(
-        "--seat", "-s", help="A seat: A12, SECTION:A12, or a seat id. Repeatable.",
+        "--seat", "-s", metavar="SEAT",
+        help="A seat: A12, SECTION:A12, or a seat id. Repeatable.",
         show_default=False)] = None,
     seats: Annotated[str | None, typer.Option(
-        "--seats", help="Seats as a comma list: A12,A13.", show_default=False)] = None,
+        "--seats", metavar="SEATS", help="Seats as a comma list: A12,A13.",
+        show_default=False)] = None,
     quantity: Annotated[int | None, typer.Option(
-        "--quantity", "-n", min=1, max=10,
+        "--quantity", "-n", metavar="N", min=1, max=10,
         help="Tickets of a general-admission event (1-10).", show_default=False)] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Send even if the seat map shows a seat as booked or blocked.")] = False,
@@ -48,6 +52,12 @@ def book(
 
     The booking key is kept in the journal before anything is sent, and the POST is
     retried with it after a reset, a timeout or a 502/503/504: never lost, never doubled.
+
+    Examples:
+      seatctl book symphony --seat Orchestra:A12
+      seatctl book symphony --seats Orchestra:A12,Orchestra:A13 --no-wait
+      seatctl book "indie night" --quantity 2
+      seatctl book --resume
     """
     from seatctl.booking.journal import Journal
 

@@ -17,9 +17,15 @@ class Shell(StrEnum):
 
 def completion(
     ctx: typer.Context,
-    shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")],
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
 ) -> None:
-    """Print the shell completion script (see also --install-completion)."""
+    """Print the shell completion script (see also --install-completion).
+
+    Examples:
+      seatctl completion bash > ~/.local/share/bash-completion/completions/seatctl
+      seatctl completion zsh > ~/.zfunc/_seatctl
+      seatctl completion fish > ~/.config/fish/completions/seatctl.fish
+    """
     from seatctl.cli.completion_script import completion_script
 
     root = ctx.find_root().command

@@ -2,11 +2,14 @@
 
 The script itself asks `seatctl` for candidates on every TAB (so it never goes stale by
 itself); the header lists every command and option, so the committed copies in
-`completions/` change, and a test notices, whenever the command line does.
+`completions/` change, and a test notices, whenever the command line does. When seatctl is
+asked for candidates, `quote_candidates` prints them so that each shell inserts them whole
+(values come from seatctl.cli.completers).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +18,7 @@ from typer._completion_shared import get_completion_script
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 if TYPE_CHECKING:
+    from typer._click.shell_completion import CompletionItem, ShellComplete
     from typer.core import _TyperParameter
 
 TYPER_SERIES = "0.29."
@@ -76,3 +80,153 @@ def _patch_process_value(parameter: type[_TyperParameter]) -> None:
         return coercing(self, ctx, value)
 
     parameter.process_value = process_value  # type: ignore[method-assign]
+
+
+PLAIN = frozenset("_-.,/+@%")  # with letters and digits: never escaped for a shell
+
+
+def quote_candidates() -> None:
+    """Print every candidate so that the shell inserts it as one word, whatever it holds.
+
+    Typer's own formats break names with spaces or quotes: bash inserts its candidates
+    unquoted (`Symphony Night` as two words); its zsh output loses `'` and `"` and squeezes
+    runs of spaces; and for zsh and fish it renders each candidate's help through rich
+    (~70 ms on every TAB; seatctl's help has no markup). The replacements also read the
+    line as a run reads it: global options after the command's name count
+    (global_options_first). Called only when completing; like the coercion patch it touches
+    private Typer classes, so it applies only to the Typer series it was written for.
+    """
+    import typer
+    from typer import _completion_classes as typer_classes
+    from typer._click.shell_completion import add_completion_class
+
+    if not typer.__version__.startswith(TYPER_SERIES):
+        return
+    for shell, replacement in (("bash", _bash_class()), ("zsh", _zsh_class()),
+                               ("fish", _fish_class())):
+        # Typer registers its classes again whenever it builds a command (completion_init).
+        setattr(typer_classes, replacement.__name__, replacement)
+        add_completion_class(replacement, shell)
+
+
+def _bash_class() -> type[ShellComplete]:
+    from typer._completion_classes import BashComplete as TyperBash
+
+    class BashComplete(TyperBash):
+        def get_completion_args(self) -> tuple[list[str], str]:
+            args, incomplete = super().get_completion_args()
+            return global_options_first(args), incomplete
+
+        def format_completion(self, item: CompletionItem) -> str:
+            import os
+
+            quote = open_quote(os.environ.get("COMP_WORDS", ""),
+                               int(os.environ.get("COMP_CWORD") or 0))
+            return bash_word(str(item.value), quote)
+
+    return BashComplete
+
+
+def _zsh_class() -> type[ShellComplete]:
+    from typer._completion_classes import ZshComplete as TyperZsh
+
+    class ZshComplete(TyperZsh):
+        def get_completion_args(self) -> tuple[list[str], str]:
+            args, incomplete = super().get_completion_args()
+            return global_options_first(args), incomplete
+
+        def format_completion(self, item: CompletionItem) -> str:
+            return zsh_item(str(item.value), item.help)
+
+        def complete(self) -> str:
+            args, incomplete = self.get_completion_args()
+            items = [self.format_completion(item)
+                     for item in self.get_completions(args, incomplete)]
+            return zsh_command(items)
+
+    return ZshComplete
+
+
+def _fish_class() -> type[ShellComplete]:
+    from typer._completion_classes import FishComplete as TyperFish
+
+    class FishComplete(TyperFish):
+        def get_completion_args(self) -> tuple[list[str], str]:
+            args, incomplete = super().get_completion_args()
+            return global_options_first(args), incomplete
+
+        def format_completion(self, item: CompletionItem) -> str:
+            value = str(item.value)
+            return f"{value}\t{' '.join(item.help.split())}" if item.help else value
+
+    return FishComplete
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """The words before the one being completed, with the global options typed after the
+    command's name moved before it, as a run reads them (seatctl.cli.argv): `seatctl watch
+    -p staging <TAB>` offers the jobs of profile staging. One still waiting for its value
+    (`seatctl events -p <TAB>`) is completed as the root's option."""
+    from seatctl.cli.app import COMMANDS, own_options
+    from seatctl.cli.argv import GLOBAL_OPTIONS, hoist_global_options
+
+    try:
+        hoisted = hoist_global_options(args, list(COMMANDS), own_options)
+    except Exception:  # a command that cannot be loaded: leave the line as typed
+        return args
+    if hoisted and args and GLOBAL_OPTIONS.get(args[-1], False) and hoisted[-1] != args[-1]:
+        # the last word, a global option taking a value, moved: complete that value
+        command = next(index for index, word in enumerate(hoisted) if word in COMMANDS)
+        return hoisted[:command]
+    return hoisted
+
+
+@functools.cache  # asked once per candidate, always of the same line
+def open_quote(words: str, cword: int) -> str | None:
+    """The quote (`'` or `"`) that the word being completed opened and did not close, if
+    any: `seatctl seats "Symph` is completed inside double quotes."""
+    import shlex
+
+    lexer = shlex.shlex(words, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    count = 0
+    try:
+        for _ in lexer:
+            count += 1
+    except ValueError:  # the line ends inside quotes (or after a lone backslash)
+        state = getattr(lexer, "state", None)  # shlex's own, undocumented but long-standing
+        if count == cword and state in ("'", '"'):
+            return str(state)
+    return None
+
+
+def bash_word(value: str, quote: str | None) -> str:
+    """`value` as bash must read it where it is inserted: after an opening quote (which
+    readline closes), or escaped with backslashes (`:` and `=` too: bash splits words there
+    when completing the next time)."""
+    if quote == "'":
+        return value.replace("'", "'\\''")
+    if quote == '"':
+        return "".join("\\" + char if char in '\\"$`' else char for char in value)
+    return _escaped(value)
+
+
+def zsh_item(value: str, help: str | None) -> str:
+    """One entry of the `((value:help ...))` list that `_arguments` evaluates: a colon in the
+    value escaped for `_describe`, then every special character for the evaluation."""
+    entry = _escaped(value.replace("\\", "\\\\").replace(":", "\\:"))
+    return f"{entry}:{_escaped(' '.join(help.split()))}" if help else entry
+
+
+def zsh_command(items: list[str]) -> str:
+    """What Typer's zsh script evaluates (after splitting it at whitespace: every space in
+    an item is escaped, so none is lost): `_arguments` with the items, else files."""
+    if not items:
+        return "_files"
+    spec = "*: :((" + " ".join(items) + "))"
+    return "_arguments '" + spec.replace("'", "'\\''") + "'"
+
+
+def _escaped(text: str) -> str:
+    return "".join(char if char.isalnum() or char in PLAIN else "\\" + char for char in text)

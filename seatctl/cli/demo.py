@@ -22,6 +22,10 @@ def demo(ctx: typer.Context, json: JsonFlag = False) -> None:
     same key: one booking on the server), and `doctor --quick` prescribing the keep-alive
     fix. Needs no configuration and writes nothing outside a temporary directory; takes
     about 10 seconds.
+
+    Examples:
+      seatctl demo
+      seatctl demo --json > demo.json
     """
     from seatctl.demo import DemoTour
     from seatctl.render.demo import DemoView

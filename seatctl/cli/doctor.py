@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import Report
 
-PROBES = "Probes"
-CONTEXT = "What is in front"
-OUTPUT = "Output"
-
-
 class FailOn(StrEnum):
     warn = "warn"
     fail = "fail"
@@ -31,44 +26,55 @@ def doctor(
         metavar="URL", help="The deployment to diagnose (http or https). [default: the "
         "profile's base URL]", show_default=False, callback=url_argument)] = None,
     origin: Annotated[str | None, typer.Option(
+        metavar="URL",
         help="Also probe the backend directly (behind the proxy) and compare its idle close "
-             "with the proxy's idle timeout.", show_default=False, rich_help_panel=CONTEXT,
-        callback=url_argument,
+             "with the proxy's idle timeout.", show_default=False, callback=url_argument,
     )] = None,
     lb_idle_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="The proxy's/load balancer's idle timeout in seconds, when you know it. "
              "[default: documented for the identified front door, else 60, said so]",
-        show_default=False, rich_help_panel=CONTEXT, min=0.001, max=86400,
+        show_default=False, min=0.001, max=86400,
     )] = None,
     client_expiry: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Your clients' pool idle expiry in seconds. [default: 5, httpx and Node]",
-        show_default=False, rich_help_panel=CONTEXT, min=0.001, max=86400,
+        show_default=False, min=0.001, max=86400,
     )] = None,
     path: Annotated[str | None, typer.Option(
+        metavar="PATH",
         help="The path every probe requests. [default: the URL's path, else /health]",
-        show_default=False, rich_help_panel=PROBES,
+        show_default=False,
     )] = None,
     max_wait: Annotated[float, typer.Option(
+        metavar="SECONDS",
         help="Longest wait on one connection (idle close, slow client), seconds.",
-        rich_help_panel=PROBES, min=0.1, max=900,
+        min=0.1, max=900,
     )] = 75.0,
     quick: Annotated[bool, typer.Option(
         "--quick", help="Timing, keep-alive, race and burst only: no slow-client probes.",
-        rich_help_panel=PROBES,
     )] = False,
     insecure: Annotated[bool, typer.Option(
-        "--insecure", help="Do not verify the TLS certificate.", rich_help_panel=PROBES,
+        "--insecure", help="Do not verify the TLS certificate.",
     )] = False,
     json: JsonFlag = False,
     junit: Annotated[Path | None, typer.Option(
+        metavar="FILE",
         help="Also write a JUnit XML report (one test case per rule) to this file.",
-        show_default=False, dir_okay=False, rich_help_panel=OUTPUT,
+        show_default=False, dir_okay=False,
     )] = None,
     fail_on: Annotated[FailOn, typer.Option(
-        help="Exit 1 when a finding reaches this severity.", rich_help_panel=OUTPUT,
+        help="Exit 1 when a finding reaches this severity.",
     )] = FailOn.fail,
 ) -> None:
-    """Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes."""
+    """Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes.
+
+    Examples:
+      seatctl doctor --quick
+      seatctl doctor https://api.example.com --lb-idle-timeout 60 --client-expiry 4
+      seatctl doctor https://app.onrender.com --origin http://10.0.0.5:3000
+      seatctl doctor https://api.example.com --junit doctor.xml --fail-on warn
+    """
     from seatctl.diagnostics.doctor import DoctorPlan
 
     app = get_app(ctx)

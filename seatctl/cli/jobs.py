@@ -6,6 +6,8 @@ from typing import Annotated
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.events import FormatOption, chosen_output
+from seatctl.render.tables import OutputFormat
 
 
 def jobs(
@@ -14,18 +16,29 @@ def jobs(
         "--pending", help="Only bookings still pending (to resume them).")] = False,
     limit: Annotated[int, typer.Option(
         "--limit", "-n", help="Show at most this many bookings.", min=1, max=1000)] = 20,
+    output: FormatOption = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Only the job ids (the booking key of a booking that has no "
+                              "job id), one per line.")] = False,
     json: JsonFlag = False,
 ) -> None:
     """Recent bookings of the active profile, from the local journal.
 
     Each with its state, job and booking ids and the server's last message; the pending
-    ones with the command that resumes them.
+    ones with the command that resumes them (on stderr). Off a terminal, one booking per
+    line, tab-separated: job, state, created (ISO 8601), event, seats, booking, key, message.
+
+    Examples:
+      seatctl jobs
+      seatctl jobs --pending
+      seatctl jobs --limit 50 --json
+      seatctl jobs --pending -q
     """
     from seatctl.booking.journal import Journal
     from seatctl.render.jobs import render_jobs
 
     app = get_app(ctx)
-    as_json = app.want_json(json)
+    chosen = chosen_output(app, output, json=json, quiet=quiet)
     profile = app.settings.profile
     path = Journal.default_path(app.env)
     entries = []
@@ -33,5 +46,6 @@ def jobs(
         with Journal(path) as journal:
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
     command = ["seatctl"] if app.options.profile is None else ["seatctl", "--profile", profile]
-    render_jobs(app.streams, entries, as_json=as_json, profile=profile, pending_only=pending,
-                command=command, base_url=app.settings.base_url)
+    render_jobs(app.streams, entries, as_json=chosen is OutputFormat.JSON, profile=profile,
+                pending_only=pending, command=command, base_url=app.settings.base_url,
+                output=chosen, quiet=quiet)

@@ -15,6 +15,7 @@ from seatctl.cli.app import app
 from seatctl.cli.completion_script import (
     COMPLETE_VAR,
     PROG_NAME,
+    quote_candidates,
     skip_coercion_while_completing,
 )
 from seatctl.errors import Interrupted, Reported, SeatctlError, UnexpectedError
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`seatctl` and `python -m seatctl`."""
     if COMPLETE_VAR in os.environ:
         skip_coercion_while_completing()
+        quote_candidates()
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:

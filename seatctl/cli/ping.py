@@ -7,7 +7,13 @@ from seatctl.cli._common import JsonFlag, get_app
 
 
 def ping(ctx: typer.Context, json: JsonFlag = False) -> None:
-    """Check that the API answers: status, latency and the server-identifying headers."""
+    """Check that the API answers: status, latency and the server-identifying headers.
+
+    Examples:
+      seatctl ping
+      seatctl ping --base-url https://api.example.com -v
+      seatctl ping -p staging --json
+    """
     from seatctl.api.health import check_health
     from seatctl.render.health import render_health
 

@@ -8,10 +8,6 @@ import typer
 
 from seatctl.cli._common import get_app
 
-TIMEOUTS = "Connection timeouts (Node http.Server)"
-FAULTS = "Faults (off by default)"
-QUEUE = "Data and queue"
-
 
 class PresetName(StrEnum):
     node_default = "node-default"
@@ -31,14 +27,17 @@ class Dependency(StrEnum):
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(
+        metavar="ADDRESS",
         help="Address to bind; anything but loopback exposes the server (a warning says so).",
     )] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port; 0 picks a free one.")] = 8080,
     db: Annotated[str | None, typer.Option(
+        metavar="FILE",
         help="SQLite database path, or :memory:. [default: seatctl/server.db in the user "
              "data dir]", show_default=False,
     )] = None,
     ready_file: Annotated[str | None, typer.Option(
+        metavar="FILE",
         help="Write the URL to this file once listening (for scripts and tests).",
     )] = None,
     dialect: Annotated[DialectName, typer.Option(
@@ -48,70 +47,86 @@ def serve(
     )] = DialectName.reference,
     timeouts: Annotated[PresetName, typer.Option(
         "--timeouts", help="Preset: node-default (Node 20) or seed-fix (60/65/66 s).",
-        rich_help_panel=TIMEOUTS,
     )] = PresetName.node_default,
     keep_alive_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Seconds idle after a response before the server closes (a FIN); 0 disables "
-             "keep-alive. [preset]", show_default=False, rich_help_panel=TIMEOUTS,
+             "keep-alive. [preset]", show_default=False,
     )] = None,
     advertise_keep_alive: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="The N of the `Keep-Alive: timeout=N` header, if it should differ from the real "
-             "idle close. [preset]", show_default=False, rich_help_panel=TIMEOUTS,
+             "idle close. [preset]", show_default=False,
     )] = None,
     keep_alive_header: Annotated[bool, typer.Option(
         "--keep-alive-header/--no-keep-alive-header",
-        help="Send `Keep-Alive: timeout=N` on kept-alive responses.", rich_help_panel=TIMEOUTS,
+        help="Send `Keep-Alive: timeout=N` on kept-alive responses.",
     )] = True,
     headers_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Seconds to receive a request's headers, then 408 and close; 0 = none. [preset]",
-        show_default=False, rich_help_panel=TIMEOUTS,
+        show_default=False,
     )] = None,
     request_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Seconds to receive the whole request, then 408 and close; 0 = none. [preset]",
-        show_default=False, rich_help_panel=TIMEOUTS,
+        show_default=False,
     )] = None,
     max_requests_per_connection: Annotated[int | None, typer.Option(
+        metavar="N",
         help="Close a connection after this many responses; 0 = no limit. [preset]",
-        show_default=False, rich_help_panel=TIMEOUTS,
+        show_default=False,
     )] = None,
     socket_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Seconds without I/O while a request is received or answered (a slow handler "
              "too), then the server closes without a response (a FIN); 0 = none. [preset]",
-        show_default=False, rich_help_panel=TIMEOUTS,
+        show_default=False,
     )] = None,
     fault: Annotated[list[str] | None, typer.Option(
+        metavar="KIND=P",
         help="KIND=P (probability 0..1): reset-before-response, reset-on-accept, "
              "close-without-response, proxy-502; stall=P:SECONDS; slow-job=SECONDS. "
-             "Repeatable.", show_default=False, rich_help_panel=FAULTS,
+             "Repeatable.", show_default=False,
     )] = None,
     fault_path: Annotated[str, typer.Option(
-        help="Apply request faults only to paths under this prefix.", rich_help_panel=FAULTS,
+        metavar="PREFIX",
+        help="Apply request faults only to paths under this prefix.",
     )] = "/",
     seed: Annotated[int | None, typer.Option(
+        metavar="N",
         help="Seed for the fault dice, so a run reproduces.", show_default=False,
-        rich_help_panel=FAULTS,
     )] = None,
     rate_limit: Annotated[str | None, typer.Option(
+        metavar="N/WINDOW",
         help="N/WINDOW on /api/* per client IP, like express-rate-limit (e.g. 100/15m).",
-        show_default=False, rich_help_panel=FAULTS,
+        show_default=False,
     )] = None,
     degrade: Annotated[list[Dependency] | None, typer.Option(
         help="Report this dependency as down in /api/health (503). Repeatable.",
-        show_default=False, rich_help_panel=FAULTS,
+        show_default=False,
     )] = None,
-    workers: Annotated[int, typer.Option(help="Booking queue workers.",
-                                         rich_help_panel=QUEUE)] = 2,
+    workers: Annotated[int, typer.Option(metavar="N", help="Booking queue workers.")] = 2,
     process_delay: Annotated[float, typer.Option(
-        help="Seconds a worker takes per job (jittered by 10%).", rich_help_panel=QUEUE,
+        metavar="SECONDS",
+        help="Seconds a worker takes per job (jittered by 10%).",
     )] = 0.5,
     demo_user: Annotated[str | None, typer.Option(
+        metavar="EMAIL:PASSWORD",
         help="EMAIL:PASSWORD of the demo account. [default: demo@example.com:demo12345]",
-        show_default=False, rich_help_panel=QUEUE,
+        show_default=False,
     )] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No request log.")] = False,
     log_json: Annotated[bool, typer.Option(help="Request log as JSON lines.")] = False,
 ) -> None:
-    """Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM."""
+    """Run the reference booking server (the seed's contract) until Ctrl-C or SIGTERM.
+
+    Examples:
+      seatctl serve
+      seatctl serve --port 0 --ready-file url.txt
+      seatctl serve --timeouts seed-fix
+      seatctl serve --fault reset-before-response=0.3 --fault-path /api/seats/book --seed 7
+    """
     import asyncio
     from pathlib import Path
 

@@ -12,42 +12,40 @@ from seatctl.cli.context import App
 if TYPE_CHECKING:
     from seatctl.smoke import Login, SmokePlan, SmokeReport
 
-CHECKS = "Checks"
-OUTPUT = "Output"
-
-
 def smoke(
     ctx: typer.Context,
     url: Annotated[str | None, typer.Argument(
         metavar="URL", help="The deployment's API root (http or https). [default: the "
         "profile's base URL]", show_default=False, callback=url_argument)] = None,
     max_time: Annotated[float, typer.Option(
+        metavar="SECONDS",
         help="Seconds for the whole run; checks left without time fail as not run.",
-        min=0.1, max=3600, rich_help_panel=CHECKS,
+        min=0.1, max=3600,
     )] = 60.0,
     max_latency_ms: Annotated[float, typer.Option(
+        metavar="MS",
         help="Latency budget of GET /api/events (the median of 3), in milliseconds.",
-        min=1, max=600_000, rich_help_panel=CHECKS,
+        min=1, max=600_000,
     )] = 1000.0,
     keep_alive_bound: Annotated[float | None, typer.Option(
+        metavar="SECONDS",
         help="Idle seconds a kept-alive connection must survive (a close sooner fails). "
              "[default: 15, or half of a shorter run's time]", show_default=False,
-        min=0.01, max=900, rich_help_panel=CHECKS,
+        min=0.01, max=900,
     )] = None,
     book_test: Annotated[str | None, typer.Option(
         metavar="EVENT", help="Book a test seat of EVENT (an id or a name), then cancel it. "
         "Needs SEATCTL_EMAIL and SEATCTL_PASSWORD, or a token.", show_default=False,
-        rich_help_panel=CHECKS,
     )] = None,
     seat: Annotated[list[str] | None, typer.Option(
         "--seat", metavar="LABEL", help="The test seat: A12, SECTION:A12 or a seat id. "
         "Repeatable; none for a general-admission event (one ticket).", show_default=False,
-        rich_help_panel=CHECKS,
     )] = None,
     json: JsonFlag = False,
     junit: Annotated[Path | None, typer.Option(
+        metavar="FILE",
         help="Also write a JUnit XML report (one test case per check) to this file.",
-        show_default=False, dir_okay=False, rich_help_panel=OUTPUT,
+        show_default=False, dir_okay=False,
     )] = None,
 ) -> None:
     """Check a deployment for CI: health, latency, login, a test booking, keep-alive.
@@ -56,6 +54,11 @@ def smoke(
     URL cannot be reached at all. Credentials come from SEATCTL_EMAIL and SEATCTL_PASSWORD
     (used for one login, never stored) or the token (SEATCTL_TOKEN, --token). With
     GITHUB_ACTIONS=true, failures are also printed as GitHub annotations.
+
+    Examples:
+      seatctl smoke
+      seatctl smoke https://api.example.com --max-time 30 --junit smoke.xml
+      seatctl smoke https://api.example.com --book-test symphony --seat Orchestra:A12
     """
     app = get_app(ctx)
     as_json = app.want_json(json)

@@ -15,17 +15,19 @@ from typer._click.utils import echo
 from seatctl.cli.argv import GLOBAL_OPTIONS
 
 CLOSE = 0.7  # difflib's ratio: 'evnts' ~ 'events' 0.91, 'pnig' ~ 'ping' 0.75
+PYDANTIC_PREFIX = "Value error, "  # what a validator's ValueError reads as, through Typer
 SUGGESTED = ". Did you mean "  # how Typer's own groups (`config`) append their suggestion
 
 
 class UnknownCommand(UsageError):
     """`seatctl evnts`: no such command, with the nearest ones as the hint."""
 
-    def __init__(self, name: str, known: Iterable[str], ctx: object = None) -> None:
+    def __init__(self, name: str, known: Iterable[str], ctx: object = None,
+                 group: str = "seatctl") -> None:
         super().__init__(f"no such command {name!r}", ctx)  # type: ignore[arg-type]
         close = difflib.get_close_matches(name, list(known), n=2, cutoff=CLOSE)
         self.hint = (f"did you mean {_either(close)}?" if close
-                     else "see the commands with `seatctl --help`")
+                     else f"see the commands with `{group} --help`")
 
 
 class ExplainedUsageError(UsageError):
@@ -50,7 +52,7 @@ def message_and_hint(error: UsageError) -> tuple[str, str]:
         return error.message, error.hint
     if isinstance(error, NoSuchOption):
         return _unknown_option(error)
-    message = error.format_message()
+    message = error.format_message().replace(PYDANTIC_PREFIX, "")
     message = message[:1].lower() + message[1:]
     if SUGGESTED in message:
         message, suggestion = message.split(SUGGESTED, 1)

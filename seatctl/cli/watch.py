@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli.completers import complete_job_id
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from seatctl.render.watch import WatchDisplay
 
 WatchTimeout = Annotated[float, typer.Option(
-    "--timeout", help="Give up watching after this many seconds (exit 4; the job goes on).",
+    "--timeout", metavar="SECONDS",
+    help="Give up watching after this many seconds (exit 4; the job goes on).",
     min=0.1, max=86400)]
 NoLongPoll = Annotated[bool, typer.Option(
     "--no-long-poll", help="Poll on a schedule even if the server offers long polling.")]
@@ -27,7 +29,7 @@ def watch(
     ctx: typer.Context,
     job_id: Annotated[str | None, typer.Argument(
         metavar="JOB_ID", help="The job to watch (see `seatctl jobs`).",
-        show_default=False)] = None,
+        show_default=False, autocompletion=complete_job_id)] = None,
     last: Annotated[bool, typer.Option(
         "--last", help="Watch the newest job of the active profile.")] = False,
     timeout: WatchTimeout = 120.0,
@@ -38,6 +40,11 @@ def watch(
 
     A job the journal knows is watched on its own server and profile; one the journal
     already knows as final is answered from the journal, without a request.
+
+    Examples:
+      seatctl watch --last
+      seatctl watch booking-1795971433147-823a4de9 --timeout 600
+      seatctl watch --last --json
     """
     from seatctl.booking.journal import Journal
     from seatctl.errors import UsageError

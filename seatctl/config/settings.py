@@ -9,6 +9,7 @@ profile itself is chosen by `--profile`, then `SEATCTL_PROFILE`, then the file's
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from pydantic_settings import (
 
 from seatctl.config.credentials import CREDENTIALS_NAME, read_token
 from seatctl.config.paths import config_file
+from seatctl.config.values import toml_literal
 from seatctl.errors import ConfigError
 from seatctl.redact import REDACTED
 
@@ -150,10 +152,19 @@ SECRET_KEYS = frozenset({"token"})
 
 
 def shown_value(key: str, value: Any) -> str:
-    """A value as messages may show it: secrets masked, others as written."""
+    """A value as messages may show it: secrets masked, others as TOML writes them."""
     if key in SECRET_KEYS:
         return REDACTED
-    return repr(str(value) if isinstance(value, Path) else value)
+    return toml_literal(value)
+
+
+def json_value(key: str, value: Any) -> Any:
+    """A value as a JSON document carries it: secrets masked, paths as text, None as null."""
+    if value is None:
+        return None
+    if key in SECRET_KEYS:
+        return REDACTED
+    return str(value) if isinstance(value, Path) else value
 
 
 @dataclass(frozen=True)
@@ -173,13 +184,13 @@ def load_settings(
     path = config_file(env) if path is None else path
     cli = {key: value for key, value in (cli or {}).items() if value is not None}
     document = read_config_document(path)
-    env_values = _env_layer(env)
+    env_values = env_layer(env)
     profile, profile_source = choose_profile(cli.get("profile"), env_values, document, path)
     credentials = path.parent / CREDENTIALS_NAME  # beside the config file, wherever that is
     token = read_token(credentials, profile)
     layers = [
-        (f"config file {path}", _top_level(document)),
-        (f"config file {path} [profiles.{profile}]", _profile_table(document, profile, path)),
+        (f"config file {path}", top_level(document)),
+        (f"config file {path} [profiles.{profile}]", profile_table(document, profile, path)),
         (f"credentials file {credentials} [profiles.{profile}]",
          {"token": token} if token else {}),
         *((f"environment {ENV_PREFIX}{key.upper()}", {key: value})
@@ -201,19 +212,31 @@ def choose_profile(flag: str | None, env_values: Mapping[str, Any],
                    document: Mapping[str, Any], path: Path) -> tuple[str, str]:
     """The active profile and where it was chosen: --profile, SEATCTL_PROFILE, the file's
     top-level `profile`, else "default". A named profile must exist in the file."""
+    name, source = selected_profile(flag, env_values, document, path)
+    if source == DEFAULT_SOURCE:
+        return name, source
+    return existing_profile(name, source, document, path), source
+
+
+def selected_profile(flag: str | None, env_values: Mapping[str, Any],
+                     document: Mapping[str, Any], path: Path) -> tuple[str, str]:
+    """The profile named by --profile, SEATCTL_PROFILE or the file (else "default"), and
+    where it was named; whether it exists is not checked."""
     candidates = [(flag, "command line --profile"),
                   (env_values.get("profile"), f"environment {ENV_PREFIX}PROFILE"),
                   (document.get("profile"), f"config file {path}")]
     for value, source in candidates:
         if value is not None:
-            return _existing_profile(str(value), source, document, path), source
+            return str(value), source
     return DEFAULT_PROFILE, DEFAULT_SOURCE
 
 
 def unknown_key(key: str, source: str | None = None) -> ConfigError:
     where = f" (from {source})" if source else ""
+    close = difflib.get_close_matches(key.replace("-", "_").lower(), KEYS, n=3, cutoff=0.6)
+    hint = f"did you mean {_either(close)}?" if close else None
     return ConfigError(f"unknown key {key!r}{where}; known keys: {', '.join(KEYS)}",
-                       key=key, source=source)
+                       key=key, source=source, hint=hint)
 
 
 def read_config_document(path: Path) -> dict[str, Any]:
@@ -246,21 +269,25 @@ def validate_value(key: str, value: Any, source: str) -> Any:
 def active_profile(flag: str | None, env: Mapping[str, str], path: Path) -> str:
     """The active profile, reading only what choosing it needs (for `config set`, which must
     work while another setting is broken)."""
-    return choose_profile(flag, _env_layer(env), read_config_document(path), path)[0]
+    return choose_profile(flag, env_layer(env), read_config_document(path), path)[0]
 
 
-def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+def env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings `SEATCTL_*` variables give, by key."""
     source = EnvSettingsSource(Settings, env_prefix=ENV_PREFIX, case_sensitive=False)
     # An empty variable counts as unset, as in most tools (`SEATCTL_TIMEOUT= seatctl ...`).
     source.env_vars = {name.lower(): value for name, value in env.items() if value != ""}
     return {key: value for key, value in source().items() if key in KEYS}
 
 
-def _top_level(document: Mapping[str, Any]) -> dict[str, Any]:
+def top_level(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings at the top level of the file (`profile` chooses, it does not set)."""
     return {key: value for key, value in document.items() if key not in ("profiles", "profile")}
 
 
-def _existing_profile(name: str, source: str, document: Mapping[str, Any], path: Path) -> str:
+def existing_profile(name: str, source: str, document: Mapping[str, Any], path: Path) -> str:
+    """`name`, if it is a valid profile name that `document` (the file at `path`) defines
+    or the default profile; a ConfigError with the known profiles otherwise."""
     try:
         check_profile_name(name)
     except ValueError as exc:
@@ -270,18 +297,37 @@ def _existing_profile(name: str, source: str, document: Mapping[str, Any], path:
     if name == DEFAULT_PROFILE or (isinstance(profiles, dict) and name in profiles):
         return name
     known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"
+    create = f"create it with `seatctl config set base_url URL --profile {name}`"
+    close = difflib.get_close_matches(name, profile_names(document, path), n=2, cutoff=0.6)
     raise ConfigError(
         f"unknown profile {name!r} (from {source}); profiles in {path}: {known}",
         key="profile", source=source,
-        hint=f"create it with `seatctl config set KEY VALUE --profile {name}`",
+        hint=f"did you mean {_either(close)}? Or {create}" if close else create,
     )
 
 
-def _profile_table(document: Mapping[str, Any], profile: str, path: Path) -> dict[str, Any]:
+def profile_names(document: Mapping[str, Any], path: Path) -> list[str]:
+    """The profiles `document` defines, and the default one, sorted."""
+    return sorted({DEFAULT_PROFILE, *profile_tables(document, path)})
+
+
+def profile_tables(document: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The `[profiles]` table of `document` (empty when there is none)."""
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"config file {path}: 'profiles' must be a table of tables",
                           source=str(path))
+    return profiles
+
+
+def _either(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def profile_table(document: Mapping[str, Any], profile: str, path: Path) -> dict[str, Any]:
+    """The keys `[profiles.<profile>]` sets (none when the file has no such table)."""
+    profiles = profile_tables(document, path)
     table = profiles.get(profile, {})
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: [profiles.{profile}] must be a table",

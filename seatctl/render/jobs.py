@@ -1,39 +1,54 @@
-"""Rendering `seatctl jobs`: the journal's recent bookings, and how to resume pending ones."""
+"""Rendering `seatctl jobs`: the journal's recent bookings (a table, tab-separated rows, JSON
+or their ids), and how to resume pending ones."""
 
 from __future__ import annotations
 
 import json
 import shlex
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
-from seatctl.render.events import local_time
 from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
+from seatctl.render.tables import (
+    Column,
+    OutputFormat,
+    cell_width,
+    fit,
+    iso_time,
+    laid_out,
+    local_time,
+    longest_line,
+    packed,
+    print_table,
+    wall_now,
+    write_tsv,
+)
+from seatctl.render.tokens import wrap
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from seatctl.booking.journal import JournalEntry
     from seatctl.render.streams import IOStreams
 
-MAX_ID_WIDTH = 40
-DATE_WIDTH = 10  # 2026-11-29, the time under it
-GAP = 3  # between two columns
-
 
 def jobs_document(entries: Sequence[JournalEntry]) -> dict[str, Any]:
-    """`--json`: every field of every entry, plus `job_id` (the newest) and `pending`."""
+    """`--json`: every field of every entry, plus `job_id` (the newest) and `pending`;
+    `created_at` and `updated_at` in ISO 8601 with an offset (`Z`: UTC)."""
     return {"jobs": [entry.as_dict() for entry in entries]}
 
 
 def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json: bool,
                 profile: str, pending_only: bool, command: Sequence[str] = ("seatctl",),
-                base_url: str | None = None) -> None:
+                base_url: str | None = None, output: OutputFormat = OutputFormat.TABLE,
+                quiet: bool = False, now: datetime | None = None) -> None:
     """`command` is how to call seatctl in the hints (with `--profile P` if one was given);
     a booking made against a server other than `base_url` gets `--base-url` in its hint."""
+    as_json = as_json or output is OutputFormat.JSON
     if as_json:
         streams.write_data(json.dumps(jobs_document(entries)))
     if not entries:
@@ -43,44 +58,69 @@ def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json:
         return
     if as_json:
         return
-    streams.out.print(jobs_table(entries, streams.out.width))
+    if quiet:  # the ids alone, for xargs: no hints either
+        for entry in entries:
+            streams.write_data(printable(entry.job_id or entry.key))
+        return
+    if output is OutputFormat.TSV:
+        write_tsv(streams, (job_fields(entry) for entry in entries))
+    else:
+        print_jobs_table(streams.out, entries, now or wall_now())
+    width = streams.err.width if streams.stderr_is_tty else None  # a pipe: one line each
     for line in resume_hints(entries, command, base_url):
-        streams.err.print(line, soft_wrap=True)
+        streams.err.print(wrap(line, width, indent=len("hint: ")), soft_wrap=True)
 
 
-def jobs_table(entries: Sequence[JournalEntry], width: int = 80) -> Table:
-    """Four columns, two lines per booking, so that 80 columns hold whole ids.
+# The tab-separated fields of `seatctl jobs` (README: Output for pipes). Append only.
+TSV_FIELDS = ("job", "state", "created", "event", "seats", "booking", "key", "message")
 
-    The widths are worked out here rather than left to Rich: when a table is too wide, Rich
-    crops its right edge, and that would cut the ids.
-    """
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False,
-                  header_style="bold")
-    id_width = max(len(printable(value or "-")) for entry in entries
-                   for value in (entry.job_id, entry.booking_id, "job / booking"))
-    id_width = min(id_width, MAX_ID_WIDTH, max(8, width - 41))
-    text_width = max(22, width - DATE_WIDTH - 3 * GAP - id_width)
-    # A seat label is one token ("Orchestra:E10,"): folding it mid-label misleads.
-    longest_label = max((len(label) + 1 for entry in entries
-                         for label in seats(entry).split(", ")), default=0)
-    event_width = min(max(10, text_width * 2 // 5, longest_label), text_width - 12)
-    table.add_column("created", no_wrap=True, width=DATE_WIDTH)
-    table.add_column("event / seats", max_width=event_width, overflow="fold")
-    table.add_column("state / message", max_width=max(12, text_width - event_width),
-                     overflow="fold")
-    # Ids are what other commands take: whole where they fit, folded (never cut) otherwise.
-    table.add_column("job / booking", width=id_width, overflow="fold")
-    for entry in entries:
-        table.add_row(
-            local_time(entry.created_at).replace(" ", "\n"),
-            Text.assemble((printable(entry.event_name or entry.event_id), "bold"), "\n",
-                          seats(entry)),
-            Text.assemble(state_text(entry.state), "\n",
-                          (printable(entry.message or ""), "dim")),
-            Text.assemble(printable(entry.job_id or "-"), "\n",
-                          (printable(entry.booking_id or "-"), "dim")),
-        )
-    return table
+
+def job_fields(entry: JournalEntry) -> list[object]:
+    return [entry.job_id, entry.state, iso_time(entry.created_at),
+            entry.event_name or entry.event_id, seats(entry, separator=","), entry.booking_id,
+            entry.key, entry.message]
+
+
+def print_jobs_table(console: Console, entries: Sequence[JournalEntry], now: datetime
+                     ) -> None:
+    """Four columns, a booking over two lines or more: when it was made (the day over the
+    time), the event over its seats, the state over the server's message, the job id over
+    the booking id. Ids and seat labels are whole, never wrapped; too narrow a terminal
+    drops the time, then the event, before it would cut them."""
+    created = ["\n".join(local_time(entry.created_at, now)) for entry in entries]
+    labels = [label for entry in entries for label in _seat_list(entry)]
+    states = [state_text(entry.state).plain for entry in entries]
+    columns = [
+        Column.fixed("created", created, drop=1),
+        Column.prose("event / seats", [f"{_event(entry)}\n{seats(entry)}" for entry in entries],
+                     least=max((cell_width(label) + 1 for label in labels), default=0), drop=2),
+        Column.prose("state / message", [f"{state}\n{printable(entry.message or '')}"
+                                         for entry, state in zip(entries, states, strict=True)],
+                     least=longest_line(states), drop=3),
+        Column.fixed("job / booking", [f"{printable(entry.job_id or '-')}\n"
+                                       f"{printable(entry.booking_id or '-')}"
+                                       for entry in entries]),
+    ]
+    widths = fit(columns, console.width)
+    print_table(console, columns, widths, [
+        _job_row(entry, when, widths) for entry, when in zip(entries, created, strict=True)])
+
+
+def _job_row(entry: JournalEntry, created: str, widths: Sequence[int | None]) -> list[Text]:
+    event_width, state_width = widths[1] or 0, widths[2] or 0
+    return [
+        Text(created),
+        Text.assemble((laid_out(_event(entry), event_width), "bold"), "\n",
+                      "\n".join(packed(_seat_list(entry), event_width))),
+        Text.assemble(state_text(entry.state), "\n",
+                      (laid_out(printable(entry.message or ""), state_width), "dim")),
+        Text.assemble(printable(entry.job_id or "-"), "\n",
+                      (printable(entry.booking_id or "-"), "dim")),
+    ]
+
+
+def _event(entry: JournalEntry) -> str:
+    return printable(entry.event_name or entry.event_id)
 
 
 def state_text(state: str) -> Text:
@@ -88,11 +128,15 @@ def state_text(state: str) -> Text:
     return Text(f"{glyph} {printable(state)}", style)
 
 
-def seats(entry: JournalEntry) -> str:
-    """Seat labels (or ids, when no labels were recorded), or `xN` for general admission."""
+def _seat_list(entry: JournalEntry) -> list[str]:
     if entry.quantity is not None:
-        return f"x{entry.quantity}"
-    return ", ".join(printable(seat) for seat in (entry.seat_labels or entry.seat_ids))
+        return [f"x{entry.quantity}"]
+    return [printable(seat) for seat in (entry.seat_labels or entry.seat_ids)]
+
+
+def seats(entry: JournalEntry, *, separator: str = ", ") -> str:
+    """Seat labels (or ids, when no labels were recorded), or `xN` for general admission."""
+    return separator.join(_seat_list(entry))
 
 
 def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str],

@@ -21,8 +21,20 @@ from rich.text import Text
 
 from seatctl.booking.labels import ResolvedSeat, SeatIndex, SeatState
 from seatctl.render.sanitize import printable
+from seatctl.render.tables import (
+    Column,
+    OutputFormat,
+    cell_width,
+    fit,
+    laid_out,
+    packed,
+    print_table,
+    write_tsv,
+)
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from seatctl.api.models import SeatMap, Section
     from seatctl.render.streams import IOStreams
 
@@ -41,16 +53,15 @@ _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)(\d+)")
 
 
 def render_seat_map(streams: IOStreams, seat_map: SeatMap, *, available_only: bool,
-                    as_json: bool) -> None:
+                    as_json: bool, output: OutputFormat = OutputFormat.TABLE,
+                    quiet: bool = False) -> None:
+    """The picture, or with `available_only` the free seats as `output` (their labels
+    alone when `quiet`)."""
     index = SeatIndex(seat_map)
-    if as_json:
+    if as_json or output is OutputFormat.JSON:
         streams.write_data(json.dumps(seat_map_document(index, available_only=available_only)))
     elif available_only:
-        labels = available_lines(index)
-        for labels_line in labels:
-            streams.write_data(labels_line)
-        if not labels:
-            streams.err.print("no free seats", soft_wrap=True)
+        render_available(streams, index, output, quiet=quiet)
     else:
         width = max(MIN_WIDTH, min(MAX_WIDTH, streams.out.width))
         for line in picture_lines(index, width):
@@ -218,16 +229,63 @@ def sections(index: SeatIndex) -> list[tuple[Section, list[ResolvedSeat]]]:
 # --- --available and --json -----------------------------------------------------------
 
 
-def available_lines(index: SeatIndex) -> list[str]:
-    """One line per section with free seats: their labels, comma-separated (`--seats` takes
-    them as they are), qualified where a bare label would be ambiguous."""
-    lines = []
-    for _, seats in sections(index):
+def free_seats(index: SeatIndex) -> list[tuple[Section, list[ResolvedSeat]]]:
+    """The sections with free seats, and those seats in row and number order."""
+    found = []
+    for section, seats in sections(index):
         free = sorted((seat for seat in seats if seat.free),
                       key=lambda seat: (row_key(seat.row), number_key(seat.number)))
         if free:
-            lines.append(",".join(printable(seat.display) for seat in free))
-    return lines
+            found.append((section, free))
+    return found
+
+
+def render_available(streams: IOStreams, index: SeatIndex, output: OutputFormat, *,
+                     quiet: bool) -> None:
+    """`--available`: one free seat a line (its label as `--seat` takes it: bare where it
+    is unique, qualified where not), tab-separated; or a table of the labels by section."""
+    found = free_seats(index)
+    if not found:
+        streams.err.print("no free seats", soft_wrap=True)
+    elif quiet:
+        for _, seats in found:
+            for seat in seats:
+                streams.write_data(printable(seat.display))
+    elif output is OutputFormat.TSV:
+        write_tsv(streams, (seat_fields(seat) for _, seats in found for seat in seats))
+    else:
+        print_available_table(streams.out, found)
+
+
+# The tab-separated fields of `seatctl seats --available` (README: Output for pipes).
+TSV_FIELDS = ("label", "section", "row", "number", "price")
+
+
+def seat_fields(seat: ResolvedSeat) -> list[object]:
+    return [seat.display, seat.section, seat.row, seat.number,
+            None if seat.price is None else f"{seat.price:.2f}"]
+
+
+def print_available_table(console: Console,
+                          found: Sequence[tuple[Section, Sequence[ResolvedSeat]]]) -> None:
+    """Per section its price, how many seats are free and their labels, a list that wraps
+    between labels, never inside one."""
+    labels = [[printable(seat.display) for seat in seats] for _, seats in found]
+    columns = [
+        Column.prose("section", [printable(section.name) for section, _ in found], drop=2),
+        Column.fixed("price", [price_text(seats).removesuffix(" a seat")
+                               for _, seats in found], drop=1, justify="right"),
+        Column.fixed("free", [str(len(seats)) for _, seats in found], drop=3,
+                     justify="right"),
+        Column("labels", max(cell_width(", ".join(row)) for row in labels),
+               max(cell_width(label) + 1 for row in labels for label in row)),
+    ]
+    widths = fit(columns, console.width)
+    rows = [[Text(laid_out(printable(section.name), widths[0] or 0), "bold"),
+             Text(price_text(seats).removesuffix(" a seat"), "cyan"), Text(str(len(seats))),
+             Text("\n".join(packed(row, widths[3] or 0)))]
+            for (section, seats), row in zip(found, labels, strict=True)]
+    print_table(console, columns, widths, rows)
 
 
 def seat_map_document(index: SeatIndex, *, available_only: bool = False) -> dict[str, Any]:

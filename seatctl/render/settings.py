@@ -1,55 +1,139 @@
-"""Rendering `seatctl config show`."""
+"""Rendering `seatctl config show | get | profiles`: values as TOML writes them, the token
+as ****.
+
+Tables follow gh's convention (`seatctl.render.tables`): on a terminal a table, otherwise
+tab-separated rows in a fixed column order, one record per line, no header, padding,
+wrapping or colour.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from rich.text import Text
 
-from seatctl.redact import REDACTED
+from seatctl.render.sanitize import printable
+from seatctl.render.tables import Column, OutputFormat, fit, lines, print_table, write_tsv
 
 if TYPE_CHECKING:
+    from seatctl.config.profiles import ProfileListing
     from seatctl.config.settings import LoadedSettings
     from seatctl.render.streams import IOStreams
 
+Row = Sequence[str]
+
+# The tab-separated fields (README: Configuration). Append only.
+SETTINGS_COLUMNS = ("key", "value", "source")
+PROFILE_COLUMNS = ("name", "active", "base_url", "chosen_by")
+
 
 def settings_rows(loaded: LoadedSettings) -> list[tuple[str, Any, str]]:
-    """(key, shown value, source) for every key, secrets masked."""
-    from seatctl.config.settings import KEYS, SECRET_KEYS
+    """(key, value as JSON carries it, source) for every key, secrets masked."""
+    from seatctl.config.settings import KEYS, json_value
 
-    rows = []
-    for key in KEYS:
-        value = getattr(loaded.settings, key)
-        if key in SECRET_KEYS:
-            value = REDACTED if value is not None else None
-        elif isinstance(value, Path):
-            value = str(value)
-        rows.append((key, value, loaded.sources[key]))
-    return rows
+    return [(key, json_value(key, getattr(loaded.settings, key)), loaded.sources[key])
+            for key in KEYS]
 
 
-def render_settings(streams: IOStreams, loaded: LoadedSettings, *, as_json: bool) -> None:
+def text_value(key: str, value: Any) -> str:
+    """A value as TOML writes it, a secret as ****, nothing for None."""
+    from seatctl.config.settings import shown_value
+
+    return "" if value is None else shown_value(key, value)
+
+
+def render_settings(streams: IOStreams, loaded: LoadedSettings, output: OutputFormat
+                    ) -> None:
     rows = settings_rows(loaded)
-    if as_json:
+    if output is OutputFormat.JSON:
         document = {
             "path": str(loaded.path),
             "settings": {key: {"value": value, "source": source} for key, value, source in rows},
         }
         streams.write_data(json.dumps(document))
         return
-    if not streams.stdout_is_tty:  # one line per key, tab-separated: whole values for scripts
-        for key, value, source in rows:
-            streams.write_data(f"{key}\t{'' if value is None else value}\t{source}")
+    cells = [(key, text_value(key, value), source) for key, value, source in rows]
+    write_rows(streams, SETTINGS_COLUMNS, cells, output, empty="-")
+    if output is OutputFormat.TABLE:
+        exists = "" if loaded.path.exists() else " (does not exist yet)"
+        streams.err.print(f"config file: {printable(loaded.path)}{exists}", soft_wrap=True)
+
+
+def render_value(streams: IOStreams, loaded: LoadedSettings, key: str, *, as_json: bool,
+                 verbose: bool) -> None:
+    """`config get KEY`: the value (nothing when unset), with its source if asked."""
+    from seatctl.config.settings import json_value
+    from seatctl.render import messages
+
+    value = json_value(key, getattr(loaded.settings, key))
+    source = loaded.sources[key]
+    if as_json:
+        streams.write_data(json.dumps({"key": key, "value": value, "source": source,
+                                       "profile": loaded.settings.profile}))
+    elif value is not None:
+        shown = [text_value(key, value), *([source] if verbose else [])]
+        streams.write_data("\t".join(printable(cell) for cell in shown))
+    elif verbose:
+        messages.note(streams, f"{key} is not set ({source})")
+
+
+def render_profiles(streams: IOStreams, listing: ProfileListing, output: OutputFormat, *,
+                    quiet: bool) -> None:
+    if output is OutputFormat.JSON:
+        # default=str: a base_url the file gives as a date (TOML has them) is still shown
+        streams.write_data(json.dumps(profiles_document(listing), default=str))
+    elif quiet:
+        for profile in listing.profiles:
+            streams.write_data(printable(profile.name))
+    else:
+        write_rows(streams, PROFILE_COLUMNS, _profile_rows(listing, output), output)
+    if listing.problem is not None:
+        from seatctl.render import messages
+
+        messages.warning(streams, str(listing.problem))  # the message and its hint
+
+
+def profiles_document(listing: ProfileListing) -> dict[str, Any]:
+    return {
+        "path": str(listing.path),
+        "active": listing.active,
+        "active_source": listing.active_source,
+        "active_error": None if listing.problem is None else listing.problem.message,
+        "profiles": [{"name": profile.name, "active": profile.active,
+                      "base_url": profile.base_url, "base_url_source": profile.base_url_source}
+                     for profile in listing.profiles],
+    }
+
+
+def _profile_rows(listing: ProfileListing, output: OutputFormat) -> list[Row]:
+    from seatctl.config.values import toml_literal
+
+    marks = ({True: "*", False: ""} if output is OutputFormat.TABLE
+             else {True: "true", False: "false"})
+    return [(profile.name, marks[profile.active], toml_literal(profile.base_url),
+             listing.active_source if profile.active else "")
+            for profile in listing.profiles]
+
+
+def write_rows(streams: IOStreams, columns: Row, rows: Sequence[Row], output: OutputFormat,
+               *, empty: str = "") -> None:
+    """Tab-separated rows, or a table: every column but the last (a source) is never
+    narrower than its widest cell; the last wraps between tokens (a path stays whole)."""
+    if output is OutputFormat.TSV:
+        write_tsv(streams, rows)
         return
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("key", style="bold")
-    table.add_column("value")
-    table.add_column("source", style="dim")
-    for key, value, source in rows:
-        table.add_row(key, "-" if value is None else str(value), source)
-    streams.out.print(table)
-    streams.err.print(f"config file: {loaded.path}" + ("" if loaded.path.exists()
-                                                       else " (does not exist yet)"),
-                      soft_wrap=True)
+    shown = [[printable(cell) or empty for cell in row] for row in rows]
+    *fixed, last = columns
+    table = [*(Column.fixed(name.replace("_", " "), [row[index] for row in shown])
+               for index, name in enumerate(fixed)),
+             Column.prose(last.replace("_", " "), [row[-1] for row in shown])]
+    widths = fit(table, streams.out.width)
+    print_table(streams.out, table, widths, [_cells(row, widths[-1] or 0) for row in shown])
+
+
+def _cells(row: Row, last_width: int) -> list[Text]:
+    *fixed, last = row
+    return [Text(fixed[0], style="bold"), *(Text(cell) for cell in fixed[1:]),
+            Text("\n".join(lines(last, last_width)), style="dim")]

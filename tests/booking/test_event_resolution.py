@@ -407,3 +407,60 @@ def test_events_stores_only_a_complete_unfiltered_listing(
     cli.ok("--base-url", url, "events", "--limit", "3")
     cached = catalog.events()
     assert cached is not None and cached.complete and len(cached.events) == 3
+
+
+# --- a typo suggests the closest names (issue 14) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("symphny", "did you mean 'Symphony Under the Stars'?"),
+    ("jaz hall", "did you mean 'Jazz at the Grand Hall'?"),
+    ("indy nite", "did you mean 'Indie Night Live'?"),
+    ("summit 2072", "did you mean 'Open Source Summit 2027'?"),
+])
+def test_a_typo_suggests_the_closest_names_exit_8(demo: ApiClient, text: str, hint: str) -> None:
+    with pytest.raises(NotFound) as caught:
+        resolve_event(demo, text)
+    assert caught.value.exit_code == ExitCode.NOT_FOUND
+    assert caught.value.message == f"no event matches {text!r}"
+    assert caught.value.hint == hint
+
+
+def test_seats_with_a_typo_says_did_you_mean_through_the_cli(
+    server: ReferenceServer, cli: Cli,
+) -> None:
+    outcome = cli("--base-url", server.url, "seats", "symphny")
+    assert outcome.exit_code == ExitCode.NOT_FOUND
+    assert "no event matches 'symphny'" in outcome.stderr
+    assert "did you mean 'Symphony Under the Stars'?" in outcome.stderr
+    outcome = cli("--base-url", server.url, "book", "the", "--seat", "A1")
+    assert outcome.exit_code == ExitCode.USAGE  # ambiguous stays a usage error
+
+
+def test_the_closest_few_are_named_closest_first_and_quoted_for_the_shell(
+    httpserver: HTTPServer, make_client: MakeClient,
+) -> None:
+    serve_events(httpserver, [event(1, "Children's Concert"), event(2, "Chamber Concert"),
+                              event(3, "Rock Concert"), event(4, "Concerto Night"),
+                              event(5, "Gala")])
+    with pytest.raises(NotFound) as caught:
+        resolve_event(make_client(httpserver.url_for("")), "concrt")
+    assert caught.value.hint == (
+        "did you mean 'Chamber Concert', \"Children's Concert\" or 'Rock Concert'?")
+
+
+def test_suggestions_come_from_the_listing_and_the_search_beyond_its_bound(
+    httpserver: HTTPServer, make_client: MakeClient,
+) -> None:
+    serve_events(httpserver, [event(n) for n in range(1, 151)] + [event(151, "Opera Gala")])
+    with pytest.raises(NotFound) as caught:
+        resolve_event(make_client(httpserver.url_for("")), "Event 01x7", max_pages=1)
+    assert caught.value.message.endswith("among the first 100 events and a name search")
+    assert caught.value.hint is not None and caught.value.hint.startswith(
+        "did you mean 'Event 0017'")
+
+
+def test_nothing_close_keeps_the_search_hint(fake: ApiClient) -> None:
+    with pytest.raises(NotFound) as caught:
+        resolve_event(fake, "opera")
+    assert caught.value.hint == "list them with: seatctl events --search opera"

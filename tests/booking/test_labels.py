@@ -195,3 +195,68 @@ def test_free_seats_pass() -> None:
 ])
 def test_split_labels(values: list[str], expected: list[str]) -> None:
     assert split_labels(values) == expected
+
+
+# --- forms people type, and suggestions (issue 14) ---------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["Orchestra A17", "orchestra a17", "orch a 17",
+                                   "Orchestra A-17", "Orchestra  A 17", "Orchestra:A 17",
+                                   "Orchestra:A-17", "Orchestra A017", "o:a17"])
+def test_a_space_stands_for_the_colon_and_a_row_and_number_may_be_apart(label: str) -> None:
+    [resolved] = resolve_labels(hall(), [label])
+    assert resolved.qualified == "Orchestra:A17"
+
+
+@pytest.mark.parametrize(("label", "qualified"), [
+    ("X 2", "Box:X2"), ("X-2", "Box:X2"), ("x02", "Box:X2"), ("Box X2", "Box:X2"),
+    ("box x 2", "Box:X2"), ("Mezzanine C 20", "Mezzanine:C20"), ("Bal A7", "Balcony:A7"),
+])
+def test_spaced_and_separated_forms_read_as_the_label(label: str, qualified: str) -> None:
+    assert resolve_labels(hall(), [label])[0].qualified == qualified
+
+
+def test_a_spaced_form_keeps_the_bare_label_rules() -> None:
+    error = usage_error(["A 12"])  # in all three sections, as A12 is
+    assert "ambiguous" in error.message and "Orchestra:A12" in error.message
+    error = usage_error(["B X1"])  # B is Balcony or Box: no section is named
+    assert error.message == "no seat 'B X1'"
+
+
+def test_a_label_with_spaces_of_its_own_wins_over_a_section() -> None:
+    where = seat_map({"id": "s1", "name": "Stalls", "seats": [
+        {"id": "t1", "row": "Stalls A", "number": "1", "price": None},
+        {"id": "t2", "row": "A", "number": "1", "price": None}]})
+    assert resolve_labels(where, ["Stalls A1"])[0].id == "t1"  # the label, whole
+    assert resolve_labels(where, ["Stalls:A1"])[0].id == "t2"
+
+
+def test_a_mistyped_section_before_a_space_suggests_the_qualified_seat() -> None:
+    error = usage_error(["Orchstra A17"])
+    assert error.message == "no seat 'Orchstra A17'"
+    assert error.hint is not None and error.hint.startswith("did you mean Orchestra:A17,")
+
+
+def test_swapped_digits_suggest_the_seat() -> None:
+    error = usage_error(["Orchestra A71"])
+    assert error.hint == "did you mean Orchestra:A7, Orchestra:A17 or Orchestra:A11?"
+    assert usage_error(["X 9"]).hint == "did you mean X4, X3 or X2?"
+
+
+def test_free_seats_are_suggested_before_booked_and_blocked_ones() -> None:
+    # Orchestra:A1 is blocked; in the Mezzanine every seat is free
+    assert usage_error(["Mezzanine:A21"]).hint == (
+        "did you mean Mezzanine:A2, Mezzanine:A1 or Mezzanine:A20?")
+    assert usage_error(["Orchestra:A21"]).hint == (
+        "did you mean Orchestra:A2, Orchestra:A20 or Orchestra:A12?")
+
+
+def test_a_booked_seat_is_still_suggested_when_nothing_free_is_near() -> None:
+    where = seat_map({"id": "s1", "name": "Floor", "seats": [
+        seat("Floor", "A", 1, booked=True), seat("Floor", "B", 9)]})
+    assert usage_error(["A2"], where).hint == "did you mean A1?"
+
+
+def test_unknown_labels_stay_usage_errors_exit_2() -> None:
+    for label in ("Orchestra A99", "Nowhere A1", "Orchestra:Z1", "A 1 2 3"):
+        assert usage_error([label]).exit_code == ExitCode.USAGE

@@ -7,15 +7,17 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from seatctl.api.models import EventPage, SeatMap
 from seatctl.exit_codes import ExitCode
-from seatctl.render.events import local_time, render_events
+from seatctl.render.events import render_events
 from seatctl.render.seatmap import render_seat_map
 from seatctl.render.streams import IOStreams
+from seatctl.render.tables import local_time
 from seatctl.server import ReferenceServer
 from tests.helpers import Cli, Outcome
 from tests.server.helpers import book, client, login, seat_map
@@ -63,7 +65,7 @@ def book_seats(server: ReferenceServer, event_id: str, labels: list[tuple[str, s
 def test_events_table_lists_every_demo_event_with_its_whole_id(
     cli: Cli, server: ReferenceServer,
 ) -> None:
-    outcome = ok(cli, server, "events")
+    outcome = ok(cli, server, "events", "--format", "table")
     for name, event in demo_events(server).items():
         assert name in outcome.stdout
         assert event["id"] in outcome.stdout  # never truncated
@@ -76,16 +78,16 @@ def test_events_table_lists_every_demo_event_with_its_whole_id(
 
 
 def test_events_footer_says_how_to_get_the_next_page(cli: Cli, server: ReferenceServer) -> None:
-    first = ok(cli, server, "events", "--limit", "3")
+    first = ok(cli, server, "events", "--limit", "3", "--format", "table")
     assert "page 1 of 2 (4 events); next: seatctl events --page 2 --limit 3" in first.stdout
-    second = ok(cli, server, "events", "--limit", "3", "--page", "2")
+    second = ok(cli, server, "events", "--limit", "3", "--page", "2", "--format", "table")
     assert "page 2 of 2 (4 events)" in second.stdout and "next:" not in second.stdout
     assert "Open Source Summit 2027" in second.stdout
     assert "Open Source Summit 2027" not in first.stdout
 
 
 def test_events_search(cli: Cli, server: ReferenceServer) -> None:
-    outcome = ok(cli, server, "events", "--search", "grand hall")
+    outcome = ok(cli, server, "events", "--search", "grand hall", "--format", "table")
     assert "Symphony Under the Stars" in outcome.stdout  # the venue matches
     assert "Jazz at the Grand Hall" in outcome.stdout
     assert "Indie Night Live" not in outcome.stdout
@@ -140,12 +142,14 @@ def new_york() -> Iterator[None]:
     time.tzset()
 
 
-def test_start_times_are_shown_in_local_time(new_york: None) -> None:
-    assert local_time("2026-12-13T19:30:00.000Z") == "2026-12-13 14:30"
-    assert local_time("2026-07-01T12:00:00+02:00") == "2026-07-01 06:00"
-    assert local_time("2026-12-13T19:30:00") == "2026-12-13 19:30"  # no zone: as given
-    assert local_time("next Tuesday") == "next Tuesday"
-    assert local_time(None) == "-"
+def test_start_times_are_shown_in_local_time_with_the_zone(new_york: None) -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    assert local_time("2026-12-13T19:30:00.000Z", now) == ("Sun 13 Dec", "14:30 EST")
+    assert local_time("2026-07-01T12:00:00+02:00", now) == ("Wed 1 Jul", "06:00 EDT")
+    assert local_time("2026-12-13T19:30:00", now) == ("Sun 13 Dec", "14:30 EST")  # UTC
+    assert local_time("2027-01-02T12:00:00Z", now) == ("Sat 2 Jan 2027", "07:00 EST")
+    assert local_time("next Tuesday", now) == ("next Tuesday", "")
+    assert local_time(None, now) == ("-", "")
 
 
 def page_of(*events: Json) -> EventPage:
@@ -171,14 +175,15 @@ def test_long_names_wrap_and_ids_stay_whole_at_80_columns() -> None:
     assert_fits(out)
 
 
-def test_a_narrow_terminal_gets_one_block_per_event_with_whole_ids() -> None:
+def test_a_narrow_terminal_drops_columns_and_keeps_ids_whole() -> None:
     streams = IOStreams.test(width=50)
     render_events(streams, page_of(long_event()), search=None, limit=10, as_json=False)
     out = streams.out_text()
     lines = out.splitlines()
-    assert lines[0].rstrip() == "A Very Long Evening of Chamber Music, Songs and"
-    assert lines[2] == "  id clx7kq2b90000abcdefghijkl"
-    assert "seat map" in out
+    assert lines[0].split() == ["event", "/", "id", "starts", "free/cap"]
+    assert lines[2].split()[:3] == ["A", "Very", "Long"]
+    assert "clx7kq2b90000abcdefghijkl" in out.split()
+    assert "seat map" not in out and "Royal" not in out
     assert_fits(out, 50)
 
 
@@ -242,14 +247,15 @@ def test_seats_available_lists_free_labels_one_section_per_line(
     event = demo_events(server)["Symphony Under the Stars"]
     book_seats(server, event["id"], [("Orchestra", "A4")])
     outcome = ok(cli, server, "seats", event["id"], "--available")
-    lines = outcome.stdout.splitlines()
-    assert len(lines) == 3
-    orchestra = lines[0].split(",")
-    assert orchestra[:3] == ["Orchestra:A3", "Orchestra:A5", "Orchestra:A6"]  # A1, A2 blocked
-    assert len(orchestra) == 197 and orchestra[-1] == "Orchestra:J20"
-    assert "Mezzanine:E10" not in lines[1] and "Mezzanine:E12" in lines[1]
-    assert lines[2].split(",")[-1] == "Balcony:J19"
-    assert len(",".join(lines).split(",")) == 594
+    rows = [line.split("\t") for line in outcome.stdout.splitlines()]
+    assert len(rows) == 594 and {len(row) for row in rows} == {5}
+    assert rows[:2] == [["Orchestra:A3", "Orchestra", "A", "3", "120.00"],  # A1, A2 blocked
+                        ["Orchestra:A5", "Orchestra", "A", "5", "120.00"]]
+    assert rows[196][0] == "Orchestra:J20" and rows[-1][0] == "Balcony:J19"
+    labels = [row[0] for row in rows]
+    assert "Mezzanine:E10" not in labels and "Mezzanine:E12" in labels
+    quiet = ok(cli, server, "seats", event["id"], "--available", "-q")
+    assert quiet.stdout.splitlines() == labels
 
 
 def test_seats_json_shape(cli: Cli, server: ReferenceServer) -> None:
@@ -395,8 +401,8 @@ def test_available_labels_are_bare_where_unique_and_qualified_where_not() -> Non
             {"id": "7", "row": "G", "number": "1", "isBooked": True}]},
     ]})
     streams = IOStreams.test()
-    render_seat_map(streams, seats, available_only=True, as_json=False)
-    assert streams.out_text() == "Stalls:A1,A2\nX1,X2\n"  # A1 is in Stalls and Box
+    render_seat_map(streams, seats, available_only=True, as_json=False, quiet=True)
+    assert streams.out_text() == "Stalls:A1\nA2\nX1\nX2\n"  # A1 is in Stalls and Box
 
 
 def test_no_free_seats_at_all_is_said_on_stderr() -> None:

@@ -80,22 +80,16 @@ def history() -> None:
         j.create(**seats("k-prod", profile="prod", event_name="Prod Gala"))
 
 
-HEADERS = ("created", "event / seats", "state / message", "job / booking")
-
-
 def table(stdout: str) -> list[tuple[str, ...]]:
-    """The table's cells, one tuple per booking; a cell's lines are joined with a space."""
-    lines = stdout.splitlines()
-    starts = [lines[0].index(header) for header in HEADERS]
-    bounds = list(zip(starts, [*starts[1:], None], strict=True))
-    bookings: list[list[list[str]]] = []
-    for line in lines[2:]:
-        if line.startswith("2026-"):
-            bookings.append([[] for _ in HEADERS])
-        for cell, (start, end) in zip(bookings[-1], bounds, strict=True):
-            if line[start:end].strip():
-                cell.append(line[start:end].strip())
-    return [tuple(" ".join(cell) for cell in booking) for booking in bookings]
+    """The tab-separated rows of `seatctl jobs` off a terminal: job, state, created, event,
+    seats, booking, key, message."""
+    rows = [tuple(line.split("\t")) for line in stdout.splitlines()]
+    assert {len(row) for row in rows} <= {8}, rows
+    return rows
+
+
+def states(stdout: str) -> list[str]:
+    return [row[1] for row in table(stdout)]
 
 
 def test_an_empty_journal_says_so_and_creates_nothing(cli: Cli) -> None:
@@ -119,23 +113,21 @@ def test_an_empty_journal_is_an_empty_list_in_json(cli: Cli, args: list[str]) ->
 def test_jobs_lists_the_profiles_bookings_newest_first(cli: Cli) -> None:
     outcome = cli.ok("jobs")
     assert table(outcome.stdout) == [
-        ("2026-11-29 10:35", "Jazz Night Balcony:C1",
-         "✗ rejected Some selected seats are no longer available", f"{JOB_A} -"),
-        ("2026-11-29 10:20", "Jazz Night Balcony:C3",
-         "↻ processing Booking is under processing...", f"{JOB_B} -"),
-        ("2026-11-29 10:15", "Open Air x3", "○ created", "- -"),
-        ("2026-11-29 10:00", "Jazz Night Orchestra:A12, Orchestra:A13",
-         "✓ confirmed Successfully booked 2 seat(s)", f"{JOB_C} {BOOKING}"),
+        (JOB_A, "rejected", "2026-11-29T10:35:00.000Z", "Jazz Night", "Balcony:C1", "",
+         "k-rejected", "Some selected seats are no longer available"),
+        (JOB_B, "processing", "2026-11-29T10:20:00.000Z", "Jazz Night", "Balcony:C3", "",
+         "k-processing", "Booking is under processing..."),
+        ("", "created", "2026-11-29T10:15:00.000Z", "Open Air", "x3", "", "k-created", ""),
+        (JOB_C, "confirmed", "2026-11-29T10:00:00.000Z", "Jazz Night",
+         "Orchestra:A12,Orchestra:A13", BOOKING, "k-confirmed", "Successfully booked 2 seat(s)"),
     ]
     assert "Prod Gala" not in outcome.stdout  # another profile's booking
-    assert max(len(line) for line in outcome.stdout.splitlines()) <= 80
 
 
 @pytest.mark.usefixtures("history")
 def test_pending_bookings_get_the_command_that_resumes_them(cli: Cli) -> None:
     outcome = cli.ok("jobs", "--pending")
-    assert [cells[2].split()[1] for cells in table(outcome.stdout)] == ["processing",
-                                                                         "created"]
+    assert states(outcome.stdout) == ["processing", "created"]
     assert outcome.stderr.splitlines() == [
         f"hint: resume watching with `seatctl watch {JOB_B}`",
         "hint: Open Air (x3) was not answered: run the same `seatctl book ...` again to "
@@ -157,15 +149,14 @@ def test_only_the_newest_pending_booking_is_offered_book_resume(cli: Cli) -> Non
 @pytest.mark.usefixtures("history")
 def test_finished_bookings_need_no_hint(cli: Cli) -> None:
     outcome = cli.ok("jobs", "--limit", "1")
-    assert [cells[2].split()[1] for cells in table(outcome.stdout)] == ["rejected"]
+    assert states(outcome.stdout) == ["rejected"]
     assert outcome.stderr == ""
 
 
 @pytest.mark.usefixtures("history")
 def test_limit_keeps_the_newest(cli: Cli) -> None:
     outcome = cli.ok("jobs", "-n", "2")
-    assert [cells[2].split()[1] for cells in table(outcome.stdout)] == ["rejected",
-                                                                         "processing"]
+    assert states(outcome.stdout) == ["rejected", "processing"]
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "many"])
@@ -214,10 +205,16 @@ def test_another_profile_lists_its_own_and_its_hints_name_it(
 
 
 @pytest.mark.usefixtures("local_tz")
-def test_times_are_shown_in_local_time(cli: Cli) -> None:
+def test_times_are_shown_in_local_time_with_the_zone(cli: Cli) -> None:
     with journal() as j:
         j.create(**seats("k"))
-    assert table(cli.ok("jobs").stdout)[0][0] == "2026-11-29 19:00"  # 10:00 UTC
+        entries = j.recent(profile="default")
+    streams = IOStreams.test(tty=True, width=80)
+    render_jobs(streams, entries, as_json=False, profile="default", pending_only=False,
+                now=datetime(2026, 12, 1, tzinfo=UTC))
+    lines = streams.out_text().splitlines()
+    assert lines[2].startswith("Sun 29 Nov ") and lines[3].startswith("19:00 JST ")  # 10:00Z
+    assert table(cli.ok("jobs").stdout)[0][2] == "2026-11-29T10:00:00.000Z"  # ISO, offset
 
 
 def test_server_text_cannot_reach_the_terminal_raw(cli: Cli) -> None:
@@ -299,7 +296,7 @@ def test_seat_labels_are_never_folded_mid_label_at_80_columns() -> None:
     from rich.console import Console
 
     from seatctl.booking.journal import JournalEntry
-    from seatctl.render.jobs import jobs_table
+    from seatctl.render.jobs import print_jobs_table
 
     entry = JournalEntry(
         key="k", profile="default", base_url="http://127.0.0.1:9", event_id="ev",
@@ -310,7 +307,7 @@ def test_seat_labels_are_never_folded_mid_label_at_80_columns() -> None:
         total_price=240.0, created_at="2026-11-29T20:00:00+00:00",
         updated_at="2026-11-29T20:00:00+00:00")
     console = Console(width=80, color_system=None, record=True)
-    console.print(jobs_table([entry], 80))
+    print_jobs_table(console, [entry], datetime(2026, 11, 30, tzinfo=UTC))
     text = console.export_text()
     assert "Orchestra:E10," in text and "Orchestra:E11" in text
     assert "booking-1795982207372-22a981f0" in text

@@ -16,7 +16,7 @@ from seatctl.render.tables import (
     OutputFormat,
     fit,
     iso_time,
-    lines,
+    laid_out,
     local_time,
     output_format,
     packed,
@@ -112,10 +112,10 @@ def test_a_table_narrower_than_its_ids_overflows_instead_of_cutting_them() -> No
 
 
 def test_prose_breaks_between_tokens_only() -> None:
-    assert lines("Successfully booked 2 seat(s) in 1.5 s", 12) == [
+    assert laid_out("Successfully booked 2 seat(s) in 1.5 s", 12).split("\n") == [
         "Successfully", "booked", "2 seat(s) in", "1.5 s"]
-    assert lines("run `seatctl watch job-1` now", 10) == ["run", "`seatctl watch job-1`",
-                                                          "now"]
+    assert laid_out("run `seatctl watch job-1` now", 10).split("\n") == [
+        "run", "`seatctl watch job-1`", "now"]
 
 
 def test_a_list_breaks_after_its_separators_never_inside_an_item() -> None:

@@ -257,6 +257,6 @@ def test_serve_dialect_seed_reaches_the_server(cli: Cli, monkeypatch: pytest.Mon
 def test_an_unknown_dialect_is_a_usage_error(cli: Cli) -> None:
     outcome = cli("serve", "--port", "0", "--db", ":memory:", "--dialect", "bogus")
     assert outcome.exit_code == 2, str(outcome)
-    assert "Invalid value for '--dialect'" in outcome.stderr
+    assert "error: invalid value for '--dialect': 'bogus'" in outcome.stderr
     assert "'bogus' is not one of 'reference', 'seed'" in outcome.stderr
     assert "Traceback" not in outcome.stderr

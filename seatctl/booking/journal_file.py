@@ -1,0 +1,51 @@
+"""Where the journal lives, and its newest job ids read with sqlite3 alone.
+
+Shell completion offers the job ids of the journal on every TAB; importing
+`seatctl.booking.journal` costs about 8 ms of that, this module about 1. It opens the file
+read-only: it never creates, migrates or writes it, and gives nothing (never an error) for a
+journal it cannot read. The schema is the journal's (version 1); a test keeps the two in
+step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+NEWEST_FIRST = "ORDER BY created_at DESC, seq DESC"
+READ_TIMEOUT_S = 0.2  # a TAB does not wait for a busy journal
+
+
+def journal_path(env: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/seatctl/journal.db` (`~/.local/share/seatctl/journal.db`)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) /
+                                           ".local" / "share")
+    return Path(base) / "seatctl" / "journal.db"
+
+
+def recent_jobs(path: Path, profile: str, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` bookings of `profile` that have a job id, newest first: each with
+    `job_id` (the newest), `event_name`, `event_id`, `seat_labels`, `quantity`, `state`."""
+    if not path.is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
+                             timeout=READ_TIMEOUT_S)
+        try:
+            rows = db.execute(
+                "SELECT job_ids, event_name, event_id, seat_labels, quantity, state "
+                f"FROM entries WHERE profile = ? AND job_ids != '[]' {NEWEST_FIRST} LIMIT ?",
+                (profile, limit)).fetchall()
+        finally:
+            db.close()
+        return [{"job_id": json.loads(job_ids)[-1], "event_name": event_name,
+                 "event_id": event_id, "seat_labels": json.loads(labels),
+                 "quantity": quantity, "state": state}
+                for job_ids, event_name, event_id, labels, quantity, state in rows]
+    except (sqlite3.Error, OSError, ValueError, TypeError, IndexError, KeyError):
+        return []  # locked, not a journal, another schema: nothing to offer
