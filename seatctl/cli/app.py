@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from typer._click import _textwrap
+from typer._click._textwrap import TextWrapper as _TextWrapper
 from typer._click.core import Command, Context
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup, TyperOption
@@ -206,6 +208,17 @@ def _made_printable(exc: typer.TyperException) -> typer.TyperException:
     exc.message = printable(exc.message)
     return exc
 
+
+class _WholeWords(_TextWrapper):
+    """Click wraps help with a TextWrapper that breaks words at hyphens: `--install-` on one
+    line, `completion` on the next. An option, a URL or a command is a token, never broken.
+    (Typer 0.29's vendored click: `wrap_text` looks the class up in its module at each call.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "break_on_hyphens": False})
+
+
+_textwrap.TextWrapper = _WholeWords  # type: ignore[misc]
 
 app = typer.Typer(
     name="seatctl",

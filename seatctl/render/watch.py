@@ -176,8 +176,17 @@ def resuming_line(streams: IOStreams, entry: JournalEntry) -> None:
         f"{entry.quantity} ticket(s)"
     say(streams.err, Text.assemble(
         ("resuming ", "yellow"),
-        f"the unfinished booking of {entry.created_at}: {entry.event_name or entry.event_id}, "
+        f"the unfinished booking of {_when(entry.created_at)}: "
+        f"{entry.event_name or entry.event_id}, "
         f"{what} (key {entry.key}{job}): the same key makes at most one booking"))
+
+
+def _when(created_at: str) -> str:
+    """The journal's UTC time as local time with the zone: `Sun 6 Dec 19:30 CET`."""
+    from seatctl.render.tables import local_time, wall_now
+
+    day, clock = local_time(created_at, wall_now())
+    return f"{day} {clock}".strip()
 
 
 def _queue_position(update: WatchUpdate | None) -> str:

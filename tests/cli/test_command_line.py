@@ -4,6 +4,7 @@ print their help, and typos get seatctl's `error:` line with a `hint: did you me
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -85,3 +86,11 @@ def test_a_usage_error_is_one_error_line_and_one_hint(cli: Cli, args: list[str],
     lines = outcome.stderr.splitlines()
     assert len(lines) == 2, outcome.stderr
     assert lines[0].startswith(f"error: {error}") and lines[1].startswith(f"hint: {hint}")
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)])
+def test_help_never_breaks_a_word_at_a_hyphen(cli: Cli, command: list[str]) -> None:
+    """`--install-` / `completion`, `server-` / `identifying`: click wraps at hyphens."""
+    text = cli.ok(*command, "--help").stdout
+    broken = [line for line in text.splitlines() if re.search(r"\w-$", line)]
+    assert not broken, broken
