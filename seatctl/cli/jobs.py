@@ -45,7 +45,7 @@ def jobs(
     if path.exists():  # listing creates no journal
         with Journal(path) as journal:
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
-    command = ["seatctl"] if app.options.profile is None else ["seatctl", "--profile", profile]
+    command = ["seatctl", "--profile", profile]  # a resume hint names the job's profile
     render_jobs(app.streams, entries, as_json=chosen is OutputFormat.JSON, profile=profile,
                 pending_only=pending, command=command, base_url=app.settings.base_url,
                 output=chosen, quiet=quiet)

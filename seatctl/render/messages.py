@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from seatctl.errors import SeatctlError
+from seatctl.errors import SeatctlError, UsageError
 from seatctl.render.sanitize import printable
 from seatctl.render.tokens import say
 
@@ -53,10 +53,13 @@ def seatctl_error(streams: IOStreams, exc: SeatctlError, *, as_json: bool) -> No
 
 
 def error_document(exc: SeatctlError) -> dict[str, object]:
-    return {
+    """`attempts` only for what was sent: a usage error sends nothing."""
+    document: dict[str, object] = {
         "type": type(exc).__name__,
         "message": exc.message,
         "hint": exc.hint,
         "exit_code": int(exc.exit_code),
-        "attempts": exc.attempts,
     }
+    if not isinstance(exc, UsageError):
+        document["attempts"] = exc.attempts
+    return document

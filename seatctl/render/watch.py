@@ -214,6 +214,8 @@ def render_outcome(streams: IOStreams, document: dict[str, Any], *, as_json: boo
         return
     if document["bookingId"]:
         line.append(f"  booking {document['bookingId']}")
+    elif document.get("jobId"):  # not booked (yet): the job is the handle to resume with
+        line.append(f"  job {document['jobId']}")
     if what:
         line.append(f"  {what}")
     if document["totalPrice"] is not None:

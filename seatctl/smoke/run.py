@@ -300,7 +300,7 @@ class _Run:
             raise  # Ctrl-C ends the run, not just the check
         except SeatctlError as error:
             if _refused_by_rate_limit(error):
-                self._cannot_judge(f"{describe(error)}")
+                self._cannot_judge(_refusal(name, error))
                 result = skipped(name, f"not judged: {self.rate_limited}")
             else:
                 result = failed(name, describe(error), error_details(error))
@@ -364,6 +364,14 @@ class _Run:
         return ApiClient(config, clock=self.clock, deadline=self.deadline,
                          observer=observer or self.log, transport=self.env.transport,
                          budget=self.budget)
+
+
+def _refusal(check: str, error: SeatctlError) -> str:
+    """"the latency check was refused (429); the window resets at 18:28:05 (in 840 s)"."""
+    cause = error.cause if isinstance(error, StepFailed) else error
+    _, _, until = cause.message.partition("; the window resets")
+    return f"the {check} check was refused (429)" + (f"; the window resets{until}"
+                                                     if until else "")
 
 
 def _refused_by_rate_limit(error: SeatctlError) -> bool:

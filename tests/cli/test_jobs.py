@@ -129,9 +129,9 @@ def test_pending_bookings_get_the_command_that_resumes_them(cli: Cli) -> None:
     outcome = cli.ok("jobs", "--pending")
     assert states(outcome.stdout) == ["processing", "created"]
     assert outcome.stderr.splitlines() == [
-        f"hint: resume watching with `seatctl watch {JOB_B}`",
-        "hint: Open Air (x3) was not answered: run the same `seatctl book ...` again to "
-        "send it with its key",
+        f"hint: resume watching with `seatctl --profile default watch {JOB_B}`",
+        "hint: Open Air (x3) was not answered: run the same `seatctl --profile default book "
+        "...` again to send it with its key",
     ]
 
 
@@ -142,8 +142,9 @@ def test_only_the_newest_pending_booking_is_offered_book_resume(cli: Cli) -> Non
     hints = cli.ok("jobs", "--pending").stderr
     assert hints.count("book --resume") == 1
     assert hints.splitlines()[0] == (
-        "hint: Jazz Night (Orchestra:B1) was not answered: run the same `seatctl book ...` "
-        "again (or `seatctl book --resume`) to send it with its key")
+        "hint: Jazz Night (Orchestra:B1) was not answered: run the same `seatctl --profile "
+        "default book ...` again (or `seatctl --profile default book --resume`) to send it "
+        "with its key")
 
 
 @pytest.mark.usefixtures("history")
@@ -201,7 +202,8 @@ def test_another_profile_lists_its_own_and_its_hints_name_it(
     assert "`seatctl --profile prod book --resume`" in outcome.stderr
     outcome = cli.ok("jobs", env={"SEATCTL_PROFILE": "prod"})  # chosen by the environment
     assert "Prod Gala" in outcome.stdout
-    assert "`seatctl book --resume`" in outcome.stderr  # plain seatctl finds it too
+    # the profile is named in the hint: the environment that chose it may be gone
+    assert "`seatctl --profile prod book --resume`" in outcome.stderr
 
 
 @pytest.mark.usefixtures("local_tz")
@@ -288,7 +290,7 @@ def test_a_booking_made_against_another_server_is_resumed_against_it(
         j.create(**seats("k"))
         j.add_job("k", "booking-1-remote")
     outcome = cli.ok("--base-url", "https://api.example.com", "jobs", "--pending")
-    assert ("`seatctl --base-url http://127.0.0.1:8080 watch booking-1-remote`"
+    assert ("`seatctl --profile default --base-url http://127.0.0.1:8080 watch booking-1-remote`"
             in outcome.stderr)
 
 

@@ -250,7 +250,7 @@ def test_jobs_off_a_terminal_are_records_and_one_line_hints(cli: Cli) -> None:
         assert datetime.fromisoformat(rows[0]["created"]).utcoffset() == timedelta(0)
         hints = outcome.stderr.splitlines()
         assert len(hints) == 2 and all(line.startswith("hint: ") for line in hints)
-        assert f"`seatctl watch {LONG_JOB}`" in hints[0]
+        assert f"`seatctl --profile default watch {LONG_JOB}`" in hints[0]
 
 
 @pytest.mark.usefixtures("bookings")
@@ -265,7 +265,7 @@ def test_jobs_on_a_terminal_keep_ids_and_labels_whole_at_every_width() -> None:
         if width >= 80:  # narrower, the time goes before the event or the state would
             assert len(ZONED.findall(outcome.stdout)) == 3, outcome.stdout
         # A command in a hint is never split; one wider than the line has a line of its own.
-        assert f"`seatctl watch {LONG_JOB}`" in outcome.stderr
+        assert f"`seatctl --profile default watch {LONG_JOB}`" in outcome.stderr
 
 
 @pytest.mark.usefixtures("bookings")
