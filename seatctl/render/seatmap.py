@@ -272,7 +272,9 @@ def print_available_table(console: Console,
     between labels, never inside one."""
     labels = [[printable(seat.display) for seat in seats] for _, seats in found]
     columns = [
-        Column.prose("section", [printable(section.name) for section, _ in found], drop=2),
+        # A section's name is what --seat takes: whole, or the column goes (the labels name
+        # their section too).
+        Column.fixed("section", [printable(section.name) for section, _ in found], drop=2),
         Column.fixed("price", [price_text(seats).removesuffix(" a seat")
                                for _, seats in found], drop=1, justify="right"),
         Column.fixed("free", [str(len(seats)) for _, seats in found], drop=3,
