@@ -107,8 +107,9 @@ def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None =
         seats = (status.unavailable_seats or []) if status else []
         labels = dict(zip(entry.seat_ids, entry.seat_labels, strict=False)) if entry else {}
         taken = ", ".join(_seat_name(seat, labels) for seat in seats)
+        event = shlex.quote(entry.event_id) if entry else "EVENT"
         return BookingFailed(f"booking rejected: {message}: {taken}",
-                             hint="choose other seats (`seatctl seats EVENT --available`)")
+                             hint=f"choose other seats (`seatctl seats {event} --available`)")
     if result.state is JobState.CONTENDED:
         return BookingFailed(f"booking not made: {message}",
                              hint="the seats were being booked by someone else; try again")

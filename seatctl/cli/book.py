@@ -1,6 +1,9 @@
 """`seatctl book EVENT --seat A12 ... | --quantity N | --resume`."""
 
 
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -119,7 +122,9 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
         raise general_admission(event)
     # The seat map fresh (seats are taken all the time), and forgotten from the cache: this
     # booking is about to change it.
-    resolved = resolve_labels(seat_map_for(client, event, catalog=catalog, fresh=True), labels)
+    with _naming_the_event(event.id):
+        resolved = resolve_labels(seat_map_for(client, event, catalog=catalog, fresh=True),
+                                  labels)
     catalog.forget_seat_map(event.id)
     target = replace(target, seat_ids=tuple(s.id for s in resolved),
                      seat_labels=tuple(s.display for s in resolved))
@@ -131,8 +136,24 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
 
         resuming_line(app.streams, earlier)
     elif not force:  # when resuming, the seats may be booked by that very attempt
-        ensure_available(resolved)
+        with _naming_the_event(event.id):
+            ensure_available(resolved)
     return target
+
+
+@contextmanager
+def _naming_the_event(event_id: str) -> Iterator[None]:
+    """The seat hints say `seatctl seats EVENT`: here the event is known, so they name it
+    and can be pasted as they are."""
+    from seatctl.errors import SeatctlError
+
+    try:
+        yield
+    except SeatctlError as error:
+        if error.hint:
+            error.hint = error.hint.replace("seatctl seats EVENT",
+                                            f"seatctl seats {shlex.quote(event_id)}")
+        raise
 
 
 def _unfinished(journal: "Journal", app: App) -> "JournalEntry":

@@ -315,3 +315,15 @@ def test_missing_seats_or_job_say_what_to_give(cli: Cli, server: ReferenceServer
     no_job = run(cli, server, "watch")
     assert no_job.exit_code == ExitCode.USAGE
     assert "which job?" in no_job.stderr
+
+
+def test_a_taken_seats_hint_names_the_event_so_it_can_be_pasted(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    server = start_server()
+    assert run(cli, server, "book", "Symphony", "--seat", "Balcony:H3").exit_code == 0
+    again = run(cli, server, "book", "Symphony", "--seat", "Balcony:H3")
+    assert again.exit_code != 0
+    event_id = httpx.get(server.url + "/api/events", params={"search": "Symphony"}).json()[
+        "data"]["events"][0]["id"]
+    assert f"seatctl seats {event_id} --available" in again.stderr, again.stderr
