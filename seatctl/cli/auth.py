@@ -40,7 +40,7 @@ def login(
         result = login_call(client, email, password)
     path = credentials_path(app.env)
     profile = app.settings.profile
-    store_token(path, profile, result.token)
+    store_token(path, profile, result.token, app.settings.base_url)
     app.streams.add_secret(result.token)
     if as_json:
         app.streams.write_data(jsonlib.dumps({

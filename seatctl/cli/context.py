@@ -26,6 +26,23 @@ if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams
 
 
+def same_origin(first: str, second: str) -> bool:
+    """Scheme, host and port alike: where a token may go."""
+    return _origin(first) == _origin(second)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
 def _readable_by_others(path: Path) -> bool:  # pathlib is imported lazily: start-up time
     try:
         return bool(path.stat().st_mode & 0o077)
@@ -116,10 +133,27 @@ class App:
         observer = StderrObserver(self.streams, verbose=self.options.verbose > 0,
                                   trace=self.options.trace)
         config = ClientConfig.from_settings(self.settings)
-        if not with_token:
+        if not with_token or not self.token_belongs_to(config.base_url):
             config = replace(config, token=None)
         return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,
                          transport=self.transport, budget=self.budget(config.base_url))
+
+    def token_belongs_to(self, url: str) -> bool:
+        """A token from `seatctl login` goes only to the origin that issued it (not to
+        another server a --base-url or SEATCTL_BASE_URL names for this run): said once."""
+        if not self.loaded.sources["token"].startswith("credentials file"):
+            return True
+        from seatctl.config.credentials import credentials_path, token_origin
+
+        issued_by = token_origin(credentials_path(self.env), self.settings.profile)
+        if issued_by is None or same_origin(issued_by, url):
+            return True
+        from seatctl.render import messages
+
+        messages.note(self.streams, f"the login of profile {self.settings.profile} is for "
+                                    f"{issued_by}: not sent to {url} (log in there with a "
+                                    "profile of its own)")
+        return False
 
     def budget(self, base_url: str) -> RateBudget:
         """The rate-limit budget as the last command against this server left it, kept

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seatctl.cli._common import JsonFlag, check_report_writable, get_app, url_argument, write_report
-from seatctl.cli.context import App
+from seatctl.cli.context import App, same_origin
 
 if TYPE_CHECKING:
     from seatctl.smoke import Login, SmokePlan, SmokeReport
@@ -97,21 +97,9 @@ def _token_for(app: App, target: str) -> str | None:
     if settings.token is None:
         return None
     stored = not app.loaded.sources["token"].startswith(("command line", "environment"))
-    if stored and _origin(target) != _origin(settings.base_url):
+    if stored and not (same_origin(target, settings.base_url) and app.token_belongs_to(target)):
         return None
     return settings.token.get_secret_value()
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def _login(app: App) -> "Login | None":

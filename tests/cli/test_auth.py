@@ -8,7 +8,9 @@ from pathlib import Path
 
 from seatctl.exit_codes import ExitCode
 from seatctl.server import ReferenceServer
+from tests.conftest import StartServer
 from tests.helpers import Cli
+from tests.server.helpers import login
 
 
 def credentials(config_path: Path) -> Path:
@@ -72,3 +74,26 @@ def test_tokens_are_kept_per_profile(cli: Cli, server: ReferenceServer) -> None:
            "--password-stdin", input="demo12345\n")
     assert cli("--base-url", server.url, "whoami").exit_code == ExitCode.AUTH
     assert cli.ok("--profile", "staging", "whoami").stdout.startswith("demo@example.com")
+
+
+def test_a_login_is_sent_only_to_the_server_that_issued_it(
+    cli: Cli, start_server: StartServer, config_path: Path,
+) -> None:
+    issuer, other = start_server(), start_server()
+    cli.ok("--base-url", issuer.url, "login", "--email", "demo@example.com",
+           "--password-stdin", input="demo12345\n")
+    assert f'base_url = "{issuer.url}"' in credentials(config_path).read_text()
+    cli.ok("--base-url", issuer.url, "whoami")
+    elsewhere = cli("--base-url", other.url, "whoami")
+    assert elsewhere.exit_code == ExitCode.AUTH  # asked without a token, not with issuer's
+    assert (f"note: the login of profile default is for {issuer.url}: not sent to "
+            f"{other.url}") in elsewhere.stderr
+
+
+def test_a_token_stored_before_its_origin_was_recorded_is_sent_as_before(
+    cli: Cli, server: ReferenceServer, config_path: Path,
+) -> None:
+    token = login(server)
+    credentials(config_path).parent.mkdir(parents=True, exist_ok=True)
+    credentials(config_path).write_text(f'[profiles.default]\ntoken = "{token}"\n')
+    cli.ok("--base-url", server.url, "whoami")
