@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -54,3 +55,18 @@ class Deadline:
                 f"the overall deadline ran out before {doing}",
                 hint="raise --timeout (or SEATCTL_TIMEOUT)",
             )
+
+
+def parse_iso_time(text: str | None, *, naive_as_utc: bool = True) -> datetime | None:
+    """An ISO 8601 time as the API writes them (`2026-10-30T19:30:00.000Z`); one without an
+    offset is read as UTC (as the API's are) unless `naive_as_utc` is false. None when
+    missing or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None and naive_as_utc:
+        return moment.replace(tzinfo=UTC)
+    return moment

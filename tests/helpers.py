@@ -60,10 +60,13 @@ class FakeClock:
         self.now += seconds
 
 
+WALL_T0 = 1_800_000_000.0  # where a FakeWallClock starts: 2027-01-15
+
+
 class FakeWallClock:
     """A Unix-time clock (what `time.time` gives) that moves only when set."""
 
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
+    def __init__(self, now: float = WALL_T0) -> None:
         self.now = now
 
     def __call__(self) -> float:

@@ -3,10 +3,12 @@ are kept, seat numbers may be strings ("12") or integers, prices may be strings.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from seatctl.clock import parse_iso_time
 
 
 def _as_text(value: Any) -> Any:
@@ -50,7 +52,7 @@ class Event(Model):
     def started(self, now: datetime) -> bool:
         """Whether the event has started at `now` (an aware datetime); False when its start
         is not given or cannot be read."""
-        start = parse_time(self.start_time)
+        start = parse_iso_time(self.start_time)
         return start is not None and start <= now
 
     @property
@@ -166,13 +168,3 @@ class Booking(Model):
     created_at: str | None = Field(None, alias="createdAt")
     seats: list[BookedSeat] = Field(default_factory=list)
 
-
-def parse_time(text: str | None) -> datetime | None:
-    """An ISO 8601 time from the API (`2026-10-30T19:30:00.000Z`), aware; None if unreadable."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

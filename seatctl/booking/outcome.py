@@ -120,6 +120,8 @@ def _unreadable(result: WatchResult, job_id: str, entry: JournalEntry | None, co
                 now: float | None) -> StatusUnreadable:
     import time
 
+    from seatctl.http import local_time
+
     known = last_known(result, entry)
     said = f"; last known: {known.describe()}" if known else ""
     if result.ended_by is EndReason.RATE_LIMITED:
@@ -127,7 +129,7 @@ def _unreadable(result: WatchResult, job_id: str, entry: JournalEntry | None, co
         budget = result.rate_limit.describe(moment) if result.rate_limit else "no budget left"
         after = ""
         if result.rate_limit and result.rate_limit.reset_at is not None:
-            after = f"after {_clock(result.rate_limit.reset_at, moment)} "
+            after = f"after {local_time(result.rate_limit.reset_at, moment)} "
         return StatusUnreadable(
             f"cannot read job {job_id}'s status: rate limited ({budget}){said}",
             exit_code=ExitCode.SERVER, hint=f"resume {after}with `{command}`")
@@ -137,12 +139,6 @@ def _unreadable(result: WatchResult, job_id: str, entry: JournalEntry | None, co
         f"cannot read job {job_id}'s status: {reason}{said}",
         exit_code=failure.exit_code if failure else ExitCode.NETWORK,
         hint=f"the job goes on on the server; resume with `{command}`")
-
-
-def _clock(moment: float, now: float) -> str:
-    from seatctl.http import local_time
-
-    return local_time(moment, now)
 
 
 def _seat_name(seat: UnavailableSeat, labels: dict[str, str]) -> str:

@@ -120,7 +120,6 @@ class _Run:
     status: JobStatus | None = None
     retry_after: float | None = None
     failure: SeatctlError | None = None  # the last poll's, until one succeeds
-    wait_ignored: bool = False
 
     def __post_init__(self) -> None:
         self.deadline = self.watcher.clock.monotonic() + self.watcher.timeout
@@ -182,7 +181,7 @@ class _Run:
         if wait and fast and not state.final and (answer.status.state is None or not changed):
             # An answer at once, with nothing new (or in the seed backend's dialect, which
             # has no long polling): the server ignores ?wait=, so plain polling from now on.
-            self.long_poll, self.wait_ignored = False, True
+            self.long_poll = False
         self.state, self.status, self.retry_after = state, answer.status, answer.retry_after
         self._emit(UpdateKind.STATE if changed else UpdateKind.POLL)
 
@@ -219,7 +218,7 @@ class _Run:
                                                EndReason.NETWORK) else None
         return WatchResult(self.job_id, self.state or JobState.PENDING, self.status,
                            self.polls, self._elapsed(), ended_by, self._rate_limit(), failure,
-                           self.wait_ignored)
+                           wait_ignored=self.watcher.long_poll and not self.long_poll)
 
 
 def _transient(error: SeatctlError) -> bool:

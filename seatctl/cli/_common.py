@@ -7,10 +7,27 @@ from typing import Annotated
 import typer
 
 from seatctl.cli.context import App
+from seatctl.render.tables import OutputFormat
 
 JsonFlag = Annotated[bool, typer.Option(
     "--json", help="Print exactly one JSON document on stdout (same as the global --json).",
 )]
+FormatOption = Annotated[OutputFormat | None, typer.Option(
+    "--format", help="table, tsv (tab-separated rows, no header) or json (as --json). "
+                     "[default: table on a terminal, tsv otherwise]",
+    case_sensitive=False, show_default=False,
+)]
+
+
+def chosen_output(app: App, output: OutputFormat | None, *, json: bool, quiet: bool = False
+                  ) -> OutputFormat:
+    """What --json (the command's or the global one), --format and -q ask for, checked
+    before any request is sent (the rules: `seatctl.render.tables.output_format`)."""
+    from seatctl.render.tables import output_format
+
+    as_json = app.want_json(json or output is OutputFormat.JSON)
+    return output_format(output, as_json=as_json, quiet=quiet,
+                         stdout_is_tty=app.streams.stdout_is_tty)
 
 
 def get_app(ctx: typer.Context) -> App:

@@ -157,7 +157,7 @@ class SeatctlGroup(TyperGroup):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except typer.TyperException as exc:
-            raise _made_printable(exc) from None
+            raise _in_seatctls_words(exc) from None
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -165,7 +165,7 @@ class SeatctlGroup(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except typer.TyperException as exc:  # click's usage errors echo what was typed
-            raise _made_printable(exc) from None
+            raise _in_seatctls_words(exc) from None
         except (Exception, KeyboardInterrupt) as exc:
             from seatctl.cli.main import handle_error
 
@@ -191,7 +191,7 @@ def own_options(name: str, rest: Sequence[str] = ()) -> dict[str, bool]:
     return options
 
 
-def _made_printable(exc: typer.TyperException) -> typer.TyperException:
+def _in_seatctls_words(exc: typer.TyperException) -> typer.TyperException:
     """Click's own errors in seatctl's words (`error:`, `hint:`), with what they quote of the
     command line made printable: a control character or a bidi override typed (or pasted)
     there must not reach the terminal raw. A bare group's "no arguments" is its help."""

@@ -5,10 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
+from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app
 from seatctl.cli.completers import complete_config_key
 from seatctl.cli.context import App
-from seatctl.render.tables import OutputFormat
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,11 +34,6 @@ ReadProfileOption = Annotated[str | None, typer.Option(
 )]
 
 
-FormatOption = Annotated[OutputFormat | None, typer.Option(
-    "--format", help="table, tsv (tab-separated rows, no header) or json (as --json). "
-                     "[default: table on a terminal, tsv otherwise]",
-    show_default=False,
-)]
 # `config set` must take negative numbers as values, not as unknown options.
 VALUE_SETTINGS = {"ignore_unknown_options": True}
 
@@ -57,7 +51,8 @@ def show(ctx: typer.Context, profile: ReadProfileOption = None, output: FormatOp
     from seatctl.render.settings import render_settings
 
     seatctl = _reading(get_app(ctx), profile)
-    chosen = _output(seatctl, output, json)  # first: an error loading settings is JSON too
+    # first: an error loading the settings is a JSON document too
+    chosen = chosen_output(seatctl, output, json=json)
     render_settings(seatctl.streams, seatctl.loaded, chosen)
 
 
@@ -105,7 +100,7 @@ def profiles(
     from seatctl.render.settings import render_profiles
 
     seatctl = _reading(get_app(ctx), profile)
-    chosen = _output(seatctl, output, json, quiet=quiet)
+    chosen = chosen_output(seatctl, output, json=json, quiet=quiet)
     listing = list_profiles(seatctl.options.profile, seatctl.env, config_file(seatctl.env))
     render_profiles(seatctl.streams, listing, chosen, quiet=quiet)
 
@@ -240,17 +235,6 @@ def _reading(seatctl: App, profile: str | None) -> App:
 
         seatctl.options = replace(seatctl.options, profile=profile)
     return seatctl
-
-
-def _output(seatctl: App, requested: OutputFormat | None, json: bool, *,
-            quiet: bool = False) -> OutputFormat:
-    """--format, else JSON for --json, else a table on a terminal and TSV otherwise (the
-    rules of every list command: `seatctl.render.tables.output_format`)."""
-    from seatctl.render.tables import output_format
-
-    as_json = seatctl.want_json(json or requested is OutputFormat.JSON)
-    return output_format(requested, as_json=as_json, quiet=quiet,
-                         stdout_is_tty=seatctl.streams.stdout_is_tty)
 
 
 def _switched(switch: "Switch") -> str:

@@ -5,19 +5,13 @@ from typing import Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app, sendable_text
+from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app, sendable_text
 from seatctl.cli.completers import complete_event
-from seatctl.cli.context import App
-from seatctl.render.tables import OutputFormat, output_format
+from seatctl.render.tables import OutputFormat
 
 EventArgument = Annotated[str, typer.Argument(
     metavar="EVENT", help="An event id, a unique id prefix, or a unique part of its name.",
     show_default=False, callback=sendable_text, autocompletion=complete_event,
-)]
-FormatOption = Annotated[OutputFormat | None, typer.Option(
-    "--format", help="table, tsv (tab-separated rows, no header) or json (as --json). "
-                     "[default: table on a terminal, tsv otherwise]",
-    case_sensitive=False, show_default=False,
 )]
 
 
@@ -65,15 +59,6 @@ def events(
         catalog.store_events(listing.events, complete=True)
     render_events(app.streams, listing, search=search, limit=limit, output=chosen, quiet=quiet,
                   upcoming=upcoming)
-
-
-def chosen_output(app: App, output: OutputFormat | None, *, json: bool, quiet: bool
-                  ) -> OutputFormat:
-    """What --json (the command's or the global one), --format and -q ask for, checked
-    before any request is sent."""
-    as_json = app.want_json(json or output is OutputFormat.JSON)
-    return output_format(output, as_json=as_json, quiet=quiet,
-                         stdout_is_tty=app.streams.stdout_is_tty)
 
 
 def seats(

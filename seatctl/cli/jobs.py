@@ -5,8 +5,7 @@ from typing import Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app
-from seatctl.cli.events import FormatOption, chosen_output
+from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app
 from seatctl.render.tables import OutputFormat
 
 

@@ -16,6 +16,7 @@ from seatctl.http._envelope import (
     parse_envelope,
     parse_model,
     parse_retry_after,
+    window_resets,
 )
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._ratelimit import RateBudget, RateLimitInfo, local_time, parse_rate_limit
@@ -58,4 +59,5 @@ __all__ = [
     "read_capped",
     "redact_headers",
     "translate",
+    "window_resets",
 ]

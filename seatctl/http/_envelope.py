@@ -137,7 +137,7 @@ def error_for_status(response: httpx.Response, request_id: str | None
         return NotFound(f"not found (404): {path}{said}",
                         hint="check the id, and that --base-url is the API's root", **common)
     if status == 429:
-        return RateLimited(f"rate limited (429){said}{_until(retry_after)}",
+        return RateLimited(f"rate limited (429){said}{window_resets(retry_after)}",
                            hint="the limit is shared by every request from this address; "
                                 "wait for the window to reset, then run the command again",
                            **common)
@@ -156,7 +156,7 @@ def error_for_status(response: httpx.Response, request_id: str | None
                        hint="the server failed; retry later, or check its logs", **common)
 
 
-def _until(retry_after: float | None) -> str:
+def window_resets(retry_after: float | None) -> str:
     """"; the window resets at 18:28:05 (in 840 s)", local time, as people read it."""
     if retry_after is None:
         return ""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from seatctl.clock import parse_iso_time
 from seatctl.render.sanitize import printable
 from seatctl.render.tables import (
     Column,
@@ -20,7 +21,6 @@ from seatctl.render.tables import (
     laid_out,
     local_time,
     longest_line,
-    parse_time,
     print_table,
     wall_now,
     write_tsv,
@@ -104,7 +104,7 @@ def event_fields(event: Event, now: datetime) -> list[object]:
 
 def event_state(event: Event, now: datetime) -> str:
     """`upcoming`, `started` or `ended` at `now`; empty when the start is not known."""
-    start, end = parse_time(event.start_time), parse_time(event.end_time)
+    start, end = parse_iso_time(event.start_time), parse_iso_time(event.end_time)
     if end is not None and end <= now:
         return ENDED
     if start is None:

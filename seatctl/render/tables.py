@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
+from seatctl.clock import parse_iso_time
 from seatctl.render.sanitize import printable
 
 if TYPE_CHECKING:
@@ -232,27 +233,11 @@ def wall_now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time, aware: one without an offset is read as UTC, as the API's times
-    are. None when missing or unreadable."""
-    moment = _from_iso(value)
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def _from_iso(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
 def local_time(value: str | None, now: datetime) -> tuple[str, str]:
     """A time for a table, in local time, as its day and its clock time with the zone:
     (`Sat 12 Dec`, `19:30 CET`); the year too when it is not `now`'s. ("-", "") when
     missing; an unreadable value as it is."""
-    moment = parse_time(value)
+    moment = parse_iso_time(value)
     if moment is None:
         return ("-" if not value else printable(value)), ""
     moment = moment.astimezone()
@@ -265,7 +250,7 @@ def local_time(value: str | None, now: datetime) -> tuple[str, str]:
 def iso_time(value: str | None) -> str:
     """A time for tab-separated rows: ISO 8601 with an offset. The value as it is when it
     has one (`Z` included); without one, read as UTC. Empty when missing."""
-    moment = _from_iso(value)
+    moment = parse_iso_time(value, naive_as_utc=False)
     if value is None or moment is None:
         return printable(value or "")
     if moment.tzinfo is not None:

@@ -39,6 +39,7 @@ from seatctl.http import (
     Observer,
     RateBudget,
     RetryPolicy,
+    window_resets,
 )
 from seatctl.smoke.attempts import AttemptLog, attempt_json, attempt_warning
 from seatctl.smoke.checks import (
@@ -369,9 +370,8 @@ class _Run:
 def _refusal(check: str, error: SeatctlError) -> str:
     """"the latency check was refused (429); the window resets at 18:28:05 (in 840 s)"."""
     cause = error.cause if isinstance(error, StepFailed) else error
-    _, _, until = cause.message.partition("; the window resets")
-    return f"the {check} check was refused (429)" + (f"; the window resets{until}"
-                                                     if until else "")
+    retry_after = cause.retry_after if isinstance(cause, RateLimited) else None
+    return f"the {check} check was refused (429){window_resets(retry_after)}"
 
 
 def _refused_by_rate_limit(error: SeatctlError) -> bool:

@@ -17,15 +17,10 @@ import pytest
 from seatctl.api.models import Event, SeatMap
 from seatctl.booking.catalog import EVENTS_MAX_AGE, SEAT_MAP_MAX_AGE, Catalog, catalog_path
 from seatctl.config.paths import cache_dir
-from tests.helpers import FakeWallClock
+from tests.helpers import WALL_T0, FakeWallClock
 
 BASE_URL = "https://api.example.test"
-T0 = 1_800_000_000.0
-
-
-@pytest.fixture
-def clock() -> FakeWallClock:
-    return FakeWallClock()
+T0 = WALL_T0
 
 
 @pytest.fixture

@@ -188,12 +188,6 @@ def search(text: str) -> str:
 
 
 LISTING = "/api/events?page=1&limit=100"
-T0 = 1_800_000_000.0
-
-
-@pytest.fixture
-def clock() -> FakeWallClock:
-    return FakeWallClock()
 
 
 @pytest.fixture
