@@ -36,7 +36,8 @@ from seatctl.booking.journal_file import NEWEST_FIRST, journal_path
 from seatctl.errors import SeatctlError, UsageError
 
 PENDING_STATES = frozenset({"created", "queued", "processing", "pending"})
-FINAL_STATES = frozenset({"confirmed", "rejected", "failed"})
+FINAL_STATES = frozenset({"confirmed", "rejected", "failed", "cancelled"})
+CANCELLED = "cancelled"  # a confirmed booking cancelled afterwards (`seatctl cancel`)
 # The POST was refused for who sent it (401, 403): sent again only when the same booking is
 # asked for again by name, never by `book --resume`.
 REFUSED = "refused"
@@ -409,6 +410,31 @@ class Journal:
                 "updated_at = ? WHERE key = ?",
                 (state, message, booking_id, total_price, self._now(), key))
             return _entry(self._row(db, key))
+
+    def mark_cancelled(self, booking_id: str, *, base_url: str | None = None,
+                       message: str = "cancelled") -> list[JournalEntry]:
+        """Record that the booking `booking_id` was cancelled (on `base_url`, when given):
+        every entry that made it, whatever its state. Returns the entries changed."""
+        where, params = "booking_id = ?", [booking_id]
+        if base_url is not None:
+            where, params = where + " AND base_url = ?", [*params, base_url]
+        with self._write() as db:
+            keys = [row["key"] for row in db.execute(
+                f"SELECT key FROM entries WHERE {where} AND state != ?", (*params, CANCELLED))]
+            for key in keys:
+                db.execute("UPDATE entries SET state = ?, message = ?, updated_at = ? "
+                           "WHERE key = ?", (CANCELLED, message, self._now(), key))
+            return [_entry(self._row(db, key)) for key in keys]
+
+    def by_booking(self, booking_id: str, *, base_url: str | None = None
+                   ) -> JournalEntry | None:
+        """The newest entry that made the booking `booking_id` (on `base_url`, when given):
+        the only record of a seat booking's seats (the server's list does not name them)."""
+        where, params = "booking_id = ?", [booking_id]
+        if base_url is not None:
+            where, params = where + " AND base_url = ?", [*params, base_url]
+        return self._one(f"SELECT * FROM entries WHERE {where} {_NEWEST_FIRST} LIMIT 1",
+                         tuple(params))
 
     # --- reads ------------------------------------------------------------------------
 

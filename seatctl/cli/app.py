@@ -76,6 +76,21 @@ COMMANDS: dict[str, LazyCommand] = {
     "watch": LazyCommand(
         "seatctl.cli.watch", "watch",
         "Watch a booking job until it is confirmed or fails (exit 3), or the wait ends (4)."),
+    "bookings": LazyCommand(
+        "seatctl.cli.bookings", "bookings",
+        "Your bookings on the server: event, start, seats, total, status, and the booking id."),
+    "cancel": LazyCommand(
+        "seatctl.cli.bookings", "cancel",
+        "Cancel bookings (asks first on a terminal); an already cancelled one is not an error."),
+    "ticket": LazyCommand(
+        "seatctl.cli.ticket", "ticket",
+        "Show a booking's ticket and its QR code; --download saves the PDF."),
+    "verify": LazyCommand(
+        "seatctl.cli.ticket", "verify",
+        "Venue staff: check that a ticket is valid for check-in now, without checking in."),
+    "checkin": LazyCommand(
+        "seatctl.cli.ticket", "checkin",
+        "Venue staff: verify a ticket, then check it in."),
     "jobs": LazyCommand(
         "seatctl.cli.jobs", "jobs",
         "Recent bookings of the active profile, from the local journal."),

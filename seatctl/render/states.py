@@ -12,6 +12,7 @@ STATES: dict[str, tuple[str, str]] = {
     "confirmed": ("✓", "bold green"),
     "rejected": ("✗", "bold red"),
     "failed": ("✗", "bold red"),
+    "cancelled": ("⊖", "dim"),  # confirmed, then cancelled
     "refused": ("⊘", "yellow"),  # the POST was refused for who sent it (401/403)
     "unknown": ("?", "yellow"),  # the status could not be read
 }
