@@ -10,13 +10,18 @@ from pydantic import BaseModel
 
 from seatctl.api.models import (
     Booking,
+    CheckIn,
     Event,
     EventPage,
     JobStatus,
     JobSubmitted,
     LoginResult,
+    MyBookings,
     SeatMap,
+    TicketDetails,
+    TicketQr,
     User,
+    VerifiedTicket,
 )
 from seatctl.errors import AuthError
 from seatctl.http import (
@@ -105,21 +110,78 @@ def book_quantity(client: ApiClient, event_id: str, quantity: int, key: str
     return parse_model(booking, Booking, "POST /api/bookings"), response.status_code == 201
 
 
-def my_bookings(client: ApiClient) -> list[Booking]:
+def my_bookings(client: ApiClient) -> MyBookings:
+    """The caller's bookings, newest first (`data.bookings`; a bare list is taken too)."""
     data = parse_envelope(client.get("/api/bookings/my")).data
-    rows = data.get("bookings", []) if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        rows = []
-    return [parse_model(row, Booking, "GET /api/bookings/my") for row in rows]
+    if isinstance(data, list):
+        data = {"bookings": data}
+    return parse_model(data, MyBookings, "GET /api/bookings/my")
 
 
-def cancel_booking(client: ApiClient, booking_id: str) -> Booking:
+def cancel_booking(client: ApiClient, booking_id: str) -> str:
+    """Cancel; returns the id the server says it cancelled (`data.bookingId` in the seed,
+    `data.booking.id` elsewhere). A second DELETE answers 400 "already cancelled"."""
     # DELETE is idempotent by HTTP's definition but not retried: the policy retries only
-    # GET/HEAD/OPTIONS and keyed requests, and a second DELETE would answer 400.
+    # GET/HEAD/OPTIONS and keyed requests.
     response = client.request("DELETE", f"/api/bookings/{_segment(booking_id)}")
     data = parse_envelope(response).data
-    booking = _unwrap(data, "booking")
-    return parse_model(booking, Booking, "DELETE /api/bookings/:id")
+    if isinstance(data, dict):
+        said = data.get("bookingId") or _unwrap(data, "booking").get("id")
+        if isinstance(said, str) and said:
+            return said
+    return booking_id
+
+
+def ticket_details(client: ApiClient, booking_id: str) -> TicketDetails:
+    response = client.get(f"/api/tickets/{_segment(booking_id)}/details")
+    return _data(response, TicketDetails, "GET /api/tickets/:id/details")
+
+
+def ticket_qr(client: ApiClient, booking_id: str) -> TicketQr:
+    response = client.get(f"/api/tickets/{_segment(booking_id)}/qr")
+    return _data(response, TicketQr, "GET /api/tickets/:id/qr")
+
+
+@dataclass(frozen=True)
+class TicketFile:
+    """`GET /api/tickets/:id/download` as sent: whether it is a PDF is the caller's check."""
+
+    content: bytes
+    content_type: str
+    filename: str | None  # from Content-Disposition, as sent (not yet safe as a path)
+
+
+def download_ticket(client: ApiClient, booking_id: str) -> TicketFile:
+    response = client.get(f"/api/tickets/{_segment(booking_id)}/download")
+    return TicketFile(response.content, response.headers.get("content-type", ""),
+                      _attachment_name(response.headers.get("content-disposition", "")))
+
+
+def verify_ticket(client: ApiClient, booking_id: str) -> VerifiedTicket:
+    """Every refusal is a 400 whose message says why (see `seatctl.booking.tickets`)."""
+    envelope = parse_envelope(client.get(f"/api/tickets/verify/{_segment(booking_id)}"))
+    data = envelope.data if isinstance(envelope.data, dict) else {}
+    return parse_model({**data, "message": envelope.message}, VerifiedTicket,
+                       "GET /api/tickets/verify/:id")
+
+
+def check_in(client: ApiClient, booking_id: str) -> CheckIn:
+    envelope = parse_envelope(client.post(f"/api/tickets/checkin/{_segment(booking_id)}"))
+    data = envelope.data if isinstance(envelope.data, dict) else {}
+    return parse_model({**data, "message": envelope.message}, CheckIn,
+                       "POST /api/tickets/checkin/:id")
+
+
+def _attachment_name(disposition: str) -> str | None:
+    """The filename a Content-Disposition names (RFC 6266, filename* preferred)."""
+    if not disposition:
+        return None
+    from email.message import Message
+
+    message = Message()
+    message["content-disposition"] = disposition
+    name = message.get_filename()
+    return name or None
 
 
 def _data(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:

@@ -157,14 +157,143 @@ class BookedSeat(Model):
     number: MaybeSeatText = None
     section: str | None = None
 
+    @property
+    def label(self) -> str:
+        seat = f"{self.row or ''}{self.number or ''}" or self.id
+        return f"{self.section}:{seat}" if self.section else seat
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class BookingEvent(Model):
+    """The event as a booking in `GET /api/bookings/my` carries it."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    venue: Any = None
+    start_time: str | None = Field(None, alias="startTime")
+    end_time: str | None = Field(None, alias="endTime")
+    price: float | None = None
+
+    @property
+    def venue_name(self) -> str:
+        if isinstance(self.venue, dict):
+            return str(self.venue.get("name", ""))
+        return "" if self.venue is None else str(self.venue)
+
+
+class TicketLinks(Model):
+    """A booking's `ticket` block: present (in the seed) only once it is confirmed."""
+
+    ticket_number: str | None = Field(None, alias="ticketNumber")
+    download_url: str | None = Field(None, alias="downloadUrl")
+    qr_code_url: str | None = Field(None, alias="qrCodeUrl")
+    details_url: str | None = Field(None, alias="detailsUrl")
+    can_download: bool = Field(False, alias="canDownload")
+    can_view: bool = Field(False, alias="canView")
+
 
 class Booking(Model):
+    """A booking as `POST /api/bookings` answers it and `GET /api/bookings/my` lists it.
+    `status` is lower-cased: the seed sends `CONFIRMED`, other servers `confirmed`."""
+
     id: str
     event_id: str | None = Field(None, alias="eventId")
     quantity: int | None = None
     total_price: float | None = Field(None, alias="totalPrice")
-    status: str | None = None
+    status: Annotated[str | None, BeforeValidator(_lower)] = None
     idempotency_key: str | None = Field(None, alias="idempotencyKey")
     created_at: str | None = Field(None, alias="createdAt")
-    seats: list[BookedSeat] = Field(default_factory=list)
+    updated_at: str | None = Field(None, alias="updatedAt")
+    seats: list[BookedSeat] = Field(default_factory=list)  # an extension: not in the seed
+    event: BookingEvent | None = None
+    ticket: TicketLinks | None = None
+    display_status: str | None = Field(None, alias="displayStatus")
+    actions: list[Any] = Field(default_factory=list)
 
+    @property
+    def start_time(self) -> str | None:
+        return self.event.start_time if self.event else None
+
+    def started(self, now: datetime) -> bool:
+        """Whether its event has started at `now`; False when the start is not known."""
+        start = parse_iso_time(self.start_time)
+        return start is not None and start <= now
+
+    def cancellable(self, now: datetime) -> bool:
+        """What the server allows: not cancelled yet, and the event not started."""
+        return self.status != "cancelled" and not self.started(now)
+
+    @property
+    def has_ticket(self) -> bool:
+        """A ticket can be had: the seed gives one (QR, PDF) only for confirmed bookings."""
+        if self.ticket is not None:
+            return self.ticket.can_download or self.ticket.can_view or self.status == "confirmed"
+        return self.status == "confirmed"
+
+
+class MyBookings(Model):
+    """`GET /api/bookings/my`: the caller, their bookings (newest first) and a summary."""
+
+    user: User | None = None
+    bookings: list[Booking] = Field(default_factory=list)
+    summary: dict[str, Any] | None = None
+
+
+class TicketDetails(Model):
+    """`GET /api/tickets/:id/details`. `qr_code_data` is the QR code's payload (JSON text)."""
+
+    booking_id: str = Field(alias="bookingId")
+    event_name: str | None = Field(None, alias="eventName")
+    user_name: str | None = Field(None, alias="userName")
+    venue: Any = None
+    event_date: str | None = Field(None, alias="eventDate")
+    event_time: str | None = Field(None, alias="eventTime")
+    ticket_quantity: int | None = Field(None, alias="ticketQuantity")
+    total_price: float | None = Field(None, alias="totalPrice")
+    qr_code_data: str | None = Field(None, alias="qrCodeData")
+
+
+class TicketQr(Model):
+    """`GET /api/tickets/:id/qr`: `qr_code` is a `data:image/png;base64,...` URL."""
+
+    booking_id: str | None = Field(None, alias="bookingId")
+    qr_code: str = Field(alias="qrCode")
+
+
+class VerifiedEvent(Model):
+    name: str | None = None
+    venue: Any = None
+    start_time: str | None = Field(None, alias="startTime")
+    end_time: str | None = Field(None, alias="endTime")
+
+
+class TicketHolder(Model):
+    name: str | None = None
+    email: str | None = None
+
+
+class VerifiedBooking(Model):
+    id: str
+    quantity: int | None = None
+    status: Annotated[str | None, BeforeValidator(_lower)] = None
+    event: VerifiedEvent | None = None
+    user: TicketHolder | None = None
+
+
+class VerifiedTicket(Model):
+    """`GET /api/tickets/verify/:id` (and the booking of a check-in)."""
+
+    booking: VerifiedBooking
+    message: str | None = None  # the envelope's, kept: "Ticket verified successfully"
+
+
+class CheckIn(Model):
+    """`POST /api/tickets/checkin/:id`."""
+
+    booking: VerifiedBooking | None = None
+    checked_in_at: str | None = Field(None, alias="checkedInAt")
+    message: str | None = None

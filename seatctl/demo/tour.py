@@ -258,7 +258,7 @@ class DemoTour:
             finally:
                 self._recorder.recording = False
             retried = _count_on_server(booking, target, tuple(self._recorder.attempts),
-                                       my_bookings(client))
+                                       my_bookings(client).bookings)
             self.summary.retried_booking = retried
             details.update(_booking_details(booking), attempts=len(retried.attempts),
                            bookings_on_server=retried.bookings_on_server,
