@@ -33,6 +33,7 @@ error handler only ever see these classes:
   + StatusUnreadable                - a watch could not read the status: exit 7 or 6
   + Reported                        - already shown (in a JSON document); its own exit code
   + Interrupted                     - Ctrl-C, exit 130
+  + Declined                        - "no" at a confirmation prompt, exit 1
   + UnexpectedError                 - a bug: any other exception, exit 1
 """
 
@@ -308,6 +309,12 @@ class Interrupted(SeatctlError):
     """Ctrl-C."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class Declined(SeatctlError):
+    """The user answered no at a confirmation prompt: nothing was sent."""
+
+    exit_code = ExitCode.FAILURE
 
 
 class UnexpectedError(SeatctlError):

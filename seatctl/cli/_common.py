@@ -30,6 +30,29 @@ def chosen_output(app: App, output: OutputFormat | None, *, json: bool, quiet: b
                          stdout_is_tty=app.streams.stdout_is_tty)
 
 
+YesFlag = Annotated[bool, typer.Option(
+    "--yes", "-y", help="Do not ask for confirmation (for scripts).")]
+
+
+def confirm(app: App, question: str, *, yes: bool, required: bool) -> None:
+    """Go on only when the user agrees: `--yes`, or "y" at a prompt on a terminal.
+
+    Off a terminal nobody can answer: with `required` (an action that cannot be undone,
+    such as a cancellation) that is a usage error (exit 2) naming --yes; without it the
+    command goes on, as scripts expect. "No" at the prompt raises Declined (exit 1)."""
+    from seatctl.errors import Declined, UsageError
+
+    if yes:
+        return
+    if not app.streams.can_prompt or app.json:
+        if required:
+            raise UsageError(f"{question.rstrip('?')}: not asked, as this is not a terminal "
+                             "(or --json is on)", hint="confirm with --yes")
+        return
+    if not typer.confirm(question, default=False, err=True):
+        raise Declined("nothing sent: not confirmed")
+
+
 def get_app(ctx: typer.Context) -> App:
     app = ctx.find_object(App)
     if app is None:  # a command invoked without the root callback (tests of one command)

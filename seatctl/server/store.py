@@ -66,12 +66,22 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS bookings_job ON bookings(job_id);
 """
 
+# Columns named: migrations (`_add_column`) append columns to older databases.
+INSERT_BOOKING = (
+    "INSERT INTO bookings (id, user_id, event_id, quantity, total_price, status, "
+    "idempotency_key, created_at, job_id) VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, ?)")
+
 UNAVAILABLE = "Some selected seats are no longer available"
 LOCK_RACE = "Seats are currently being booked by another user. Please try again."
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """A stored ISO 8601 time (`...Z`) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def new_id(prefix: str) -> str:
@@ -118,6 +128,7 @@ class Store:
         self.db.executescript(SCHEMA)
         self._add_column("jobs", "claimed_by", "TEXT")  # databases made before 0.1.0
         self._add_column("bookings", "job_id", "TEXT")
+        self._add_column("bookings", "checked_in_at", "TEXT")  # the reference dialect's
 
     def _add_column(self, table: str, column: str, declaration: str) -> None:
         columns = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
@@ -265,9 +276,9 @@ class Store:
             if quantity > available:
                 raise Conflict(400, f"Only {available} tickets available")
             booking_id = new_id("b")
-            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL, NULL)",
-                       (booking_id, user_id, event_id, quantity,
-                        round(float(event["price"]) * quantity, 2), key, utc_now()))
+            db.execute(INSERT_BOOKING, (booking_id, user_id, event_id, quantity,
+                                        round(float(event["price"]) * quantity, 2), key,
+                                        utc_now(), None))
         booking = self.booking(booking_id)
         assert booking is not None
         return booking, True
@@ -316,9 +327,8 @@ class Store:
             total = round(sum(float(event["price"]) * float(seat["price_multiplier"])
                               for seat in seats.values()), 2)
             booking_id = new_id("b")
-            db.execute("INSERT INTO bookings VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?, NULL, ?)",
-                       (booking_id, user_id, event_id, len(seats), total, key, utc_now(),
-                        job_id))
+            db.execute(INSERT_BOOKING, (booking_id, user_id, event_id, len(seats), total, key,
+                                        utc_now(), job_id))
             try:
                 db.executemany("INSERT INTO booked_seats VALUES (?, ?, ?)",
                                [(event_id, seat_id, booking_id) for seat_id in seats])
@@ -330,13 +340,19 @@ class Store:
         return {"success": True, "bookingId": booking_id,
                 "message": f"Successfully booked {count} seat(s)", "totalPrice": total}
 
-    def cancel_booking(self, booking_id: str, user_id: str) -> sqlite3.Row:
+    def cancel_booking(self, booking_id: str, user_id: str, now: datetime) -> sqlite3.Row:
+        """Cancel the user's booking of an event not yet started; its seats are released."""
         with self.transaction() as db:
             booking = self.booking(booking_id)
-            if booking is None or booking["user_id"] != user_id:
+            if booking is None:
                 raise Conflict(404, "Booking not found")
+            if booking["user_id"] != user_id:
+                raise Conflict(403, "Access denied. You can only cancel your own bookings.")
             if booking["status"] == "cancelled":
                 raise Conflict(400, "Booking is already cancelled")
+            event = self.event(booking["event_id"])
+            if event is not None and parse_time(event["start_time"]) <= now:
+                raise Conflict(400, "Cannot cancel booking for events that have already started")
             db.execute("UPDATE bookings SET status = 'cancelled', cancelled_at = ? "
                        "WHERE id = ?", (utc_now(), booking_id))
             db.execute("DELETE FROM booked_seats WHERE booking_id = ?", (booking_id,))

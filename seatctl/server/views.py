@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
-from seatctl.server.store import Store
+from seatctl.server.config import Dialect
+from seatctl.server.store import Store, parse_time
+
+DISPLAY_STATUS = {"confirmed": "Confirmed", "cancelled": "Cancelled", "pending": "Pending"}
 
 
 def user_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -61,9 +65,9 @@ def seat_map_json(store: Store, event: sqlite3.Row) -> dict[str, Any]:
 
 
 def booking_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
+    """A booking as POST /api/bookings answers it."""
     event = store.event(row["event_id"])
-    seats = [{"id": seat["id"], "row": seat["row"], "number": str(seat["number"]),
-              "section": seat["section"]} for seat in store.seats_of_booking(row["id"])]
+    seats = _seats(store, row["id"])
     return {
         "id": row["id"], "userId": row["user_id"], "eventId": row["event_id"],
         "quantity": row["quantity"], "totalPrice": row["total_price"],
@@ -73,3 +77,79 @@ def booking_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
             "id": event["id"], "name": event["name"], "startTime": event["start_time"],
             "venue": event["venue_name"]},
     }
+
+
+def my_bookings_json(store: Store, user: sqlite3.Row, dialect: Dialect, now: datetime
+                     ) -> dict[str, Any]:
+    """GET /api/bookings/my's `data`: the seed's list, newest first, with counts and a toast."""
+    bookings = [listed_booking_json(store, row, dialect, now)
+                for row in store.bookings_of(user["id"])]
+    counts = {status: sum(row["status"] == status.upper() for row in bookings)
+              for status in DISPLAY_STATUS}
+    return {
+        "user": {"id": user["id"], "name": user["name"], "email": user["email"]},
+        "bookings": bookings,
+        "summary": {"total": len(bookings), **counts},
+        "toast": _toast(len(bookings)),
+    }
+
+
+def listed_booking_json(store: Store, row: sqlite3.Row, dialect: Dialect, now: datetime
+                        ) -> dict[str, Any]:
+    """A booking as the seed's list shows it (status upper-case, ticket links, actions); the
+    reference dialect adds the seats and the times of the cancellation and check-in."""
+    event = store.event(row["event_id"])
+    assert event is not None  # a foreign key
+    status = row["status"]
+    started = parse_time(event["start_time"]) <= now
+    document: dict[str, Any] = {
+        "id": row["id"], "quantity": row["quantity"], "totalPrice": row["total_price"],
+        "status": status.upper(), "createdAt": row["created_at"],
+        "updatedAt": max(time for time in (row["created_at"], row["cancelled_at"],
+                                           row["checked_in_at"]) if time),
+        "event": {"id": event["id"], "name": event["name"],
+                  "description": event["description"], "venue": event["venue_name"],
+                  "startTime": event["start_time"], "endTime": event["end_time"],
+                  "price": event["price"]},
+        "ticket": ticket_links(row["id"]) if status == "confirmed" else None,
+        "displayStatus": DISPLAY_STATUS.get(status, status.title()),
+        "actions": _actions(status, started),
+    }
+    if dialect is Dialect.REFERENCE:
+        document.update({
+            "userId": row["user_id"], "eventId": row["event_id"],
+            "idempotencyKey": row["idempotency_key"], "cancelledAt": row["cancelled_at"],
+            "checkedInAt": row["checked_in_at"], "seats": _seats(store, row["id"]),
+        })
+    return document
+
+
+def ticket_number(booking_id: str) -> str:
+    return "EVT-" + booking_id[:8].upper()
+
+
+def ticket_links(booking_id: str) -> dict[str, Any]:
+    base = f"/api/tickets/{booking_id}"
+    return {"ticketNumber": ticket_number(booking_id), "downloadUrl": f"{base}/download",
+            "qrCodeUrl": f"{base}/qr", "detailsUrl": f"{base}/details",
+            "canDownload": True, "canView": True}
+
+
+def _actions(status: str, started: bool) -> list[str]:
+    actions = ["view", "download"] if status == "confirmed" else []
+    if status in ("confirmed", "pending") and not started:
+        actions.append("cancel")
+    return actions
+
+
+def _seats(store: Store, booking_id: str) -> list[dict[str, Any]]:
+    return [{"id": seat["id"], "row": seat["row"], "number": str(seat["number"]),
+             "section": seat["section"]} for seat in store.seats_of_booking(booking_id)]
+
+
+def _toast(count: int) -> dict[str, str]:
+    if count == 0:
+        return {"type": "info", "title": "No bookings yet",
+                "message": "Book an event and it will show here."}
+    return {"type": "success", "title": "Bookings loaded",
+            "message": f"You have {count} booking{'s' if count != 1 else ''}."}
