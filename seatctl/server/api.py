@@ -8,7 +8,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from seatctl import __version__
@@ -18,7 +18,15 @@ from seatctl.server.messages import Request, Response
 from seatctl.server.queue import JobQueue
 from seatctl.server.routing import Params, Route
 from seatctl.server.store import Conflict, JobRow, Store, utc_now
-from seatctl.server.views import booking_json, event_json, seat_map_json, user_json
+from seatctl.server.tickets import TicketDesk
+from seatctl.server.views import (
+    booking_json,
+    event_json,
+    listed_booking_json,
+    my_bookings_json,
+    seat_map_json,
+    user_json,
+)
 
 PENDING_MESSAGE = "Booking is under processing..."
 IDEMPOTENCY_CONFLICT = "Idempotency key already used for a different booking"
@@ -50,6 +58,7 @@ class BookingApi:
             Route("POST", "/api/bookings", self.book_quantity),
             Route("GET", "/api/bookings/my", self.my_bookings),
             Route("DELETE", "/api/bookings/:id", self.cancel_booking),
+            *TicketDesk(self.store, self.config, self._user).routes(),
         ]
 
     # --- health ---------------------------------------------------------------------
@@ -180,14 +189,18 @@ class BookingApi:
 
     async def my_bookings(self, request: Request, params: Params) -> Response:
         user = self._user(request)
-        rows = self.store.bookings_of(user["id"])
-        return Response.success({"bookings": [booking_json(self.store, row) for row in rows]})
+        data = my_bookings_json(self.store, user, self.config.dialect, datetime.now(UTC))
+        return Response.success(
+            data, message=f"📋 Found {len(data['bookings'])} bookings for {user['name']}")
 
     async def cancel_booking(self, request: Request, params: Params) -> Response:
         user = self._user(request)
-        booking = self.store.cancel_booking(params["id"], user["id"])
-        return Response.success({"booking": booking_json(self.store, booking)},
-                                message="Booking cancelled successfully")
+        now = datetime.now(UTC)
+        booking = self.store.cancel_booking(params["id"], user["id"], now)
+        data: dict[str, Any] = {"bookingId": booking["id"]}
+        if self.config.dialect is Dialect.REFERENCE:
+            data["booking"] = listed_booking_json(self.store, booking, self.config.dialect, now)
+        return Response.success(data, message="Booking cancelled successfully")
 
     # --- helpers --------------------------------------------------------------------
 

@@ -245,7 +245,7 @@ class Store:
 
     def bookings_of(self, user_id: str) -> list[sqlite3.Row]:
         return self.db.execute(
-            "SELECT * FROM bookings WHERE user_id = ? ORDER BY created_at DESC, id",
+            "SELECT * FROM bookings WHERE user_id = ? ORDER BY created_at DESC, rowid DESC",
             (user_id,)).fetchall()
 
     def seats_of_booking(self, booking_id: str) -> list[sqlite3.Row]:
@@ -272,6 +272,8 @@ class Store:
                 raise Conflict(404, "Event not found")
             if event["seat_level_booking"]:
                 raise Conflict(400, "This event requires seat selection; book seats instead")
+            if parse_time(event["start_time"]) <= datetime.now(UTC):  # as the seed refuses
+                raise Conflict(400, "Cannot book tickets for past events")
             available = int(event["capacity"]) - self.booked_count(event_id)
             if quantity > available:
                 raise Conflict(400, f"Only {available} tickets available")
@@ -359,6 +361,22 @@ class Store:
         cancelled = self.booking(booking_id)
         assert cancelled is not None
         return cancelled
+
+    def check_in(self, booking_id: str, at: str) -> None:
+        """Record the first check-in of a confirmed booking; a second one is refused."""
+        with self.transaction() as db:
+            changed = db.execute(
+                "UPDATE bookings SET checked_in_at = ? "
+                "WHERE id = ? AND status = 'confirmed' AND checked_in_at IS NULL",
+                (at, booking_id)).rowcount
+            if changed:
+                return
+            booking = self.booking(booking_id)
+            if booking is None:
+                raise Conflict(400, "Booking not found")
+            if booking["status"] != "confirmed":
+                raise Conflict(400, "Booking is not confirmed")
+            raise Conflict(400, f"Ticket already checked in at {booking['checked_in_at']}")
 
     def _seats_for_booking(self, event_id: str, venue_id: str, seat_ids: list[str]
                            ) -> dict[str, sqlite3.Row]:

@@ -566,7 +566,7 @@ def test_smoke_ctrl_c_after_the_booking_cancels_it_and_names_it(
     assert "Traceback" not in outcome.stdout + outcome.stderr
     with client(server, login(server)) as http:
         mine = http.get("/api/bookings/my").json()["data"]["bookings"]
-    assert [booking["status"] for booking in mine] == ["cancelled"]
+    assert [booking["status"] for booking in mine] == ["CANCELLED"]
     message = " ".join(outcome.stderr.split())
     assert f"booking {mine[0]['id']}" in message and "it was cancelled" in message, message
     assert "key " in message and "job " in message

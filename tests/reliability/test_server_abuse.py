@@ -582,7 +582,7 @@ def test_long_garbage_tokens_do_not_fill_the_verdict_cache() -> None:
 def assert_victim_untouched(server: ReferenceServer, victim: dict[str, str]) -> None:
     with client(server, victim["token"]) as http:
         bookings = http.get("/api/bookings/my").json()["data"]["bookings"]
-    assert [b["status"] for b in bookings if b["id"] == victim["booking"]] == ["confirmed"]
+    assert [b["status"] for b in bookings if b["id"] == victim["booking"]] == ["CONFIRMED"]
 
 
 # --- one user, another's data ---------------------------------------------------------
@@ -603,8 +603,9 @@ def test_another_user_never_reads_or_cancels_a_job_or_booking(abused: ReferenceS
             assert response.json() == {"status": "error", "message": "Booking job not found"}
         for booking in (victim["booking"], seat_booking):
             response = http.delete(f"/api/bookings/{booking}")
-            assert response.status_code == 404, response.text
-            assert response.json() == {"status": "error", "message": "Booking not found"}
+            assert response.status_code == 403, response.text  # the seed's answer
+            assert response.json() == {"status": "error", "message":
+                                       "Access denied. You can only cancel your own bookings."}
         assert http.get("/api/bookings/my").json()["data"]["bookings"] == []
     assert_victim_untouched(abused, victim)
 

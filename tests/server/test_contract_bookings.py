@@ -149,7 +149,7 @@ def test_my_bookings_lists_the_callers_bookings(server: ReferenceServer) -> None
     assert set(bookings) == {quantity.json()["data"]["booking"]["id"], seated["bookingId"]}
     mine = bookings[seated["bookingId"]]
     assert mine["eventId"] == event["id"]
-    assert mine["status"] == "confirmed"
+    assert mine["status"] == "CONFIRMED"
     assert mine["totalPrice"] == seated["totalPrice"]
     assert {seat["id"] for seat in mine["seats"]} == {seat["id"] for seat in seats}
 
@@ -168,8 +168,8 @@ def test_another_users_bookings_are_neither_listed_nor_cancellable(
         still = demo.get("/api/bookings/my").json()["data"]["bookings"]
     assert listed.status_code == 200
     assert listed.json()["data"]["bookings"] == []
-    assert_error(cancel, 404)
-    assert [(mine["id"], mine["status"]) for mine in still] == [(booking["id"], "confirmed")]
+    assert_error(cancel, 403, "Access denied. You can only cancel your own bookings.")
+    assert [(mine["id"], mine["status"]) for mine in still] == [(booking["id"], "CONFIRMED")]
 
 
 def test_my_bookings_without_a_token_is_401(server: ReferenceServer) -> None:
@@ -191,10 +191,11 @@ def test_cancelling_a_booking_frees_its_seats(server: ReferenceServer) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "success"
     assert response.json()["data"]["booking"]["id"] == booking_id
-    assert response.json()["data"]["booking"]["status"] == "cancelled"
+    assert response.json()["data"]["bookingId"] == booking_id
+    assert response.json()["data"]["booking"]["status"] == "CANCELLED"
     assert not any(freed[seat_id]["isBooked"] for seat_id in seat_ids)
     assert [booking["status"] for booking in listed if booking["id"] == booking_id] \
-        == ["cancelled"]
+        == ["CANCELLED"]
     assert rebooked["success"] is True
     assert rebooked["message"] == "Successfully booked 2 seat(s)"
     assert rebooked["bookingId"] != booking_id

@@ -209,7 +209,7 @@ def test_a_booking_round_trip_books_then_cancels(cli: Cli, start_server: StartSe
     with client(server, login(server)) as http:
         mine = http.get("/api/bookings/my").json()["data"]["bookings"]
         seats = seat_map(http, details["event_id"])
-    assert [(b["id"], b["status"]) for b in mine] == [(details["booking_id"], "cancelled")]
+    assert [(b["id"], b["status"]) for b in mine] == [(details["booking_id"], "CANCELLED")]
     a12 = next(seat for section in seats["sections"] if section["name"] == "Orchestra"
                for seat in section["seats"] if seat["row"] == "A" and seat["number"] == "12")
     assert a12["isBooked"] is False
