@@ -81,7 +81,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Your bookings on the server: event, start, seats, total, status, and the booking id."),
     "cancel": LazyCommand(
         "seatctl.cli.bookings", "cancel",
-        "Cancel bookings (asks first on a terminal); an already cancelled one is not an error."),
+        "Cancel bookings (asks first on a terminal); one already cancelled is not an error."),
     "ticket": LazyCommand(
         "seatctl.cli.ticket", "ticket",
         "Show a booking's ticket and its QR code; --download saves the PDF."),

@@ -257,7 +257,7 @@ def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
         raise BookingInterrupted(outcome.entry) from interrupt
     except SeatctlError as error:
         raise StepFailed(f"booked {what} (booking {booking_id}) but could not cancel it",
-                         error, hint=f"cancel it by hand: DELETE /api/bookings/{booking_id}"
+                         error, hint=f"cancel it with `{_cancel(test, booking_id)}`"
                          ) from error
     watch = outcome.watch
     confirmed_s = None if watch is None else round(watch.elapsed_s, 3)
@@ -337,7 +337,8 @@ def _confirmed(client: ApiClient, outcome: BookingOutcome, test: BookingTest) ->
             raise StepFailed("the test booking", error)
     if entry.booking_id is None:
         raise BookingFailed(f"the test booking ended {entry.state} without a booking id",
-                            hint="it cannot be cancelled: check `GET /api/bookings/my`")
+                            hint="it cannot be cancelled by id: look for it with "
+                                 f"`{_listing(test)}`")
     return entry.booking_id
 
 
@@ -358,8 +359,7 @@ def _cancel_late(client: ApiClient, booking_id: str, test: BookingTest) -> None:
     except SeatctlError as error:
         raise StepFailed(f"the test booking was confirmed late (booking {booking_id}) and "
                          "could not be cancelled", error,
-                         hint=f"cancel it by hand: DELETE {_api(test)}/api/bookings/"
-                              f"{booking_id}") from error
+                         hint=f"cancel it with `{_cancel(test, booking_id)}`") from error
 
 
 def _unconfirmed(outcome: BookingOutcome, test: BookingTest) -> StillPending:
@@ -370,9 +370,16 @@ def _unconfirmed(outcome: BookingOutcome, test: BookingTest) -> StillPending:
     return StillPending(
         f"the test booking was still {state} when the time ran out (job {entry.job_id}): "
         "it may still be made",
-        hint=f"check with `{watch}`; once confirmed, cancel it with DELETE "
-             f"{_api(test)}/api/bookings/BOOKING_ID")
+        hint=f"check with `{watch}`; once confirmed, cancel it with "
+             f"`{_cancel(test, 'BOOKING_ID')}`")
 
 
-def _api(test: BookingTest) -> str:
-    return test.base_url.strip().rstrip("/")
+def _listing(test: BookingTest) -> str:
+    """The command that lists the test account's bookings on the server smoke checked."""
+    return Resume(profile=test.profile, base_url=test.base_url.strip()).command("bookings")
+
+
+def _cancel(test: BookingTest, booking_id: str) -> str:
+    """The command that cancels the test booking, against the server smoke checked."""
+    return Resume(profile=test.profile, base_url=test.base_url.strip()).command(
+        "cancel", booking_id)

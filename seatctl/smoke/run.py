@@ -250,7 +250,8 @@ class _Run:
                 resume.command("jobs")
             return Interrupted(
                 f"interrupted during the test booking ({names}): it may still be made",
-                hint=f"check with `{watch}` (or GET /api/bookings/my) and cancel it if it was")
+                hint=f"check with `{watch}` (or `{resume.command('bookings')}`) and cancel "
+                     "it if it was")
         names += f", booking {entry.booking_id}"
         try:
             with self._cancel_client() as client:
@@ -259,8 +260,9 @@ class _Run:
             why = error.message if isinstance(error, SeatctlError) else "interrupted again"
             return Interrupted(
                 f"interrupted during the test booking ({names}); the cancel failed: {why}",
-                hint=f"cancel it by hand: DELETE {self.plan.url.strip().rstrip('/')}/api/"
-                     f"bookings/{entry.booking_id}")
+                hint="cancel it with `" + Resume(
+                    profile=self.plan.profile, base_url=self.plan.url.strip()).command(
+                    "cancel", entry.booking_id) + "`")
         return Interrupted(f"interrupted during the test booking ({names}); it was cancelled")
 
     def _cancel_client(self) -> ApiClient:
