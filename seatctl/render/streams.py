@@ -47,6 +47,12 @@ class RedactingFile(io.TextIOBase):
         return True
 
     @property
+    def binary(self) -> IO[bytes] | None:
+        """The byte stream under the text one, for binary output (a PDF on stdout)."""
+        buffer: IO[bytes] | None = getattr(self._stream, "buffer", None)
+        return buffer
+
+    @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._stream, "encoding", None) or "utf-8"
 
@@ -117,6 +123,18 @@ class IOStreams:
         """Raw data (JSON) on stdout: no wrapping, no markup, no highlighting."""
         self.out.file.write(text if text.endswith("\n") else text + "\n")
         self.out.file.flush()
+
+    def write_binary(self, data: bytes) -> bool:
+        """Bytes on stdout (a PDF with `-o -`), past the text layers and the redaction (no
+        token is in a server's binary); False when stdout has no byte stream under it."""
+        self.out.file.flush()
+        binary = getattr(self.out.file, "binary", None) or getattr(self.out.file, "buffer",
+                                                                     None)
+        if binary is None:
+            return False
+        binary.write(data)
+        binary.flush()
+        return True
 
     def out_text(self) -> str:
         return _buffer(self.out)

@@ -1,0 +1,187 @@
+"""`seatctl ticket BOOKING [--download]`, and at the door `seatctl verify` / `seatctl checkin`."""
+
+
+from typing import Annotated
+
+import typer
+
+from seatctl.cli._common import JsonFlag, get_app, sendable_text
+from seatctl.cli.context import App
+
+
+def booking_id(value: str | None) -> str | None:
+    """A booking id as typed, without surrounding spaces; an empty one is refused."""
+    value = sendable_text(value)
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty: give a booking id")
+    return None if value is None else value.strip()
+
+
+BookingArgument = Annotated[str, typer.Argument(
+    metavar="BOOKING", help="A booking id (as `seatctl bookings` lists it, or as the ticket "
+                            "shows it).",
+    show_default=False, callback=booking_id,
+)]
+
+
+def ticket(
+    ctx: typer.Context,
+    booking: BookingArgument,
+    download: Annotated[bool, typer.Option(
+        "--download", "-d",
+        help="Save the ticket's PDF instead of showing the ticket, under the server's file "
+             "name (made safe) or ticket-BOOKING.pdf.")] = False,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Save the PDF as FILE, or into FILE when it is a folder (implies --download); "
+             "- writes it to stdout (not to a terminal).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", "-f", help="Replace an existing file with the downloaded PDF.")] = False,
+    json: JsonFlag = False,
+) -> None:
+    """Show a booking's ticket and its QR code; --download saves the PDF.
+
+    The ticket's event, date, time, venue, holder, quantity, total, ticket number and
+    booking id (one request: GET /api/tickets/BOOKING/details), and its QR code drawn on
+    the terminal for the door's scanner (in black and white; with NO_COLOR or --no-color in
+    characters only). Off a terminal, one `label:<TAB>value` line each: event, date, time,
+    venue, holder, quantity, total, ticket, booking, and qr (the QR code's payload, as
+    text). --json: the details, the ticket number and `qrCodeData` (the payload).
+
+    --download (or -o) fetches only the PDF and writes it atomically; an existing file is
+    not replaced without --force. The path goes to stdout off a terminal, for scripts.
+
+    Exit codes:
+
+    \b
+      0  shown, or saved
+      2  usage: no BOOKING, the file exists (without --force), the folder is not writable,
+         -o - with stdout a terminal
+      3  the booking is not confirmed (it has no ticket yet)
+      5  not logged in (401), or not your booking (403)
+      7  server error, or the download is not a PDF (an HTML page, say): nothing is saved
+      8  no such booking (404)
+
+    Examples:
+      seatctl ticket cmg4k2x7h0001
+      seatctl ticket cmg4k2x7h0001 --download
+      seatctl ticket cmg4k2x7h0001 -o tickets/ --force
+      seatctl ticket cmg4k2x7h0001 -o - > ticket.pdf
+    """
+    from seatctl.api.endpoints import ticket_details
+    from seatctl.errors import UsageError
+    from seatctl.render.tickets import render_ticket
+
+    app = get_app(ctx)
+    as_json = app.want_json(json)
+    if download or output is not None:
+        _download(app, booking, output, force=force, as_json=as_json)
+        return
+    if force:
+        raise UsageError("--force replaces a downloaded file", hint="add --download")
+    with app.client() as client:
+        details = ticket_details(client, booking)
+    render_ticket(app.streams, details, as_json=as_json)
+
+
+def _download(app: App, booking: str, output: str | None, *, force: bool,
+              as_json: bool) -> None:
+    """Every check that needs no answer is made before the request is sent."""
+    from seatctl.booking.tickets import check_destination, output_path, save_ticket
+    from seatctl.render.tickets import render_saved
+
+    if output == "-":
+        _download_to_stdout(app, booking, as_json=as_json)
+        return
+    path = output_path(output)
+    check_destination(path, force=force)
+    with app.client() as client:
+        saved = save_ticket(client, booking, path, force=force)
+    render_saved(app.streams, saved, as_json=as_json)
+
+
+def _download_to_stdout(app: App, booking: str, *, as_json: bool) -> None:
+    from seatctl.booking.tickets import fetch_pdf
+    from seatctl.errors import UsageError
+    from seatctl.render.tickets import write_pdf
+
+    if as_json:
+        raise UsageError("-o - writes the PDF to stdout, where --json writes its document",
+                         hint="give -o FILE with --json")
+    if app.streams.stdout_is_tty:
+        raise UsageError("not writing a PDF to a terminal",
+                         hint="redirect stdout (`> ticket.pdf`), or give -o FILE")
+    with app.client() as client:
+        content, _ = fetch_pdf(client, booking)
+    write_pdf(app.streams, content)
+
+
+def verify(ctx: typer.Context, booking: BookingArgument, json: JsonFlag = False) -> None:
+    """Venue staff: check that a ticket is valid for check-in now, without checking in.
+
+    One request (GET /api/tickets/verify/BOOKING). Shows the event, venue, start and end,
+    the holder and the quantity. A refusal has a stable reason (`reason` in --json):
+    not_found, not_confirmed, too_early (check-in opens 2 hours before the start), ended,
+    already_checked_in, forbidden, or refused (another; the server's message says why).
+    Off a terminal, `label:<TAB>value` lines: status, event, venue, starts, ends (ISO 8601),
+    holder, quantity, booking.
+
+    Exit codes:
+
+    \b
+      0  valid for check-in now
+      3  not admitted: not_confirmed, too_early, ended, already_checked_in, refused
+      5  not logged in (401), or not allowed to verify tickets (403: forbidden)
+      8  no such booking (not_found, a 400 or a 404)
+
+    Examples:
+      seatctl verify cmg4k2x7h0001
+      seatctl verify cmg4k2x7h0001 --json
+    """
+    _at_the_door(ctx, booking, as_json=json, check_in=False)
+
+
+def checkin(ctx: typer.Context, booking: BookingArgument, json: JsonFlag = False) -> None:
+    """Venue staff: verify a ticket, then check it in.
+
+    Verifies first (GET /api/tickets/verify/BOOKING) and posts the check-in (POST
+    /api/tickets/checkin/BOOKING) only when the ticket is valid: a refused ticket is never
+    checked in. Shows the event, venue, start and end, holder, quantity, and when it was
+    checked in (local time). Refusals and their reasons as for `seatctl verify`; a server
+    that records check-ins refuses a second one (already_checked_in). Off a terminal,
+    `label:<TAB>value` lines as `verify` prints, and checked_in_at.
+
+    Exit codes:
+
+    \b
+      0  checked in
+      3  not admitted: not_confirmed, too_early, ended, already_checked_in, refused
+      5  not logged in (401), or not allowed to check tickets in (403: forbidden)
+      8  no such booking (not_found, a 400 or a 404)
+
+    Examples:
+      seatctl checkin cmg4k2x7h0001
+      seatctl checkin cmg4k2x7h0001 --json
+    """
+    _at_the_door(ctx, booking, as_json=json, check_in=True)
+
+
+def _at_the_door(ctx: typer.Context, booking: str, *, as_json: bool, check_in: bool) -> None:
+    """A refusal with --json: its document (with the reason) on stdout, then the exit code
+    the reason has; without: the error, as any other."""
+    from seatctl.booking.tickets import TicketRefused, admit
+    from seatctl.booking.tickets import verify as verify_ticket
+    from seatctl.errors import Reported
+    from seatctl.render.tickets import render_admission, render_refusal
+
+    app = get_app(ctx)
+    as_json = app.want_json(as_json)
+    try:
+        with app.client() as client:
+            admission = (admit if check_in else verify_ticket)(client, booking)
+    except TicketRefused as refused:
+        if not as_json:
+            raise
+        render_refusal(app.streams, refused)
+        raise Reported(refused.exit_code) from None
+    render_admission(app.streams, admission, as_json=as_json)

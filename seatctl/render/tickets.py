@@ -1,0 +1,219 @@
+"""Rendering `seatctl ticket`, `verify` and `checkin`.
+
+On a terminal: the ticket's details as labelled lines and its QR code drawn (`render.qr`);
+a verification as a ✓ line and the ticket's facts. Off a terminal: `label:<TAB>value` lines
+(gh's convention for one record), the QR code's payload as text on its `qr:` line. `--json`:
+one document. Server text is made printable; no id, payload or path is ever wrapped.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from seatctl.render import messages
+from seatctl.render.sanitize import printable
+from seatctl.render.tables import iso_time, local_time, tsv_line, wall_now
+from seatctl.render.tokens import block, fields, terminal_width
+
+if TYPE_CHECKING:
+    from seatctl.api.models import TicketDetails, VerifiedBooking
+    from seatctl.booking.tickets import Admission, SavedTicket, TicketRefused
+    from seatctl.render.streams import IOStreams
+
+Rows = Sequence[tuple[str, str]]
+MISSING = "-"
+
+
+def ticket_number(details: TicketDetails) -> str:
+    """The server's `ticketNumber` when it sends one; else the seed's rule: `EVT-` and the
+    booking id's first 8 characters, upper-cased."""
+    sent = (details.model_extra or {}).get("ticketNumber")
+    return sent if isinstance(sent, str) and sent else "EVT-" + details.booking_id[:8].upper()
+
+
+def venue_name(venue: Any) -> str:
+    if isinstance(venue, dict):
+        return str(venue.get("name") or "")
+    return "" if venue is None else str(venue)
+
+
+# --- seatctl ticket -------------------------------------------------------------------
+
+
+def ticket_document(details: TicketDetails) -> dict[str, Any]:
+    """`--json`: the details as the contract names them (the venue as its name), the
+    ticket number, and the QR code's payload (`qrCodeData`, null when not sent)."""
+    return {**details.model_dump(mode="json", by_alias=True),
+            "venue": venue_name(details.venue) or None,
+            "ticketNumber": ticket_number(details),
+            "qrCodeData": details.qr_code_data or None}
+
+
+def ticket_rows(details: TicketDetails) -> list[tuple[str, str]]:
+    total = details.total_price
+    return [
+        ("event", details.event_name or MISSING),
+        ("date", details.event_date or MISSING),
+        ("time", details.event_time or MISSING),
+        ("venue", venue_name(details.venue) or MISSING),
+        ("holder", details.user_name or MISSING),
+        ("quantity", MISSING if details.ticket_quantity is None else str(details.ticket_quantity)),
+        ("total", MISSING if total is None else f"{total:.2f}"),
+        ("ticket", ticket_number(details)),
+        ("booking", details.booking_id),
+    ]
+
+
+def render_ticket(streams: IOStreams, details: TicketDetails, *, as_json: bool) -> None:
+    payload = details.qr_code_data or None
+    if as_json:
+        streams.write_data(json.dumps(ticket_document(details)))
+    elif not streams.stdout_is_tty:
+        plain_lines(streams, [*ticket_rows(details), *([("qr", payload)] if payload else [])])
+    else:
+        labelled(streams, ticket_rows(details))
+        if payload:
+            _draw(streams, payload, details.booking_id)
+    if payload is None:
+        messages.note(streams, "the server sent no QR code data for this ticket "
+                               "(`qrCodeData`): there is no code to show")
+
+
+def _draw(streams: IOStreams, payload: str, booking_id: str) -> None:
+    """The QR code, or (too narrow a terminal) its payload as text and why."""
+    from seatctl.render.qr import fitting_modules, print_qr
+
+    modules = fitting_modules(payload, streams.out.width)
+    streams.out.print()
+    if modules is not None:
+        print_qr(streams.out, modules)
+        return
+    streams.out.print(printable(payload), soft_wrap=True)
+    command = f"seatctl ticket {shlex.quote(booking_id)} --download"
+    messages.note(streams, f"the terminal is too narrow ({streams.out.width} columns) to draw "
+                           "the QR code: its payload is printed instead; widen the terminal, "
+                           f"or save the PDF with `{command}`")
+
+
+# --- the PDF --------------------------------------------------------------------------
+
+
+def saved_document(saved: SavedTicket) -> dict[str, Any]:
+    return {"bookingId": saved.booking_id, "path": str(saved.path), "bytes": saved.size,
+            "contentType": saved.content_type, "filename": saved.sent_name}
+
+
+def render_saved(streams: IOStreams, saved: SavedTicket, *, as_json: bool) -> None:
+    """Where it went: the path and size on stderr; the path alone on stdout for a script
+    (not on a terminal, where it would say the same twice); --json: a document."""
+    path = printable(saved.path)
+    messages.success(streams, f"saved {path} ({saved.size:,} bytes)")
+    if as_json:
+        streams.write_data(json.dumps(saved_document(saved)))
+    elif not streams.stdout_is_tty:
+        streams.write_data(path)
+
+
+def write_pdf(streams: IOStreams, content: bytes) -> None:
+    """The PDF's bytes on stdout (`-o -`), past the text layers (and the redaction: this is
+    binary, no token is in it)."""
+    from seatctl.errors import UsageError
+
+    if not streams.write_binary(content):
+        raise UsageError("stdout cannot take binary data here", hint="use -o FILE")
+    messages.success(streams, f"wrote the ticket PDF to stdout ({len(content):,} bytes)")
+
+
+# --- seatctl verify / checkin ---------------------------------------------------------
+
+
+def admission_document(admission: Admission) -> dict[str, Any]:
+    """`--json` of a ticket that admits: `valid`, whether it was checked in and when, the
+    server's message and its booking (event, holder, quantity)."""
+    done = admission.check_in
+    booking = (done.booking if done and done.booking else admission.verified.booking)
+    return {"bookingId": admission.booking_id, "valid": True, "reason": None,
+            "checkedIn": done is not None, "checkedInAt": done.checked_in_at if done else None,
+            "message": done.message if done else admission.verified.message,
+            "booking": booking.model_dump(mode="json", by_alias=True)}
+
+
+def refusal_document(refused: TicketRefused) -> dict[str, Any]:
+    from seatctl.render.messages import error_document
+
+    return {"bookingId": refused.booking_id, "valid": False, "reason": str(refused.reason),
+            "step": str(refused.step), "checkedIn": False, "checkedInAt": None,
+            "message": refused.detail, "booking": None,
+            "error": error_document(refused)}
+
+
+def render_admission(streams: IOStreams, admission: Admission, *, as_json: bool,
+                     now: datetime | None = None) -> None:
+    if as_json:
+        streams.write_data(json.dumps(admission_document(admission)))
+        return
+    now = now or wall_now()
+    done = admission.check_in
+    booking = admission.verified.booking
+    if not streams.stdout_is_tty:
+        at = [("checked_in_at", iso_time(done.checked_in_at))] if done else []
+        plain_lines(streams, [("status", "checked in" if done else "valid"),
+                              *_booking_rows(booking, iso_time), *at])
+        return
+    status = "valid for check-in now"
+    if done is not None:
+        status = "checked in" + (f" at {_local(done.checked_in_at, now)}"
+                                 if done.checked_in_at else "")
+    streams.out.print(Text.assemble(("✓ ", "green"), (status, "bold")), soft_wrap=True)
+    labelled(streams, _booking_rows(booking, lambda value: _local(value, now)), indent=2)
+
+
+def render_refusal(streams: IOStreams, refused: TicketRefused) -> None:
+    """--json: the error on stderr, the document (with its `reason`) on stdout."""
+    messages.error(streams, refused.message, refused.hint)
+    streams.write_data(json.dumps(refusal_document(refused)))
+
+
+def _booking_rows(booking: VerifiedBooking, when: Callable[[str | None], str]
+                  ) -> list[tuple[str, str]]:
+    event, user = booking.event, booking.user
+    holder = " ".join(part for part in (
+        user.name if user else None, f"<{user.email}>" if user and user.email else None)
+        if part)
+    return [
+        ("event", (event.name if event else None) or MISSING),
+        ("venue", (venue_name(event.venue) if event else "") or MISSING),
+        ("starts", when(event.start_time if event else None) or MISSING),
+        ("ends", when(event.end_time if event else None) or MISSING),
+        ("holder", holder or MISSING),
+        ("quantity", MISSING if booking.quantity is None else str(booking.quantity)),
+        ("booking", booking.id),
+    ]
+
+
+def _local(value: str | None, now: datetime) -> str:
+    day, clock = local_time(value, now)
+    return f"{day} {clock}".strip()
+
+
+# --- labelled lines -------------------------------------------------------------------
+
+
+def plain_lines(streams: IOStreams, rows: Rows) -> None:
+    """`label:<TAB>value`, one a line; tabs and line breaks in a value escaped."""
+    for label, value in rows:
+        streams.write_data(tsv_line([f"{label}:", value]))
+
+
+def labelled(streams: IOStreams, rows: Rows, *, indent: int = 0) -> None:
+    """Labels in a column, values beside them, wrapped only between words; an id or a
+    payload (no spaces) never breaks."""
+    lines = fields(((Text(label, "dim"), Text(printable(value))) for label, value in rows),
+                   terminal_width(streams.out), indent=indent)
+    streams.out.print(block(lines), soft_wrap=True)
