@@ -1,6 +1,7 @@
 """`seatctl ticket BOOKING [--download]`, and at the door `seatctl verify` / `seatctl checkin`."""
 
 
+import shlex
 from typing import Annotated
 
 import typer
@@ -27,10 +28,13 @@ BookingArgument = Annotated[str, typer.Argument(
 def ticket(
     ctx: typer.Context,
     booking: BookingArgument,
+    file: Annotated[str | None, typer.Argument(
+        metavar="[FILE]", help="With --download: where to save the PDF (as -o FILE).",
+        show_default=False)] = None,
     download: Annotated[bool, typer.Option(
         "--download", "-d",
-        help="Save the ticket's PDF instead of showing the ticket, under the server's file "
-             "name (made safe) or ticket-BOOKING.pdf.")] = False,
+        help="Save the ticket's PDF instead of showing the ticket: as FILE when one follows, "
+             "else under the server's file name (made safe) or ticket-BOOKING.pdf.")] = False,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", metavar="FILE",
         help="Save the PDF as FILE, or into FILE when it is a folder (implies --download); "
@@ -48,8 +52,9 @@ def ticket(
     venue, holder, quantity, total, ticket, booking, and qr (the QR code's payload, as
     text). --json: the details, the ticket number and `qrCodeData` (the payload).
 
-    --download (or -o) fetches only the PDF and writes it atomically; an existing file is
-    not replaced without --force. The path goes to stdout off a terminal, for scripts.
+    --download [FILE] (or -o FILE) fetches only the PDF and writes it atomically; an
+    existing file is not replaced without --force. The path goes to stdout off a terminal,
+    for scripts.
 
     Exit codes:
 
@@ -65,7 +70,7 @@ def ticket(
     Examples:
       seatctl ticket cmg4k2x7h0001
       seatctl ticket cmg4k2x7h0001 --download
-      seatctl ticket cmg4k2x7h0001 -o tickets/ --force
+      seatctl ticket cmg4k2x7h0001 --download ticket.pdf --force
       seatctl ticket cmg4k2x7h0001 -o - > ticket.pdf
     """
     from seatctl.api.endpoints import ticket_details
@@ -74,6 +79,11 @@ def ticket(
 
     app = get_app(ctx)
     as_json = app.want_json(json)
+    if file is not None:
+        if not download or output is not None:
+            raise UsageError(f"unexpected argument {file!r}: FILE goes with --download",
+                             hint=f"seatctl ticket {shlex.quote(booking)} --download FILE")
+        output = file
     if download or output is not None:
         _download(app, booking, output, force=force, as_json=as_json)
         return

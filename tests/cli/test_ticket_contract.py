@@ -245,6 +245,24 @@ def test_output_names_the_file_or_the_folder(cli: Cli, httpserver: HTTPServer,
     assert (in_tmp / "mine.pdf").read_bytes() == PDF
 
 
+def test_download_takes_the_file_that_follows_it(cli: Cli, httpserver: HTTPServer,
+                                                in_tmp: Path) -> None:
+    serve_pdf(httpserver)
+    after = run(cli, httpserver, "ticket", BOOKING, "--download", "mine.pdf")
+    before = run(cli, httpserver, "ticket", "--download", BOOKING, "theirs.pdf")
+    assert (after.exit_code, after.stdout) == (0, "mine.pdf\n"), str(after)
+    assert (before.exit_code, before.stdout) == (0, "theirs.pdf\n"), str(before)
+    assert (in_tmp / "mine.pdf").read_bytes() == (in_tmp / "theirs.pdf").read_bytes() == PDF
+
+
+def test_a_file_without_download_is_refused_before_any_request(
+        cli: Cli, httpserver: HTTPServer, in_tmp: Path) -> None:
+    outcome = run(cli, httpserver, "ticket", BOOKING, "mine.pdf")
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    assert "FILE goes with --download" in outcome.stderr
+    assert sent(httpserver) == [] and os.listdir(in_tmp) == []
+
+
 def test_download_json_is_a_document(cli: Cli, httpserver: HTTPServer, in_tmp: Path) -> None:
     serve_pdf(httpserver)
     outcome = run(cli, httpserver, "ticket", BOOKING, "-d", "--json")
