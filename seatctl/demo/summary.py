@@ -20,6 +20,8 @@ class StepName(StrEnum):
     SEAT_MAP = "seat-map"
     BOOKING = "booking"
     RETRIED_BOOKING = "retried-booking"
+    TICKET = "ticket"
+    CANCEL = "cancel"
     DOCTOR = "doctor"
 
 

@@ -5,8 +5,11 @@ port), log in as its demo account (the token stays in memory), list the events, 
 map, book two free seats and watch the job, book two more through a reset armed on the
 booking POST (the HTTP core re-sends it with the same key; the server's own data must show
 one booking), and run `doctor --quick`, which must find the short keep-alive and prescribe
-the fix. Every step is real: the same calls as `seatctl events`, `seats`, `book` and
-`doctor`. Nothing is written outside one temporary directory, removed at the end.
+the fix. Between the bookings and the doctor: the account's bookings as the server lists
+them, the first booking's ticket (its QR code's payload), and its cancellation, after which
+the seat map must show its seats free again. Every step is real: the same calls as
+`seatctl events`, `seats`, `book`, `bookings`, `ticket`, `cancel` and `doctor`. Nothing is
+written outside one temporary directory, removed at the end.
 
 No printing: every step and everything it shows is reported to a TourObserver.
 """
@@ -17,16 +20,24 @@ import asyncio
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from seatctl.api.endpoints import list_events, login, my_bookings
-from seatctl.api.models import Booking, Event, EventPage, SeatMap
+from seatctl.api.endpoints import list_events, login, my_bookings, ticket_details
+from seatctl.api.models import Booking, Event, EventPage, SeatMap, TicketDetails
 from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
 from seatctl.booking.events import seat_map_for
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.labels import ResolvedSeat, SeatIndex, SeatState
+from seatctl.booking.manage import (
+    BookingList,
+    Canceller,
+    CancelRequest,
+    CancelResult,
+    load_bookings,
+)
 from seatctl.booking.outcome import outcome_error
 from seatctl.booking.watch import Watcher, WatchUpdate
 from seatctl.clock import Clock
@@ -101,6 +112,12 @@ class TourObserver(Observer, Protocol):
 
     def bookings_counted(self, retried: RetriedBookingSummary) -> None: ...
 
+    def bookings_listed(self, listing: BookingList, now: datetime) -> None: ...
+
+    def ticket_shown(self, details: TicketDetails) -> None: ...
+
+    def booking_cancelled(self, result: CancelResult, seats_free: tuple[str, ...]) -> None: ...
+
     def doctor_running(self, run: DoctorRun) -> AbstractContextManager[None]: ...
 
     def doctor_reported(self, report: Report) -> None: ...
@@ -158,6 +175,8 @@ class DemoTour:
         first, second = self._seat_map(client, event)
         self._booking(client, journal, self._target(server, event, first))
         self._retried_booking(client, journal, server, self._target(server, event, second))
+        booking_id = self._ticket(client, journal, server.url)
+        self._cancel(client, journal, server.url, event, booking_id)
         self._doctor(server.url)
 
     @contextmanager
@@ -266,6 +285,47 @@ class DemoTour:
                            account_bookings=retried.account_bookings)
             self._observer.bookings_counted(retried)
             check_one_booking(retried)
+
+    def _ticket(self, client: ApiClient, journal: Journal, url: str) -> str:
+        """The account's bookings as the server lists them, and the first one's ticket."""
+        with self._step(StepName.TICKET) as details:
+            listing = load_bookings(client, journal, base_url=url, now=datetime.now(UTC))
+            self._observer.bookings_listed(listing, datetime.now(UTC))
+            first = self.summary.booking
+            booking_id = first.booking_id if first is not None else None
+            if booking_id is None or listing.find(booking_id) is None:
+                raise SeatctlError("the server's list of bookings lacks the first booking",
+                                   hint=RERUN_HINT)
+            ticket = ticket_details(client, booking_id)
+            self._observer.ticket_shown(ticket)
+            if not ticket.qr_code_data or booking_id not in ticket.qr_code_data:
+                raise SeatctlError("the ticket's QR code does not name its booking",
+                                   hint=RERUN_HINT)
+            details.update(bookings=len(listing.bookings), booking_id=booking_id,
+                           ticket=ticket.model_dump(mode="json", by_alias=True))
+        return booking_id
+
+    def _cancel(self, client: ApiClient, journal: Journal, url: str, event: Event,
+                booking_id: str) -> None:
+        """Cancel the first booking; its seats must be free again on the seat map."""
+        with self._step(StepName.CANCEL) as details:
+            listing = load_bookings(client, journal, base_url=url, now=datetime.now(UTC))
+            request = CancelRequest(booking_id, listing.find(booking_id))
+            result = Canceller(client, self._clock, journal, url).cancel(request)
+            if result.error is not None:
+                raise result.error
+            seats = {seat.id: seat for seat in SeatIndex(seat_map_for(client, event)).seats}
+            booked = self.summary.booking.seats if self.summary.booking else ()
+            entry = journal.by_booking(booking_id, base_url=url)
+            seat_ids = entry.seat_ids if entry is not None else []
+            free = tuple(seats[seat_id].display for seat_id in seat_ids
+                         if seat_id in seats and seats[seat_id].free)
+            self._observer.booking_cancelled(result, free)
+            if len(free) != len(booked):
+                raise SeatctlError(f"after the cancellation {len(free)} of its "
+                                   f"{len(booked)} seats are free again", hint=RERUN_HINT)
+            details.update(booking_id=booking_id, refund=result.refund, seats_free=list(free),
+                           journal_state=entry.state if entry is not None else None)
 
     def _book(self, client: ApiClient, journal: Journal, target: BookingTarget
               ) -> BookingSummary:

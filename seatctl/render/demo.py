@@ -27,9 +27,12 @@ from seatctl.render.trace import StderrObserver
 from seatctl.render.watch import WatchDisplay, render_outcome, submitted_line
 
 if TYPE_CHECKING:
-    from seatctl.api.models import Event, EventPage, SeatMap
+    from datetime import datetime
+
+    from seatctl.api.models import Event, EventPage, SeatMap, TicketDetails
     from seatctl.booking.book import BookingOutcome, BookingTarget
     from seatctl.booking.journal import JournalEntry
+    from seatctl.booking.manage import BookingList, CancelResult
     from seatctl.booking.watch import WatchUpdate
     from seatctl.clock import Clock
     from seatctl.demo.summary import DemoSummary, PostAttempt, RetriedBookingSummary
@@ -47,6 +50,8 @@ TITLES: dict[StepName, str] = {
     StepName.SEAT_MAP: "A seat map",
     StepName.BOOKING: "Book two free seats, and watch the job",
     StepName.RETRIED_BOOKING: "Book two more through a reset that loses the POST's answer",
+    StepName.TICKET: "The bookings on the server, and the first one's ticket",
+    StepName.CANCEL: "Cancel the first booking: its seats are free again",
     StepName.DOCTOR: "The doctor finds the short keep-alive, and prescribes the fix",
 }
 NEXT_STEPS = ("On your own: `seatctl serve` in one terminal; in another, `seatctl login`, "
@@ -177,6 +182,32 @@ class DemoView:
             f"({_count(retried.bookings_with_key, 'booking')} with the key {booking.key}); "
             f"{_count(retried.account_bookings, 'booking')} on the demo account in all"))
 
+    def bookings_listed(self, listing: BookingList, now: datetime) -> None:
+        if self._json:
+            return
+        from seatctl.render.bookings import print_bookings_table
+
+        self._command("seatctl bookings")
+        print_bookings_table(self._streams.out, listing.bookings, now)
+
+    def ticket_shown(self, details: TicketDetails) -> None:
+        if self._json:
+            return
+        from seatctl.render.tickets import render_ticket
+
+        self._command(f"seatctl ticket {details.booking_id}",
+                      "--download saves its PDF")
+        render_ticket(self._streams, details, as_json=False)
+
+    def booking_cancelled(self, result: CancelResult, seats_free: tuple[str, ...]) -> None:
+        if self._json:
+            return
+        from seatctl.render.bookings import render_result
+
+        self._command(f"seatctl cancel {result.booking_id} --yes",
+                      "asks first without --yes")
+        render_result(self._streams, result, as_json=False)
+
     def doctor_running(self, run: DoctorRun) -> AbstractContextManager[None]:
         self._command(f"seatctl doctor --quick --max-wait {run.plan.max_wait:g}",
                       "diagnoses $SEATCTL_BASE_URL")
@@ -249,6 +280,17 @@ def _conclusion(result: StepResult) -> str:
         return (f"{details['attempts']} attempts, the first reset; the server holds "
                 f"{_count(details['bookings_on_server'], 'booking')} of those seats, not "
                 f"{details['attempts']}: the repeated key made no second booking")
+    if name is StepName.TICKET:
+        ticket = details["ticket"]
+        return (f"{_count(details['bookings'], 'booking')} on the server; the ticket of "
+                f"{printable(details['booking_id'])}, {printable(ticket.get('eventName') or '')}"
+                f", with its QR code for the door")
+    if name is StepName.CANCEL:
+        refund = details["refund"]
+        seats = ", ".join(printable(seat) for seat in details["seats_free"])
+        paid = f"refund {refund:.2f}; " if isinstance(refund, int | float) else ""
+        return (f"{paid}{seats} free again on the seat map; the journal says "
+                f"{details['journal_state']}")
     fix = fix_line(printable(str(details["fix"]).strip().splitlines()[0]))
     return f"[{details['finding']}] the server closes idle connections too soon; fix: {fix}"
 

@@ -141,7 +141,8 @@ def test_the_steps_come_in_the_issues_order(text_run: TextRun) -> None:
     out = text_run.run.stdout
     marks = [f"{number}/{len(STEPS)}  " for number in range(1, len(STEPS) + 1)]
     marks += ["$ seatctl events", "○ free   ● booked", "$ seatctl book",
-              "GET /api/bookings/my", "$ seatctl doctor --quick", "The tour took"]
+              "GET /api/bookings/my", "$ seatctl bookings", "$ seatctl ticket",
+              "$ seatctl cancel", "$ seatctl doctor --quick", "The tour took"]
     positions = [out.find(mark) for mark in marks]
     assert -1 not in positions, [m for m, p in zip(marks, positions, strict=True) if p < 0]
     headings = positions[:len(STEPS)]
@@ -223,6 +224,29 @@ def test_json_the_retried_booking_is_one_booking_on_the_server(json_run: Run) ->
     assert retried["bookings_with_key"] == 1
     assert retried["account_bookings"] == 2  # the first booking, and this one: not three
     assert retried["state"] == "confirmed"
+
+
+def test_the_first_bookings_ticket_is_shown_then_it_is_cancelled(text_run: TextRun) -> None:
+    out = text_run.run.stdout
+    booking = re.search(r"\$ seatctl ticket (\S+)", out)
+    assert booking is not None
+    assert f"$ seatctl cancel {booking[1]} --yes" in out
+    assert f"cancelled {booking[1]} (Symphony Under the Stars); refund 240.00" in out
+    assert "Orchestra:A3, Orchestra:A4 free again on the seat map; the journal says " \
+           "cancelled" in out
+
+
+def test_json_the_ticket_and_the_cancellation(json_run: Run) -> None:
+    summary = document(json_run)
+    steps = {step["name"]: step["details"] for step in summary["steps"]}
+    booking_id = summary["booking"]["booking_id"]
+    ticket = steps["ticket"]["ticket"]
+    assert steps["ticket"]["bookings"] == 2
+    assert ticket["bookingId"] == booking_id
+    assert json.loads(ticket["qrCodeData"])["bookingId"] == booking_id
+    assert steps["cancel"] == {"booking_id": booking_id, "refund": 240.0,
+                               "seats_free": ["Orchestra:A3", "Orchestra:A4"],
+                               "journal_state": "cancelled"}
 
 
 def test_json_the_doctor_found_the_short_keep_alive(json_run: Run) -> None:
