@@ -1,4 +1,4 @@
-"""Where the journal lives, and its newest job ids read with sqlite3 alone.
+"""Where the journal lives, and its newest job and booking ids read with sqlite3 alone.
 
 Shell completion offers the job ids of the journal on every TAB; importing
 `seatctl.booking.journal` costs about 8 ms of that, this module about 1. It opens the file
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +28,39 @@ def journal_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "seatctl" / "journal.db"
 
 
+def recent_bookings(path: Path, profile: str, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` entries of `profile` that made a booking, newest first: each with
+    `booking_id`, `event_name`, `event_id`, `seat_labels`, `quantity`, `state`."""
+    return _read(path, "SELECT booking_id, event_name, event_id, seat_labels, quantity, state "
+                       f"FROM entries WHERE profile = ? AND booking_id IS NOT NULL "
+                       f"{NEWEST_FIRST} LIMIT ?", (profile, limit),
+                 lambda row: {"booking_id": row[0], "event_name": row[1], "event_id": row[2],
+                              "seat_labels": json.loads(row[3]), "quantity": row[4],
+                              "state": row[5]})
+
+
 def recent_jobs(path: Path, profile: str, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` bookings of `profile` that have a job id, newest first: each with
     `job_id` (the newest), `event_name`, `event_id`, `seat_labels`, `quantity`, `state`."""
+    return _read(path, "SELECT job_ids, event_name, event_id, seat_labels, quantity, state "
+                       f"FROM entries WHERE profile = ? AND job_ids != '[]' {NEWEST_FIRST} "
+                       "LIMIT ?", (profile, limit),
+                 lambda row: {"job_id": json.loads(row[0])[-1], "event_name": row[1],
+                              "event_id": row[2], "seat_labels": json.loads(row[3]),
+                              "quantity": row[4], "state": row[5]})
+
+
+def _read(path: Path, sql: str, params: tuple[Any, ...],
+          record: Callable[[tuple[Any, ...]], dict[str, Any]]) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
                              timeout=READ_TIMEOUT_S)
         try:
-            rows = db.execute(
-                "SELECT job_ids, event_name, event_id, seat_labels, quantity, state "
-                f"FROM entries WHERE profile = ? AND job_ids != '[]' {NEWEST_FIRST} LIMIT ?",
-                (profile, limit)).fetchall()
+            rows = db.execute(sql, params).fetchall()
         finally:
             db.close()
-        return [{"job_id": json.loads(job_ids)[-1], "event_name": event_name,
-                 "event_id": event_id, "seat_labels": json.loads(labels),
-                 "quantity": quantity, "state": state}
-                for job_ids, event_name, event_id, labels, quantity, state in rows]
+        return [record(row) for row in rows]
     except (sqlite3.Error, OSError, ValueError, TypeError, IndexError, KeyError):
         return []  # locked, not a journal, another schema: nothing to offer

@@ -18,6 +18,7 @@ from seatctl.cli._common import (
     get_app,
     sendable_text,
 )
+from seatctl.cli.completers import complete_booking_id
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def cancel(
     ctx: typer.Context,
     booking: Annotated[list[str], typer.Argument(
         metavar="BOOKING", help="Booking ids, as `seatctl bookings` shows them.",
-        show_default=False, callback=_booking_ids)],
+        show_default=False, callback=_booking_ids, autocompletion=complete_booking_id)],
     yes: YesFlag = False,
     json: JsonFlag = False,
 ) -> None:

@@ -1,11 +1,12 @@
-"""What TAB offers for values: event names and ids, job ids, profiles and config keys.
+"""What TAB offers for values: event names and ids, job and booking ids, profiles and config
+keys.
 
 The shell runs seatctl on every TAB, so these stay within the start-up budget
 (bench/startup.py): the standard library only (no pydantic, httpx or rich), nothing written
 and never a request. Event names come from the catalog's events listing while it is fresh
-(`seatctl events`, `seats` and `book` keep it); without one nothing is offered. Job ids come
-from the journal, newest first, of the active profile. A completer that cannot read what it
-needs offers nothing: it never prints an error into the user's shell.
+(`seatctl events`, `seats` and `book` keep it); without one nothing is offered. Job and
+booking ids come from the journal, newest first, of the active profile. A completer that
+cannot read what it needs offers nothing: it never prints an error into the user's shell.
 
 The active profile and base URL are chosen as `seatctl.config.settings` chooses them
 (--profile / --base-url, SEATCTL_*, the config file, the defaults), read here with tomllib
@@ -85,6 +86,25 @@ def complete_job_id(ctx: typer.Context, incomplete: str) -> Candidates:
             what = ", ".join(map(str, job["seat_labels"])) or f"{job['quantity']} tickets"
             about = f"{job['event_name'] or job['event_id']}: {what} ({job['state']})"
             offered.setdefault(job_id, about if _typable(about) else "")
+    return list(offered.items())
+
+
+def complete_booking_id(ctx: typer.Context, incomplete: str) -> Candidates:
+    """BOOKING: the booking ids the journal knows of the active profile, newest first (a
+    booking made elsewhere is not offered: that would take a request)."""
+    from seatctl.booking.journal_file import journal_path, recent_bookings
+
+    offered: dict[str, str] = {}
+    profile = active_settings(ctx, os.environ)[0]
+    for booking in recent_bookings(journal_path(os.environ), profile, JOBS_OFFERED):
+        booking_id = booking["booking_id"]
+        if isinstance(booking_id, str) and booking_id.startswith(incomplete) \
+                and _typable(booking_id):
+            what = ", ".join(map(str, booking["seat_labels"])) \
+                or f"{booking['quantity']} tickets"
+            about = f"{booking['event_name'] or booking['event_id']}: {what} " \
+                    f"({booking['state']})"
+            offered.setdefault(booking_id, about if _typable(about) else "")
     return list(offered.items())
 
 

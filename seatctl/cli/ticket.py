@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app, sendable_text
+from seatctl.cli.completers import complete_booking_id
 from seatctl.cli.context import App
 
 
@@ -21,7 +22,7 @@ def booking_id(value: str | None) -> str | None:
 BookingArgument = Annotated[str, typer.Argument(
     metavar="BOOKING", help="A booking id (as `seatctl bookings` lists it, or as the ticket "
                             "shows it).",
-    show_default=False, callback=booking_id,
+    show_default=False, callback=booking_id, autocompletion=complete_booking_id,
 )]
 
 

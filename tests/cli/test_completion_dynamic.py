@@ -283,6 +283,25 @@ def test_job_ids_come_from_the_journal_newest_first_of_the_active_profile(
         "job-2-again\tSymphony Night: Orchestra:A2 (queued)")
 
 
+def test_booking_ids_come_from_the_journal_for_every_command_that_takes_one(
+    base_url: str, config_path: Path,
+) -> None:
+    journal_with_jobs(base_url)
+    with Journal(Journal.default_path()) as journal:
+        entries = journal.recent(limit=10, profile=None)
+        for number, entry in enumerate(reversed(entries)):
+            if number != 1:
+                journal.update(entry.key, state="confirmed", booking_id=f"cbook{number}")
+        journal.mark_cancelled("cbook0")
+    write_config(config_path, "[profiles.staging]\n")
+    for command in ("cancel", "ticket", "verify", "checkin"):
+        assert bash("seatctl", command, "") == ["cbook3", "cbook2", "cbook0"], command
+    assert bash("seatctl", "cancel", "cbook2", "cbook0") == ["cbook0"]
+    assert bash("seatctl", "-p", "staging", "ticket", "") == []
+    assert fish("seatctl ticket cbook0")[0] == (
+        "cbook0\tSymphony Night: Orchestra:A0 (cancelled)")
+
+
 def test_without_a_journal_no_job_is_offered_and_none_is_created(base_url: str) -> None:
     assert bash("seatctl", "watch", "") == []
     assert not Journal.default_path().exists()
