@@ -30,7 +30,7 @@ def ticket(
     ctx: typer.Context,
     booking: BookingArgument,
     file: Annotated[str | None, typer.Argument(
-        metavar="[FILE]", help="With --download: where to save the PDF (as -o FILE).",
+        metavar="FILE", help="With --download: where to save the PDF (as -o FILE).",
         show_default=False)] = None,
     download: Annotated[bool, typer.Option(
         "--download", "-d",
