@@ -8,14 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app, sendable_text
+from seatctl.cli._common import JsonFlag, YesFlag, confirm, get_app, sendable_text
 from seatctl.cli.completers import complete_event
 from seatctl.cli.context import App
 from seatctl.cli.watch import NoLongPoll, WatchTimeout, long_polling
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
     from seatctl.booking.journal import Journal, JournalEntry
+    from seatctl.booking.labels import ResolvedSeat
+    from seatctl.booking.plan import BookingPlan
     from seatctl.http import ApiClient
     from seatctl.render.watch import WatchDisplay
 
@@ -37,7 +41,12 @@ def book(
         "--quantity", "-n", metavar="N", min=1, max=10,
         help="Tickets of a general-admission event (1-10).", show_default=False)] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Send even if the seat map shows a seat as booked or blocked.")] = False,
+        "--force", help="Send even if the seat map shows a seat as booked or blocked, or the "
+                        "event has started.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be sent and what it costs, then stop: nothing "
+                          "is sent and nothing is written to the journal.")] = False,
+    yes: YesFlag = False,
     no_wait: Annotated[bool, typer.Option(
         "--no-wait", help="Print the job id and stop; watch later with `seatctl watch`.",
     )] = False,
@@ -53,50 +62,102 @@ def book(
 ) -> None:
     """Book seats (or general-admission tickets) and watch the booking to its end.
 
+    First it shows what it will send: the event, its start, each seat with its section
+    and price, and the total. On a terminal it then asks before sending, unless --yes; off
+    a terminal, or with --json, it does not ask and the plan goes to stderr. --dry-run
+    shows the plan and sends nothing. An event that has started is refused (exit 3) unless
+    --force. Resuming an unfinished booking does not ask again.
+
     The booking key is kept in the journal before anything is sent, and the POST is
     retried with it after a reset, a timeout or a 502/503/504: never lost, never doubled.
 
     Examples:
-      seatctl book symphony --seat Orchestra:A12
-      seatctl book symphony --seats Orchestra:A12,Orchestra:A13 --no-wait
+      seatctl book symphony --seats Orchestra:A12,Orchestra:A13 --dry-run
+      seatctl book symphony --seat Orchestra:A12 --yes --no-wait
       seatctl book "indie night" --quantity 2
       seatctl book --resume
     """
+    from contextlib import ExitStack
+
     from seatctl.booking.journal import Journal
 
     app = get_app(ctx)
     as_json = app.want_json(json)
-    with Journal(Journal.default_path(app.env)) as journal, app.client() as client:
-        if resume:
-            if event or seat or seats or quantity:
-                from seatctl.errors import UsageError
+    if resume and (event or seat or seats or quantity or dry_run):
+        from seatctl.errors import UsageError
 
-                raise UsageError("--resume takes no EVENT, seats or quantity")
-            entry = _unfinished(journal, app)
-            target = None
+        raise UsageError("--resume takes no EVENT, seats, quantity or --dry-run",
+                         hint="see what it would resume with `seatctl jobs --pending`")
+    path = Journal.default_path(app.env)
+    with ExitStack() as stack:
+        # A dry run writes nothing: not even a new, empty journal.
+        journal = (stack.enter_context(Journal(path)) if not dry_run or path.exists()
+                   else None)
+        client = stack.enter_context(app.client())
+        entry = None
+        target = None
+        if resume:
+            assert journal is not None
             from seatctl.render.watch import resuming_line
 
+            entry = _unfinished(journal, app)
             resuming_line(app.streams, entry)
         else:
-            target = _target(app, client, journal, event,
-                             [*(seat or []), *([seats] if seats else [])], quantity, force)
+            target, plan, earlier = _target(app, client, journal, event,
+                                            [*(seat or []), *([seats] if seats else [])],
+                                            quantity, force)
+            if dry_run:
+                from seatctl.render.plan import render_dry_run
+
+                render_dry_run(app.streams, plan, _now(), as_json=as_json,
+                               earlier_key=earlier.key if earlier is not None else None)
+                return
+            _announce(app, plan, earlier, yes=yes)
+        assert journal is not None
         from seatctl.cli.watch import display_for
 
         with display_for(app, as_json, client) as display:
             flow = _flow(app, client, journal, display, timeout=timeout,
                          long_poll=long_polling(app, not no_long_poll),
                          retry_contended=0 if no_retry_contended else None)
-            outcome = _run(app, flow, target, entry if resume else None, wait=not no_wait)
+            outcome = _run(app, flow, target, entry, wait=not no_wait)
     _report(app, outcome, as_json=as_json, waited=not no_wait)
 
 
-def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str | None,
-            seat_texts: list[str], quantity: int | None, force: bool) -> "BookingTarget":
+def _announce(app: App, plan: "BookingPlan", earlier: "JournalEntry | None", *, yes: bool
+              ) -> None:
+    """Say what is about to be sent, and on a terminal ask; an earlier unfinished attempt
+    of the same booking is resumed instead, without asking again."""
+    if earlier is not None:
+        from seatctl.render.watch import resuming_line
+
+        resuming_line(app.streams, earlier)
+        return
+    from seatctl.render.plan import question, show_plan
+
+    show_plan(app.streams, plan, _now())
+    confirm(app, question(plan), yes=yes, required=False)
+
+
+def _now() -> "datetime":
+    """The wall-clock time a start is compared with (and shown against)."""
+    from seatctl.render.tables import wall_now
+
+    return wall_now()
+
+
+def _target(app: App, client: "ApiClient", journal: "Journal | None", event_text: str | None,
+            seat_texts: list[str], quantity: int | None, force: bool
+            ) -> "tuple[BookingTarget, BookingPlan, JournalEntry | None]":
+    """What to book, what it will cost, and the unfinished earlier attempt of the same
+    booking that sending it would resume (None: a new booking). A new booking of an event
+    that has started, or of seats the seat map shows taken, is refused unless `force`."""
     from dataclasses import replace
 
     from seatctl.booking.book import BookingTarget
     from seatctl.booking.events import general_admission, resolve_event, seat_map_for
     from seatctl.booking.labels import ensure_available, resolve_labels, split_labels
+    from seatctl.booking.plan import quantity_plan, seat_plan
     from seatctl.errors import UsageError
 
     if event_text is None:
@@ -113,32 +174,42 @@ def _target(app: App, client: "ApiClient", journal: "Journal", event_text: str |
     event = resolve_event(client, event_text, catalog=catalog)
     target = BookingTarget(profile=app.settings.profile, base_url=app.settings.base_url,
                            event_id=event.id, event_name=event.name)
+    resolved: list[ResolvedSeat] = []
     if quantity is not None:
         if event.seat_level_booking:
             raise UsageError(f"{event.name} has a seat map: choose seats with --seat",
                              hint=f"see them with `seatctl seats {event.id}`")
-        return replace(target, quantity=quantity)
-    if not event.seat_level_booking:
-        raise general_admission(event)
-    # The seat map fresh (seats are taken all the time), and forgotten from the cache: this
-    # booking is about to change it.
-    with _naming_the_event(event.id):
-        resolved = resolve_labels(seat_map_for(client, event, catalog=catalog, fresh=True),
-                                  labels)
-    catalog.forget_seat_map(event.id)
-    target = replace(target, seat_ids=tuple(s.id for s in resolved),
-                     seat_labels=tuple(s.display for s in resolved))
-    earlier = journal.find_unfinished(
+        target, plan = replace(target, quantity=quantity), quantity_plan(event, quantity)
+    else:
+        if not event.seat_level_booking:
+            raise general_admission(event)
+        # The seat map fresh (seats are taken all the time), and forgotten from the cache:
+        # this booking is about to change it.
+        with _naming_the_event(event.id):
+            seat_map = seat_map_for(client, event, catalog=catalog, fresh=True)
+            resolved = resolve_labels(seat_map, labels)
+        catalog.forget_seat_map(event.id)
+        target = replace(target, seat_ids=tuple(s.id for s in resolved),
+                         seat_labels=tuple(s.display for s in resolved))
+        plan = seat_plan(event, seat_map, resolved)
+    earlier = None if journal is None else journal.find_unfinished(
         profile=target.profile, base_url=target.base_url, event_id=target.event_id,
         seat_ids=list(target.seat_ids), quantity=target.quantity)
-    if earlier is not None:
-        from seatctl.render.watch import resuming_line
-
-        resuming_line(app.streams, earlier)
-    elif not force:  # when resuming, the seats may be booked by that very attempt
+    if earlier is None and not force:  # a resumed attempt may have been sent in time
+        _refuse_started(plan)
         with _naming_the_event(event.id):
             ensure_available(resolved)
-    return target
+    return target, plan, earlier
+
+
+def _refuse_started(plan: "BookingPlan") -> None:
+    from seatctl.errors import BookingFailed
+    from seatctl.render.plan import started_message
+
+    now = _now()
+    if plan.started(now):
+        raise BookingFailed(started_message(plan, now),
+                            hint="book it anyway with --force (the server decides)")
 
 
 @contextmanager

@@ -124,7 +124,9 @@ class App:
         timeout = self.settings.timeout
         return Deadline(self.clock, None if timeout is None else self.started + timeout)
 
-    def client(self, *, with_token: bool = True) -> ApiClient:
+    def client(self, *, with_token: bool = True, retries: int | None = None) -> ApiClient:
+        """The HTTP core, configured from the settings; `retries` overrides the setting
+        (0: one try each, for requests nobody asked for that must not wait out backoff)."""
         from dataclasses import replace
 
         from seatctl.http import ApiClient, ClientConfig
@@ -133,6 +135,8 @@ class App:
         observer = StderrObserver(self.streams, verbose=self.options.verbose > 0,
                                   trace=self.options.trace)
         config = ClientConfig.from_settings(self.settings)
+        if retries is not None:
+            config = replace(config, retry=replace(config.retry, retries=retries))
         if not with_token or not self.token_belongs_to(config.base_url):
             config = replace(config, token=None)
         return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,

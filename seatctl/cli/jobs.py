@@ -1,12 +1,17 @@
-"""`seatctl jobs`: recent bookings from the local journal, newest first."""
+"""`seatctl jobs`: recent bookings from the local journal, newest first, the unfinished ones
+refreshed from the server first (`seatctl.booking.refresh`)."""
 
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app
+from seatctl.cli.context import App
 from seatctl.render.tables import OutputFormat
+
+if TYPE_CHECKING:
+    from seatctl.booking.journal import Journal, JournalEntry
 
 
 def jobs(
@@ -15,6 +20,13 @@ def jobs(
         "--pending", help="Only bookings still pending (to resume them).")] = False,
     limit: Annotated[int, typer.Option(
         "--limit", "-n", help="Show at most this many bookings.", min=1, max=1000)] = 20,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Ask the server about every unfinished booking listed (up to 20), "
+                          "and whether confirmed ones were cancelled since (one more "
+                          "request); may spend the rate limit's reserve.")] = False,
+    offline: Annotated[bool, typer.Option(
+        "--no-refresh", "--offline",
+        help="Send nothing: the bookings as the journal has them.")] = False,
     output: FormatOption = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Only the job ids (the booking key of a booking that has no "
@@ -25,26 +37,69 @@ def jobs(
 
     Each with its state, job and booking ids and the server's last message; the pending
     ones with the command that resumes them (on stderr). Off a terminal, one booking per
-    line, tab-separated: job, state, created (ISO 8601), event, seats, booking, key, message.
+    line, tab-separated: job, state, created (ISO 8601), event, seats, booking, key,
+    message, base URL. The table gets a server column when bookings of more than one
+    server are listed.
+
+    Unfinished bookings (queued, processing, pending) of the active server are first asked
+    about, newest first, when logged in: at most 3 status requests (1 while nothing is
+    known of the rate limit), none that would spend the limit's reserve. A refresh that
+    fails leaves the journal's states, with a note; bookings of other servers are listed
+    as the journal has them.
 
     Examples:
       seatctl jobs
-      seatctl jobs --pending
-      seatctl jobs --limit 50 --json
       seatctl jobs --pending -q
+      seatctl jobs --refresh
+      seatctl jobs --offline --limit 50 --json
     """
     from seatctl.booking.journal import Journal
     from seatctl.render.jobs import render_jobs
 
     app = get_app(ctx)
     chosen = chosen_output(app, output, json=json, quiet=quiet)
+    if refresh and offline:
+        from seatctl.errors import UsageError
+
+        raise UsageError("--refresh and --no-refresh (--offline) ask for opposite things",
+                         hint="give one of them")
     profile = app.settings.profile
+    command = ["seatctl", "--profile", profile]  # a hint names the job's profile
     path = Journal.default_path(app.env)
     entries = []
     if path.exists():  # listing creates no journal
         with Journal(path) as journal:
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
-    command = ["seatctl", "--profile", profile]  # a resume hint names the job's profile
+            if not offline and _refreshed(app, journal, entries, forced=refresh,
+                                          command=command):
+                entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
     render_jobs(app.streams, entries, as_json=chosen is OutputFormat.JSON, profile=profile,
                 pending_only=pending, command=command, base_url=app.settings.base_url,
                 output=chosen, quiet=quiet)
+
+
+def _refreshed(app: App, journal: "Journal", entries: "list[JournalEntry]", *, forced: bool,
+               command: list[str]) -> bool:
+    """Refresh what the active server can be asked about; True when the journal changed.
+    Entries of other servers are left as they are (this profile's token is not theirs)."""
+    from seatctl.booking.refresh import RefreshPolicy, elsewhere, refresh, refreshable
+    from seatctl.render.jobs import not_refreshed_note, refresh_notes
+
+    base_url = app.settings.base_url
+    others = elsewhere(entries, base_url) if forced else 0
+    if not refreshable(entries, base_url, forced=forced):
+        not_refreshed_note(app.streams, others=others, logged_out=None)
+        return False
+    if app.settings.token is None:
+        not_refreshed_note(app.streams, others=others,
+                           logged_out=base_url if forced else None)
+        return False
+    if not app.token_belongs_to(base_url):  # which says why
+        return False
+    # Unasked for, before a listing: one try each, no backoff to wait out.
+    with app.client(retries=None if forced else 0) as client:
+        result = refresh(client, journal, entries, base_url=base_url,
+                         policy=RefreshPolicy(forced=forced))
+    refresh_notes(app.streams, result, base_url=base_url, forced=forced, command=command)
+    not_refreshed_note(app.streams, others=others, logged_out=None)
+    return bool(result.changed)

@@ -1,5 +1,5 @@
 """Rendering `seatctl jobs`: the journal's recent bookings (a table, tab-separated rows, JSON
-or their ids), and how to resume pending ones."""
+or their ids), how to resume pending ones, and what refreshing them from the server did."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from seatctl.booking.journal import JournalEntry
+    from seatctl.booking.refresh import RefreshResult
     from seatctl.render.streams import IOStreams
 
 
@@ -72,21 +73,23 @@ def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json:
 
 
 # The tab-separated fields of `seatctl jobs` (README: Output for pipes). Append only.
-TSV_FIELDS = ("job", "state", "created", "event", "seats", "booking", "key", "message")
+TSV_FIELDS = ("job", "state", "created", "event", "seats", "booking", "key", "message",
+              "base_url")
 
 
 def job_fields(entry: JournalEntry) -> list[object]:
     return [entry.job_id, entry.state, iso_time(entry.created_at),
             entry.event_name or entry.event_id, seats(entry, separator=","), entry.booking_id,
-            entry.key, entry.message]
+            entry.key, entry.message, entry.base_url]
 
 
 def print_jobs_table(console: Console, entries: Sequence[JournalEntry], now: datetime
                      ) -> None:
     """Four columns, a booking over two lines or more: when it was made (the day over the
     time), the event over its seats, the state over the server's message, the job id over
-    the booking id. Ids and seat labels are whole, never wrapped; too narrow a terminal
-    drops the time, then the event, before it would cut them."""
+    the booking id; a fifth, the server's base URL, when the bookings are of more than one.
+    Ids, URLs and seat labels are whole, never wrapped; too narrow a terminal drops the
+    time, then the server, then the event, before it would cut them."""
     created = ["\n".join(local_time(entry.created_at, now)) for entry in entries]
     labels = [label for entry in entries for label in _seat_list(entry)]
     states = [state_text(entry.state).plain for entry in entries]
@@ -101,9 +104,16 @@ def print_jobs_table(console: Console, entries: Sequence[JournalEntry], now: dat
                                        f"{printable(entry.booking_id or '-')}"
                                        for entry in entries]),
     ]
+    servers = len({entry.base_url for entry in entries}) > 1
+    if servers:
+        columns.append(Column.fixed("server", [printable(entry.base_url)
+                                               for entry in entries], drop=1))
     widths = fit(columns, console.width)
-    print_table(console, columns, widths, [
-        _job_row(entry, when, widths) for entry, when in zip(entries, created, strict=True)])
+    rows = [_job_row(entry, when, widths) for entry, when in zip(entries, created, strict=True)]
+    if servers:
+        rows = [[*row, Text(printable(entry.base_url), "dim")]
+                for row, entry in zip(rows, entries, strict=True)]
+    print_table(console, columns, widths, rows)
 
 
 def _job_row(entry: JournalEntry, created: str, widths: Sequence[int | None]) -> list[Text]:
@@ -169,3 +179,52 @@ def resume_hints(entries: Sequence[JournalEntry], command: Sequence[str],
             action += " to send it with its key"
         hints.append(Text.assemble(("hint: ", "yellow"), printable(action)))
     return hints
+
+
+def refresh_notes(streams: IOStreams, result: RefreshResult, *, base_url: str, forced: bool,
+                  command: Sequence[str] = ("seatctl",)) -> None:
+    """What a refresh from the server at `base_url` could not do, one note each: it
+    failed (the journal's states are shown), the budget or the cap left bookings
+    unasked, the server did not know a job."""
+    from seatctl.booking.refresh import FORCED_STATUS_REQUESTS, HeldBack
+    from seatctl.render.messages import note
+
+    if result.failure is not None:
+        note(streams, f"could not refresh from {base_url}: {result.failure.message}; "
+                      "states as the journal has them")
+    elif result.held_back is HeldBack.BUDGET:
+        unasked = (f"{_bookings(result.not_asked, 'unfinished booking')} not asked about"
+                   if result.not_asked else "cancellations not checked")
+        if result.budget is None:  # the default refresh's one probe told nothing
+            note(streams, f"{unasked}: the server announces no rate limit; "
+                          f"`{shlex.join([*command, 'jobs', '--refresh'])}` asks anyway")
+        else:
+            note(streams, f"{unasked}, to spare the rate limit "
+                          f"({result.budget.describe(wall_now().timestamp())})")
+    elif result.held_back is HeldBack.CAP:
+        more = f"{_bookings(result.not_asked, 'more unfinished booking')} not asked about"
+        if forced:
+            note(streams, f"{more} (at most {FORCED_STATUS_REQUESTS} a run)")
+        else:
+            note(streams, f"{more}: `{shlex.join([*command, 'jobs', '--refresh'])}` asks "
+                          f"about up to {FORCED_STATUS_REQUESTS}")
+    if result.unknown_jobs:
+        note(streams, f"the server does not know job {', '.join(result.unknown_jobs)} "
+                      "(any more): as the journal has it")
+
+
+def not_refreshed_note(streams: IOStreams, *, others: int, logged_out: str | None) -> None:
+    """`jobs --refresh` that could not ask about some bookings: those of other servers
+    (their token is not this profile's), or all of them when not logged in."""
+    from seatctl.render.messages import note
+
+    if logged_out is not None:
+        note(streams, f"not logged in to {logged_out}: its bookings are as the journal has "
+                      "them (seatctl login)")
+    if others:
+        note(streams, f"{_bookings(others, 'booking')} of other servers as the journal has "
+                      "them: refresh them with that server's --base-url")
+
+
+def _bookings(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

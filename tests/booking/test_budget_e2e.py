@@ -93,8 +93,8 @@ def test_on_a_terminal_the_live_view_shows_the_budget_and_the_wait(
     spend_down_to(server, 19)
     streams = IOStreams.test(tty=True, width=120)
     obj = App(env={**os.environ, **environment(server, token)}, _streams=streams)
-    result = CliRunner().invoke(seatctl_app, ["book", "Symphony", "--seat", "Balcony:A11"],
-                                obj=obj, prog_name="seatctl")
+    result = CliRunner().invoke(seatctl_app, ["book", "Symphony", "--seat", "Balcony:A11",
+                                              "--yes"], obj=obj, prog_name="seatctl")
     assert result.exit_code == 0, streams.err_text()
     frames = streams.err_text()
     assert "budget" in frames and RESET_AT.search(frames)

@@ -82,10 +82,11 @@ def history() -> None:
 
 def table(stdout: str) -> list[tuple[str, ...]]:
     """The tab-separated rows of `seatctl jobs` off a terminal: job, state, created, event,
-    seats, booking, key, message."""
+    seats, booking, key, message (the base URL, the last field, checked and left out)."""
     rows = [tuple(line.split("\t")) for line in stdout.splitlines()]
-    assert {len(row) for row in rows} <= {8}, rows
-    return rows
+    assert {len(row) for row in rows} <= {9}, rows
+    assert {row[-1] for row in rows} <= {"http://127.0.0.1:8080"}, rows
+    return [row[:-1] for row in rows]
 
 
 def states(stdout: str) -> list[str]:
@@ -302,9 +303,9 @@ def test_seat_labels_are_never_folded_mid_label_at_80_columns() -> None:
 
     entry = JournalEntry(
         key="k", profile="default", base_url="http://127.0.0.1:9", event_id="ev",
-        event_name="Symphony Under the Stars", seat_ids=("a", "b"),
-        seat_labels=("Orchestra:E10", "Orchestra:E11"), quantity=None,
-        job_ids=("booking-1795982207372-22a981f0",), state="confirmed",
+        event_name="Symphony Under the Stars", seat_ids=["a", "b"],
+        seat_labels=["Orchestra:E10", "Orchestra:E11"], quantity=None,
+        job_ids=["booking-1795982207372-22a981f0"], state="confirmed",
         message="Successfully booked 2 seat(s)", booking_id="cb60f4bdbb93994f738c84ee",
         total_price=240.0, created_at="2026-11-29T20:00:00+00:00",
         updated_at="2026-11-29T20:00:00+00:00")
