@@ -2,7 +2,10 @@
 #   seatctl completion zsh > completions/seatctl.zsh
 # Command tree:
 #   seatctl --base-url --install-completion --json --no-color --profile --show-completion --timeout --token --trace --verbose --version -p -v
-#   seatctl book EVENT --force --json --no-long-poll --no-retry-contended --no-wait --quantity --resume --seat --seats --timeout -n -s
+#   seatctl book EVENT --dry-run --force --json --no-long-poll --no-retry-contended --no-wait --quantity --resume --seat --seats --timeout --yes -n -s -y
+#   seatctl bookings --format --json --quiet --status --upcoming -q
+#   seatctl cancel BOOKING --json --yes -y
+#   seatctl checkin BOOKING --json
 #   seatctl completion SHELL
 #   seatctl config
 #   seatctl config get KEY --json --profile -p
@@ -16,13 +19,15 @@
 #   seatctl doctor URL --client-expiry --fail-on --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick
 #   seatctl events --format --json --limit --page --quiet --search --upcoming -q -s
 #   seatctl help COMMAND SUBCOMMAND
-#   seatctl jobs --format --json --limit --pending --quiet -n -q
+#   seatctl jobs --format --json --limit --no-refresh --offline --pending --quiet --refresh -n -q
 #   seatctl login --email --json --password-stdin
 #   seatctl logout --json
 #   seatctl ping --json
 #   seatctl seats EVENT --available --format --json --quiet -a -q
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
 #   seatctl smoke URL --book-test --json --junit --keep-alive-bound --max-latency-ms --max-time --seat
+#   seatctl ticket BOOKING FILE --download --force --json --output -d -f -o
+#   seatctl verify BOOKING --json
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout
 #   seatctl whoami --json
 #compdef seatctl
