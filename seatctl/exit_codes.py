@@ -20,10 +20,11 @@ class ExitCode(IntEnum):
 
 EXIT_CODE_TABLE: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
-    (ExitCode.FAILURE, "unexpected error, findings at or above the chosen threshold, or "
-                       "`config get` of a key with no value"),
+    (ExitCode.FAILURE, "unexpected error, findings at or above the chosen threshold, "
+                       "`config get` of a key with no value, or no at a confirmation prompt"),
     (ExitCode.USAGE, "usage or configuration error"),
-    (ExitCode.REJECTED, "booking rejected or failed (also other 4xx rejections: 400, 409, 422)"),
+    (ExitCode.REJECTED, "booking rejected or failed, an event that has started, a ticket not "
+                        "admitted (also other 4xx rejections: 400, 409, 422)"),
     (ExitCode.PENDING, "still pending when the wait ended"),
     (ExitCode.AUTH, "authentication or permission (401, 403)"),
     (ExitCode.NETWORK, "network failure after retries (DNS, refused, reset, TLS, timeout)"),

@@ -287,7 +287,7 @@ def _run(app: App, flow: "BookingFlow", target: "BookingTarget | None",
 def _report(app: App, outcome: "BookingOutcome", *, as_json: bool, waited: bool) -> None:
     import json as jsonlib
 
-    from seatctl.cli.watch import finish
+    from seatctl.cli.watch import booked_next, finish
     from seatctl.render.watch import render_outcome
 
     entry = outcome.entry
@@ -306,3 +306,5 @@ def _report(app: App, outcome: "BookingOutcome", *, as_json: bool, waited: bool)
         "jobId": entry.job_id, "bookingId": entry.booking_id, "state": entry.state,
         "message": entry.message, "seats": None, "quantity": entry.quantity,
         "totalPrice": entry.total_price, "key": entry.key}, as_json=as_json)
+    if entry.state == "confirmed":
+        booked_next(app, entry.booking_id, entry)

@@ -219,3 +219,15 @@ def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id
     render_outcome(app.streams, document, as_json=as_json)
     if error is not None:
         raise Reported(error.exit_code) if as_json else error
+    booked_next(app, document.get("bookingId"), entry)
+
+
+def booked_next(app: App, booking_id: object, entry: "JournalEntry | None") -> None:
+    """After a confirmed booking, on stderr: the commands for its ticket and to cancel it."""
+    if not isinstance(booking_id, str) or not booking_id:
+        return
+    from seatctl.render import messages
+
+    resume = resume_for(app, entry)
+    messages.hint(app.streams, f"its ticket: `{resume.command('ticket', booking_id)}`; to "
+                               f"cancel it: `{resume.command('cancel', booking_id)}`")

@@ -33,6 +33,10 @@ def note(streams: IOStreams, message: str) -> None:
     _line(streams, ("note: ", "cyan"), message)
 
 
+def hint(streams: IOStreams, message: str) -> None:
+    _line(streams, ("hint: ", "yellow"), message)
+
+
 def success(streams: IOStreams, message: str) -> None:
     _line(streams, ("✓ ", "green"), message)
 

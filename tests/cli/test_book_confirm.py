@@ -197,3 +197,24 @@ def test_the_same_booking_again_resumes_the_earlier_attempt_without_asking(
     assert outcome.exit_code == 0, str(outcome)
     assert "[y/N]" not in outcome.stderr and "resuming" in outcome.stderr
     assert len(bookings(server)) == 1
+
+
+def test_a_confirmed_booking_names_the_commands_for_its_ticket_and_to_cancel_it(
+    cli: Cli, server: ReferenceServer,
+) -> None:
+    seats = cli("book", "Symphony", "--seat", "Orchestra:A5", env=environment(server))
+    tickets = cli("book", "Indie Night", "--quantity", "1", env=environment(server))
+    for outcome in (seats, tickets):
+        assert outcome.exit_code == 0, str(outcome)
+    for outcome, booking in zip((seats, tickets), reversed(bookings(server)), strict=True):
+        prefix = f"seatctl --profile default --base-url {server.url}"
+        assert f"hint: its ticket: `{prefix} ticket {booking['id']}`; to cancel it: " \
+               f"`{prefix} cancel {booking['id']}`" in outcome.stderr
+
+
+def test_no_hint_follows_a_booking_that_was_not_confirmed(cli: Cli,
+                                                          server: ReferenceServer) -> None:
+    outcome = cli("book", "Symphony", "--seat", "Orchestra:A5", "--no-wait",
+                  env=environment(server))
+    assert outcome.exit_code == 0, str(outcome)
+    assert "its ticket" not in outcome.stderr
