@@ -194,7 +194,12 @@ def _unwrap(data: Any, name: str) -> Any:
 
 
 def _segment(value: str) -> str:
-    """An id as one path segment: ids are opaque, so anything in them is escaped."""
+    """An id as one path segment: ids are opaque, so anything in them is escaped. A segment
+    of dots only is spelled `%2E` per dot: `quote` keeps dots, and a `.` or `..` segment
+    would be resolved away by the URL parser (RFC 3986 5.2.4), changing the path
+    (`cancel ..` sent `DELETE /api`); the escaped form is not a dot segment."""
     from urllib.parse import quote
 
+    if value and value.strip(".") == "":
+        return "%2E" * len(value)
     return quote(value, safe="")

@@ -1,6 +1,8 @@
-"""Tickets at the door and on disk, without printing.
+"""Tickets to show, at the door and on disk, without printing.
 
-At the door: `verify` and `admit` (verify, then check in) turn the server's refusals, all
+To show: `fetch_ticket` asks the caller's booking list first, because the seed's details
+endpoint answers for a cancelled booking too; a booking listed as not confirmed has no valid
+ticket. At the door: `verify` and `admit` (verify, then check in) turn the server's refusals, all
 HTTP 400 with the reason only in the message, into a stable `Refusal` with a documented exit
 code. On disk: a download is checked to be a PDF, named safely, and written atomically
 without replacing a file unless asked to.
@@ -8,6 +10,7 @@ without replacing a file unless asked to.
     classify("Check-in not yet available. Please arrive closer to event time.")  # TOO_EARLY
     safe_filename('../../etc/passwd', "b1")  # 'passwd.pdf'
     safe_filename(None, "b1")  # 'ticket-b1.pdf'
+    ticket = fetch_ticket(client, "cmg4k2x7h0001")  # NoValidTicket if listed as cancelled
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from seatctl.errors import (
     AuthError,
+    BookingFailed,
     HTTPStatusError,
     NotFound,
     RequestRejected,
@@ -37,8 +41,80 @@ from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from seatctl.api.endpoints import TicketFile
-    from seatctl.api.models import CheckIn, VerifiedBooking, VerifiedTicket
+    from seatctl.api.models import (
+        Booking,
+        CheckIn,
+        TicketDetails,
+        VerifiedBooking,
+        VerifiedTicket,
+    )
+    from seatctl.booking.outcome import Resume
     from seatctl.http import ApiClient
+
+# --- the ticket to show ---------------------------------------------------------------
+
+NOT_YOURS_HINT = "not your booking (the ticket of another account): log in as its holder"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A booking's ticket: the server's details, and the booking as the caller's list has it
+    (its status and its event's start), None when the list does not name it."""
+
+    details: TicketDetails
+    listed: Booking | None
+
+
+class NoValidTicket(BookingFailed):
+    """The caller's list shows the booking cancelled or pending: it has no valid ticket."""
+
+    def __init__(self, booking_id: str, status: str, *, resume: Resume) -> None:
+        later = " yet (it gets one once confirmed)" if status == "pending" else ""
+        super().__init__(f"booking {booking_id} is {status}: it has no valid ticket{later}",
+                         hint=f"see your bookings with `{resume.command('bookings')}`")
+        self.booking_id = booking_id
+        self.status = status
+
+
+def fetch_ticket(client: ApiClient, booking_id: str, *, resume: Resume | None = None
+                 ) -> Ticket:
+    """GET /api/bookings/my, then the details, unless the list shows the booking not
+    confirmed (NoValidTicket: the seed's details answer for a cancelled booking too). A
+    booking the list does not name (another account's) is asked for all the same: the
+    server's 403 or 404 says why, the 403 with NOT_YOURS_HINT."""
+    from seatctl.api.endpoints import ticket_details
+    from seatctl.booking.outcome import Resume
+
+    listed = listed_booking(client, booking_id)
+    if listed is not None and listed.status and listed.status != "confirmed":
+        raise NoValidTicket(booking_id, listed.status, resume=resume or Resume())
+    with _another_accounts():
+        details = ticket_details(client, booking_id)
+    return Ticket(details, listed)
+
+
+def listed_booking(client: ApiClient, booking_id: str) -> Booking | None:
+    """The booking as the caller's list has it; None when the list does not name it, or the
+    server has no such list (a 404 for the route itself)."""
+    from seatctl.api.endpoints import my_bookings
+
+    try:
+        bookings = my_bookings(client).bookings
+    except NotFound:
+        return None
+    return next((booking for booking in bookings if booking.id == booking_id), None)
+
+
+@contextlib.contextmanager
+def _another_accounts() -> Iterator[None]:
+    """A 403 on a ticket means it belongs to someone else, not a missing permission."""
+    try:
+        yield
+    except AuthError as error:
+        if error.status_code == 403:
+            error.hint = NOT_YOURS_HINT
+        raise
+
 
 # --- refusals at the door -------------------------------------------------------------
 
@@ -91,7 +167,7 @@ class TicketRefused(SeatctlError):
 
     def __init__(self, reason: Refusal, *, booking_id: str, step: Step,
                  server_message: str | None, status_code: int | None,
-                 detail: str | None = None) -> None:
+                 detail: str | None = None, checked_in_at: str | None = None) -> None:
         said = server_message or detail or _default_text(reason)
         super().__init__(f"ticket {booking_id} not admitted ({reason}): {said}",
                          hint=REFUSAL_HINTS[reason])
@@ -101,7 +177,22 @@ class TicketRefused(SeatctlError):
         self.server_message = server_message  # the server's words, when it refused
         self.detail = said
         self.status_code = status_code
+        self.checked_in_at = checked_in_at  # as the server sent it (ISO 8601), if it did
         self.exit_code = REFUSAL_EXIT.get(reason, ExitCode.REJECTED)
+
+    def with_check_in_time(self, shown: str) -> TicketRefused:
+        """The same refusal worded with its check-in time as `shown` (local time, for
+        people); `checked_in_at` keeps the server's."""
+        reworded = TicketRefused(self.reason, booking_id=self.booking_id, step=self.step,
+                                 server_message=self.server_message,
+                                 status_code=self.status_code, detail=used_at(shown),
+                                 checked_in_at=self.checked_in_at)
+        reworded.attempts = self.attempts
+        return reworded
+
+
+def used_at(when: str) -> str:
+    return f"already checked in at {when}"
 
 
 def _default_text(reason: Refusal) -> str:
@@ -153,7 +244,7 @@ def verify(client: ApiClient, booking_id: str) -> Admission:
     if used:  # a server that records check-ins says so, yet may still call it "verified"
         raise TicketRefused(Refusal.ALREADY_CHECKED_IN, booking_id=booking_id,
                             step=Step.VERIFY, server_message=None, status_code=None,
-                            detail=f"already checked in at {used}")
+                            detail=used_at(used), checked_in_at=used)
     return Admission(booking_id, verified)
 
 
@@ -190,6 +281,9 @@ def _refusals(booking_id: str, step: Step) -> Iterator[None]:
 # --- the PDF --------------------------------------------------------------------------
 
 PDF_TYPE = "application/pdf"
+# Types a PDF is sent as: the leading bytes decide (servers and proxies often send a file
+# as octet-stream, or with no type at all); a text, HTML or JSON type never passes.
+PDF_CARRIERS = frozenset({PDF_TYPE, "application/x-pdf", "application/octet-stream", ""})
 PDF_MAGIC = b"%PDF-"
 SNIPPET_CHARS = 60
 MAX_NAME_BYTES = 255  # a file name's limit on the usual file systems
@@ -201,14 +295,14 @@ class NotAPdf(ResponseError):
 
 
 def pdf_content(file: TicketFile) -> bytes:
-    """The PDF's bytes; NotAPdf (naming what came instead) unless both the Content-Type
-    and the first bytes say PDF."""
+    """The PDF's bytes; NotAPdf (naming what came instead) unless the body starts with
+    `%PDF-` and its Content-Type may carry a PDF (PDF_CARRIERS)."""
     kind = file.content_type.split(";")[0].strip().lower()
-    if kind == PDF_TYPE and file.content.startswith(PDF_MAGIC):
+    if kind in PDF_CARRIERS and file.content.startswith(PDF_MAGIC):
         return file.content
     came = kind or "no content type"
-    if kind == PDF_TYPE:
-        came = f"{PDF_TYPE} that does not start with {PDF_MAGIC.decode()}"
+    if kind in PDF_CARRIERS:
+        came = f"{came} that does not start with {PDF_MAGIC.decode()}"
     raise NotAPdf(f"the ticket download is not a PDF: the server sent {came} "
                   f"({len(file.content):,} bytes{_glimpse(file.content)})",
                   hint="nothing was saved; a proxy or an error page may have answered")
@@ -284,9 +378,11 @@ def destination(output: Path | None, name: str) -> Path:
     return output / name if output.is_dir() else output
 
 
-def check_destination(output: Path | None, *, force: bool) -> None:
-    """Before the request: the folder is writable and, unless `force`, `output` (when it
-    names a file) does not exist. UsageError (exit 2) otherwise."""
+def check_destination(output: Path | None, booking_id: str, *, force: bool) -> None:
+    """Before the request: the folder is writable and, unless `force`, no file is in the
+    way: `output` when it names a file, else the names the ticket can be expected to get
+    (`predicted_names`: the server's own name is known only once it answers, and is
+    checked again then). UsageError (exit 2) otherwise."""
     folder = Path(".") if output is None else output if output.is_dir() else output.parent
     folder = folder if str(folder) else Path(".")
     if not folder.is_dir():
@@ -295,6 +391,17 @@ def check_destination(output: Path | None, *, force: bool) -> None:
         raise UsageError(f"cannot save the ticket in {folder}: the folder is not writable")
     if output is not None and not output.is_dir():
         _refuse_existing(output, force=force)
+        return
+    for name in predicted_names(booking_id):
+        _refuse_existing(destination(output, name), force=force)
+
+
+def predicted_names(booking_id: str) -> list[str]:
+    """The seed's name (`ticket-` and the ticket number: `EVT-` and the id's first 8
+    characters upper-cased) and seatctl's own (no name sent), made safe as written."""
+    seed = safe_filename(f"ticket-EVT-{booking_id[:8].upper()}.pdf", booking_id)
+    own = safe_filename(None, booking_id)
+    return [seed] if seed == own else [seed, own]
 
 
 def _refuse_existing(path: Path, *, force: bool) -> None:
@@ -371,10 +478,9 @@ def _sync_folder(folder: Path) -> None:
 def save_ticket(client: ApiClient, booking_id: str, output: Path | None, *,
                 force: bool) -> SavedTicket:
     """GET the ticket's PDF and write it (see `write_atomically`); NotAPdf for another
-    body. `check_destination` first, before any request."""
-    from seatctl.api.endpoints import download_ticket
-
-    file = download_ticket(client, booking_id)
+    body. `check_destination` first, before any request. One request: the server refuses
+    the PDF of an unconfirmed booking itself (400)."""
+    file = _download(client, booking_id)
     content = pdf_content(file)
     path = destination(output, safe_filename(file.filename, booking_id))
     write_atomically(path, content, replace=force)
@@ -383,7 +489,12 @@ def save_ticket(client: ApiClient, booking_id: str, output: Path | None, *,
 
 def fetch_pdf(client: ApiClient, booking_id: str) -> tuple[bytes, TicketFile]:
     """The ticket's PDF bytes (for stdout), checked like `save_ticket`'s."""
+    file = _download(client, booking_id)
+    return pdf_content(file), file
+
+
+def _download(client: ApiClient, booking_id: str) -> TicketFile:
     from seatctl.api.endpoints import download_ticket
 
-    file = download_ticket(client, booking_id)
-    return pdf_content(file), file
+    with _another_accounts():
+        return download_ticket(client, booking_id)

@@ -1,14 +1,17 @@
 """`seatctl ticket BOOKING [--download]`, and at the door `seatctl verify` / `seatctl checkin`."""
 
 
-import shlex
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app, sendable_text
 from seatctl.cli.completers import complete_booking_id
 from seatctl.cli.context import App
+
+if TYPE_CHECKING:
+    from seatctl.booking.outcome import Resume
 
 
 def booking_id(value: str | None) -> str | None:
@@ -30,7 +33,8 @@ def ticket(
     ctx: typer.Context,
     booking: BookingArgument,
     file: Annotated[str | None, typer.Argument(
-        metavar="FILE", help="With --download: where to save the PDF (as -o FILE).",
+        metavar="FILE", help="With --download: where to save the PDF (as -o FILE); it comes "
+                            "after BOOKING.",
         show_default=False)] = None,
     download: Annotated[bool, typer.Option(
         "--download", "-d",
@@ -46,24 +50,31 @@ def ticket(
 ) -> None:
     """Show a booking's ticket and its QR code; --download saves the PDF.
 
-    The ticket's event, date, time, venue, holder, quantity, total, ticket number and
-    booking id (one request: GET /api/tickets/BOOKING/details), and its QR code drawn on
-    the terminal for the door's scanner (in black and white; with NO_COLOR or --no-color in
-    characters only). Off a terminal, one `label:<TAB>value` line each: event, date, time,
-    venue, holder, quantity, total, ticket, booking, and qr (the QR code's payload, as
-    text). --json: the details, the ticket number and `qrCodeData` (the payload).
+    Two requests: your bookings (GET /api/bookings/my), then the ticket's details (GET
+    /api/tickets/BOOKING/details), not asked for when your list shows the booking cancelled
+    or pending (it has no valid ticket: exit 3). Shows the event, date, time, venue,
+    holder, quantity, total, ticket number and booking id, and the QR code drawn on the
+    terminal for the door's scanner (in black and white; with NO_COLOR or --no-color in
+    characters only). The date and time are local, with the zone, from your list's start
+    time; else the server's, labelled "as the server states it" (its own zone). Off a
+    terminal, one `label:<TAB>value` line each: event, date and time (the server's),
+    starts (ISO 8601, when your list gives it), venue, holder, quantity, total, ticket,
+    booking, and qr (the QR code's payload, as text). --json: the details as the server
+    sent them, the ticket number, `qrCodeData` (the payload) and `startTime` (or null).
 
-    --download [FILE] (or -o FILE) fetches only the PDF and writes it atomically; an
-    existing file is not replaced without --force. The path goes to stdout off a terminal,
-    for scripts.
+    --download [FILE] (or -o FILE) fetches only the PDF (one request: the server refuses an
+    unconfirmed booking's) and writes it atomically; an existing file is not replaced
+    without --force, checked before the request for FILE, or for the names the PDF is
+    expected to get (ticket-EVT-XXXXXXXX.pdf, ticket-BOOKING.pdf), and again when writing.
+    The path goes to stdout off a terminal, for scripts.
 
     Exit codes:
 
     \b
       0  shown, or saved
-      2  usage: no BOOKING, the file exists (without --force), the folder is not writable,
-         -o - with stdout a terminal
-      3  the booking is not confirmed (it has no ticket yet)
+      2  usage: no BOOKING, FILE before BOOKING, the file exists (without --force), the
+         folder is not writable, -o - with stdout a terminal
+      3  the booking is cancelled or pending: it has no valid ticket (nor PDF)
       5  not logged in (401), or not your booking (403)
       7  server error, or the download is not a PDF (an HTML page, say): nothing is saved
       8  no such booking (404)
@@ -74,25 +85,58 @@ def ticket(
       seatctl ticket cmg4k2x7h0001 --download ticket.pdf --force
       seatctl ticket cmg4k2x7h0001 -o - > ticket.pdf
     """
-    from seatctl.api.endpoints import ticket_details
+    from seatctl.booking.tickets import fetch_ticket
     from seatctl.errors import UsageError
     from seatctl.render.tickets import render_ticket
 
     app = get_app(ctx)
     as_json = app.want_json(json)
     if file is not None:
-        if not download or output is not None:
-            raise UsageError(f"unexpected argument {file!r}: FILE goes with --download",
-                             hint=f"seatctl ticket {shlex.quote(booking)} --download FILE")
-        output = file
+        output = _file_argument(app, booking, file, download=download, output=output)
     if download or output is not None:
         _download(app, booking, output, force=force, as_json=as_json)
         return
     if force:
         raise UsageError("--force replaces a downloaded file", hint="add --download")
+    resume = _resume(app)
     with app.client() as client:
-        details = ticket_details(client, booking)
-    render_ticket(app.streams, details, as_json=as_json)
+        shown = fetch_ticket(client, booking, resume=resume)
+    render_ticket(app.streams, shown.details, as_json=as_json, listed=shown.listed,
+                  download_command=resume.command("ticket", booking, "--download"))
+
+
+def _file_argument(app: App, booking: str, file: str, *, download: bool,
+                   output: str | None) -> str:
+    """FILE, checked: after BOOKING (`--download x.pdf ID` reads x.pdf as the booking),
+    with --download, and not as well as -o."""
+    from seatctl.errors import UsageError
+
+    if _looks_like_a_file(booking) and not _looks_like_a_file(file):
+        raise UsageError(f"{booking!r} looks like FILE and {file!r} like BOOKING: BOOKING "
+                         "comes first",
+                         hint=_resume(app).command("ticket", file, "--download", booking))
+    if output is not None:
+        raise UsageError(f"unexpected argument {file!r}: give FILE or -o FILE, not both")
+    if not download:
+        raise UsageError(f"unexpected argument {file!r}: FILE goes with --download",
+                         hint=_resume(app).command("ticket", booking, "--download", file))
+    return file
+
+
+def _looks_like_a_file(text: str) -> bool:
+    return text.lower().endswith(".pdf") or any(sep in text for sep in {"/", os.sep})
+
+
+def _resume(app: App) -> "Resume":
+    """The flags that bring a suggested command back to this server (as `book`'s hints)."""
+    from seatctl.booking.outcome import Resume
+    from seatctl.cli.watch import resume_for
+    from seatctl.errors import SeatctlError
+
+    try:
+        return resume_for(app)
+    except SeatctlError:  # the settings' own error is reported when the request is made
+        return Resume()
 
 
 def _download(app: App, booking: str, output: str | None, *, force: bool,
@@ -105,7 +149,7 @@ def _download(app: App, booking: str, output: str | None, *, force: bool,
         _download_to_stdout(app, booking, as_json=as_json)
         return
     path = output_path(output)
-    check_destination(path, force=force)
+    check_destination(path, booking, force=force)
     with app.client() as client:
         saved = save_ticket(client, booking, path, force=force)
     render_saved(app.streams, saved, as_json=as_json)
@@ -183,7 +227,7 @@ def _at_the_door(ctx: typer.Context, booking: str, *, as_json: bool, check_in: b
     from seatctl.booking.tickets import TicketRefused, admit
     from seatctl.booking.tickets import verify as verify_ticket
     from seatctl.errors import Reported
-    from seatctl.render.tickets import render_admission, render_refusal
+    from seatctl.render.tickets import for_people, render_admission, render_refusal
 
     app = get_app(ctx)
     as_json = app.want_json(as_json)
@@ -192,7 +236,7 @@ def _at_the_door(ctx: typer.Context, booking: str, *, as_json: bool, check_in: b
             admission = (admit if check_in else verify_ticket)(client, booking)
     except TicketRefused as refused:
         if not as_json:
-            raise
+            raise for_people(refused) from None
         render_refusal(app.streams, refused)
         raise Reported(refused.exit_code) from None
     render_admission(app.streams, admission, as_json=as_json)

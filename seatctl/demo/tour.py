@@ -114,7 +114,7 @@ class TourObserver(Observer, Protocol):
 
     def bookings_listed(self, listing: BookingList, now: datetime) -> None: ...
 
-    def ticket_shown(self, details: TicketDetails) -> None: ...
+    def ticket_shown(self, details: TicketDetails, listed: Booking | None) -> None: ...
 
     def booking_cancelled(self, result: CancelResult, seats_free: tuple[str, ...]) -> None: ...
 
@@ -297,7 +297,8 @@ class DemoTour:
                 raise SeatctlError("the server's list of bookings lacks the first booking",
                                    hint=RERUN_HINT)
             ticket = ticket_details(client, booking_id)
-            self._observer.ticket_shown(ticket)
+            listed = listing.find(booking_id)
+            self._observer.ticket_shown(ticket, listed.booking if listed else None)
             if not ticket.qr_code_data or booking_id not in ticket.qr_code_data:
                 raise SeatctlError("the ticket's QR code does not name its booking",
                                    hint=RERUN_HINT)

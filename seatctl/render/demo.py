@@ -29,7 +29,7 @@ from seatctl.render.watch import WatchDisplay, render_outcome, submitted_line
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from seatctl.api.models import Event, EventPage, SeatMap, TicketDetails
+    from seatctl.api.models import Booking, Event, EventPage, SeatMap, TicketDetails
     from seatctl.booking.book import BookingOutcome, BookingTarget
     from seatctl.booking.journal import JournalEntry
     from seatctl.booking.manage import BookingList, CancelResult
@@ -190,14 +190,14 @@ class DemoView:
         self._command("seatctl bookings")
         print_bookings_table(self._streams.out, listing.bookings, now)
 
-    def ticket_shown(self, details: TicketDetails) -> None:
+    def ticket_shown(self, details: TicketDetails, listed: Booking | None) -> None:
         if self._json:
             return
         from seatctl.render.tickets import render_ticket
 
         self._command(f"seatctl ticket {details.booking_id}",
                       "--download saves its PDF")
-        render_ticket(self._streams, details, as_json=False)
+        render_ticket(self._streams, details, as_json=False, listed=listed)
 
     def booking_cancelled(self, result: CancelResult, seats_free: tuple[str, ...]) -> None:
         if self._json:

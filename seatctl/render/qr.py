@@ -39,13 +39,22 @@ _PLAIN = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True
 Modules = Sequence[Sequence[bool]]
 
 
+class PayloadTooLarge(ValueError):
+    """More data than the largest QR code (version 40) holds at error correction M."""
+
+
 def qr_modules(payload: str, *, border: int = QUIET_ZONE) -> list[list[bool]]:
     """The QR code of `payload` (error correction M, UTF-8, no Micro QR), with a quiet zone of
-    `border` modules: rows of modules, True where dark."""
+    `border` modules: rows of modules, True where dark. PayloadTooLarge when no QR code
+    holds it."""
     import segno
 
-    code = segno.make(payload, error=ERROR_CORRECTION, boost_error=False, micro=False,
-                      encoding=ENCODING)
+    try:
+        code = segno.make(payload, error=ERROR_CORRECTION, boost_error=False, micro=False,
+                          encoding=ENCODING)
+    except segno.DataOverflowError:
+        raise PayloadTooLarge(f"{len(payload.encode(ENCODING)):,} bytes is more than a QR "
+                              "code holds") from None
     return [[bool(module) for module in row] for row in code.matrix_iter(border=border)]
 
 
@@ -79,7 +88,7 @@ def plain_lines(modules: Modules) -> list[str]:
 
 def fitting_modules(payload: str, width: int) -> list[list[bool]] | None:
     """The code with the widest quiet zone (4, else 2) that fits `width` columns; None when
-    not even that fits."""
+    not even that fits; PayloadTooLarge when no QR code holds the payload."""
     for border in (QUIET_ZONE, LEAST_QUIET_ZONE):
         modules = qr_modules(payload, border=border)
         if len(modules[0]) <= width:

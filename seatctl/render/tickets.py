@@ -1,9 +1,12 @@
 """Rendering `seatctl ticket`, `verify` and `checkin`.
 
 On a terminal: the ticket's details as labelled lines and its QR code drawn (`render.qr`);
-a verification as a ✓ line and the ticket's facts. Off a terminal: `label:<TAB>value` lines
-(gh's convention for one record), the QR code's payload as text on its `qr:` line. `--json`:
-one document. Server text is made printable; no id, payload or path is ever wrapped.
+a verification as a ✓ line and the ticket's facts. Times in local time with the zone, as
+`seatctl bookings` shows them; the ticket's own `eventTime` is the server's wall clock in
+the server's zone, so it is shown as such when the booking list gave no start time. Off a
+terminal: `label:<TAB>value` lines (gh's convention for one record), the QR code's payload
+as text on its `qr:` line. `--json`: one document. Server text is made printable; no id,
+payload or path is ever wrapped.
 """
 
 from __future__ import annotations
@@ -16,18 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from seatctl.clock import parse_iso_time
 from seatctl.render import messages
 from seatctl.render.sanitize import printable
 from seatctl.render.tables import iso_time, local_time, tsv_line, wall_now
 from seatctl.render.tokens import block, fields, terminal_width
 
 if TYPE_CHECKING:
-    from seatctl.api.models import TicketDetails, VerifiedBooking
+    from seatctl.api.models import Booking, TicketDetails, VerifiedBooking
     from seatctl.booking.tickets import Admission, SavedTicket, TicketRefused
     from seatctl.render.streams import IOStreams
 
 Rows = Sequence[tuple[str, str]]
 MISSING = "-"
+AS_THE_SERVER_STATES_IT = "(as the server states it)"
 
 
 def ticket_number(details: TicketDetails) -> str:
@@ -46,21 +51,38 @@ def venue_name(venue: Any) -> str:
 # --- seatctl ticket -------------------------------------------------------------------
 
 
-def ticket_document(details: TicketDetails) -> dict[str, Any]:
-    """`--json`: the details as the contract names them (the venue as its name), the
-    ticket number, and the QR code's payload (`qrCodeData`, null when not sent)."""
+def ticket_document(details: TicketDetails, listed: Booking | None = None) -> dict[str, Any]:
+    """`--json`: the details as the contract names them (the venue as its name; the date and
+    time as the server states them), the ticket number, the QR code's payload (`qrCodeData`,
+    null when not sent) and the event's start as the booking list gives it (`startTime`,
+    ISO 8601; null when the list does not name the booking)."""
     return {**details.model_dump(mode="json", by_alias=True),
             "venue": venue_name(details.venue) or None,
             "ticketNumber": ticket_number(details),
-            "qrCodeData": details.qr_code_data or None}
+            "qrCodeData": details.qr_code_data or None,
+            "startTime": listed.start_time if listed is not None else None}
 
 
-def ticket_rows(details: TicketDetails) -> list[tuple[str, str]]:
+def ticket_rows(details: TicketDetails, listed: Booking | None, *, on_terminal: bool,
+                now: datetime) -> list[tuple[str, str]]:
+    """On a terminal the date and time are local, from the booking list's start time, or
+    the server's labelled as such; off a terminal the server's as sent, and `starts` (ISO
+    8601) when the list gives it."""
+    start = listed.start_time if listed is not None else None
+    date, time = details.event_date or MISSING, details.event_time or MISSING
+    starts: list[tuple[str, str]] = []
+    if not on_terminal:
+        starts = [("starts", iso_time(start))] if start else []
+    elif parse_iso_time(start) is not None:
+        date, time = local_time(start, now)
+    elif details.event_time:
+        time = f"{details.event_time} {AS_THE_SERVER_STATES_IT}"
     total = details.total_price
     return [
         ("event", details.event_name or MISSING),
-        ("date", details.event_date or MISSING),
-        ("time", details.event_time or MISSING),
+        ("date", date),
+        ("time", time),
+        *starts,
         ("venue", venue_name(details.venue) or MISSING),
         ("holder", details.user_name or MISSING),
         ("quantity", MISSING if details.ticket_quantity is None else str(details.ticket_quantity)),
@@ -70,35 +92,49 @@ def ticket_rows(details: TicketDetails) -> list[tuple[str, str]]:
     ]
 
 
-def render_ticket(streams: IOStreams, details: TicketDetails, *, as_json: bool) -> None:
+def render_ticket(streams: IOStreams, details: TicketDetails, *, as_json: bool,
+                  listed: Booking | None = None, download_command: str | None = None,
+                  now: datetime | None = None) -> None:
+    """`listed`: the booking as the caller's list has it (its event's start time);
+    `download_command`: the `seatctl ticket ID --download` to suggest when the code cannot
+    be drawn, with the flags that reach this server."""
     payload = details.qr_code_data or None
+    now = now or wall_now()
     if as_json:
-        streams.write_data(json.dumps(ticket_document(details)))
+        streams.write_data(json.dumps(ticket_document(details, listed)))
     elif not streams.stdout_is_tty:
-        plain_lines(streams, [*ticket_rows(details), *([("qr", payload)] if payload else [])])
+        rows = ticket_rows(details, listed, on_terminal=False, now=now)
+        plain_lines(streams, [*rows, *([("qr", payload)] if payload else [])])
     else:
-        labelled(streams, ticket_rows(details))
+        labelled(streams, ticket_rows(details, listed, on_terminal=True, now=now))
         if payload:
-            _draw(streams, payload, details.booking_id)
+            _draw(streams, payload, download_command or shlex.join(
+                ["seatctl", "ticket", details.booking_id, "--download"]))
     if payload is None:
         messages.note(streams, "the server sent no QR code data for this ticket "
                                "(`qrCodeData`): there is no code to show")
 
 
-def _draw(streams: IOStreams, payload: str, booking_id: str) -> None:
-    """The QR code, or (too narrow a terminal) its payload as text and why."""
-    from seatctl.render.qr import fitting_modules, print_qr
+def _draw(streams: IOStreams, payload: str, download_command: str) -> None:
+    """The QR code; or its payload as text and why: too narrow a terminal, or more data
+    than a QR code holds."""
+    from seatctl.render.qr import PayloadTooLarge, fitting_modules, print_qr
 
-    modules = fitting_modules(payload, streams.out.width)
+    try:
+        modules = fitting_modules(payload, streams.out.width)
+        why = f"the terminal is too narrow ({streams.out.width} columns) to draw the QR code"
+        remedy = "widen the terminal, or save the PDF"
+    except PayloadTooLarge as too_large:
+        modules = None
+        why = f"the ticket's payload cannot be drawn as a QR code ({too_large})"
+        remedy = "save the PDF"
     streams.out.print()
     if modules is not None:
         print_qr(streams.out, modules)
         return
     streams.out.print(printable(payload), soft_wrap=True)
-    command = f"seatctl ticket {shlex.quote(booking_id)} --download"
-    messages.note(streams, f"the terminal is too narrow ({streams.out.width} columns) to draw "
-                           "the QR code: its payload is printed instead; widen the terminal, "
-                           f"or save the PDF with `{command}`")
+    messages.note(streams, f"{why}: its payload is printed instead; {remedy} with "
+                           f"`{download_command}`")
 
 
 # --- the PDF --------------------------------------------------------------------------
@@ -175,9 +211,18 @@ def render_admission(streams: IOStreams, admission: Admission, *, as_json: bool,
 
 
 def render_refusal(streams: IOStreams, refused: TicketRefused) -> None:
-    """--json: the error on stderr, the document (with its `reason`) on stdout."""
-    messages.error(streams, refused.message, refused.hint)
+    """--json: the error on stderr (times in local time), the document (with its `reason`,
+    times as the server sent them) on stdout."""
+    shown = for_people(refused)
+    messages.error(streams, shown.message, shown.hint)
     streams.write_data(json.dumps(refusal_document(refused)))
+
+
+def for_people(refused: TicketRefused, now: datetime | None = None) -> TicketRefused:
+    """The refusal with its check-in time (if it names one) in local time with the zone."""
+    if not refused.checked_in_at or parse_iso_time(refused.checked_in_at) is None:
+        return refused
+    return refused.with_check_in_time(_local(refused.checked_in_at, now or wall_now()))
 
 
 def _booking_rows(booking: VerifiedBooking, when: Callable[[str | None], str]

@@ -27,6 +27,7 @@ from seatctl.booking.tickets import (
     destination,
     output_path,
     pdf_content,
+    predicted_names,
     refusal,
     safe_filename,
     write_atomically,
@@ -115,12 +116,25 @@ def test_a_pdf_is_taken_as_it_came() -> None:
     assert pdf_content(TicketFile(PDF, "Application/PDF; qs=1", None)) == PDF
 
 
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "application/x-pdf",
+                                          "", "Application/Octet-Stream; charset=binary"])
+def test_a_pdf_sent_under_another_binary_type_is_known_by_its_first_bytes(
+    content_type: str,
+) -> None:
+    # This used to be refused: only application/pdf was taken.
+    assert pdf_content(TicketFile(PDF, content_type, None)) == PDF
+
+
 @pytest.mark.parametrize(("content", "content_type", "named"), [
     (b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
      "text/html; charset=utf-8", ["text/html", "'502 Bad Gateway'"]),
     (b'{"status":"success","data":{}}', "application/json", ["application/json", "status"]),
     (b"<!doctype html><p>hello", "application/pdf", ["does not start with %PDF-"]),
+    (b'{"status":"error"}', "application/octet-stream",
+     ["application/octet-stream that does not start with %PDF-", "status"]),
+    (b"<html><title>Login</title></html>", "", ["no content type", "'Login'"]),
     (PDF, "text/plain", ["text/plain"]),
+    (PDF, "text/html", ["text/html"]),
     (b"", "", ["no content type", "0 bytes"]),
 ])
 def test_anything_else_is_refused_naming_what_came(content: bytes, content_type: str,
@@ -201,17 +215,39 @@ def test_an_existing_file_is_refused_before_anything_is_sent(tmp_path: Path) -> 
     existing = tmp_path / "t.pdf"
     existing.write_bytes(b"mine")
     with pytest.raises(UsageError, match="already exists") as raised:
-        check_destination(existing, force=False)
+        check_destination(existing, "b1", force=False)
     assert raised.value.exit_code == ExitCode.USAGE
-    check_destination(existing, force=True)
-    check_destination(tmp_path, force=False)  # a folder: the name is not known yet
+    check_destination(existing, "b1", force=True)
+    check_destination(tmp_path, "b1", force=False)  # a folder: no expected name is taken
+
+
+@pytest.mark.parametrize("name", ["ticket-EVT-CMG4K2X7.pdf", "ticket-cmg4k2x7h0001.pdf"])
+@pytest.mark.parametrize("into_folder", [True, False], ids=["-o FOLDER/", "--download"])
+def test_an_expected_name_taken_is_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, into_folder: bool,
+) -> None:
+    # This used to be found only after the download, the name coming from the response.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"mine")
+    output = tmp_path if into_folder else None
+    with pytest.raises(UsageError, match=f"{name} already exists"):
+        check_destination(output, "cmg4k2x7h0001", force=False)
+    check_destination(output, "cmg4k2x7h0001", force=True)
+    check_destination(output, "cmz9q1w2e0002", force=False)  # another ticket's names
+
+
+def test_the_expected_names_are_the_seeds_and_seatctls_own() -> None:
+    assert predicted_names("cmg4k2x7h0001") == ["ticket-EVT-CMG4K2X7.pdf",
+                                                "ticket-cmg4k2x7h0001.pdf"]
+    # as written: the server's name reduced to its last part, the id's separators replaced
+    assert predicted_names("../x") == ["X.pdf", "ticket-.._x.pdf"]
 
 
 @pytest.mark.parametrize("where", ["missing/t.pdf", "a-file/t.pdf"])
 def test_a_missing_folder_is_refused(tmp_path: Path, where: str) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(UsageError, match="no such folder"):
-        check_destination(tmp_path / where, force=False)
+        check_destination(tmp_path / where, "b1", force=False)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder")
@@ -221,7 +257,7 @@ def test_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
     folder.chmod(0o500)
     try:
         with pytest.raises(UsageError, match="not writable"):
-            check_destination(folder / "t.pdf", force=False)
+            check_destination(folder / "t.pdf", "b1", force=False)
     finally:
         folder.chmod(0o700)
 

@@ -42,6 +42,8 @@ BOOKING_AT_THE_DOOR = {
     "user": {"name": "Demo User", "email": "demo@example.com"},
 }
 CHECKED_IN_AT = "2026-10-30T18:02:11.000Z"
+START_TIME = "2026-10-30T19:30:00.000Z"
+LIST_PATH = "/api/bookings/my"
 PDF = (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
        b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
 DETAILS_PATH = f"/api/tickets/{BOOKING}/details"
@@ -72,12 +74,46 @@ def failure(message: str) -> dict[str, Any]:
     return {"status": "error", "message": message}
 
 
+def listed(status: str = "CONFIRMED", booking_id: str = BOOKING) -> dict[str, Any]:
+    """The booking as the seed's `GET /api/bookings/my` lists it."""
+    base = f"/api/tickets/{booking_id}"
+    return {
+        "id": booking_id, "quantity": 2, "totalPrice": "100.00", "status": status,
+        "createdAt": "2026-10-01T10:00:00.000Z", "updatedAt": "2026-10-01T10:00:00.000Z",
+        "event": {"id": "cevt0001", "name": "Symphony Under the Stars", "description": "...",
+                  "venue": "Grand Hall", "startTime": START_TIME,
+                  "endTime": "2026-10-30T22:30:00.000Z", "price": "50.00"},
+        "ticket": {"ticketNumber": "EVT-" + booking_id[:8].upper(),
+                   "downloadUrl": f"{base}/download", "qrCodeUrl": f"{base}/qr",
+                   "detailsUrl": f"{base}/details", "canDownload": True, "canView": True}
+        if status == "CONFIRMED" else None,
+        "displayStatus": status.title(), "actions": [],
+    }
+
+
+def serve_list(server: HTTPServer, bookings: list[dict[str, Any]]) -> None:
+    statuses = [booking["status"].lower() for booking in bookings]
+    server.expect_request(LIST_PATH, method="GET").respond_with_json(success(
+        {"user": {"id": "cusr0001", "name": "Demo User", "email": "demo@example.com"},
+         "bookings": bookings,
+         "summary": {"total": len(bookings), **{status: statuses.count(status) for status in
+                                                ("confirmed", "cancelled", "pending")}},
+         "toast": {"type": "success", "title": "Bookings loaded",
+                   "message": f"You have {len(bookings)} bookings."}},
+        f"📋 Found {len(bookings)} bookings for Demo User"))
+
+
 def environment(server: HTTPServer) -> dict[str, str]:
     return {"SEATCTL_BASE_URL": server.url_for("").rstrip("/"), "SEATCTL_TOKEN": TOKEN}
 
 
 def run(cli: Cli, server: HTTPServer, *args: str) -> Outcome:
     return cli(*args, env=environment(server))
+
+
+def flags(server: HTTPServer) -> str:
+    """What a suggested command carries to come back to this server, as `book`'s do."""
+    return f"--profile default --base-url {server.url_for('').rstrip('/')}"
 
 
 def on_tty(server: HTTPServer, *args: str, width: int = 100, color: bool = False) -> Outcome:
@@ -102,7 +138,10 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 # --- seatctl ticket -------------------------------------------------------------------
 
 
-def serve_details(server: HTTPServer, details: dict[str, Any] = DETAILS) -> None:
+def serve_details(server: HTTPServer, details: dict[str, Any] = DETAILS,
+                  bookings: list[dict[str, Any]] | None = None) -> None:
+    """The list (the booking confirmed, unless `bookings` says otherwise), then the details."""
+    serve_list(server, [listed()] if bookings is None else bookings)
     server.expect_request(DETAILS_PATH, method="GET").respond_with_json(success(details))
 
 
@@ -114,10 +153,11 @@ def test_off_a_terminal_the_details_are_labelled_lines_and_the_payload_text(
     assert outcome.exit_code == 0, str(outcome)
     assert outcome.stdout.splitlines() == [
         "event:\tSymphony Under the Stars", "date:\tFriday, October 30, 2026",
-        "time:\t07:30 PM", "venue:\tGrand Hall", "holder:\tDemo User", "quantity:\t2",
-        "total:\t100.00", "ticket:\tEVT-CMG4K2X7", f"booking:\t{BOOKING}", f"qr:\t{PAYLOAD}"]
-    assert sent(httpserver) == [("GET", DETAILS_PATH)]  # one request
-    assert httpserver.log[0][0].headers["Authorization"] == f"Bearer {TOKEN}"
+        "time:\t07:30 PM", f"starts:\t{START_TIME}", "venue:\tGrand Hall",
+        "holder:\tDemo User", "quantity:\t2", "total:\t100.00", "ticket:\tEVT-CMG4K2X7",
+        f"booking:\t{BOOKING}", f"qr:\t{PAYLOAD}"]
+    assert sent(httpserver) == [("GET", LIST_PATH), ("GET", DETAILS_PATH)]
+    assert httpserver.log[1][0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_json_is_the_normalised_details_and_the_payload(cli: Cli,
@@ -126,7 +166,57 @@ def test_json_is_the_normalised_details_and_the_payload(cli: Cli,
     outcome = run(cli, httpserver, "--json", "ticket", BOOKING)
     assert outcome.exit_code == 0, str(outcome)
     assert json.loads(outcome.stdout) == {
-        **DETAILS, "totalPrice": 100.0, "ticketNumber": "EVT-CMG4K2X7", "qrCodeData": PAYLOAD}
+        **DETAILS, "totalPrice": 100.0, "ticketNumber": "EVT-CMG4K2X7", "qrCodeData": PAYLOAD,
+        "startTime": START_TIME}
+
+
+def test_json_of_a_booking_the_list_does_not_name_has_no_start_time(
+        cli: Cli, httpserver: HTTPServer) -> None:
+    serve_details(httpserver, bookings=[])
+    document = json.loads(run(cli, httpserver, "--json", "ticket", BOOKING).stdout)
+    assert (document["eventDate"], document["eventTime"], document["startTime"]) == (
+        "Friday, October 30, 2026", "07:30 PM", None)
+
+
+@pytest.mark.parametrize("status", ["CANCELLED", "PENDING"])
+def test_a_booking_listed_as_not_confirmed_has_no_valid_ticket(
+    cli: Cli, httpserver: HTTPServer, status: str,
+) -> None:
+    # This used to show a cancelled booking's ticket and its QR code, exit 0: the seed's
+    # details endpoint does not check the status.
+    serve_details(httpserver, bookings=[listed("CONFIRMED", "cother0001"), listed(status)])
+    outcome = run(cli, httpserver, "ticket", BOOKING)
+    assert outcome.exit_code == ExitCode.REJECTED, str(outcome)
+    assert f"error: booking {BOOKING} is {status.lower()}: it has no valid ticket" in \
+        outcome.stderr
+    assert f"`seatctl {flags(httpserver)} bookings`" in outcome.stderr
+    assert outcome.stdout == ""
+    assert sent(httpserver) == [("GET", LIST_PATH)]  # the details are not asked for
+    document = json.loads(run(cli, httpserver, "--json", "ticket", BOOKING).stdout)
+    assert (document["error"]["type"], document["error"]["exit_code"]) == (
+        "NoValidTicket", ExitCode.REJECTED)
+
+
+def test_on_a_terminal_the_time_is_local_from_the_lists_start_or_labelled_as_the_servers(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    import time
+
+    time.tzset()
+    try:
+        serve_details(httpserver)
+        local = on_tty(httpserver, "ticket", BOOKING).stdout.splitlines()
+        httpserver.clear()
+        serve_details(httpserver, bookings=[])
+        servers = on_tty(httpserver, "ticket", BOOKING).stdout.splitlines()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert any(re.fullmatch("date      Fri 30 Oct( 2026)?", line) for line in local), local
+    assert "time      20:30 CET" in local
+    assert "date      Friday, October 30, 2026" in servers
+    assert "time      07:30 PM (as the server states it)" in servers
 
 
 def qr_lines(text: str, glyphs: str) -> list[str]:
@@ -163,7 +253,21 @@ def test_too_narrow_a_terminal_gets_the_payload_whole_and_why(httpserver: HTTPSe
     assert PAYLOAD in outcome.stdout.splitlines()  # one line, not wrapped
     said = " ".join(outcome.stderr.split())  # wrapped to the terminal, between words
     assert "too narrow (40 columns)" in said
-    assert f"`seatctl ticket {BOOKING} --download`" in outcome.stderr.splitlines()[-1]
+    command = f"`seatctl {flags(httpserver)} ticket {BOOKING} --download`"
+    assert any(command in line for line in outcome.stderr.splitlines()), outcome.stderr
+
+
+def test_a_payload_too_large_for_a_qr_code_is_printed_whole_and_why(
+        httpserver: HTTPServer) -> None:
+    # This used to be segno's DataOverflowError: "unexpected error", exit 1.
+    payload = json.dumps({"bookingId": BOOKING, "notes": "x" * 3000})
+    serve_details(httpserver, {**DETAILS, "qrCodeData": payload})
+    outcome = on_tty(httpserver, "ticket", BOOKING, width=200)
+    assert outcome.exit_code == 0, str(outcome)
+    assert payload in outcome.stdout.splitlines()
+    said = " ".join(outcome.stderr.split())
+    assert "cannot be drawn as a QR code" in said and "more than a QR code holds" in said
+    assert f"`seatctl {flags(httpserver)} ticket {BOOKING} --download`" in said
 
 
 def test_details_without_a_payload_say_so_and_invent_none(cli: Cli,
@@ -180,17 +284,41 @@ def test_details_without_a_payload_say_so_and_invent_none(cli: Cli,
     assert document["qrCodeData"] is None
 
 
-@pytest.mark.parametrize(("status", "message", "code"), [
-    (404, "Booking not found", ExitCode.NOT_FOUND),
-    (403, "Access denied", ExitCode.AUTH),
-    (401, "Access denied. Invalid token.", ExitCode.AUTH),
+@pytest.mark.parametrize(("status", "message", "code", "hint"), [
+    (404, "Booking not found", ExitCode.NOT_FOUND, "check the id"),
+    (403, "Access denied", ExitCode.AUTH, "not your booking (the ticket of another account)"),
 ])
 def test_a_ticket_that_is_not_yours_or_not_there(cli: Cli, httpserver: HTTPServer, status: int,
-                                                 message: str, code: ExitCode) -> None:
+                                                 message: str, code: ExitCode,
+                                                 hint: str) -> None:
+    serve_list(httpserver, [listed("CONFIRMED", "cother0001")])  # not in the caller's list
     httpserver.expect_request(DETAILS_PATH).respond_with_json(failure(message), status=status)
     outcome = run(cli, httpserver, "ticket", BOOKING)
     assert outcome.exit_code == code, str(outcome)
     assert message in outcome.stderr and outcome.stdout == ""
+    assert f"hint: {hint}" in outcome.stderr
+    assert sent(httpserver) == [("GET", LIST_PATH), ("GET", DETAILS_PATH)]
+
+
+def test_a_server_without_the_booking_list_still_shows_the_ticket(
+        cli: Cli, httpserver: HTTPServer) -> None:
+    httpserver.expect_request(LIST_PATH).respond_with_json(failure("Route not found"),
+                                                           status=404)
+    httpserver.expect_request(DETAILS_PATH).respond_with_json(success(DETAILS))
+    outcome = run(cli, httpserver, "ticket", BOOKING)
+    assert outcome.exit_code == 0, str(outcome)
+    assert f"booking:\t{BOOKING}" in outcome.stdout.splitlines()
+    assert sent(httpserver) == [("GET", LIST_PATH), ("GET", DETAILS_PATH)]
+
+
+def test_not_logged_in_asks_nothing_more_than_the_list(cli: Cli,
+                                                        httpserver: HTTPServer) -> None:
+    httpserver.expect_request(LIST_PATH).respond_with_json(
+        failure("Access denied. Invalid token."), status=401)
+    outcome = run(cli, httpserver, "ticket", BOOKING)
+    assert outcome.exit_code == ExitCode.AUTH, str(outcome)
+    assert "Access denied. Invalid token." in outcome.stderr
+    assert sent(httpserver) == [("GET", LIST_PATH)]
 
 
 # --- --download -----------------------------------------------------------------------
@@ -260,6 +388,39 @@ def test_a_file_without_download_is_refused_before_any_request(
     outcome = run(cli, httpserver, "ticket", BOOKING, "mine.pdf")
     assert outcome.exit_code == ExitCode.USAGE, str(outcome)
     assert "FILE goes with --download" in outcome.stderr
+    assert f"seatctl {flags(httpserver)} ticket {BOOKING} --download mine.pdf" in \
+        " ".join(outcome.stderr.split())
+    assert sent(httpserver) == [] and os.listdir(in_tmp) == []
+
+
+@pytest.mark.parametrize("file", ["x.pdf", "X.PDF", "tickets/x", "./mine"])
+@pytest.mark.parametrize("download", [["--download"], []], ids=["--download", "alone"])
+def test_a_file_before_the_booking_is_refused_naming_the_order(
+    cli: Cli, httpserver: HTTPServer, in_tmp: Path, file: str, download: list[str],
+) -> None:
+    # This used to send GET /api/tickets/x.pdf/download (exit 8).
+    outcome = run(cli, httpserver, "ticket", *download, file, BOOKING)
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    said = " ".join(outcome.stderr.split())
+    assert f"{file!r} looks like FILE and {BOOKING!r} like BOOKING: BOOKING comes first" in said
+    assert f"seatctl {flags(httpserver)} ticket {BOOKING} --download {file}" in said
+    assert sent(httpserver) == [] and os.listdir(in_tmp) == []
+
+
+def test_two_names_that_both_look_like_files_are_taken_in_order(
+        cli: Cli, httpserver: HTTPServer, in_tmp: Path) -> None:
+    # an id may be anything: only a pair whose order is clear is refused as misordered
+    outcome = run(cli, httpserver, "ticket", "--download", "cmg.pdf", "out/x.pdf")
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    assert "cannot save the ticket in out: no such folder" in outcome.stderr
+    assert sent(httpserver) == []
+
+
+def test_a_file_and_output_together_are_refused(cli: Cli, httpserver: HTTPServer,
+                                                in_tmp: Path) -> None:
+    outcome = run(cli, httpserver, "ticket", BOOKING, "--download", "a.pdf", "-o", "b.pdf")
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    assert "unexpected argument 'a.pdf': give FILE or -o FILE, not both" in outcome.stderr
     assert sent(httpserver) == [] and os.listdir(in_tmp) == []
 
 
@@ -283,6 +444,16 @@ def test_an_html_page_with_200_is_not_saved(cli: Cli, httpserver: HTTPServer,
     assert os.listdir(in_tmp) == [] and outcome.stdout == ""
 
 
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "application/x-pdf", ""])
+def test_a_pdf_sent_as_another_binary_type_is_saved(cli: Cli, httpserver: HTTPServer,
+                                                    in_tmp: Path, content_type: str) -> None:
+    # This used to be refused as "not a PDF" although it starts with %PDF-.
+    serve_pdf(httpserver, body=PDF, content_type=content_type)
+    outcome = run(cli, httpserver, "ticket", BOOKING, "--download")
+    assert outcome.exit_code == 0, str(outcome)
+    assert (in_tmp / "ticket-EVT-CMG4K2X7.pdf").read_bytes() == PDF
+
+
 def test_a_body_that_only_claims_to_be_a_pdf_is_not_saved(cli: Cli, httpserver: HTTPServer,
                                                           in_tmp: Path) -> None:
     serve_pdf(httpserver, None, b'{"status":"error"}', "application/pdf")
@@ -295,16 +466,18 @@ def test_a_body_that_only_claims_to_be_a_pdf_is_not_saved(cli: Cli, httpserver: 
 @pytest.mark.parametrize(("status", "message", "code"), [
     (400, "Cannot generate ticket for unconfirmed booking", ExitCode.REJECTED),
     (404, "Booking not found", ExitCode.NOT_FOUND),
-    (403, "Access denied", ExitCode.AUTH),
+    (403, "not your booking", ExitCode.AUTH),
     (500, "Failed to generate ticket", ExitCode.SERVER),
 ])
 def test_a_refused_download_saves_nothing(cli: Cli, httpserver: HTTPServer, in_tmp: Path,
                                           status: int, message: str, code: ExitCode) -> None:
-    httpserver.expect_request(DOWNLOAD_PATH).respond_with_json(failure(message), status=status)
+    said = "Access denied" if status == 403 else message
+    httpserver.expect_request(DOWNLOAD_PATH).respond_with_json(failure(said), status=status)
     outcome = run(cli, httpserver, "ticket", BOOKING, "--download")
     assert outcome.exit_code == code, str(outcome)
-    assert message in outcome.stderr
+    assert message in outcome.stderr and said in outcome.stderr
     assert os.listdir(in_tmp) == []
+    assert sent(httpserver) == [("GET", DOWNLOAD_PATH)]  # one request, no list
 
 
 def test_an_existing_file_is_refused_before_the_request_unless_forced(
@@ -324,16 +497,39 @@ def test_an_existing_file_is_refused_before_the_request_unless_forced(
     assert os.listdir(in_tmp) == ["mine.pdf"]
 
 
+@pytest.mark.parametrize("name", ["ticket-EVT-CMG4K2X7.pdf", f"ticket-{BOOKING}.pdf"])
+@pytest.mark.parametrize("args", [["--download"], ["-o", "tickets/"]],
+                         ids=["--download", "-o FOLDER/"])
+def test_an_expected_name_taken_is_refused_before_the_request_unless_forced(
+    cli: Cli, httpserver: HTTPServer, in_tmp: Path, name: str, args: list[str],
+) -> None:
+    # This used to be found only after the download: the name comes with the response.
+    serve_pdf(httpserver)
+    folder = in_tmp / "tickets"
+    folder.mkdir()
+    where = folder if "-o" in args else in_tmp
+    (where / name).write_bytes(b"keep me")
+    refused = run(cli, httpserver, "ticket", BOOKING, *args)
+    assert refused.exit_code == ExitCode.USAGE, str(refused)
+    assert f"{name} already exists: not overwritten" in refused.stderr
+    assert sent(httpserver) == []
+    assert (where / name).read_bytes() == b"keep me"
+    forced = run(cli, httpserver, "ticket", BOOKING, *args, "--force")
+    assert forced.exit_code == 0, str(forced)
+    assert (where / "ticket-EVT-CMG4K2X7.pdf").read_bytes() == PDF
+
+
 def test_the_servers_name_taken_already_is_refused_when_writing(
     cli: Cli, httpserver: HTTPServer, in_tmp: Path,
 ) -> None:
-    serve_pdf(httpserver)
-    (in_tmp / "ticket-EVT-CMG4K2X7.pdf").write_bytes(b"keep me")
+    serve_pdf(httpserver, 'attachment; filename="my-ticket.pdf"')  # not a name foreseen
+    (in_tmp / "my-ticket.pdf").write_bytes(b"keep me")
     outcome = run(cli, httpserver, "ticket", BOOKING, "--download")
     assert outcome.exit_code == ExitCode.USAGE, str(outcome)
-    assert "already exists" in outcome.stderr
-    assert (in_tmp / "ticket-EVT-CMG4K2X7.pdf").read_bytes() == b"keep me"
-    assert os.listdir(in_tmp) == ["ticket-EVT-CMG4K2X7.pdf"]
+    assert "my-ticket.pdf already exists" in outcome.stderr
+    assert sent(httpserver) == [("GET", DOWNLOAD_PATH)]
+    assert (in_tmp / "my-ticket.pdf").read_bytes() == b"keep me"
+    assert os.listdir(in_tmp) == ["my-ticket.pdf"]
 
 
 @pytest.mark.parametrize("output", ["a-file/t.pdf", "missing/t.pdf", "missing/"])
@@ -525,7 +721,33 @@ def test_a_verification_that_says_it_was_used_is_already_checked_in(
     document = json.loads(outcome.stdout)
     assert document["reason"] == "already_checked_in"
     assert CHECKED_IN_AT in document["message"]
+    assert CHECKED_IN_AT in document["error"]["message"]
     assert ("POST", CHECKIN_PATH) not in sent(httpserver)
+
+
+@pytest.mark.parametrize("args", [[], ["--json"]], ids=["text", "json"])
+def test_already_checked_in_says_when_in_local_time_on_stderr(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, args: list[str],
+) -> None:
+    # This used to show the server's UTC ISO time: "already checked in at 2026-10-30T18:…Z".
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    import time
+
+    time.tzset()
+    used = {**BOOKING_AT_THE_DOOR, "checkedInAt": CHECKED_IN_AT}
+    try:
+        serve_door(httpserver, verify=(200, success({"booking": used},
+                                                    "Ticket verified successfully")))
+        outcome = on_tty(httpserver, *args, "verify", BOOKING)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert outcome.exit_code == ExitCode.REJECTED, str(outcome)
+    said = " ".join(outcome.stderr.split())
+    assert re.search(r"already checked in at Fri 30 Oct( 2026)? 19:02 CET", said), said
+    assert CHECKED_IN_AT not in outcome.stderr
+    if args:
+        assert CHECKED_IN_AT in json.loads(outcome.stdout)["message"]
 
 
 @pytest.mark.parametrize(("status", "message", "reason", "code"), [

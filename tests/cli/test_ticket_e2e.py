@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,6 +88,10 @@ def test_the_ticket_shows_the_booking_and_its_payload(cli: Cli, server: Referenc
     assert payload["checkInUrl"] == f"{server.url}/api/tickets/verify/{booking_id}"
     document = json.loads(run(cli, server, "--json", "ticket", booking_id).stdout)
     assert json.loads(document["qrCodeData"])["bookingId"] == booking_id
+    listed = httpx.get(f"{server.url}/api/bookings/my", headers=bearer(login(server)))
+    (start,) = [booking["event"]["startTime"] for booking in listed.json()["data"]["bookings"]
+                if booking["id"] == booking_id]
+    assert document["startTime"] == shown["starts"] == start
 
 
 def test_the_qr_code_on_a_terminal_reads_back_as_the_tickets_payload(
@@ -100,6 +105,8 @@ def test_the_qr_code_on_a_terminal_reads_back_as_the_tickets_payload(
     drawn = [line for line in streams.out_text().splitlines()
              if line and set(line) <= set(" ▀▄█")]
     (text,) = decode(from_plain(drawn))
+    times = [line for line in streams.out_text().splitlines() if line.startswith("time ")]
+    assert len(times) == 1 and re.fullmatch(r"time +\d\d:\d\d \S+", times[0]), times  # local
     payload = json.loads(text)
     assert payload["bookingId"] == booking_id
     assert payload["checkInUrl"] == f"{server.url}/api/tickets/verify/{booking_id}"
@@ -112,6 +119,7 @@ def test_someone_elses_ticket_is_forbidden(cli: Cli, server: ReferenceServer) ->
     outcome = run(cli, server, "ticket", booking_id, token=other)
     assert outcome.exit_code == ExitCode.AUTH, str(outcome)
     assert "Access denied" in outcome.stderr
+    assert "hint: not your booking (the ticket of another account)" in outcome.stderr
     # venue staff (any other account) may verify it, though
     assert run(cli, server, "verify", booking_id, token=other).exit_code == 0
 
@@ -163,6 +171,11 @@ def test_a_cancelled_booking_has_no_pdf_and_admits_no_one(
     assert outcome.exit_code == ExitCode.REJECTED, str(outcome)
     assert "Cannot generate ticket for unconfirmed booking" in outcome.stderr
     assert os.listdir(here) == []
+    # This used to show the cancelled booking's ticket and QR code, exit 0.
+    shown = run(cli, server, "ticket", booking_id)
+    assert shown.exit_code == ExitCode.REJECTED, str(shown)
+    assert f"booking {booking_id} is cancelled: it has no valid ticket" in shown.stderr
+    assert shown.stdout == ""
     code, document = door(cli, server, "checkin", booking_id)
     assert (code, document["reason"]) == (ExitCode.REJECTED, "not_confirmed")
 

@@ -14,6 +14,7 @@ from seatctl.render.qr import (
     LEAST_QUIET_ZONE,
     QUIET_ZONE,
     UPPER_HALF,
+    PayloadTooLarge,
     colour_lines,
     fitting_modules,
     plain_lines,
@@ -171,3 +172,10 @@ def test_a_narrower_terminal_gets_the_least_quiet_zone_then_nothing() -> None:
 @pytest.mark.parametrize("payload", ["b1", "é" * 40, PAYLOAD * 3])
 def test_other_payloads_read_back_too(payload: str) -> None:
     assert decode(from_plain(plain_lines(qr_modules(payload)))) == [payload]
+
+
+def test_a_payload_no_qr_code_holds_is_refused_in_seatctls_own_terms() -> None:
+    # This used to be segno's DataOverflowError, which `seatctl ticket` reported as a bug.
+    with pytest.raises(PayloadTooLarge, match="3,000 bytes"):
+        fitting_modules("x" * 3000, 200)
+    assert fitting_modules("x" * 2331, 200) is not None  # version 40-M holds 2331 bytes
