@@ -25,6 +25,7 @@ import tenacity
 from seatctl.api.endpoints import cancel_booking, my_bookings
 from seatctl.api.models import Booking, User
 from seatctl.booking.journal import CANCELLED, Journal, JournalEntry, JournalError
+from seatctl.booking.outcome import Resume
 from seatctl.clock import Clock, Deadline
 from seatctl.errors import (
     AuthError,
@@ -41,6 +42,7 @@ STATUSES = ("confirmed", "cancelled", "pending")
 # again, a few times at most, after a short pause (the HTTP core never repeats a DELETE).
 CONFLICT_ATTEMPTS = 3
 CONFLICT_PAUSE = 0.5  # seconds, plus up to as much again of jitter
+CONFLICT_HINT = "the event's capacity kept changing: try again in a moment"
 _ALREADY_CANCELLED = re.compile(r"already\s+cancell?ed", re.IGNORECASE)
 
 # --- listing ------------------------------------------------------------------------------
@@ -231,6 +233,14 @@ class CancelResult:
             return ExitCode.OK
         return self.error.exit_code if self.error is not None else ExitCode.FAILURE
 
+    @property
+    def hint(self) -> str | None:
+        """What to do about a failure the server did not explain (403 and 404 have their
+        own, naming commands: the rendering's)."""
+        if self.error is None:
+            return None
+        return CONFLICT_HINT if capacity_changed(self.error) else self.error.hint
+
     def as_dict(self) -> dict[str, Any]:
         """The `--json` shape of one booking's outcome."""
         return {"bookingId": self.booking_id, "outcome": self.outcome.value,
@@ -262,15 +272,16 @@ class CancelInterrupted(Interrupted):
     was not sent."""
 
     def __init__(self, done: list[CancelResult], in_flight: str | None,
-                 not_sent: list[str]) -> None:
+                 not_sent: list[str], resume: Resume | None = None) -> None:
         cancelled = [result.booking_id for result in done if result.ok]
         parts = [f"cancelled {', '.join(cancelled)}" if cancelled else "nothing cancelled"]
         if in_flight is not None:
             parts.append(f"{in_flight} may or may not be cancelled")
         if not_sent:
             parts.append(f"not sent: {', '.join(not_sent)}")
+        listing = (resume or Resume()).command("bookings")
         super().__init__(f"interrupted: {'; '.join(parts)}",
-                         hint="see which are cancelled with `seatctl bookings`"
+                         hint=f"see which are cancelled with `{listing}`"
                          if in_flight is not None or not_sent else None)
         self.done = done
         self.in_flight = in_flight
@@ -288,6 +299,7 @@ class Canceller:
     journal: Journal | None = None
     base_url: str | None = None  # the server the journal's entries must have been made on
     deadline: Deadline | None = None  # the command's --timeout: no pause runs past it
+    resume: Resume | None = None  # the flags a hint's command needs to reach this server
     on_retry: RetryNotice | None = None
     attempts: int = CONFLICT_ATTEMPTS
     pause: float = CONFLICT_PAUSE
@@ -305,7 +317,7 @@ class Canceller:
                 in_flight = request.booking_id if request.booking_id in self._sent else None
                 not_sent = [later.booking_id for later in requests[index:]
                             if later.to_send and later.booking_id != in_flight]
-                raise CancelInterrupted(results, in_flight, not_sent) from None
+                raise CancelInterrupted(results, in_flight, not_sent, self.resume) from None
             results.append(result)
             if on_result is not None:
                 on_result(result)

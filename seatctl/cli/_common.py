@@ -2,12 +2,15 @@
 
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seatctl.cli.context import App
 from seatctl.render.tables import OutputFormat
+
+if TYPE_CHECKING:
+    from seatctl.errors import UsageError
 
 JsonFlag = Annotated[bool, typer.Option(
     "--json", help="Print exactly one JSON document on stdout (same as the global --json).",
@@ -34,23 +37,66 @@ YesFlag = Annotated[bool, typer.Option(
     "--yes", "-y", help="Do not ask for confirmation (for scripts).")]
 
 
-def confirm(app: App, question: str, *, yes: bool, required: bool) -> None:
+def confirm(app: App, question: str, *, yes: bool, required: bool, action: str = "go on"
+            ) -> None:
     """Go on only when the user agrees: `--yes`, or "y" at a prompt on a terminal.
 
-    Off a terminal nobody can answer: with `required` (an action that cannot be undone,
-    such as a cancellation) that is a usage error (exit 2) naming --yes; without it the
-    command goes on, as scripts expect. "No" at the prompt raises Declined (exit 1)."""
-    from seatctl.errors import Declined, UsageError
+    The question goes to stderr, so it is asked with --json too (stdout stays one
+    document). Nobody can answer when stdin or stdout is not a terminal: with `required`
+    (an action that cannot be undone, such as a cancellation) that is a usage error (exit 2)
+    naming --yes, worded from `action` ("cancel"); without it the command goes on, as
+    scripts expect. "No", or the end of input (Ctrl-D), raises Declined (exit 1); Ctrl-C
+    stays an interrupt (exit 130)."""
+    from seatctl.errors import Declined
 
     if yes:
         return
-    if not app.streams.can_prompt or app.json:
+    if not app.streams.can_prompt:
         if required:
-            raise UsageError(f"{question.rstrip('?')}: not asked, as this is not a terminal "
-                             "(or --json is on)", hint="confirm with --yes")
+            raise _unconfirmable(app, action)
         return
-    if not typer.confirm(question, default=False, err=True):
+    if not _agreed(question):
         raise Declined("nothing sent: not confirmed")
+
+
+def require_confirmation(app: App, *, yes: bool, action: str) -> None:
+    """Refuse at once (exit 2), before any request, an action that must be confirmed
+    when nobody can answer a prompt and --yes was not given."""
+    if not yes and not app.streams.can_prompt:
+        raise _unconfirmable(app, action)
+
+
+def _unconfirmable(app: App, action: str) -> "UsageError":
+    from seatctl.errors import UsageError
+
+    stream = "output" if app.streams.stdin_is_tty else "input"
+    return UsageError(f"will not {action} without confirmation: standard {stream} is not a "
+                      "terminal", hint="add --yes to confirm")
+
+
+def _agreed(question: str) -> bool:
+    """`QUESTION [y/N]: ` on stderr until y or n (Enter: n). The end of input (Ctrl-D) is
+    a no; it and Ctrl-C first end the prompt's line, so what follows starts a line."""
+    import sys
+    from contextlib import redirect_stdout
+
+    from typer._click import termui
+
+    while True:
+        try:
+            with redirect_stdout(sys.stderr):  # the prompt function writes to stdout
+                answer = termui.visible_prompt_func(f"{question} [y/N]: ").strip().lower()
+        except (EOFError, KeyboardInterrupt) as stop:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            if isinstance(stop, KeyboardInterrupt):
+                raise
+            return False
+        if answer in ("", "n", "no"):
+            return False
+        if answer in ("y", "yes"):
+            return True
+        sys.stderr.write("answer y or n\n")
 
 
 def get_app(ctx: typer.Context) -> App:

@@ -16,6 +16,7 @@ from seatctl.cli._common import (
     chosen_output,
     confirm,
     get_app,
+    require_confirmation,
     sendable_text,
 )
 from seatctl.cli.completers import complete_booking_id
@@ -49,12 +50,14 @@ def bookings(
     One request (GET /api/bookings/my), with the token of the active profile. Start times
     are in local time with the zone. Seats are the server's labels when it names them,
     else those the journal recorded when the booking was made here, else the number of
-    tickets. "cancel" says whether the booking can still be cancelled ("started": its event
-    has started). Off a terminal, one booking per line, tab-separated: booking, event,
-    start (ISO 8601), seats (comma-separated), total, status, ticket, cancel. --json: the
-    server's records with the status lower-case, the seat labels, seatsFrom, started,
-    canCancel and hasTicket, and its summary. Bookings the server reports cancelled are
-    marked cancelled in the local journal too.
+    tickets. "ticket" says whether a ticket can be had, "cancel" whether the booking can
+    still be cancelled ("started": its event has started); on a narrow terminal both fold
+    into the status cell ("ticket ✓", "cancel" and a dash). Off a terminal, one booking
+    per line, tab-separated: booking, event, start (ISO 8601), seats (comma-separated),
+    total, status, ticket, cancel. --json: the server's records with the status
+    lower-case, the seat labels, seatsFrom, started, canCancel and hasTicket, and its
+    summary. Bookings the server reports cancelled are marked cancelled in the local
+    journal too.
 
     Examples:
       seatctl bookings
@@ -65,6 +68,7 @@ def bookings(
     from datetime import UTC, datetime
 
     from seatctl.booking.manage import BookingFilter, load_bookings
+    from seatctl.cli.watch import resume_for
     from seatctl.render.bookings import render_bookings
 
     app = get_app(ctx)
@@ -73,7 +77,8 @@ def bookings(
     now = datetime.now(UTC)
     with _journal(app) as journal, app.client() as client:
         listing = load_bookings(client, journal, base_url=app.settings.base_url, now=now)
-    render_bookings(app.streams, listing, wanted=wanted, output=chosen, quiet=quiet, now=now)
+    render_bookings(app.streams, listing, wanted=wanted, output=chosen, quiet=quiet, now=now,
+                    resume=resume_for(app))
 
 
 def _booking_ids(values: list[str] | None) -> list[str] | None:
@@ -96,14 +101,15 @@ def cancel(
 
     Lists your bookings first (one GET /api/bookings/my) and, on a terminal, shows each
     booking's event, start, seats and refund (its total) before asking, flagging an event
-    that has started (the server refuses those) and an id not among your bookings (sent
-    anyway: the server answers 403 or 404). Then one DELETE /api/bookings/ID each, sent
-    again a few times when the server answers that the event's capacity changed. Nothing is
-    sent for a booking the list shows cancelled: "already cancelled" is a note, exit 0.
-    Off a terminal, or with --json, pass --yes. Each booking is reported; the exit code is
-    that of the first failure: 3 refused (event started), 5 not yours, 8 not found.
-    Cancellations are recorded in the local journal. Ctrl-C stops and says which were
-    cancelled.
+    that has started (the server refuses those: no refund) and an id not among your
+    bookings (sent anyway: the server answers 403 or 404). Then one DELETE /api/bookings/ID
+    each, sent again a few times when the server answers that the event's capacity
+    changed. Nothing is sent for a booking the list shows cancelled: "already cancelled" is
+    a note, exit 0. The question is asked with --json too (on stderr); where it cannot be
+    asked (standard input or output not a terminal) pass --yes, or nothing is sent, not
+    even the list (exit 2). Each booking is reported; the exit code is that of the first
+    failure: 3 refused (event started), 5 not yours, 8 not found. Cancellations are
+    recorded in the local journal. Ctrl-C stops and says which were cancelled.
 
     Examples:
       seatctl cancel cb0f3c2a1d9e8b7a6c5d4e3f
@@ -120,28 +126,31 @@ def cancel(
         load_bookings,
     )
     from seatctl.booking.manage import plan_cancellations as plan
+    from seatctl.cli.watch import resume_for
     from seatctl.errors import Reported
     from seatctl.render import bookings as render
 
     app = get_app(ctx)
     as_json = app.want_json(json)
+    require_confirmation(app, yes=yes, action="cancel")
     streams = app.streams
+    resume = resume_for(app)
     now = datetime.now(UTC)
     with _journal(app) as journal, app.client() as client:
         listing = load_bookings(client, journal, base_url=app.settings.base_url, now=now)
         requests = plan(booking, listing)
         if any(request.to_send for request in requests):
-            if not yes and streams.can_prompt and not app.json:
+            if not yes:
                 render.render_preview(streams, requests, now)
-            confirm(app, render.question(requests), yes=yes, required=True)
+            confirm(app, render.question(requests), yes=yes, required=True, action="cancel")
         canceller = Canceller(
             client, app.clock, journal=journal, base_url=app.settings.base_url,
-            deadline=app.deadline,
+            deadline=app.deadline, resume=resume,
             on_retry=lambda booking, wait, error: render.retry_note(streams, booking, wait,
                                                                     error))
 
         def report(result: "CancelResult") -> None:
-            render.render_result(streams, result, as_json=as_json)
+            render.render_result(streams, result, as_json=as_json, resume=resume)
 
         try:
             results = canceller.cancel_all(requests, on_result=report)

@@ -22,6 +22,7 @@ from seatctl.booking.manage import (
     first_failure,
     tickets,
 )
+from seatctl.booking.outcome import Resume
 from seatctl.render import messages
 from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
     from seatctl.errors import SeatctlError
     from seatctl.render.streams import IOStreams
 
-YES, NO, STARTED = "yes", "-", "started"
+YES, NO, STARTED = "yes", "-", "started"  # tab-separated rows, wide tables
+# A status cell that holds the ticket and cancel columns: a tick, or an en dash.
+TICK, DASH = "✓", "\u2013"
 
 # --- seatctl bookings ---------------------------------------------------------------------
 
@@ -71,12 +74,14 @@ def bookings_document(listing: BookingList, shown: Sequence[ListedBooking]) -> d
 
 
 def render_bookings(streams: IOStreams, listing: BookingList, *, wanted: BookingFilter,
-                    output: OutputFormat, quiet: bool, now: datetime) -> None:
+                    output: OutputFormat, quiet: bool, now: datetime,
+                    resume: Resume | None = None) -> None:
+    """`resume`: the flags that bring a command named in a hint back to this server."""
     shown = listing.matching(wanted)
     if output is OutputFormat.JSON:
         streams.write_data(json.dumps(bookings_document(listing, shown)))
     if not shown:
-        say(streams.err, Text(nothing_to_show(listing, wanted)), 2)
+        say(streams.err, Text(nothing_to_show(listing, wanted, resume or Resume())), 2)
         return
     if output is OutputFormat.JSON:
         return
@@ -90,11 +95,11 @@ def render_bookings(streams: IOStreams, listing: BookingList, *, wanted: Booking
         say(streams.out, Text(footer(listing, len(shown)), "dim"), 0)
 
 
-def nothing_to_show(listing: BookingList, wanted: BookingFilter) -> str:
+def nothing_to_show(listing: BookingList, wanted: BookingFilter, resume: Resume) -> str:
     if listing.bookings:
         total = len(listing.bookings)
         return (f"no {wanted.describe()} bookings ({total} booking{_s(total)} in all: "
-                "`seatctl bookings` lists them)")
+                f"`{resume.command('bookings')}` lists them)")
     who = listing.user.name or listing.user.email if listing.user else None
     return f"no bookings yet{f' for {printable(who)}' if who else ''}"
 
@@ -150,32 +155,48 @@ def print_bookings_table(console: Console, shown: Sequence[ListedBooking], now: 
                          ) -> None:
     """One booking per row: the event over its start (`started` when it has), the seats,
     the total, the status, whether a ticket can be had, whether it can still be cancelled,
-    and the booking id (whole, never dropped). Too narrow a terminal drops the ticket
-    column, then cancel, total and seats, before it would cut an id or a seat label."""
+    and the booking id (whole, never dropped). Where the ticket and cancel columns do not
+    fit, they are folded into the status cell (`ticket ✓`, `cancel` and a dash); a terminal too
+    narrow even then drops total, then seats, before it would cut an id or a seat label."""
     starts = [local_time(listed.booking.start_time, now) for listed in shown]
-    labels = [label for listed in shown for label in _seat_items(listed)]
-    columns = [
-        Column.prose("event / start", [f"{printable(listed.event_name or '-')}\n{day} {clock}"
-                                       for listed, (day, clock) in zip(shown, starts,
-                                                                       strict=True)],
-                     least=longest_line([part for start in starts for part in start])),
-        Column.prose("seats", [", ".join(_seat_items(listed)) for listed in shown],
-                     least=max((cell_width(label) + 1 for label in labels), default=0),
-                     drop=4),
-        Column.fixed("total", [total(listed) or "-" for listed in shown], drop=3,
-                     justify="right"),
-        Column.fixed("status", [status_text(listed.status).plain for listed in shown]),
-        Column.fixed("ticket", [ticket_cell(listed) for listed in shown], drop=1),
-        Column.fixed("cancel", [cancel_cell(listed) for listed in shown], drop=2),
-        Column.fixed("booking", [printable(listed.id) for listed in shown]),
-    ]
+    folded = False
+    columns = _columns(shown, starts, folded=folded)
     widths = fit(columns, console.width)
+    if None in widths:  # the ticket column goes first: fold it and cancel into the status
+        folded = True
+        columns = _columns(shown, starts, folded=folded)
+        widths = fit(columns, console.width)
     print_table(console, columns, widths, [
-        _booking_row(listed, start, widths) for listed, start in zip(shown, starts, strict=True)])
+        _booking_row(listed, start, widths, folded=folded)
+        for listed, start in zip(shown, starts, strict=True)])
 
 
-def _booking_row(listed: ListedBooking, start: tuple[str, str], widths: Sequence[int | None]
-                 ) -> list[Text]:
+def _columns(shown: Sequence[ListedBooking], starts: Sequence[tuple[str, str]], *,
+             folded: bool) -> list[Column]:
+    """The columns of `print_bookings_table`, in the order of `_booking_row`'s cells."""
+    labels = [label for listed in shown for label in _seat_items(listed)]
+    event = Column.prose(
+        "event / start", [f"{printable(listed.event_name or '-')}\n{day} {clock}"
+                          for listed, (day, clock) in zip(shown, starts, strict=True)],
+        least=longest_line([part for start in starts for part in start]))
+    seats = Column.prose("seats", [", ".join(_seat_items(listed)) for listed in shown],
+                         least=max((cell_width(label) + 1 for label in labels), default=0),
+                         drop=2 if folded else 4)
+    total_ = Column.fixed("total", [total(listed) or "-" for listed in shown],
+                          drop=1 if folded else 3, justify="right")
+    status = Column.fixed("status", [status_cell(listed, folded=folded).plain
+                                     for listed in shown])
+    booking = Column.fixed("booking", [printable(listed.id) for listed in shown])
+    if folded:
+        return [event, seats, total_, status, booking]
+    return [event, seats, total_, status,
+            Column.fixed("ticket", [ticket_cell(listed) for listed in shown], drop=1),
+            Column.fixed("cancel", [cancel_cell(listed) for listed in shown], drop=2),
+            booking]
+
+
+def _booking_row(listed: ListedBooking, start: tuple[str, str], widths: Sequence[int | None],
+                 *, folded: bool) -> list[Text]:
     width = widths[0] or 0
     day, clock = start
     when = f"{day} {clock}".strip()
@@ -183,16 +204,32 @@ def _booking_row(listed: ListedBooking, start: tuple[str, str], widths: Sequence
                           when if cell_width(when) <= width else f"{day}\n{clock}".strip())
     if listed.started and not listed.cancelled:
         event.append(" started" if cell_width(when) + 8 <= width else "\nstarted", "yellow")
-    cancel = cancel_cell(listed)
-    return [
+    cells = [
         event,
         Text("\n".join(packed(_seat_items(listed), widths[1] or 0))),
         Text(total(listed) or "-"),
-        status_text(listed.status),
-        Text(ticket_cell(listed)),
-        Text(cancel, "yellow" if cancel == STARTED else ""),
-        Text(printable(listed.id)),
+        status_cell(listed, folded=folded),
     ]
+    if not folded:
+        cancel = cancel_cell(listed)
+        cells += [Text(ticket_cell(listed)), Text(cancel, "yellow" if cancel == STARTED else "")]
+    return [*cells, Text(printable(listed.id))]
+
+
+def status_cell(listed: ListedBooking, *, folded: bool) -> Text:
+    """The status; `folded`: over whether a ticket can be had and whether the booking can
+    still be cancelled (`ticket ✓`; `cancel` and a dash: yellow when its event has started)."""
+    status = status_text(listed.status)
+    if not folded:
+        return status
+    return Text.assemble((status.plain, status.style),
+                         f"\nticket {_mark(listed.booking.has_ticket)}",
+                         (f"\ncancel {_mark(listed.can_cancel)}",
+                          "yellow" if cancel_cell(listed) == STARTED else ""))
+
+
+def _mark(yes: bool) -> str:
+    return TICK if yes else DASH
 
 
 def _seat_items(listed: ListedBooking) -> list[str]:
@@ -211,7 +248,8 @@ def _s(count: object) -> str:
 def render_preview(streams: IOStreams, requests: Sequence[CancelRequest], now: datetime
                    ) -> None:
     """What a "yes" would cancel, on stderr before the question: each booking's event,
-    start, seats and refund; a started event and an id not in the list are flagged."""
+    start, seats and refund; a started event (no refund: the server refuses it) and an id
+    not in the list are flagged."""
     sending = [request for request in requests if request.to_send]
     say(streams.err, Text(f"About to cancel {len(sending)} booking{_s(len(sending))}:",
                           "bold"), 2)
@@ -233,11 +271,11 @@ def preview_line(request: CancelRequest, now: datetime) -> Text:
     refund = total(listed)
     line = Text.assemble((printable(listed.event_name or "an event"), "bold"),
                          f", {whole(f'{day} {clock}'.strip())}: {printable(listed.seat_text)}")
-    if refund is not None:
+    if refund is not None and not listed.started:
         line.append("; " + whole(f"refund {refund}"))
     line.append(" " + whole(f"(booking {booking})"))
     if listed.started:
-        line.append("; its event has started: the server will refuse", "yellow")
+        line.append("; its event has started: the server will refuse, no refund", "yellow")
     return line
 
 
@@ -246,9 +284,11 @@ def question(requests: Sequence[CancelRequest]) -> str:
     return "Cancel this booking?" if count == 1 else f"Cancel these {count} bookings?"
 
 
-def render_result(streams: IOStreams, result: CancelResult, *, as_json: bool) -> None:
+def render_result(streams: IOStreams, result: CancelResult, *, as_json: bool,
+                  resume: Resume | None = None) -> None:
     """One booking's outcome as it happens: a cancellation on stdout (on stderr with
-    --json), a note or an error with its hint on stderr."""
+    --json), a note or an error with its hint on stderr (`resume`: the flags that bring
+    the hint's command back to this server)."""
     event = f" ({printable(result.event_name)})" if result.event_name else ""
     if result.outcome is CancelOutcome.CANCELLED:
         refund = f"; refund {result.refund:.2f}" if result.refund is not None else ""
@@ -258,13 +298,13 @@ def render_result(streams: IOStreams, result: CancelResult, *, as_json: bool) ->
     elif result.outcome is CancelOutcome.ALREADY_CANCELLED:
         messages.note(streams, f"{result.booking_id}{event} was already cancelled")
     else:
-        messages.error(streams, *failure_text(result))
+        messages.error(streams, *failure_text(result, resume or Resume()))
     if result.journal_error:
         messages.warning(streams, f"the journal did not record the cancellation of "
                                   f"{result.booking_id}: {result.journal_error}")
 
 
-def failure_text(result: CancelResult) -> tuple[str, str | None]:
+def failure_text(result: CancelResult, resume: Resume) -> tuple[str, str | None]:
     """The error line and its hint for a booking that was not cancelled."""
     booking = result.booking_id
     said = printable(result.message)
@@ -272,13 +312,13 @@ def failure_text(result: CancelResult) -> tuple[str, str | None]:
         return f"{booking} not cancelled: {said}", None
     if result.outcome is CancelOutcome.NOT_FOUND:
         return (f"{booking}: no such booking (404: {said})",
-                "check the id: `seatctl bookings -q` lists yours")
+                f"check the id: `{resume.command('bookings', '-q')}` lists yours")
     if result.outcome is CancelOutcome.FORBIDDEN:
         return (f"{booking} is not yours to cancel (403: {said})",
-                "`seatctl bookings` lists the bookings of this login")
+                f"`{resume.command('bookings')}` lists the bookings of this login")
     error: SeatctlError | None = result.error
     message = error.message if error is not None else said
-    return f"{booking} not cancelled: {message}", error.hint if error is not None else None
+    return f"{booking} not cancelled: {message}", result.hint
 
 
 def render_summary(streams: IOStreams, results: Sequence[CancelResult]) -> None:

@@ -240,6 +240,25 @@ class BookingTest:
     seats: tuple[str, ...]  # labels; none for a general-admission event
     profile: str
     base_url: str
+    # The run logged in with SEATCTL_EMAIL and SEATCTL_PASSWORD: no profile holds its token,
+    # so the commands a hint names need a login first.
+    logged_in: bool = False
+
+    def command(self, *words: str) -> str:
+        """`seatctl --profile P --base-url URL WORDS`: against the server smoke checked."""
+        return Resume(profile=self.profile, base_url=self.base_url.strip()).command(*words)
+
+    def cancel_command(self, booking_id: str) -> str:
+        """With --yes: it must run where smoke does, with no terminal to confirm on."""
+        return self.command("cancel", booking_id, "--yes")
+
+    def hint(self, text: str) -> str:
+        """`text` (a hint naming commands), after the login they need when the run's token
+        is in no profile, so that they work as pasted."""
+        if not self.logged_in:
+            return text
+        return (f"log in first with `{self.command('login')}` (this run logged in with "
+                f"SEATCTL_EMAIL and SEATCTL_PASSWORD and stored no token); then {text}")
 
 
 def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
@@ -257,7 +276,8 @@ def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
         raise BookingInterrupted(outcome.entry) from interrupt
     except SeatctlError as error:
         raise StepFailed(f"booked {what} (booking {booking_id}) but could not cancel it",
-                         error, hint=f"cancel it with `{_cancel(test, booking_id)}`"
+                         error, hint=test.hint(
+                             f"cancel it with `{test.cancel_command(booking_id)}`")
                          ) from error
     watch = outcome.watch
     confirmed_s = None if watch is None else round(watch.elapsed_s, 3)
@@ -337,8 +357,8 @@ def _confirmed(client: ApiClient, outcome: BookingOutcome, test: BookingTest) ->
             raise StepFailed("the test booking", error)
     if entry.booking_id is None:
         raise BookingFailed(f"the test booking ended {entry.state} without a booking id",
-                            hint="it cannot be cancelled by id: look for it with "
-                                 f"`{_listing(test)}`")
+                            hint="it cannot be cancelled by id: " + test.hint(
+                                f"look for it with `{test.command('bookings')}`"))
     return entry.booking_id
 
 
@@ -359,27 +379,16 @@ def _cancel_late(client: ApiClient, booking_id: str, test: BookingTest) -> None:
     except SeatctlError as error:
         raise StepFailed(f"the test booking was confirmed late (booking {booking_id}) and "
                          "could not be cancelled", error,
-                         hint=f"cancel it with `{_cancel(test, booking_id)}`") from error
+                         hint=test.hint(f"cancel it with `{test.cancel_command(booking_id)}`")
+                         ) from error
 
 
 def _unconfirmed(outcome: BookingOutcome, test: BookingTest) -> StillPending:
     entry = outcome.entry
-    watch = Resume(profile=test.profile, base_url=test.base_url).command(
-        "watch", entry.job_id or "")
+    watch = test.command("watch", entry.job_id or "")
     state = outcome.watch.state.value if outcome.watch and outcome.watch.seen else "unknown"
     return StillPending(
         f"the test booking was still {state} when the time ran out (job {entry.job_id}): "
         "it may still be made",
-        hint=f"check with `{watch}`; once confirmed, cancel it with "
-             f"`{_cancel(test, 'BOOKING_ID')}`")
-
-
-def _listing(test: BookingTest) -> str:
-    """The command that lists the test account's bookings on the server smoke checked."""
-    return Resume(profile=test.profile, base_url=test.base_url.strip()).command("bookings")
-
-
-def _cancel(test: BookingTest, booking_id: str) -> str:
-    """The command that cancels the test booking, against the server smoke checked."""
-    return Resume(profile=test.profile, base_url=test.base_url.strip()).command(
-        "cancel", booking_id)
+        hint=test.hint(f"check with `{watch}`; once confirmed, cancel it with "
+                       f"`{test.cancel_command('BOOKING_ID')}`"))

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from seatctl.api.endpoints import cancel_booking
 from seatctl.booking.journal import JournalEntry
-from seatctl.booking.outcome import Resume
 from seatctl.clock import Clock, Deadline, SystemClock
 from seatctl.diagnostics.connection import ConnectOptions, parse_target
 from seatctl.errors import (
@@ -227,10 +226,13 @@ class _Run:
         else:
             self._check(BOOKING, self._book, min_time=BOOKING_MIN_TIME)
 
+    def _booking_test(self) -> BookingTest:
+        return BookingTest(self.plan.book_test or "", self.plan.seats, self.plan.profile,
+                           self.plan.url, logged_in=self.plan.login is not None)
+
     def _book(self) -> CheckResult:
         assert self.plan.book_test is not None
-        test = BookingTest(self.plan.book_test, self.plan.seats, self.plan.profile,
-                           self.plan.url)
+        test = self._booking_test()
         watch_timeout = max(0.0, self._remaining() - CANCEL_RESERVE)
         with self._client(token=self.token) as client:
             try:
@@ -244,14 +246,14 @@ class _Run:
         if entry is None:
             return Interrupted("interrupted before the test booking was submitted")
         names = f"key {entry.key}, job {entry.job_id or 'not known'}"
+        test = self._booking_test()
         if entry.booking_id is None:
-            resume = Resume(profile=self.plan.profile, base_url=self.plan.url.strip())
-            watch = resume.command("watch", entry.job_id) if entry.job_id else \
-                resume.command("jobs")
+            watch = test.command("watch", entry.job_id) if entry.job_id else \
+                test.command("jobs")
             return Interrupted(
                 f"interrupted during the test booking ({names}): it may still be made",
-                hint=f"check with `{watch}` (or `{resume.command('bookings')}`) and cancel "
-                     "it if it was")
+                hint=test.hint(f"check with `{watch}` (or `{test.command('bookings')}`) and "
+                               "cancel it if it was"))
         names += f", booking {entry.booking_id}"
         try:
             with self._cancel_client() as client:
@@ -260,9 +262,7 @@ class _Run:
             why = error.message if isinstance(error, SeatctlError) else "interrupted again"
             return Interrupted(
                 f"interrupted during the test booking ({names}); the cancel failed: {why}",
-                hint="cancel it with `" + Resume(
-                    profile=self.plan.profile, base_url=self.plan.url.strip()).command(
-                    "cancel", entry.booking_id) + "`")
+                hint=test.hint(f"cancel it with `{test.cancel_command(entry.booking_id)}`"))
         return Interrupted(f"interrupted during the test booking ({names}); it was cancelled")
 
     def _cancel_client(self) -> ApiClient:

@@ -31,6 +31,7 @@ from seatctl.booking.manage import (
     seats_of,
     tickets,
 )
+from seatctl.booking.outcome import Resume
 from seatctl.errors import (
     AuthError,
     ConnectionRefused,
@@ -321,6 +322,15 @@ def test_a_conflict_that_stays_fails_after_a_bounded_number_of_attempts() -> Non
     assert (result.outcome, result.message, result.exit_code) == (
         CancelOutcome.FAILED, CONFLICT, ExitCode.REJECTED)
     assert server.deletes == ["cb1"] * 3
+    # The HTTP core's hint for a 4xx ("refused the request as sent") used to be shown.
+    assert result.hint == "the event's capacity kept changing: try again in a moment"
+
+
+def test_other_failures_keep_their_errors_hint() -> None:
+    error = ServerError("server error 500", status_code=500, hint="try later")
+    result = CancelResult("cb1", CancelOutcome.FAILED, "boom", error=error)
+    assert result.hint == "try later"
+    assert CancelResult("cb1", CancelOutcome.CANCELLED, "cancelled").hint is None
 
 
 def test_no_pause_runs_past_the_commands_deadline() -> None:
@@ -364,7 +374,18 @@ def test_ctrl_c_stops_and_says_what_was_cancelled(journal: Journal) -> None:
     assert stop.message == ("interrupted: cancelled cb1; cb2 may or may not be cancelled; "
                             "not sent: cb3")
     assert stop.exit_code == ExitCode.INTERRUPTED
-    assert "seatctl bookings" in (stop.hint or "")
+    assert stop.hint == "see which are cancelled with `seatctl bookings`"
+
+
+def test_ctrl_c_names_the_listing_with_the_flags_that_reach_the_server() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    resume = Resume(profile="staging", base_url="http://api.test:8080")
+    with client(handler) as api, pytest.raises(CancelInterrupted) as stopped:
+        Canceller(api, FakeClock(), resume=resume).cancel_all([CancelRequest("cb1")])
+    assert stopped.value.hint == ("see which are cancelled with `seatctl --profile staging "
+                                  "--base-url http://api.test:8080 bookings`")
 
 
 def test_the_json_of_a_result_is_plain_data() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,13 +140,17 @@ def seed(httpserver: HTTPServer) -> Iterator[SeedBackend]:
 
 
 def run(base_url: str, *args: str, tty: bool = False, input: str | None = None,
-        token: str | None = TOKEN, width: int = 100) -> Outcome:
-    """`seatctl ARGS` against the seed; on a terminal when `tty` (answers from `input`).
-    The clock is a fake one: pauses between DELETEs take no time."""
+        token: str | None = TOKEN, width: int = 100, stdout_tty: bool | None = None
+        ) -> Outcome:
+    """`seatctl ARGS` against the seed; on a terminal when `tty` (answers from `input`;
+    `stdout_tty`: whether stdout is one too, when it differs). The clock is a fake one:
+    pauses between DELETEs take no time."""
     env = {**os.environ, "SEATCTL_BASE_URL": base_url}
     if token is not None:
         env["SEATCTL_TOKEN"] = token
     streams = IOStreams.test(tty=tty, width=width)
+    if stdout_tty is not None:
+        streams = replace(streams, stdout_is_tty=stdout_tty)
     result = CliRunner().invoke(seatctl_app, list(args), input=input, prog_name="seatctl",
                                 obj=App(env=env, clock=FakeClock(), _streams=streams))
     return Outcome(result.exit_code, streams.out_text(),
@@ -276,6 +281,61 @@ def test_the_table_breaks_no_id_or_label(seed: SeedBackend) -> None:
             assert {"ticket", "cancel"} <= words
 
 
+def table_rows(stdout: str, ids: list[str]) -> dict[str, str]:
+    """Each booking's row of a table: its lines, from the one with its id to the next
+    booking's, joined by spaces."""
+    rows: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        named = [booking for booking in ids if booking in line.split()]
+        if named:
+            current = rows.setdefault(named[0], [])
+        elif not line.strip() or line.startswith(("4 bookings", "─")):
+            current = None
+        if current is not None:
+            current.append(line)
+    return {booking: " ".join(" ".join(lines).split()) for booking, lines in rows.items()}
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_every_width_says_whether_a_ticket_can_be_had_and_a_cancel_still_made(
+    seed: SeedBackend, width: int,
+) -> None:
+    # At 80 columns the ticket and cancel columns used to be dropped, and with them this.
+    journalled(seed, "k-seat", SEAT_BOOKING, ["Orchestra:A5", "Orchestra:A6"])
+    outcome = run(seed.base_url, "bookings", tty=True, width=width)
+    assert outcome.exit_code == 0, str(outcome)
+    lines = outcome.stdout.splitlines()
+    assert all(len(line) <= width for line in lines), outcome.stdout
+    ids = [SEAT_BOOKING, GA_BOOKING, OLD_BOOKING, STARTED_BOOKING]
+    rows = table_rows(outcome.stdout, ids)
+    assert set(rows) == set(ids), outcome.stdout  # every id whole, on one line
+    if "ticket" in lines[0].split():  # wide enough for columns of their own
+        assert lines[0].split()[-3:] == ["ticket", "cancel", "booking"]
+        columns = {SEAT_BOOKING: "yes yes", GA_BOOKING: "yes yes", OLD_BOOKING: "- -",
+                   STARTED_BOOKING: "yes started"}
+        for booking, marks in columns.items():
+            assert f"{marks} {booking}" in rows[booking], rows[booking]
+    else:  # folded into the status cell: a tick, or an en dash
+        dash = "\u2013"
+        folded = {SEAT_BOOKING: ("✓", "✓"), GA_BOOKING: ("✓", "✓"),
+                  OLD_BOOKING: (dash, dash), STARTED_BOOKING: ("✓", dash)}
+        for booking, (ticket, cancel) in folded.items():
+            assert f"ticket {ticket}" in rows[booking] and f"cancel {cancel}" in rows[booking]
+    assert width < 100 or "ticket" in lines[0].split()  # 100 columns: the columns
+
+
+def test_hints_name_commands_with_the_flags_that_reach_this_server(seed: SeedBackend
+                                                                   ) -> None:
+    prefix = f"seatctl --profile default --base-url {seed.base_url}"
+    nothing = run(seed.base_url, "bookings", "--status", "pending")
+    assert f"(4 bookings in all: `{prefix} bookings` lists them)" in nothing.stderr
+    seed.answer(STRANGER, failure(403, FORBIDDEN))
+    forbidden = run(seed.base_url, "cancel", STRANGER, "--yes")
+    assert f"hint: `{prefix} bookings` lists the bookings of this login" in " ".join(
+        forbidden.stderr.split())
+
+
 # --- seatctl cancel -----------------------------------------------------------------------
 
 
@@ -300,8 +360,9 @@ def test_on_a_terminal_yes_at_the_prompt_cancels(seed: SeedBackend) -> None:
     preview = " ".join(outcome.stderr.split())
     assert "About to cancel 3 bookings:" in preview
     assert "Symphony Under the Stars" in preview and "Orchestra:A5, Orchestra:A6" in preview
-    assert "refund 240.00" in preview and "refund 45.00" in preview
-    assert "Matinee Quartet" in preview and "its event has started" in preview
+    assert "refund 240.00" in preview and "refund 45.00" not in preview  # started: none
+    assert "Matinee Quartet" in preview
+    assert "its event has started: the server will refuse, no refund" in preview
     assert f"booking {STRANGER}: not among your bookings" in preview
     assert "Cancel these 3 bookings?" in preview
     assert seed.deletes() == [SEAT_BOOKING, STARTED_BOOKING, STRANGER]
@@ -309,6 +370,8 @@ def test_on_a_terminal_yes_at_the_prompt_cancels(seed: SeedBackend) -> None:
     said = " ".join(outcome.stderr.split())  # wrapped on the terminal, never inside a token
     assert f"{STARTED_BOOKING} not cancelled: {STARTED}" in said
     assert f"{STRANGER}: no such booking (404: Booking not found)" in said
+    assert (f"hint: check the id: `seatctl --profile default --base-url {seed.base_url} "
+            "bookings -q` lists yours") in said
     assert f"cancelled {SEAT_BOOKING}" in outcome.stdout
 
 
@@ -319,20 +382,77 @@ def test_no_at_the_prompt_sends_nothing(seed: SeedBackend) -> None:
     assert seed.deletes() == []
 
 
-def test_off_a_terminal_without_yes_is_a_usage_error(seed: SeedBackend) -> None:
-    for args in (("cancel", GA_BOOKING), ("cancel", GA_BOOKING, "--json")):
+def test_off_a_terminal_without_yes_is_a_usage_error_before_any_request(
+    seed: SeedBackend,
+) -> None:
+    # This used to list the bookings (GET /api/bookings/my) before refusing.
+    for args in (("cancel", GA_BOOKING), ("cancel", GA_BOOKING, "--json"),
+                 ("cancel", OLD_BOOKING)):
         outcome = run(seed.base_url, *args)
         assert outcome.exit_code == ExitCode.USAGE, str(outcome)
-        assert "--yes" in outcome.stderr
-    assert seed.deletes() == []
+        assert ("error: will not cancel without confirmation: standard input is not a "
+                "terminal\nhint: add --yes to confirm") in outcome.stderr
+    assert seed.sent() == []
     document = json.loads(run(seed.base_url, "--json", "cancel", GA_BOOKING).stdout)
     assert document["error"]["exit_code"] == ExitCode.USAGE
+    assert seed.sent() == []
+
+
+def test_a_prompt_needs_stdout_on_a_terminal_too(seed: SeedBackend) -> None:
+    outcome = run(seed.base_url, "cancel", GA_BOOKING, tty=True, stdout_tty=False,
+                  input="y\n")
+    assert outcome.exit_code == ExitCode.USAGE, str(outcome)
+    assert "standard output is not a terminal" in outcome.stderr
+    assert "[y/N]" not in outcome.stderr and seed.sent() == []
+
+
+def test_json_on_a_terminal_asks_too_and_stdout_stays_one_document(seed: SeedBackend) -> None:
+    seed.answer(GA_BOOKING, cancelled(GA_BOOKING))
+    outcome = run(seed.base_url, "cancel", GA_BOOKING, "--json", tty=True, input="y\n")
+    assert outcome.exit_code == 0, str(outcome)
+    assert "About to cancel 1 booking:" in outcome.stderr
+    assert "Cancel this booking? [y/N]: " in outcome.stderr
+    (result,) = json.loads(outcome.stdout)["bookings"]
+    assert result["outcome"] == "cancelled"
+    declined = run(seed.base_url, "--json", "cancel", SEAT_BOOKING, tty=True, input="n\n")
+    assert declined.exit_code == ExitCode.FAILURE, str(declined)
+    assert json.loads(declined.stdout)["error"]["message"] == "nothing sent: not confirmed"
+    assert seed.deletes() == [GA_BOOKING]
+
+
+def test_end_of_input_at_the_prompt_is_a_no_on_a_line_of_its_own(seed: SeedBackend) -> None:
+    # Ctrl-D used to exit 130 in silence, the cursor left after the prompt.
+    outcome = run(seed.base_url, "cancel", GA_BOOKING, tty=True, input="")
+    assert outcome.exit_code == ExitCode.FAILURE, str(outcome)
+    assert "error: nothing sent: not confirmed" in outcome.stderr
+    assert outcome.stderr.endswith("Cancel this booking? [y/N]: \n")  # the prompt, ended
+    assert seed.deletes() == []
+
+
+def test_ctrl_c_at_the_prompt_is_an_interrupt_that_ends_the_prompts_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from typer._click import termui
+
+    from seatctl.cli._common import confirm
+
+    def ctrl_c(prompt: str) -> str:
+        print(prompt, end="")  # on stderr: the prompt's stdout is redirected there
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(termui, "visible_prompt_func", ctrl_c)
+    app = App(env=dict(os.environ), _streams=IOStreams.test(tty=True))
+    with pytest.raises(KeyboardInterrupt):
+        confirm(app, "Cancel this booking?", yes=False, required=True, action="cancel")
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "Cancel this booking? [y/N]: \n")
 
 
 def test_a_booking_the_list_shows_cancelled_is_not_sent(seed: SeedBackend) -> None:
     journalled(seed, "k-old", OLD_BOOKING, ["Orchestra:B1"])
-    outcome = run(seed.base_url, "cancel", OLD_BOOKING)  # nothing to send: nothing to confirm
+    outcome = run(seed.base_url, "cancel", OLD_BOOKING, tty=True)  # nothing to send: no prompt
     assert outcome.exit_code == 0, str(outcome)
+    assert "[y/N]" not in outcome.stderr
     assert f"{OLD_BOOKING} (Jazz Night) was already cancelled" in outcome.stderr
     assert seed.deletes() == []
     assert state_of("k-old") == "cancelled"
@@ -371,6 +491,8 @@ def test_a_capacity_conflict_is_retried_a_bounded_number_of_times(seed: SeedBack
     stuck = run(seed.base_url, "cancel", SEAT_BOOKING, "--yes")
     assert stuck.exit_code == ExitCode.REJECTED
     assert seed.deletes().count(SEAT_BOOKING) == 3
+    assert "hint: the event's capacity kept changing: try again in a moment" in stuck.stderr
+    assert "refused the request as sent" not in stuck.stderr
 
 
 def test_json_lists_each_outcome_and_exits_with_the_first_failure(seed: SeedBackend) -> None:
@@ -438,7 +560,8 @@ def test_ctrl_c_between_deletes_stops_and_says_which_were_cancelled() -> None:
     assert f"cancelled {SEAT_BOOKING}" in outcome.stdout
     assert (f"interrupted: cancelled {SEAT_BOOKING}; {GA_BOOKING} may or may not be "
             f"cancelled; not sent: {STRANGER}") in outcome.stderr
-    assert "seatctl bookings" in outcome.stderr
+    assert ("hint: see which are cancelled with `seatctl --profile default --base-url "
+            "http://seed.test bookings`") in outcome.stderr
 
 
 def test_ctrl_c_with_json_is_still_one_document() -> None:
