@@ -16,6 +16,10 @@ mode 0600; SQLite gives its `-wal` and `-shm` files the same mode.
 Schema versions (`PRAGMA user_version`):
 
 1. `entries` (one row per booking key) and `entry_jobs` (job id -> key, for `by_job`).
+2. `cancelled_bookings`: the booking ids `mark_cancelled` was given, per base URL. A booking
+   can be cancelled before its entry knows its id (a `book --no-wait` never watched: the
+   job status names the booking only later); the status that then says "confirmed" must
+   not undo the cancellation (`update`).
 """
 
 from __future__ import annotations
@@ -37,13 +41,14 @@ from seatctl.errors import SeatctlError, UsageError
 
 PENDING_STATES = frozenset({"created", "queued", "processing", "pending"})
 FINAL_STATES = frozenset({"confirmed", "rejected", "failed", "cancelled"})
+CONFIRMED = "confirmed"
 CANCELLED = "cancelled"  # a confirmed booking cancelled afterwards (`seatctl cancel`)
 # The POST was refused for who sent it (401, 403): sent again only when the same booking is
 # asked for again by name, never by `book --resume`.
 REFUSED = "refused"
 STATES = PENDING_STATES | FINAL_STATES | {REFUSED}
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # PRAGMA application_id: marks the file as a seatctl journal ("SCJ1" as a big-endian int).
 APPLICATION_ID = 0x53434A31
 BUSY_TIMEOUT_MS = 10_000
@@ -80,6 +85,17 @@ CREATE TABLE entry_jobs (
     PRIMARY KEY (job_id, key)
 );
 """
+
+_SCHEMA_V2 = """
+CREATE TABLE cancelled_bookings (
+    base_url TEXT NOT NULL,           -- '': cancelled without naming a server (any server)
+    booking_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    cancelled_at TEXT NOT NULL,
+    PRIMARY KEY (base_url, booking_id)
+);
+"""
+ANY_SERVER = ""
 
 _NEWEST_FIRST = NEWEST_FIRST  # journal_file reads job ids in this order too (completion)
 
@@ -268,11 +284,10 @@ class Journal:
                     f"(schema version {version}, this one knows {SCHEMA_VERSION})",
                     hint="upgrade seatctl")
             if version < 1:
-                # One statement at a time: executescript() would COMMIT the transaction first.
-                for statement in _SCHEMA_V1.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-            # Later versions: `if version < 2: ALTER TABLE ...` here, each step in order.
+                _execute_all(db, _SCHEMA_V1)
+            if version < 2:
+                _execute_all(db, _SCHEMA_V2)
+            # Later versions: `if version < 3: ALTER TABLE ...` here, each step in order.
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
@@ -398,12 +413,23 @@ class Journal:
         or a watch that was slow to write): the one that read "processing" just before the
         job finished can write after the one that read "confirmed", and that stale write
         must not make a confirmed booking look pending again (or be resumed and sent anew).
+
+        "confirmed" for a booking `mark_cancelled` was told of (on the entry's server) is
+        recorded as "cancelled": the job's status still says the booking was made, long
+        after it was cancelled. For the same reason a cancelled entry stays cancelled (a new
+        attempt starts with `add_job`).
         """
         _check_state(state)
         with self._write() as db:
             row = self._row(db, key)
             if row["state"] in FINAL_STATES and state not in FINAL_STATES:
                 return _entry(row)
+            if row["state"] == CANCELLED:
+                return _entry(row)
+            if state == CONFIRMED:
+                cancelled = _cancellation(db, row["base_url"], booking_id or row["booking_id"])
+                if cancelled is not None:
+                    state, message = CANCELLED, cancelled
             db.execute(
                 "UPDATE entries SET state = ?, message = COALESCE(?, message), "
                 "booking_id = COALESCE(?, booking_id), total_price = COALESCE(?, total_price), "
@@ -413,12 +439,17 @@ class Journal:
 
     def mark_cancelled(self, booking_id: str, *, base_url: str | None = None,
                        message: str = "cancelled") -> list[JournalEntry]:
-        """Record that the booking `booking_id` was cancelled (on `base_url`, when given):
-        every entry that made it, whatever its state. Returns the entries changed."""
+        """Record that the booking `booking_id` was cancelled (on `base_url`, when given;
+        on any server otherwise): every entry that made it, whatever its state, and any
+        entry that learns it made it later on. Returns the entries changed."""
         where, params = "booking_id = ?", [booking_id]
         if base_url is not None:
             where, params = where + " AND base_url = ?", [*params, base_url]
         with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO cancelled_bookings (base_url, booking_id, "
+                       "message, cancelled_at) VALUES (?, ?, ?, ?)",
+                       (ANY_SERVER if base_url is None else base_url, booking_id, message,
+                        self._now()))
             keys = [row["key"] for row in db.execute(
                 f"SELECT key FROM entries WHERE {where} AND state != ?", (*params, CANCELLED))]
             for key in keys:
@@ -479,6 +510,25 @@ class Journal:
             rows = self._db.execute(f"SELECT * FROM entries WHERE 1{where} {_NEWEST_FIRST} "
                                     "LIMIT ?", (*params, limit)).fetchall()
         return [_entry(row) for row in rows]
+
+
+def _execute_all(db: sqlite3.Connection, script: str) -> None:
+    """One statement at a time: executescript() would COMMIT the transaction first."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _cancellation(db: sqlite3.Connection, base_url: str, booking_id: str | None
+                  ) -> str | None:
+    """The message `mark_cancelled` recorded for `booking_id` on `base_url` (or on any
+    server); None when it was not cancelled."""
+    if booking_id is None:
+        return None
+    row = db.execute("SELECT message FROM cancelled_bookings WHERE booking_id = ? "
+                     "AND base_url IN (?, ?) ORDER BY base_url DESC LIMIT 1",
+                     (booking_id, base_url, ANY_SERVER)).fetchone()
+    return None if row is None else str(row["message"])
 
 
 def _profile_filter(profile: str | None) -> tuple[str, tuple[Any, ...]]:

@@ -3,8 +3,8 @@
 Shell completion offers the job ids of the journal on every TAB; importing
 `seatctl.booking.journal` costs about 8 ms of that, this module about 1. It opens the file
 read-only: it never creates, migrates or writes it, and gives nothing (never an error) for a
-journal it cannot read. The schema is the journal's (version 1); a test keeps the two in
-step.
+journal it cannot read. The schema is the journal's (version 2; only its entries table is
+read); a test keeps the two in step.
 """
 
 from __future__ import annotations

@@ -73,8 +73,9 @@ class BookingPlan:
         start = self.starts_at
         return start is not None and start <= now
 
-    def as_dict(self, *, sent: bool) -> dict[str, Any]:
-        """The `--dry-run --json` document (`sent` false: nothing was sent)."""
+    def as_dict(self, *, sent: bool, refused: str | None = None) -> dict[str, Any]:
+        """The `--dry-run --json` document (`sent` false: nothing was sent; `refused`: why
+        booking it would be refused, None when it would be sent)."""
         return {
             "event": {"id": self.event_id, "name": self.event_name},
             "start": self.start_time,
@@ -84,6 +85,7 @@ class BookingPlan:
             "unitPrice": self.unit_price,
             "total": self.total,
             "sent": sent,
+            "refused": refused,
         }
 
 

@@ -23,7 +23,10 @@ The budget, read before every request (`RefreshPolicy.may_send`):
 
 The first failure (the network, a 429, a 401, a 5xx, the command's deadline) ends the
 refresh: what was learnt is kept, the rest is listed as the journal has it. A job the
-server does not know (404) is passed over. No printing: the caller renders the result.
+server does not know (404) is passed over. Nobody asked for the default refresh, so its
+requests get UNASKED_PATIENCE_S at most each (the caller's client is built so): a server
+that stalls delays the listing by that much, once. No printing: the caller renders the
+result (and says what it waits for: `asking`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from seatctl.http import ApiClient, RateLimitInfo
 DEFAULT_STATUS_REQUESTS = 3
 FORCED_STATUS_REQUESTS = 20
 UNKNOWN_BUDGET_REQUESTS = 1  # the default refresh's probe when nothing is known
+UNASKED_PATIENCE_S = 2.0  # each phase and attempt of the default refresh's requests
 UNFINISHED = frozenset({"queued", "processing", "pending"})
 CONFIRMED = "confirmed"
 
@@ -90,6 +94,17 @@ def confirmed(entries: Sequence[JournalEntry], base_url: str) -> list[JournalEnt
 def refreshable(entries: Sequence[JournalEntry], base_url: str, *, forced: bool) -> bool:
     """Whether a refresh would ask the server at `base_url` anything at all."""
     return bool(unfinished(entries, base_url) or (forced and confirmed(entries, base_url)))
+
+
+def asking(client: ApiClient, entries: Sequence[JournalEntry], base_url: str,
+           policy: RefreshPolicy) -> tuple[int, int]:
+    """What a refresh under `policy` would ask the server at `base_url` about, at most:
+    how many unfinished bookings (a status request each), and how many confirmed ones
+    (one list) for whether they were cancelled; (0, 0) when the budget allows nothing."""
+    if not policy.may_send(current_budget(client), sent=0):
+        return 0, 0
+    statuses = min(len(unfinished(entries, base_url)), policy.cap)
+    return statuses, len(confirmed(entries, base_url)) if policy.forced else 0
 
 
 def elsewhere(entries: Sequence[JournalEntry], base_url: str) -> int:

@@ -66,7 +66,8 @@ def book(
     and price, and the total. On a terminal it then asks before sending, unless --yes; off
     a terminal, or with --json, it does not ask and the plan goes to stderr. --dry-run
     shows the plan and sends nothing. An event that has started is refused (exit 3) unless
-    --force. Resuming an unfinished booking does not ask again.
+    --force; --dry-run shows its plan first, then says so (exit 3). Resuming an unfinished
+    booking does not ask again.
 
     The booking key is kept in the journal before anything is sent, and the POST is
     retried with it after a reset, a timeout or a 502/503/504: never lost, never doubled.
@@ -106,12 +107,14 @@ def book(
             target, plan, earlier = _target(app, client, journal, event,
                                             [*(seat or []), *([seats] if seats else [])],
                                             quantity, force)
+            now = _now()
+            # A resumed attempt may have been sent in time.
+            refused = earlier is None and not force and plan.started(now)
             if dry_run:
-                from seatctl.render.plan import render_dry_run
-
-                render_dry_run(app.streams, plan, _now(), as_json=as_json,
-                               earlier_key=earlier.key if earlier is not None else None)
+                _dry_run(app, plan, earlier, now, as_json=as_json, refused=refused)
                 return
+            if refused:
+                _refuse_started(plan, now)
             _announce(app, plan, earlier, yes=yes)
         assert journal is not None
         from seatctl.cli.watch import display_for
@@ -122,6 +125,21 @@ def book(
                          retry_contended=0 if no_retry_contended else None)
             outcome = _run(app, flow, target, entry, wait=not no_wait)
     _report(app, outcome, as_json=as_json, waited=not no_wait)
+
+
+def _dry_run(app: App, plan: "BookingPlan", earlier: "JournalEntry | None",
+             now: "datetime", *, as_json: bool, refused: bool) -> None:
+    """The plan, and that nothing was sent; exit 3 when booking it would be refused (the
+    event has started), the plan shown all the same."""
+    from seatctl.render.plan import render_dry_run
+
+    render_dry_run(app.streams, plan, now, as_json=as_json, refused=refused,
+                   earlier_key=earlier.key if earlier is not None else None)
+    if refused:
+        from seatctl.errors import Reported
+        from seatctl.exit_codes import ExitCode
+
+        raise Reported(ExitCode.REJECTED)  # said by render_dry_run
 
 
 def _announce(app: App, plan: "BookingPlan", earlier: "JournalEntry | None", *, yes: bool
@@ -150,8 +168,9 @@ def _target(app: App, client: "ApiClient", journal: "Journal | None", event_text
             seat_texts: list[str], quantity: int | None, force: bool
             ) -> "tuple[BookingTarget, BookingPlan, JournalEntry | None]":
     """What to book, what it will cost, and the unfinished earlier attempt of the same
-    booking that sending it would resume (None: a new booking). A new booking of an event
-    that has started, or of seats the seat map shows taken, is refused unless `force`."""
+    booking that sending it would resume (None: a new booking). A new booking of seats the
+    seat map shows taken is refused unless `force` (of an event that has started: by the
+    caller, after a dry run has shown its plan)."""
     from dataclasses import replace
 
     from seatctl.booking.book import BookingTarget
@@ -196,20 +215,16 @@ def _target(app: App, client: "ApiClient", journal: "Journal | None", event_text
         profile=target.profile, base_url=target.base_url, event_id=target.event_id,
         seat_ids=list(target.seat_ids), quantity=target.quantity)
     if earlier is None and not force:  # a resumed attempt may have been sent in time
-        _refuse_started(plan)
         with _naming_the_event(event.id):
             ensure_available(resolved)
     return target, plan, earlier
 
 
-def _refuse_started(plan: "BookingPlan") -> None:
+def _refuse_started(plan: "BookingPlan", now: "datetime") -> None:
     from seatctl.errors import BookingFailed
-    from seatctl.render.plan import started_message
+    from seatctl.render.plan import STARTED_HINT, started_message
 
-    now = _now()
-    if plan.started(now):
-        raise BookingFailed(started_message(plan, now),
-                            hint="book it anyway with --force (the server decides)")
+    raise BookingFailed(started_message(plan, now), hint=STARTED_HINT)
 
 
 @contextmanager

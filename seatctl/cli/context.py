@@ -124,9 +124,12 @@ class App:
         timeout = self.settings.timeout
         return Deadline(self.clock, None if timeout is None else self.started + timeout)
 
-    def client(self, *, with_token: bool = True, retries: int | None = None) -> ApiClient:
+    def client(self, *, with_token: bool = True, retries: int | None = None,
+               patience: float | None = None) -> ApiClient:
         """The HTTP core, configured from the settings; `retries` overrides the setting
-        (0: one try each, for requests nobody asked for that must not wait out backoff)."""
+        (0: one try each, for requests nobody asked for that must not wait out backoff),
+        and `patience` bounds each request's phases and its whole attempt to that many
+        seconds at most (requests nobody asked for must not hold up the command)."""
         from dataclasses import replace
 
         from seatctl.http import ApiClient, ClientConfig
@@ -137,6 +140,10 @@ class App:
         config = ClientConfig.from_settings(self.settings)
         if retries is not None:
             config = replace(config, retry=replace(config.retry, retries=retries))
+        if patience is not None:
+            config = replace(config, timeouts=config.timeouts.clipped(patience),
+                             retry=replace(config.retry,
+                                           deadline=min(config.retry.deadline, patience)))
         if not with_token or not self.token_belongs_to(config.base_url):
             config = replace(config, token=None)
         return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,

@@ -23,7 +23,8 @@ def jobs(
     refresh: Annotated[bool, typer.Option(
         "--refresh", help="Ask the server about every unfinished booking listed (up to 20), "
                           "and whether confirmed ones were cancelled since (one more "
-                          "request); may spend the rate limit's reserve.")] = False,
+                          "request), with the usual timeouts; may spend the rate limit's "
+                          "reserve.")] = False,
     offline: Annotated[bool, typer.Option(
         "--no-refresh", "--offline",
         help="Send nothing: the bookings as the journal has them.")] = False,
@@ -39,13 +40,13 @@ def jobs(
     ones with the command that resumes them (on stderr). Off a terminal, one booking per
     line, tab-separated: job, state, created (ISO 8601), event, seats, booking, key,
     message, base URL. The table gets a server column when bookings of more than one
-    server are listed.
+    server are listed (on a narrow terminal host:port, or a number keyed under the table).
 
     Unfinished bookings (queued, processing, pending) of the active server are first asked
     about, newest first, when logged in: at most 3 status requests (1 while nothing is
-    known of the rate limit), none that would spend the limit's reserve. A refresh that
-    fails leaves the journal's states, with a note; bookings of other servers are listed
-    as the journal has them.
+    known of the rate limit), none that would spend the limit's reserve, each given 2 s at
+    most. A refresh that fails leaves the journal's states, with a note; bookings of other
+    servers are listed as the journal has them.
 
     Examples:
       seatctl jobs
@@ -82,8 +83,15 @@ def _refreshed(app: App, journal: "Journal", entries: "list[JournalEntry]", *, f
                command: list[str]) -> bool:
     """Refresh what the active server can be asked about; True when the journal changed.
     Entries of other servers are left as they are (this profile's token is not theirs)."""
-    from seatctl.booking.refresh import RefreshPolicy, elsewhere, refresh, refreshable
-    from seatctl.render.jobs import not_refreshed_note, refresh_notes
+    from seatctl.booking.refresh import (
+        UNASKED_PATIENCE_S,
+        RefreshPolicy,
+        asking,
+        elsewhere,
+        refresh,
+        refreshable,
+    )
+    from seatctl.render.jobs import not_refreshed_note, refresh_notes, refreshing
 
     base_url = app.settings.base_url
     others = elsewhere(entries, base_url) if forced else 0
@@ -96,10 +104,14 @@ def _refreshed(app: App, journal: "Journal", entries: "list[JournalEntry]", *, f
         return False
     if not app.token_belongs_to(base_url):  # which says why
         return False
-    # Unasked for, before a listing: one try each, no backoff to wait out.
-    with app.client(retries=None if forced else 0) as client:
-        result = refresh(client, journal, entries, base_url=base_url,
-                         policy=RefreshPolicy(forced=forced))
+    policy = RefreshPolicy(forced=forced)
+    # Unasked for, before a listing: one short try each, no backoff to wait out.
+    with app.client(retries=None if forced else 0,
+                    patience=None if forced else UNASKED_PATIENCE_S) as client:
+        statuses, confirmed = asking(client, entries, base_url, policy)
+        with refreshing(app.streams, base_url=base_url, statuses=statuses,
+                        confirmed=confirmed, announce=forced):
+            result = refresh(client, journal, entries, base_url=base_url, policy=policy)
     refresh_notes(app.streams, result, base_url=base_url, forced=forced, command=command)
     not_refreshed_note(app.streams, others=others, logged_out=None)
     return bool(result.changed)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +25,11 @@ from seatctl.render.tables import (
     longest_line,
     packed,
     print_table,
+    table_width,
     wall_now,
     write_tsv,
 )
-from seatctl.render.tokens import wrap
+from seatctl.render.tokens import say, wrap
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,9 +89,10 @@ def print_jobs_table(console: Console, entries: Sequence[JournalEntry], now: dat
                      ) -> None:
     """Four columns, a booking over two lines or more: when it was made (the day over the
     time), the event over its seats, the state over the server's message, the job id over
-    the booking id; a fifth, the server's base URL, when the bookings are of more than one.
-    Ids, URLs and seat labels are whole, never wrapped; too narrow a terminal drops the
-    time, then the server, then the event, before it would cut them."""
+    the booking id; a fifth, the server, when the bookings are of more than one (`servers`:
+    its base URL, or a shorter mark when that does not fit). Ids, URLs and seat labels are
+    whole, never wrapped; too narrow a terminal drops the time, then the event, before it
+    would cut them."""
     created = ["\n".join(local_time(entry.created_at, now)) for entry in entries]
     labels = [label for entry in entries for label in _seat_list(entry)]
     states = [state_text(entry.state).plain for entry in entries]
@@ -104,16 +107,55 @@ def print_jobs_table(console: Console, entries: Sequence[JournalEntry], now: dat
                                        f"{printable(entry.booking_id or '-')}"
                                        for entry in entries]),
     ]
-    servers = len({entry.base_url for entry in entries}) > 1
-    if servers:
-        columns.append(Column.fixed("server", [printable(entry.base_url)
-                                               for entry in entries], drop=1))
+    marks, legend = servers(entries, columns, console.width)
+    if marks:
+        columns.append(Column.fixed("server", marks.values()))
     widths = fit(columns, console.width)
     rows = [_job_row(entry, when, widths) for entry, when in zip(entries, created, strict=True)]
-    if servers:
-        rows = [[*row, Text(printable(entry.base_url), "dim")]
+    if marks:
+        rows = [[*row, Text(marks[entry.base_url], "dim")]
                 for row, entry in zip(rows, entries, strict=True)]
     print_table(console, columns, widths, rows)
+    for line in legend:
+        console.print(Text(line, "dim"), soft_wrap=True)
+
+
+def servers(entries: Sequence[JournalEntry], columns: Sequence[Column], width: int
+            ) -> tuple[dict[str, str], list[str]]:
+    """What the server column says for each base URL, and the legend lines under the table
+    that key its marks: nothing for bookings of one server. The whole base URL when the
+    table has room for it in `width` beside what it shows of `columns`, else `host:port`,
+    else a number (`server 2: https://...` in the legend): rows of two servers never look
+    alike, and the column costs no other."""
+    urls = list(dict.fromkeys(entry.base_url for entry in entries))
+    if len(urls) < 2:
+        return {}, []
+    shown = [column_width is not None for column_width in fit(columns, width)]
+    for marks in ({url: printable(url) for url in urls}, _host_ports(urls)):
+        widths = fit([*columns, Column.fixed("server", marks.values())], width)
+        if marks and table_width(widths) <= width and \
+                [column_width is not None for column_width in widths] == [*shown, True]:
+            return marks, []
+    numbers = {url: str(number) for number, url in enumerate(urls, 1)}
+    return numbers, [f"server {number}: {printable(url)}" for url, number in numbers.items()]
+
+
+def _host_ports(urls: Sequence[str]) -> dict[str, str]:
+    """`host:port` (the host alone when the URL names no port) for each URL; empty when
+    two URLs would look alike (they differ in scheme or path only)."""
+    from urllib.parse import urlsplit
+
+    marks = {}
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            return {}
+        host = parts.hostname or url
+        marks[url] = printable(f"[{host}]" if ":" in host else host) + (
+            f":{port}" if port is not None else "")
+    return marks if len(set(marks.values())) == len(marks) else {}
 
 
 def _job_row(entry: JournalEntry, created: str, widths: Sequence[int | None]) -> list[Text]:
@@ -186,12 +228,17 @@ def refresh_notes(streams: IOStreams, result: RefreshResult, *, base_url: str, f
     """What a refresh from the server at `base_url` could not do, one note each: it
     failed (the journal's states are shown), the budget or the cap left bookings
     unasked, the server did not know a job."""
-    from seatctl.booking.refresh import FORCED_STATUS_REQUESTS, HeldBack
+    from seatctl.booking.refresh import FORCED_STATUS_REQUESTS, UNASKED_PATIENCE_S, HeldBack
+    from seatctl.errors import PhaseTimeout
     from seatctl.render.messages import note
 
     if result.failure is not None:
-        note(streams, f"could not refresh from {base_url}: {result.failure.message}; "
-                      "states as the journal has them")
+        why = result.failure.message
+        if isinstance(result.failure, PhaseTimeout) and not forced:  # its short timeouts
+            why = (f"no answer within {UNASKED_PATIENCE_S:g} s (`"
+                   f"{shlex.join([*command, 'jobs', '--refresh'])}` waits longer)")
+        note(streams, f"could not refresh from {base_url}: {why}; states as the journal "
+                      "has them")
     elif result.held_back is HeldBack.BUDGET:
         unasked = (f"{_bookings(result.not_asked, 'unfinished booking')} not asked about"
                    if result.not_asked else "cancellations not checked")
@@ -211,6 +258,41 @@ def refresh_notes(streams: IOStreams, result: RefreshResult, *, base_url: str, f
     if result.unknown_jobs:
         note(streams, f"the server does not know job {', '.join(result.unknown_jobs)} "
                       "(any more): as the journal has it")
+
+
+@contextmanager
+def refreshing(streams: IOStreams, *, base_url: str, statuses: int, confirmed: int,
+               announce: bool) -> Iterator[None]:
+    """While a refresh asks the server at `base_url` about `statuses` unfinished bookings
+    (and whether `confirmed` confirmed ones were cancelled): on a terminal a spinner on
+    stderr saying so; elsewhere that line once, when `announce` (the refresh was asked
+    for and may wait the full timeouts; the default one's requests are short)."""
+    if not statuses and not confirmed:  # nothing will be sent
+        yield
+        return
+    text = asking_text(base_url, statuses=statuses, confirmed=confirmed)
+    if streams.can_animate:
+        from rich.status import Status
+
+        with Status(Text(text), console=streams.err):
+            yield
+        return
+    if announce:
+        say(streams.err, Text(text, style="dim"))
+    yield
+
+
+def asking_text(base_url: str, *, statuses: int, confirmed: int) -> str:
+    """`asking http://host:8080 about 3 unfinished bookings…` (and whether N confirmed
+    ones were cancelled)."""
+    parts = []
+    if statuses:
+        parts.append(f"about {_bookings(statuses, 'unfinished booking')}")
+    if confirmed:
+        noun = ("one" if statuses else "booking") + ("" if confirmed == 1 else "s")
+        parts.append(f"whether {confirmed} confirmed {noun} "
+                     f"{'was' if confirmed == 1 else 'were'} cancelled")
+    return f"asking {printable(base_url)} {' and '.join(parts)}…"
 
 
 def not_refreshed_note(streams: IOStreams, *, others: int, logged_out: str | None) -> None:

@@ -51,12 +51,16 @@ def start_text(plan: BookingPlan, now: datetime) -> str:
     """`Sat 12 Dec 19:30 CET`, with `(started 2 h ago)` once it has; `unknown` without one."""
     if not plan.start_time:
         return "unknown"
-    day, clock = local_time(plan.start_time, now)
-    text = f"{day} {clock}".strip()
+    text = _start_time(plan, now)
     start = plan.starts_at
     if start is not None and start <= now:
         text += f" (started {ago(now - start)})"
     return text
+
+
+def _start_time(plan: BookingPlan, now: datetime) -> str:
+    day, clock = local_time(plan.start_time, now)
+    return f"{day} {clock}".strip()
 
 
 def ago(elapsed: timedelta) -> str:
@@ -70,10 +74,18 @@ def ago(elapsed: timedelta) -> str:
     return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
 
 
-def started_message(plan: BookingPlan, now: datetime) -> str:
-    """Why a booking of a started event is not sent."""
-    return (f"{printable(plan.event_name)} has started ({start_text(plan, now)}): "
-            "nothing sent")
+STARTED_HINT = "book it anyway with --force (the server decides)"
+
+
+def started_message(plan: BookingPlan, now: datetime, *, dry_run: bool = False) -> str:
+    """Why a booking of a started event is not sent (`plan.started(now)`): `Late Show
+    started 60 min ago (Sat 12 Dec 19:30 CET): nothing sent`; a dry run says that booking
+    it would be refused."""
+    start = plan.starts_at
+    assert start is not None, "only an event whose start is known has started"
+    refused = "booking it would be refused; " if dry_run else ""
+    return (f"{printable(plan.event_name)} started {ago(now - start)} "
+            f"({_start_time(plan, now)}): {refused}nothing sent")
 
 
 def plan_lines(plan: BookingPlan, now: datetime) -> list[str]:
@@ -127,16 +139,23 @@ def show_plan(streams: IOStreams, plan: BookingPlan, now: datetime) -> None:
 
 
 def render_dry_run(streams: IOStreams, plan: BookingPlan, now: datetime, *, as_json: bool,
-                   earlier_key: str | None = None) -> None:
+                   earlier_key: str | None = None, refused: bool = False) -> None:
     """`book --dry-run`: the plan on stdout (one JSON document with --json), and on stderr
-    that nothing was sent."""
+    that nothing was sent; or, when the booking would be `refused` (the event has
+    started), why (the error, also as the document's `refused`)."""
+    refusal = started_message(plan, now, dry_run=True) if refused else None
     if as_json:
-        streams.write_data(json.dumps(plan.as_dict(sent=False)))
+        streams.write_data(json.dumps(plan.as_dict(sent=False, refused=refusal)))
     elif streams.stdout_is_tty:
         print_plan(streams.out, plan, now)
     else:
         for line in plan_lines(plan, now):
             streams.write_data(line)
+    if refusal is not None:
+        from seatctl.render.messages import error
+
+        error(streams, refusal, STARTED_HINT)
+        return
     note = "dry run: nothing sent"
     if earlier_key is not None:
         note += (f"; booking now would resume the unfinished earlier attempt with key "

@@ -186,6 +186,55 @@ def test_a_final_state_may_be_corrected_by_another_final_state(journal: Journal)
     assert journal.update("key-1", state="confirmed").state == "confirmed"
 
 
+def test_mark_cancelled_marks_every_entry_of_the_booking_on_its_server(
+    journal: Journal,
+) -> None:
+    journal.create(**booking())
+    journal.update("key-1", state="confirmed", booking_id="b-1")
+    journal.create(**booking(key="key-2", base_url="http://elsewhere:8080"))
+    journal.update("key-2", state="confirmed", booking_id="b-1")
+    changed = journal.mark_cancelled("b-1", base_url="http://127.0.0.1:8080")
+    assert [(entry.key, entry.state) for entry in changed] == [("key-1", "cancelled")]
+    assert journal.get("key-2").state == "confirmed"  # type: ignore[union-attr]
+
+
+def test_a_booking_cancelled_before_its_entry_knew_its_id_is_recorded_cancelled(
+    journal: Journal,
+) -> None:
+    """`book --no-wait`, `cancel ID`, then a refresh reads the job's status: "booked"."""
+    journal.create(**booking())
+    journal.add_job("key-1", "job-a")
+    assert journal.mark_cancelled("b-1", base_url="http://127.0.0.1:8080") == []
+    entry = journal.update("key-1", state="confirmed", message="Successfully booked 2 seat(s)",
+                           booking_id="b-1", total_price=240.0)
+    assert (entry.state, entry.message, entry.booking_id, entry.total_price) == (
+        "cancelled", "cancelled", "b-1", 240.0)
+
+
+def test_a_cancellation_is_remembered_per_server(journal: Journal) -> None:
+    journal.create(**booking())
+    journal.add_job("key-1", "job-a")
+    journal.mark_cancelled("b-1", base_url="http://elsewhere:8080")
+    assert journal.update("key-1", state="confirmed", booking_id="b-1").state == "confirmed"
+
+
+def test_a_cancellation_without_a_server_holds_on_every_server(journal: Journal) -> None:
+    journal.create(**booking())
+    journal.add_job("key-1", "job-a")
+    journal.mark_cancelled("b-1")
+    assert journal.update("key-1", state="confirmed", booking_id="b-1").state == "cancelled"
+
+
+def test_a_cancelled_entry_stays_cancelled_when_a_late_watch_says_confirmed(
+    journal: Journal,
+) -> None:
+    journal.create(**booking())
+    journal.update("key-1", state="confirmed", booking_id="b-1")
+    journal.mark_cancelled("b-1", base_url="http://127.0.0.1:8080")
+    assert journal.update("key-1", state="confirmed").state == "cancelled"
+    assert journal.add_job("key-1", "job-b").state == "queued"  # a new attempt
+
+
 @pytest.mark.parametrize("write", [
     lambda j: j.add_job("nope", "job-a"),
     lambda j: j.update("nope", state="confirmed"),
@@ -264,8 +313,8 @@ def test_find_unfinished_needs_the_same_booking(journal: Journal, differs: dict[
 
 
 def test_find_unfinished_skips_finished_bookings_and_takes_the_newest(journal: Journal) -> None:
-    query = {"profile": "default", "base_url": "http://127.0.0.1:8080", "event_id": "evt-1",
-             "seat_ids": [], "quantity": 3}
+    query: dict[str, Any] = {"profile": "default", "base_url": "http://127.0.0.1:8080",
+                             "event_id": "evt-1", "seat_ids": [], "quantity": 3}
     journal.create(**general_admission(key="old"))
     journal.create(**general_admission(key="new"))
     journal.create(**general_admission(key="done"))
@@ -405,6 +454,26 @@ def test_a_journal_from_a_newer_seatctl_is_refused(path: Path) -> None:
     db.close()
     with pytest.raises(JournalError, match="newer seatctl"):
         Journal(path)
+
+
+def test_a_version_1_journal_is_migrated_and_keeps_its_entries(path: Path) -> None:
+    with Journal(path) as journal:
+        journal.create(**booking())
+        journal.add_job("key-1", "job-a")
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE cancelled_bookings")  # what version 1 did not have
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    with Journal(path) as journal:
+        assert journal.by_job("job-a").key == "key-1"  # type: ignore[union-attr]
+        journal.mark_cancelled("b-1", base_url="http://127.0.0.1:8080")
+        assert journal.update("key-1", state="confirmed", booking_id="b-1").state == \
+            "cancelled"
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        db.close()
 
 
 def test_a_directory_in_the_way_is_an_error_not_a_traceback(path: Path) -> None:

@@ -12,7 +12,14 @@ import pytest
 from seatctl.api.models import Event, Seat, SeatMap, Section
 from seatctl.booking.labels import resolve_labels
 from seatctl.booking.plan import BookingPlan, PlannedSeat, quantity_plan, seat_plan, seat_price
-from seatctl.render.plan import ago, plan_lines, print_plan, question, start_text
+from seatctl.render.plan import (
+    ago,
+    plan_lines,
+    print_plan,
+    question,
+    start_text,
+    started_message,
+)
 from seatctl.render.streams import IOStreams
 
 NOW = datetime(2026, 12, 12, 12, 0, tzinfo=UTC)
@@ -97,7 +104,8 @@ def test_the_json_document_has_every_field_and_says_nothing_was_sent() -> None:
     assert plan.as_dict(sent=False) == {
         "event": {"id": EVENT_ID, "name": "Symphony"}, "start": "2026-12-12T19:30:00.000Z",
         "seats": [{"id": "s1", "label": "A1", "section": "Orchestra", "price": 120.0}],
-        "quantity": 1, "unitPrice": None, "total": 120.0, "sent": False}
+        "quantity": 1, "unitPrice": None, "total": 120.0, "sent": False, "refused": None}
+    assert plan.as_dict(sent=False, refused="it started")["refused"] == "it started"
 
 
 def test_started_compares_the_start_with_now() -> None:
@@ -129,6 +137,23 @@ def test_the_start_is_local_time_with_the_zone_and_says_when_it_started(
         monkeypatch.delenv("TZ")
         time.tzset()
     assert start_text(quantity_plan(event(start=None), 1), NOW) == "unknown"
+
+
+def test_the_started_message_nests_no_parentheses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    try:
+        started = quantity_plan(event(start="2026-12-12T11:00:00Z"), 1)
+        assert started_message(started, NOW) == (
+            "Symphony started 60 min ago (Sat 12 Dec 20:00 JST): nothing sent")
+        assert started_message(started, NOW, dry_run=True) == (
+            "Symphony started 60 min ago (Sat 12 Dec 20:00 JST): booking it would be "
+            "refused; nothing sent")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])

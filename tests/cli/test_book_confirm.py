@@ -108,12 +108,15 @@ def test_off_a_terminal_the_plan_goes_to_stderr_as_lines_and_nothing_is_asked(
     assert outcome.stdout.startswith("✓ confirmed")
 
 
-def test_json_on_a_terminal_asks_nothing_and_prints_one_document(
+def test_json_on_a_terminal_asks_on_stderr_and_prints_one_document(
     server: ReferenceServer,
 ) -> None:
-    outcome = on_tty(server, "book", "Symphony", "--seat", "Orchestra:A5", "--json")
+    # This used to send without asking (while `cancel --json` refused): --json changes
+    # stdout, not whether a person is asked.
+    outcome = on_tty(server, "book", "Symphony", "--seat", "Orchestra:A5", "--json",
+                     input="y\n")
     assert outcome.exit_code == 0, str(outcome)
-    assert "[y/N]" not in outcome.stderr
+    assert PROMPT in outcome.stderr
     assert json.loads(outcome.stdout)["state"] == "confirmed"
 
 
@@ -146,7 +149,8 @@ def test_a_json_dry_run_is_one_document(cli: Cli, server: ReferenceServer) -> No
     assert [(seat["label"], seat["section"], seat["price"]) for seat in document["seats"]] == [
         ("Orchestra:A5", "Orchestra", 120.0), ("Balcony:B2", "Balcony", 80.0)]
     assert all(seat["id"] for seat in document["seats"])
-    assert (document["quantity"], document["total"], document["sent"]) == (2, 200.0, False)
+    assert (document["quantity"], document["total"], document["sent"], document["refused"]
+            ) == (2, 200.0, False, None)
     assert bookings(server) == []
 
 
@@ -157,9 +161,11 @@ def test_an_event_that_has_started_is_refused_unless_forced(
     env = environment(server)
     refused = cli("book", "Late Show", "--seat", "Orchestra:A5", env=env)
     assert refused.exit_code == ExitCode.REJECTED, str(refused)
-    assert re.search(r"error: Late Show has started \(\w{3} \d+ \w{3} \d\d:\d\d \S+ "
-                     r"\(started 60 min ago\)\): nothing sent", refused.stderr), refused.stderr
-    assert "--force" in refused.stderr
+    assert re.fullmatch(r"error: Late Show started 60 min ago \(\w{3} \d+ \w{3} \d\d:\d\d "
+                        r"[^()\s]+\): nothing sent", refused.stderr.splitlines()[-2]), \
+        refused.stderr
+    assert refused.stderr.splitlines()[-1] == ("hint: book it anyway with --force (the "
+                                               "server decides)")
     assert bookings(server) == [] and journal_entries() == []
     forced = cli("book", "Late Show", "--seat", "Orchestra:A5", "--force", env=env)
     assert forced.exit_code == 0, str(forced)  # the reference server books it, as the seed
@@ -167,12 +173,46 @@ def test_an_event_that_has_started_is_refused_unless_forced(
     assert [b["event"]["name"] for b in bookings(server)] == ["Late Show"]
 
 
-def test_a_started_event_is_refused_in_a_dry_run_too(cli: Cli, server: ReferenceServer
-                                                     ) -> None:
+def test_a_dry_run_shows_the_plan_of_a_started_event_then_says_it_would_be_refused(
+    cli: Cli, server: ReferenceServer,
+) -> None:
     add_event(server, "Late Show", starts_in=timedelta(hours=-1), seat_map=True)
     outcome = cli("book", "Late Show", "--seat", "Orchestra:A5", "--dry-run",
                   env=environment(server))
     assert outcome.exit_code == ExitCode.REJECTED, str(outcome)
+    assert outcome.stdout.splitlines()[0].startswith("book: Late Show (event ")
+    assert "(started 60 min ago)" in outcome.stdout.splitlines()[1]
+    assert re.fullmatch(r"seat: Orchestra:A5  Orchestra  \S+  \(seat id \w+\)",
+                        outcome.stdout.splitlines()[2])
+    assert re.fullmatch(r"error: Late Show started 60 min ago \([^()]+\): booking it would "
+                        r"be refused; nothing sent\nhint: book it anyway with --force \(the "
+                        r"server decides\)\n", outcome.stderr), outcome.stderr
+    assert bookings(server) == [] and not Journal.default_path(os.environ).exists()
+
+
+def test_a_json_dry_run_of_a_started_event_is_one_document_saying_why(
+    cli: Cli, server: ReferenceServer,
+) -> None:
+    add_event(server, "Late Show", starts_in=timedelta(hours=-1), seat_map=True)
+    outcome = cli("book", "Late Show", "--seat", "Orchestra:A5", "--dry-run", "--json",
+                  env=environment(server))
+    assert outcome.exit_code == ExitCode.REJECTED, str(outcome)
+    document = json.loads(outcome.stdout)  # one document: no error document after it
+    assert document["refused"].startswith("Late Show started 60 min ago (")
+    assert (document["sent"], [seat["label"] for seat in document["seats"]]) == (
+        False, ["Orchestra:A5"])
+
+
+def test_a_forced_dry_run_of_a_started_event_shows_the_plan_and_succeeds(
+    cli: Cli, server: ReferenceServer,
+) -> None:
+    add_event(server, "Late Show", starts_in=timedelta(hours=-1), seat_map=True)
+    outcome = cli("book", "Late Show", "--seat", "Orchestra:A5", "--dry-run", "--force",
+                  env=environment(server))
+    assert outcome.exit_code == 0, str(outcome)
+    assert outcome.stdout.splitlines()[0].startswith("book: Late Show (event ")
+    assert outcome.stderr == "dry run: nothing sent\n"
+    assert bookings(server) == []
 
 
 def test_resume_does_not_ask_again(cli: Cli, start_server: StartServer) -> None:

@@ -11,24 +11,33 @@ import json
 import os
 import re
 import socket
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+from werkzeug import Request, Response
 
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.poll import Budget
 from seatctl.booking.refresh import (
     DEFAULT_STATUS_REQUESTS,
     FORCED_STATUS_REQUESTS,
+    UNASKED_PATIENCE_S,
     RefreshPolicy,
     confirmed,
     elsewhere,
     unfinished,
 )
+from seatctl.cli.app import app as seatctl_app
+from seatctl.cli.context import App
 from seatctl.exit_codes import ExitCode
-from seatctl.render.jobs import TSV_FIELDS
+from seatctl.render.jobs import TSV_FIELDS, asking_text
+from seatctl.render.streams import IOStreams
 from seatctl.server import RateLimit, ReferenceServer
 from tests.cli.terminal import on_tty
 from tests.conftest import StartServer
@@ -315,6 +324,84 @@ def test_a_job_the_server_does_not_know_is_passed_over(
     assert "note: the server does not know job job-1 (any more)" in outcome.stderr
 
 
+class Stall:
+    """Status requests answered only when `release` is set (at the latest when the test
+    ends, or after STALL_S); `asked` holds their paths as they arrive, `stderr_seen` what
+    `streams` had on stderr then (the server's log has a request only once answered)."""
+
+    STALL_S = 10.0
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.streams: IOStreams | None = None
+        self.asked: list[str] = []
+        self.stderr_seen: list[str] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.asked.append(request.path)
+        if self.streams is not None:
+            self.stderr_seen.append(self.streams.err_text())
+        self.release.wait(self.STALL_S)
+        return Response(json.dumps({"status": "success", "data": CONFIRMED}),
+                        content_type="application/json")
+
+
+@pytest.fixture
+def stall(httpserver: HTTPServer) -> Iterator[Stall]:
+    stall = Stall()
+    httpserver.expect_request(re.compile(f"^{STATUS}.+")).respond_with_handler(stall)
+    yield stall
+    stall.release.set()
+
+
+def test_the_default_refresh_waits_for_a_stalled_server_two_seconds_at_most(
+    cli: Cli, base_url: str, stall: Stall,
+) -> None:
+    add_entries(base_url, 3)
+    started = time.monotonic()
+    outcome = cli.ok("jobs", env=env(base_url))  # the read timeout is 30 s
+    assert time.monotonic() - started < 2 * UNASKED_PATIENCE_S
+    assert (f"note: could not refresh from {base_url}: no answer within 2 s (`seatctl "
+            "--profile default jobs --refresh` waits longer); states as the journal has "
+            "them") in outcome.stderr
+    assert set(states(outcome).values()) == {"queued"}
+    assert stall.asked == [STATUS + "job-2"]  # the first failure ends the refresh
+
+
+def test_a_forced_refresh_says_what_it_waits_for_before_it_waits(
+    base_url: str, stall: Stall,
+) -> None:
+    add_entries(base_url, 3)
+    stall.streams = IOStreams.test(tty=False)
+    obj = App(env={**os.environ, **env(base_url), "SEATCTL_READ_TIMEOUT": "1",
+                   "SEATCTL_RETRIES": "0"}, _streams=stall.streams)
+    result = CliRunner().invoke(seatctl_app, ["jobs", "--refresh"], obj=obj,
+                                prog_name="seatctl")
+    assert result.exit_code == 0, stall.streams.err_text()
+    assert stall.stderr_seen == [f"asking {base_url} about 3 unfinished bookings…\n"]
+    assert f"note: could not refresh from {base_url}: " in stall.streams.err_text()
+    assert stall.asked == [STATUS + "job-2"]  # the first failure ends the refresh
+
+
+def test_on_a_terminal_a_refresh_shows_a_spinner_that_goes_away(
+    httpserver: HTTPServer, base_url: str,
+) -> None:
+    add_entries(base_url, 1)
+    serve_status(httpserver, CONFIRMED, BUDGET_HEADERS)
+    outcome = on_tty("jobs", "--refresh", env=env(base_url))
+    assert outcome.exit_code == 0, str(outcome)
+    assert f"asking {base_url} about 1 unfinished booking…" in outcome.stderr
+    assert "✓ confirmed" in outcome.stdout
+
+
+def test_what_a_refresh_asks_about_is_said_in_words() -> None:
+    assert asking_text("http://a", statuses=2, confirmed=1) == (
+        "asking http://a about 2 unfinished bookings and whether 1 confirmed one was "
+        "cancelled…")
+    assert asking_text("http://a", statuses=0, confirmed=3) == (
+        "asking http://a whether 3 confirmed bookings were cancelled…")
+
+
 def test_the_table_has_a_server_column_only_for_bookings_of_several_servers(
     httpserver: HTTPServer, base_url: str,
 ) -> None:
@@ -330,6 +417,65 @@ def test_the_table_has_a_server_column_only_for_bookings_of_several_servers(
         if width >= 120:
             assert {"server", base_url, other} <= words, several.stdout
         assert max(len(line) for line in several.stdout.splitlines()) <= width
+
+
+def add_booking(base_url: str, job: str) -> None:
+    with Journal(Journal.default_path()) as journal:
+        journal.create(key=f"k-{job}", profile="default", base_url=base_url,
+                       event_id="cevt1", event_name="Symphony Under the Stars",
+                       seat_ids=["s1", "s2"], seat_labels=["Orchestra:A12", "Orchestra:A13"],
+                       quantity=None)
+        journal.add_job(f"k-{job}", job)
+        journal.update(f"k-{job}", state="confirmed", booking_id=f"cmj5x0abc{job[-6:]}",
+                       message="Successfully booked 2 seat(s)")
+
+
+def server_marks(stdout: str, jobs: list[str]) -> list[str]:
+    """The server each job's row names: its last cell, read through the legend."""
+    legend = dict(re.findall(r"^server (\d+): (\S+)$", stdout, flags=re.MULTILINE))
+    rows = {line.split()[-1] for job in jobs for line in stdout.splitlines() if job in line}
+    assert len(rows) == len(set(legend.values()) or rows), stdout
+    return [legend.get(mark, mark) for job in jobs for line in stdout.splitlines()
+            if job in line for mark in [line.split()[-1]]]
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 120])
+def test_rows_of_two_servers_can_be_told_apart_at_any_width(
+    base_url: str, width: int,
+) -> None:
+    far = "https://seatctl-api-production.onrender.com"
+    jobs = [f"booking-1796594400{number}23-abc12{number}" for number in range(3)]
+    for job, url in zip(jobs, (base_url, far, base_url), strict=True):
+        add_booking(url, job)
+    outcome = on_tty("jobs", "--offline", width=width, env=env(base_url))
+    assert outcome.exit_code == 0, str(outcome)
+    assert "server" in outcome.stdout.split("─")[0], outcome.stdout  # the header
+    host_port = base_url.removeprefix("http://")
+    marks = server_marks(outcome.stdout, jobs)
+    assert marks[0] == marks[2] != marks[1], outcome.stdout
+    assert marks[0] in (base_url, host_port) and marks[1] in (far, far[8:]), outcome.stdout
+    if width <= 80:
+        assert re.search(r"^server \d: https://seatctl-api-production\.onrender\.com$",
+                         outcome.stdout, flags=re.MULTILINE), outcome.stdout
+    assert all(job in outcome.stdout.split() for job in jobs)  # whole
+
+
+def test_a_short_mark_is_host_and_port_when_that_fits() -> None:
+    from seatctl.render.jobs import servers
+
+    entries = [entry("a", "confirmed", base_url="http://127.0.0.1:8080"),
+               entry("b", "confirmed", base_url="https://api.example.com"),
+               entry("c", "confirmed", base_url="https://[::1]:8443/api")]
+    marks, legend = servers(entries, [], 23)  # the widest base URL
+    assert (list(marks.values()), legend) == (list(marks), [])
+    marks, legend = servers(entries, [], 22)
+    assert (list(marks.values()), legend) == (
+        ["127.0.0.1:8080", "api.example.com", "[::1]:8443"], [])
+    marks, legend = servers(entries, [], 10)
+    assert (list(marks.values()), legend) == (["1", "2", "3"], [
+        "server 1: http://127.0.0.1:8080", "server 2: https://api.example.com",
+        "server 3: https://[::1]:8443/api"])
+    assert servers(entries[:1], [], 10) == ({}, [])
 
 
 def test_cancelled_bookings_show_as_cancelled(httpserver: HTTPServer, base_url: str) -> None:
@@ -386,6 +532,24 @@ def test_refresh_finds_a_booking_cancelled_on_the_server(
     assert states(cli.ok("jobs", "--refresh", env=env)) == {listed["job_id"]: "cancelled"}
     with Journal(Journal.default_path(os.environ)) as journal:
         assert journal.recent()[0].state == "cancelled"
+
+
+def test_a_booking_cancelled_before_the_journal_knew_its_id_shows_cancelled(
+    cli: Cli, start_server: StartServer,
+) -> None:
+    """`book --no-wait`, never watched: its entry is queued, without a booking id, when
+    `cancel` records the cancellation; the refresh then reads the job's status (booked)."""
+    server = start_server(process_delay=0.02)
+    env = reference_env(server)
+    job = cli.ok("book", "Symphony", "--seat", "Balcony:C8", "--no-wait", env=env).stdout.strip()
+    wait_until_final(server, job)
+    status = httpx.get(f"{server.url}{STATUS}{job}", headers=bearer(env["SEATCTL_TOKEN"]))
+    booking_id = status.json()["data"]["bookingId"]
+    cli.ok("cancel", booking_id, "--yes", env=env)
+    listed = cli.ok("jobs", env=env)
+    assert states(listed) == {job: "cancelled"}
+    assert listed.stdout.split("\t")[5] == booking_id
+    assert states(cli.ok("jobs", "--refresh", env=env)) == {job: "cancelled"}
 
 
 def test_out_of_budget_the_listing_shows_the_journal_and_says_why(
