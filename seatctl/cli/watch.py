@@ -126,14 +126,16 @@ _RUN_ONLY = ("SEATCTL_TOKEN", "SEATCTL_BASE_URL", "SEATCTL_PROFILE")  # this run
 
 def _from_journal(entry: "JournalEntry") -> "WatchResult":
     from seatctl.api.models import JobStatus
+    from seatctl.booking.journal import CANCELLED
     from seatctl.booking.status import JobState
     from seatctl.booking.watch import WatchResult
 
+    # A cancelled booking's job did confirm it: `finish` says what became of it since.
+    state = JobState.CONFIRMED if entry.state == CANCELLED else JobState(entry.state)
     status = JobStatus.model_validate({
-        "success": entry.state == "confirmed", "message": entry.message,
+        "success": state is JobState.CONFIRMED, "message": entry.message,
         "bookingId": entry.booking_id, "totalPrice": entry.total_price})
-    return WatchResult(entry.job_id or "", JobState(entry.state), status, polls=0,
-                       elapsed_s=0.0)
+    return WatchResult(entry.job_id or "", state, status, polls=0, elapsed_s=0.0)
 
 
 def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":
@@ -203,6 +205,7 @@ def interruptible(run: "Callable[[], WatchResult]", job_id: str, resume: "Resume
 def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id: str, *,
            as_json: bool, resumed: bool | None = None) -> None:
     """Print the outcome, then exit with the documented code unless it was confirmed."""
+    from seatctl.booking.journal import CANCELLED
     from seatctl.booking.outcome import outcome_error, watch_document
     from seatctl.errors import Reported
     from seatctl.render.messages import error_document
@@ -216,10 +219,14 @@ def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id
     error = outcome_error(result, job_id, entry, resume=resume_for(app, entry))
     if as_json and error is not None:
         document["error"] = error_document(error)
+    cancelled = error is None and entry is not None and entry.state == CANCELLED
+    if cancelled:  # confirmed by the job, cancelled since (`seatctl cancel`)
+        document.update(state=CANCELLED, message="confirmed, then cancelled")
     render_outcome(app.streams, document, as_json=as_json)
     if error is not None:
         raise Reported(error.exit_code) if as_json else error
-    booked_next(app, document.get("bookingId"), entry)
+    if not cancelled:
+        booked_next(app, document.get("bookingId"), entry)
 
 
 def booked_next(app: App, booking_id: object, entry: "JournalEntry | None") -> None:
