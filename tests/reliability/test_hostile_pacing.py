@@ -15,6 +15,7 @@ whole matrix (4 servers x 6 commands) is `pytest -m long`.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 
@@ -153,7 +154,9 @@ def test_without_timeout_the_retry_deadline_bounds_a_drip(
     outcome = Cli()("ping", env=env)
     elapsed = time.monotonic() - started
     check(outcome, elapsed, "ping", 2.0)
-    assert "did not send a complete response within 2s" in outcome.stderr, str(outcome)
+    # The read is clipped to what the 2 s deadline has left once connected (1.98 s, say).
+    assert re.search(r"did not send a complete response within (2|1\.9\d)s", outcome.stderr
+                     ), str(outcome)
 
 
 @pytest.mark.long
