@@ -19,19 +19,30 @@ def smoke(
         "profile's base URL]", show_default=False, callback=url_argument)] = None,
     max_time: Annotated[float, typer.Option(
         metavar="SECONDS",
-        help="Seconds for the whole run; checks left without time fail as not run.",
+        help="Seconds for the whole run, the keep-alive watch included; checks left without "
+             "time fail as not run. The default leaves room to see an idle connection held "
+             "for the default --min-idle of 60 s.",
         min=0.1, max=3600,
-    )] = 60.0,
+    )] = 75.0,
     max_latency_ms: Annotated[float, typer.Option(
         metavar="MS",
         help="Latency budget of GET /api/events (the median of 3), in milliseconds.",
         min=1, max=600_000,
     )] = 1000.0,
-    keep_alive_bound: Annotated[float | None, typer.Option(
+    min_idle: Annotated[float | None, typer.Option(
         metavar="SECONDS",
-        help="Idle seconds a kept-alive connection must survive (a close sooner fails). "
-             "[default: 15, or half of a shorter run's time]", show_default=False,
-        min=0.01, max=900,
+        help="Idle seconds the keep-alive connection must survive (a close sooner fails, as "
+             "does one before its advertised Keep-Alive timeout). At most 86400. [default: "
+             "the front door's documented idle timeout when identified, else 60]",
+        show_default=False,
+    )] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict",
+        help="Fail (exit 1) when keep-alive cannot be verified within --max-time, instead "
+             "of reporting it as not verified (skipped).",
+    )] = False,
+    keep_alive_bound: Annotated[float | None, typer.Option(
+        metavar="SECONDS", help="The old name of --min-idle.", hidden=True,
     )] = None,
     book_test: Annotated[str | None, typer.Option(
         metavar="EVENT", help="Book a test seat of EVENT (an id or a name), then cancel it. "
@@ -50,20 +61,29 @@ def smoke(
 ) -> None:
     """Check a deployment for CI: health, latency, login, a test booking, keep-alive.
 
-    Exit 0 when every check passes (skipped ones allowed), 1 when one fails, 6 when the
-    URL cannot be reached at all. Credentials come from SEATCTL_EMAIL and SEATCTL_PASSWORD
-    (used for one login, never stored) or the token (SEATCTL_TOKEN, --token). With
-    GITHUB_ACTIONS=true, failures are also printed as GitHub annotations.
+    Keep-alive: a connection opened after the health check idles for the rest of the run;
+    it fails when the server closes it before its advertised Keep-Alive timeout or before
+    --min-idle (default: the front door's documented idle timeout when the headers
+    identify it, else 60 s). What --max-time leaves no time to see is not verified: a
+    skip, never a pass; a failure with --strict.
+
+    Exit 0 when every check passes (skipped and not verified ones allowed), 1 when one
+    fails (with --strict, also when one is not verified), 6 when the URL cannot be reached
+    at all. Credentials come from SEATCTL_EMAIL and SEATCTL_PASSWORD (used for one login,
+    never stored) or the token (SEATCTL_TOKEN, --token). With GITHUB_ACTIONS=true,
+    failures (and what is not verified) are also printed as GitHub annotations.
 
     Examples:
       seatctl smoke
       seatctl smoke https://api.example.com --max-time 30 --junit smoke.xml
       seatctl smoke https://api.example.com --book-test symphony --seat Orchestra:A12
+      seatctl smoke https://api.example.com --max-time 75 --min-idle 60 --strict
     """
     app = get_app(ctx)
     as_json = app.want_json(json)
+    min_idle = _min_idle(app, min_idle, keep_alive_bound)
     plan = _plan(app, url, max_time=max_time, max_latency_ms=max_latency_ms,
-                 keep_alive_bound=keep_alive_bound, book_test=book_test, seats=seat or [])
+                 min_idle=min_idle, strict=strict, book_test=book_test, seats=seat or [])
     if junit is not None:
         check_report_writable(junit)
     stop = _stop_token(app, as_json)
@@ -71,20 +91,34 @@ def smoke(
     _emit(app, report, junit, as_json=as_json, stop=stop)
 
 
+def _min_idle(app: App, min_idle: float | None, keep_alive_bound: float | None
+              ) -> float | None:
+    """--min-idle, or its old name --keep-alive-bound (with a note), not both."""
+    from seatctl.errors import UsageError
+    from seatctl.render.messages import warning
+
+    if keep_alive_bound is None:
+        return min_idle
+    if min_idle is not None:
+        raise UsageError("give --min-idle only (--keep-alive-bound is its old name)")
+    warning(app.streams, "--keep-alive-bound is now --min-idle; the connection must also "
+                         "survive its advertised Keep-Alive timeout")
+    return keep_alive_bound
+
+
 def _plan(app: App, url: str | None, *, max_time: float, max_latency_ms: float,
-          keep_alive_bound: float | None, book_test: str | None, seats: list[str]
+          min_idle: float | None, strict: bool, book_test: str | None, seats: list[str]
           ) -> "SmokePlan":
     from seatctl.booking.labels import split_labels
-    from seatctl.smoke import DEFAULT_BOUND, SmokePlan
+    from seatctl.smoke import SmokePlan
 
     settings = app.settings
     remaining = app.deadline.remaining()  # the global --timeout, when shorter
     target = (url or settings.base_url).strip()
     total = max_time if remaining is None else max(0.001, round(min(max_time, remaining), 1))
-    bound = keep_alive_bound if keep_alive_bound is not None else min(DEFAULT_BOUND, total / 2)
     return SmokePlan(
-        url=target, max_time=total, max_latency_ms=max_latency_ms, keep_alive_bound=bound,
-        login=_login(app), token=_token_for(app, target), book_test=book_test,
+        url=target, max_time=total, max_latency_ms=max_latency_ms, min_idle=min_idle,
+        strict=strict, login=_login(app), token=_token_for(app, target), book_test=book_test,
         seats=tuple(split_labels(seats)), profile=settings.profile,
     )
 
@@ -125,8 +159,8 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "Sm
     from seatctl.smoke import SmokeEnvironment, run_smoke
 
     settings = app.settings
-    display = SmokeDisplay(app.streams, as_json=as_json,
-                           keep_alive_bound=plan.keep_alive_bound)
+    # The keep-alive watch lasts until the run's end at most.
+    display = SmokeDisplay(app.streams, as_json=as_json, keep_alive_bound=plan.max_time)
     environment = SmokeEnvironment(
         client_config=ClientConfig.from_settings(settings),
         connect=ConnectOptions(timeouts=Timeouts.from_settings(settings),

@@ -117,7 +117,9 @@ def verdict_line(report: SmokeReport) -> Text:
     counts = (f"{report.count(CheckStatus.PASS)} passed, {report.count(CheckStatus.FAIL)} "
               f"failed, {report.count(CheckStatus.SKIP)} skipped in {report.elapsed_s:.1f} s")
     if report.passed:
-        return Text.assemble(("PASSED", "bold green"), f": {counts}")
+        unverified = (f" ({', '.join(report.not_verified)} not verified)"
+                      if report.not_verified else "")
+        return Text.assemble(("PASSED", "bold green"), f"{unverified}: {counts}")
     if report.rate_limited is not None and not report.failed:
         return Text.assemble(("CANNOT JUDGE", "bold yellow"), f" ({report.rate_limited}): "
                              f"{counts}")

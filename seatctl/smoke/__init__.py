@@ -6,15 +6,16 @@ prints; the command renders the report, its JSON, JUnit XML and GitHub annotatio
     report.passed, report_json(report), junit_xml(report), workflow_commands(report)
 
 Modules: run (the plan and the run), checks (health, latency, auth, the booking round
-trip, through the HTTP core), keepalive (the doctor's keep-alive probe within a short
-bound), attempts (every HTTP attempt, for warnings about retried failures), report (the
-results and JSON), junit, annotations.
+trip, through the HTTP core), keepalive (one idle connection watched for the whole run,
+judged against its advertised Keep-Alive timeout and --min-idle), attempts (every HTTP
+attempt, for warnings about retried failures), report (the results and JSON), junit,
+annotations.
 """
 
 from seatctl.smoke.annotations import github_actions, workflow_commands
 from seatctl.smoke.checks import Login
 from seatctl.smoke.junit import junit_xml
-from seatctl.smoke.keepalive import DEFAULT_BOUND
+from seatctl.smoke.keepalive import DEFAULT_MIN_IDLE, MAX_MIN_IDLE
 from seatctl.smoke.report import (
     CHECK_NAMES,
     SCHEMA,
@@ -33,9 +34,10 @@ from seatctl.smoke.run import (
 
 __all__ = [
     "CHECK_NAMES",
-    "DEFAULT_BOUND",
     "DEFAULT_MAX_LATENCY_MS",
     "DEFAULT_MAX_TIME",
+    "DEFAULT_MIN_IDLE",
+    "MAX_MIN_IDLE",
     "SCHEMA",
     "CheckResult",
     "CheckStatus",

@@ -1,5 +1,6 @@
-"""GitHub Actions workflow commands for a smoke report: `::error` per failed check and
-`::warning` per warning of a passed one, so they show on the run's summary page.
+"""GitHub Actions workflow commands for a smoke report: `::error` per failed check,
+`::warning` per warning of a passed one and per check not verified within --max-time, so
+they show on the run's summary page.
 
 Escaping follows the runner's rules (actions/toolkit `command.ts`): in the message `%`,
 CR and LF become %25, %0D and %0A; in a property value `:` and `,` also become %3A and
@@ -30,6 +31,8 @@ def workflow_commands(report: SmokeReport) -> list[str]:
         title = TITLE.format(name=check.name)
         if check.status is CheckStatus.FAIL:
             lines.append(workflow_command("error", title, failure_text(check)))
+        elif check.not_verified:  # a skip, but one a reader must not take for a pass
+            lines.append(workflow_command("warning", title, failure_text(check)))
         elif check.status is CheckStatus.PASS:
             lines.extend(workflow_command("warning", title, warning)
                          for warning in check.warnings)

@@ -1,5 +1,7 @@
 """The smoke report as JUnit XML: one test case per check (a failure, skipped, or passed
-with its warnings in system-out), for CI test reports."""
+with its warnings in system-out), for CI test reports. What could not be verified within
+--max-time is `<skipped>` with its reason (a `<failure type="not-verified">` with
+--strict), never a passed case."""
 
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ def _testcase(suite: ET.Element, classname: str, check: CheckResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=classname, name=check.name,
                          time=f"{check.seconds:.3f}")
     if check.status is CheckStatus.FAIL:
-        failure = ET.SubElement(case, "failure", message=xml_text(check.message), type="fail")
+        kind = "not-verified" if check.not_verified else "fail"
+        failure = ET.SubElement(case, "failure", message=xml_text(check.message), type=kind)
         failure.text = xml_text(failure_text(check))
     elif check.status is CheckStatus.SKIP:
-        ET.SubElement(case, "skipped", message=xml_text(check.message))
+        skipped = ET.SubElement(case, "skipped", message=xml_text(check.message))
+        if check.not_verified and check.hint:
+            skipped.text = xml_text(f"hint: {check.hint}")
     else:
         lines = [check.message, *(f"warning: {warning}" for warning in check.warnings)]
         ET.SubElement(case, "system-out").text = xml_text("\n".join(lines))

@@ -32,7 +32,10 @@ class CheckStatus(StrEnum):
 @dataclass(frozen=True)
 class CheckResult:
     """One check: its verdict, a one-line message, what was measured (`details`, plain JSON
-    values), warnings that do not fail it, and the fix when one is known."""
+    values), warnings that do not fail it, and the fix when one is known.
+
+    `not_verified`: the check could not see what it must within --max-time. It is then a
+    skip (never a pass), or a failure under --strict."""
 
     name: str
     status: CheckStatus
@@ -41,6 +44,7 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     fix: str | None = None
+    not_verified: bool = False
 
     @property
     def hint(self) -> str | None:
@@ -63,6 +67,13 @@ def skipped(name: str, message: str) -> CheckResult:
     return CheckResult(name, CheckStatus.SKIP, message)
 
 
+def not_verified(name: str, message: str, details: Mapping[str, Any], *,
+                 strict: bool) -> CheckResult:
+    """What could not be verified within --max-time: a skip, a failure under --strict."""
+    status = CheckStatus.FAIL if strict else CheckStatus.SKIP
+    return CheckResult(name, status, message, details=dict(details), not_verified=True)
+
+
 @dataclass(frozen=True)
 class SmokeReport:
     target: str
@@ -75,6 +86,7 @@ class SmokeReport:
     # stopped say nothing of the deploy, so the run cannot judge it: exit 7.
     rate_limited: str | None = None
     rate_limit: RateLimitInfo | None = None
+    strict: bool = False  # --strict: a check not verified within --max-time failed
 
     @property
     def passed(self) -> bool:
@@ -88,6 +100,11 @@ class SmokeReport:
     def count(self, status: CheckStatus) -> int:
         return sum(1 for check in self.checks if check.status is status)
 
+    @property
+    def not_verified(self) -> tuple[str, ...]:
+        """The checks that could not verify what they must within --max-time."""
+        return tuple(check.name for check in self.checks if check.not_verified)
+
 
 def report_json(report: SmokeReport) -> dict[str, Any]:
     """The `--json` document; its keys are stable (README: "seatctl smoke")."""
@@ -100,6 +117,8 @@ def report_json(report: SmokeReport) -> dict[str, Any]:
         "checks": [check_json(check) for check in report.checks],
         "rate_limited": report.rate_limited,
         "rate_limit": report.rate_limit.as_dict() if report.rate_limit else None,
+        "not_verified": list(report.not_verified),
+        "strict": report.strict,
     }
 
 

@@ -5,11 +5,14 @@ with the run's deadline, so its timeouts and retries shrink to what is left; a c
 finds no time left is not started and fails as "not run: out of time". When the very first
 request cannot reach the server (refused, DNS, TLS, no connection), the run stops there:
 the report carries that error, and the command exits 6.
+
+The keep-alive check's connection is opened right after the health check and left idle
+while the other checks run (keepalive.IdleWatch, bounded by the run's end); it is judged
+last. What it could not verify within `max_time` is a skip, or a failure with `strict`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,7 @@ from seatctl.api.endpoints import cancel_booking
 from seatctl.booking.journal import JournalEntry
 from seatctl.clock import Clock, Deadline, SystemClock
 from seatctl.diagnostics.connection import ConnectOptions, parse_target
+from seatctl.diagnostics.probes import KeepAliveResult
 from seatctl.errors import (
     ConnectionRefused,
     ConnectTimeout,
@@ -54,7 +58,13 @@ from seatctl.smoke.checks import (
     latency_check,
     log_in,
 )
-from seatctl.smoke.keepalive import DEFAULT_BOUND, keep_alive_check
+from seatctl.smoke.keepalive import (
+    END_RESERVE,
+    MAX_MIN_IDLE,
+    STOP_WAIT,
+    IdleWatch,
+    judge,
+)
 from seatctl.smoke.report import (
     AUTH,
     BOOKING,
@@ -72,7 +82,7 @@ from seatctl.smoke.report import (
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_MAX_TIME = 60.0
+DEFAULT_MAX_TIME = 75.0  # room to see an idle connection held the default --min-idle of 60 s
 # Far above a healthy API's tens of milliseconds (a new TLS connection included), far below
 # the seconds after which a person calls the site broken.
 DEFAULT_MAX_LATENCY_MS = 1000.0
@@ -95,7 +105,10 @@ class SmokePlan:
     url: str
     max_time: float = DEFAULT_MAX_TIME
     max_latency_ms: float = DEFAULT_MAX_LATENCY_MS
-    keep_alive_bound: float = DEFAULT_BOUND
+    # Idle seconds the keep-alive connection must survive; None: the front door's documented
+    # idle timeout when the headers identify it, else keepalive.DEFAULT_MIN_IDLE.
+    min_idle: float | None = None
+    strict: bool = False  # what is not verified within max_time fails
     login: Login | None = None
     token: str | None = field(default=None, repr=False)
     book_test: str | None = None  # an event for the booking round trip
@@ -108,9 +121,9 @@ class SmokePlan:
             raise UsageError("--max-time must be more than 0 seconds")
         if not self.max_latency_ms > 0:
             raise UsageError("--max-latency-ms must be more than 0")
-        if not 0 < self.keep_alive_bound < self.max_time:
-            raise UsageError(f"--keep-alive-bound ({self.keep_alive_bound:g} s) must be more "
-                             f"than 0 and less than --max-time ({self.max_time:g} s)")
+        if self.min_idle is not None and not 0 < self.min_idle <= MAX_MIN_IDLE:
+            raise UsageError(f"--min-idle must be more than 0 and at most {MAX_MIN_IDLE:g} "
+                             f"seconds (a day): {self.min_idle:g}")
         if self.book_test is not None and not self.book_test.strip():
             raise UsageError("--book-test needs an event: an id or a name")
         if self.seats and self.book_test is None:
@@ -176,16 +189,22 @@ class _Run:
                            *([BOOKING] if plan.book_test else [])]  # not yet run
 
     def run(self) -> SmokeReport:
-        with self._client() as anonymous:
-            try:
-                self._check(HEALTH, lambda: _health(anonymous))
-            except _Unreachable as stop:
-                return self._stopped(stop.failure)
-            self._check(LATENCY, self._latency)
-            self._auth(anonymous)
-        self._booking()
-        self._check(KEEP_ALIVE, self._keep_alive)
-        return self._report()
+        watch: IdleWatch | None = None
+        try:
+            with self._client() as anonymous:
+                try:
+                    self._check(HEALTH, lambda: _health(anonymous))
+                except _Unreachable as stop:
+                    return self._stopped(stop.failure)
+                watch = self._idle_watch()
+                self._check(LATENCY, self._latency)
+                self._auth(anonymous)
+            self._booking()
+            self._keep_alive(watch)
+            return self._report()
+        finally:
+            if watch is not None:
+                watch.stop()
 
     # --- the checks ---------------------------------------------------------------------
 
@@ -276,11 +295,45 @@ class _Run:
                          deadline=Deadline.after(self.clock, INTERRUPT_CANCEL_TIME),
                          observer=self.log, transport=self.env.transport, budget=self.budget)
 
-    def _keep_alive(self) -> CheckResult:
+    def _idle_watch(self) -> IdleWatch | None:
+        """The keep-alive connection, opened now and watched until the run's end; None when
+        no time is left for it."""
+        time_left = self._remaining() - END_RESERVE
+        if time_left <= 0:
+            return None
         url = self.plan.url.strip().rstrip("/") + "/health"
-        return asyncio.run(keep_alive_check(url, self.plan.keep_alive_bound,
-                                            self._remaining(), self.env.connect,
-                                            trust_advertised=not self.log.cut_on_reuse()))
+        watch = IdleWatch(url, self.plan.min_idle, time_left, self.env.connect)
+        watch.start()
+        return watch
+
+    def _keep_alive(self, watch: IdleWatch | None) -> None:
+        if watch is None:
+            self._record(failed(KEEP_ALIVE, f"not run: out of time (--max-time "
+                                            f"{self.plan.max_time:g} s)"))
+            return
+        self.env.on_start(KEEP_ALIVE)
+        outcome = watch.outcome(max(0.0, self._remaining()) + STOP_WAIT)
+        try:
+            result = self._judged(outcome)
+        except Exception as exc:  # a server's answer the verdict did not foresee
+            result = failed(KEEP_ALIVE, f"unexpected {type(exc).__name__} while checking: "
+                                        f"{exc}", {"error": type(exc).__name__})
+        self._record(replace(result, seconds=watch.seconds,
+                             details={**result.details, "failed_attempts": []}))
+
+    def _judged(self, outcome: KeepAliveResult | BaseException | None) -> CheckResult:
+        if isinstance(outcome, KeepAliveResult):
+            return judge(outcome, self.plan.min_idle, max_time=self.plan.max_time,
+                         strict=self.plan.strict)
+        if outcome is None or isinstance(outcome, TimeoutError):
+            return failed(KEEP_ALIVE, "no answer to the request that opens the idle "
+                                      f"connection within --max-time ({self.plan.max_time:g} "
+                                      "s)", {"error": "DeadlineExceeded",
+                                             "hint": "raise --max-time"})
+        if isinstance(outcome, SeatctlError):
+            return failed(KEEP_ALIVE, f"the request that opens the idle connection: "
+                                      f"{describe(outcome)}", error_details(outcome))
+        raise outcome
 
     # --- running one check --------------------------------------------------------------
 
@@ -353,7 +406,8 @@ class _Run:
     def _report(self, unreachable: SeatctlError | None = None) -> SmokeReport:
         return SmokeReport(self.plan.url, self.plan.max_time,
                            self.clock.monotonic() - self.started, tuple(self.results),
-                           unreachable, self.rate_limited, self.budget.known)
+                           unreachable, self.rate_limited, self.budget.known,
+                           strict=self.plan.strict)
 
     def _remaining(self) -> float:
         remaining = self.deadline.remaining()

@@ -343,7 +343,7 @@ COMMANDS: dict[str, Callable[[str], list[str]]] = {
                                    "--json"],
     "doctor": lambda url: ["doctor", url, "--max-wait", f"{MAX_WAIT:g}", "--json"],
     "smoke": lambda url: ["smoke", url, "--max-time", f"{SMOKE_MAX_TIME:g}",
-                          "--keep-alive-bound", "1", "--json"],
+                          "--min-idle", "1", "--json"],
 }
 
 
@@ -504,24 +504,21 @@ def closes_idle_after(seconds: float, keep_alive: bytes) -> Callback:
     return serve
 
 
-def keep_alive(url: str, *, trust_advertised: bool) -> CheckResult:
-    return asyncio.run(keep_alive_check(url + "/health", 1.0, 3.0, ConnectOptions(),
-                                        trust_advertised=trust_advertised))
+def keep_alive(url: str) -> CheckResult:
+    return asyncio.run(keep_alive_check(url + "/health", 1.0, 3.0, ConnectOptions()))
 
 
-def test_smoke_keep_alive_watches_when_a_reused_connection_was_cut() -> None:
+def test_smoke_keep_alive_waits_for_the_advertised_timeout_instead_of_trusting_it() -> None:
     with serving_callback(closes_idle_after(0.2, b"timeout=100")) as url:
-        trusted = keep_alive(url, trust_advertised=True)
-        distrusted = keep_alive(url, trust_advertised=False)
-    assert trusted.status is CheckStatus.PASS and trusted.details["basis"] == "advertised"
-    assert distrusted.status is CheckStatus.FAIL, distrusted
-    assert distrusted.details["basis"] == "closed"
-    assert any("not taken at its word" in warning for warning in distrusted.warnings)
+        result = keep_alive(url)
+    assert result.status is CheckStatus.FAIL, result
+    assert result.details["basis"] == "closed"
+    assert "before its advertised Keep-Alive: timeout=100 and --min-idle 1 s" in result.message
 
 
 def test_smoke_keep_alive_takes_an_implausible_timeout_as_unparsed() -> None:
     with serving_callback(closes_idle_after(0.2, b"timeout=999999999")) as url:
-        result = keep_alive(url, trust_advertised=True)
+        result = keep_alive(url)
     assert result.status is CheckStatus.FAIL, result
     assert result.details["basis"] == "closed"
     assert result.details["advertised_timeout_s"] is None
@@ -559,7 +556,7 @@ def test_smoke_ctrl_c_after_the_booking_cancels_it_and_names_it(
     server = start_server()
     interrupt_after(monkeypatch, "BookingFlow.book")
     began = time.monotonic()
-    outcome = Cli()("smoke", server.url, "--keep-alive-bound", "0.5", "--book-test", "symphony",
+    outcome = Cli()("smoke", server.url, "--min-idle", "0.5", "--book-test", "symphony",
                     "--seat", "Orchestra:A12", env=DEMO)
     assert outcome.exit_code == 130, str(outcome)
     assert time.monotonic() - began < 20
@@ -579,7 +576,7 @@ def test_smoke_ctrl_c_during_the_watch_names_the_job_and_key(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Watcher, "watch", interrupted_watch)
-    outcome = Cli()("smoke", server.url, "--keep-alive-bound", "0.5", "--book-test", "symphony",
+    outcome = Cli()("smoke", server.url, "--min-idle", "0.5", "--book-test", "symphony",
                     "--seat", "Orchestra:A12", env=DEMO)
     assert outcome.exit_code == 130, str(outcome)
     message = " ".join(outcome.stderr.split())

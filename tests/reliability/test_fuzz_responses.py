@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "seats": ("seats", "evt-1"),
     "book": ("book", "evt-1", "--seat", "A1", "--no-wait", "--force"),
     "watch": ("watch", "job-1", "--timeout", "0.1"),
-    "smoke": ("smoke", "--keep-alive-bound", "0.05", "--max-time", "5"),
+    "smoke": ("smoke", "--min-idle", "0.05", "--max-time", "5"),
 }
 
 

@@ -16,7 +16,7 @@ from tests.conftest import StartServer
 from tests.helpers import Cli
 from tests.server.helpers import DEMO_EMAIL, DEMO_PASSWORD
 
-FAST = ("--keep-alive-bound", "0.5")
+FAST = ("--min-idle", "0.5")
 DEMO = {"SEATCTL_EMAIL": DEMO_EMAIL, "SEATCTL_PASSWORD": DEMO_PASSWORD}
 
 

@@ -20,7 +20,7 @@ from tests.helpers import Cli
 from tests.server.helpers import DEMO_EMAIL, DEMO_PASSWORD, login
 
 DEMO = {"SEATCTL_EMAIL": DEMO_EMAIL, "SEATCTL_PASSWORD": DEMO_PASSWORD}
-BOOK_TEST = ("--keep-alive-bound", "0.5", "--book-test", "symphony", "--seat", "Orchestra:A12")
+BOOK_TEST = ("--min-idle", "0.5", "--book-test", "symphony", "--seat", "Orchestra:A12")
 
 
 def refuse_cancel(_client: Any, _booking_id: str) -> str:
