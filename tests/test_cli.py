@@ -305,3 +305,23 @@ def test_a_long_retry_wait_is_announced_even_without_verbose(
     httpserver.expect_ordered_request("/health").respond_with_json(HEALTH)
     outcome = cli.ok("--base-url", base(httpserver), "ping", env={"SEATCTL_RETRIES": "1"})
     assert "waiting 2s before retrying" in outcome.stderr
+
+
+def test_a_command_that_cannot_load_is_an_error_line_not_silence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from seatctl.cli import app as app_module
+    from seatctl.cli.main import main
+
+    def broken(name: str) -> None:
+        raise NameError("name 'datetime' is not defined")
+
+    monkeypatch.setattr(app_module, "load_command", broken)
+    for args, traced in ((["smoke", "--json"], False), (["--trace", "smoke"], True)):
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert exited.value.code == ExitCode.FAILURE
+        stderr = capsys.readouterr().err
+        assert "error: unexpected error: NameError: name 'datetime' is not defined" in stderr
+        assert ("Traceback" in stderr) is traced
+        assert ("rerun with --trace" in stderr) is not traced

@@ -10,6 +10,8 @@ from seatctl.cli.context import App
 from seatctl.render.tables import OutputFormat
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from seatctl.errors import UsageError
 
 JsonFlag = Annotated[bool, typer.Option(
@@ -143,7 +145,16 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def check_report_writable(path: Path) -> None:
+PasteReportOption = Annotated[list[Path] | None, typer.Option(
+    "--report", metavar="FILE",
+    help="Also write the report to paste: FILE.md (GitHub Markdown) or FILE.html (one page, "
+         "nothing loaded, the timeline drawn, the JSON embedded). Repeatable. Under GitHub "
+         "Actions the Markdown is also appended to the job summary.",
+    show_default=False, dir_okay=False,
+)]
+
+
+def check_report_writable(path: Path, what: str = "JUnit report") -> None:
     """Before the run (a minute of probing, a deploy check), not after it."""
     import os
 
@@ -151,15 +162,46 @@ def check_report_writable(path: Path) -> None:
 
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write the JUnit report {path}: no writable folder {folder}")
+        raise UsageError(f"cannot write the {what} {path}: no writable folder {folder}")
 
 
-def write_report(path: Path, text: str, secrets: list[str]) -> None:
+def check_paste_reports(paths: list[Path] | None) -> None:
+    """--report FILE.md / FILE.html: a known kind and a writable folder, before the run."""
+    from seatctl.errors import UsageError
+    from seatctl.render.paste import paste_format
+
+    for path in paths or []:
+        if paste_format(path) is None:
+            raise UsageError(f"--report {path}: give a .md or .html file",
+                             hint="FILE.md for a ticket or a job summary, FILE.html for a page")
+        check_report_writable(path, "report")
+
+
+def write_paste_reports(app: App, paths: list[Path] | None, document: dict[str, object],
+                        when: "datetime") -> None:
+    """Each --report file, and the Markdown appended to $GITHUB_STEP_SUMMARY when set (the
+    GitHub Actions job summary); masked like every output, so no token reaches them."""
+    from seatctl.render.paste import paste_format, paste_report
+
+    for path in paths or []:
+        kind = paste_format(path)
+        assert kind is not None  # check_paste_reports ran before the run
+        write_report(path, paste_report(document, kind, when=when), app.streams.secrets,
+                     "report")
+    summary = app.env.get("GITHUB_STEP_SUMMARY", "").strip()
+    if summary:
+        write_report(Path(summary), paste_report(document, "markdown", when=when),
+                     app.streams.secrets, "GitHub job summary", append=True)
+
+
+def write_report(path: Path, text: str, secrets: list[str], what: str = "JUnit report", *,
+                 append: bool = False) -> None:
     """A report file, masked like the streams (no token reaches a CI artifact)."""
     from seatctl.errors import UsageError
     from seatctl.redact import mask
 
     try:
-        path.write_text(mask(text, secrets), encoding="utf-8")
+        with path.open("a" if append else "w", encoding="utf-8") as handle:
+            handle.write(mask(text, secrets))
     except OSError as exc:
-        raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot write the {what} {path}: {exc.strerror}") from None

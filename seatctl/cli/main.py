@@ -42,7 +42,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.OK
+    except Exception as exc:  # before any command ran (a command that cannot load): a bug
+        code = _unexpected_before_command(exc, trace="--trace" in args)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _unexpected_before_command(exc: Exception, *, trace: bool) -> int:
+    """One `error:` line (the traceback with --trace), exit 1, never a silent failure."""
+    from seatctl.render.sanitize import printable
+
+    if trace:
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception(exc)))
+    hint = "" if trace else "hint: rerun with --trace to see where it happened\n"
+    sys.stderr.write(f"error: unexpected error: {type(exc).__name__}: "
+                     f"{printable(str(exc))}\n{hint}")
+    sys.stderr.flush()
+    return int(ExitCode.FAILURE)
 
 
 def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:

@@ -1,12 +1,22 @@
 """`seatctl smoke [URL]`: the post-deploy check for CI."""
 
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, check_report_writable, get_app, url_argument, write_report
+from seatctl.cli._common import (
+    JsonFlag,
+    PasteReportOption,
+    check_paste_reports,
+    check_report_writable,
+    get_app,
+    url_argument,
+    write_paste_reports,
+    write_report,
+)
 from seatctl.cli.context import App, same_origin
 
 if TYPE_CHECKING:
@@ -58,6 +68,7 @@ def smoke(
         help="Also write a JUnit XML report (one test case per check) to this file.",
         show_default=False, dir_okay=False,
     )] = None,
+    report: PasteReportOption = None,
 ) -> None:
     """Check a deployment for CI: health, latency, login, a test booking, keep-alive.
 
@@ -75,7 +86,7 @@ def smoke(
 
     Examples:
       seatctl smoke
-      seatctl smoke https://api.example.com --max-time 30 --junit smoke.xml
+      seatctl smoke https://api.example.com --max-time 30 --junit smoke.xml --report smoke.md
       seatctl smoke https://api.example.com --book-test symphony --seat Orchestra:A12
       seatctl smoke https://api.example.com --max-time 75 --min-idle 60 --strict
     """
@@ -86,9 +97,15 @@ def smoke(
                  min_idle=min_idle, strict=strict, book_test=book_test, seats=seat or [])
     if junit is not None:
         check_report_writable(junit)
+    check_paste_reports(report)
+    started = datetime.now(UTC)
     stop = _stop_token(app, as_json)
-    report = _run(app, plan, as_json=as_json, stop=stop)
-    _emit(app, report, junit, as_json=as_json, stop=stop)
+    result = _run(app, plan, as_json=as_json, stop=stop)
+    if result.unreachable is None:
+        from seatctl.smoke import report_json
+
+        write_paste_reports(app, report, report_json(result), started)
+    _emit(app, result, junit, as_json=as_json, stop=stop)
 
 
 def _min_idle(app: App, min_idle: float | None, keep_alive_bound: float | None
