@@ -163,8 +163,9 @@ APP_SERVERS = (
         Documented(
             "keepAliveTimeout", 72.0, Governs.IDLE_KEEP_ALIVE,
             "fastify.dev Reference/Server (`keepAliveTimeout`); mcollina's comment on nodejs "
-            "PR #59203", CONFIRMED,
-            note="set above the 60 s ALB/ELB idle timeout on purpose"),
+            "PR #59203", CONFIRMED, grace_s=1.0,
+            note="set above the 60 s ALB/ELB idle timeout on purpose; advertised as "
+                 "`Keep-Alive: timeout=72`, closed 1 s later (Node's keepAliveTimeoutBuffer)"),
         Documented(
             "requestTimeout", None, Governs.REQUEST,
             "fastify test `requestTimeout.test.js` (\"requestTimeout should 0\"); socket.dev "
@@ -182,9 +183,13 @@ APP_SERVERS = (
     Component("nextjs", "Next.js (next start)", Role.APP_SERVER, (
         Documented(
             "next start --keepAliveTimeout", 5.0, Governs.IDLE_KEEP_ALIVE,
+            "nextjs.org/docs/app/api-reference/cli/next (`--keepAliveTimeout`); "
             "flightcontrol.dev \"Random 502 Errors Behind a Load Balancer\"", SECONDARY,
-            note="inherits Node's 5 s unless set"),
-    ), note="runs on Node's http.Server"),
+            grace_s=1.0,
+            note="inherits Node's 5 s (closed 1 s later) unless set; standalone output reads "
+                 "KEEP_ALIVE_TIMEOUT (ms; vercel/next.js PR #50221)"),
+    ), note="runs on Node's http.Server; `x-powered-by: Next.js` unless poweredByHeader is "
+            "false"),
     Component("uvicorn", "uvicorn", Role.APP_SERVER, (
         Documented(
             "timeout_keep_alive", 5.0, Governs.IDLE_KEEP_ALIVE,
@@ -241,7 +246,9 @@ APP_SERVERS = (
     Component("puma", "Puma (Rails)", Role.APP_SERVER, (
         Documented(
             "persistent_timeout", 20.0, Governs.IDLE_KEEP_ALIVE,
-            "flightcontrol.dev troubleshooting page", SECONDARY),
+            "rubydoc.info Puma::DSL#persistent_timeout (\"The default is 20 seconds\"); "
+            "flightcontrol.dev troubleshooting page", CONFIRMED,
+            note="sends no `Keep-Alive` header; puma/puma PR #3378 proposed 65 s (closed)"),
     )),
     Component("seatctl-reference", "seatctl reference server", Role.APP_SERVER, (
         Documented(
@@ -510,6 +517,16 @@ PLATFORMS = (
                  "`http-disable-keepalive-to-dyno`"),
         *HEROKU_ROUTER_TIMEOUTS,
     )),
+    Component("heroku", "Heroku router", Role.PLATFORM, (
+        Documented(
+            "keep-alive to dynos", None, Governs.UPSTREAM_IDLE,
+            "devcenter.heroku.com \"HTTP Routing\" (#keepalives); \"Error Pages\"",
+            UNCONFIRMED,
+            note="which router served the page is unknown: Router 2.0 keeps dyno connections "
+                 "90 s (secondary), the legacy router keeps none"),
+        *HEROKU_ROUTER_TIMEOUTS,
+    ), note="named by its own error page (503, an iframe of herokucdn.com/error-pages/); the "
+            "`Via` header tells the router"),
     Component("render", "Render", Role.PLATFORM, (
         Documented(
             "idle timeout toward the service", None, Governs.UPSTREAM_IDLE,
@@ -565,6 +582,45 @@ PLATFORMS = (
 
 COMPONENTS: Mapping[str, Component] = MappingProxyType(
     {component.key: component for component in (*APP_SERVERS, *PROXIES, *PLATFORMS)})
+
+
+# Official documentation per component: the page the timeouts fact sheet cites for the
+# values and settings named here (a vendor's own repository where it documents nothing).
+SOURCE_URLS: Mapping[str, str] = MappingProxyType({
+    "node": "https://nodejs.org/api/http.html#serverkeepalivetimeout",
+    "express": "https://expressjs.com/en/api.html#app.settings.table",
+    "fastify": "https://fastify.dev/docs/latest/Reference/Server/#keepalivetimeout",
+    "nextjs": "https://nextjs.org/docs/app/api-reference/cli/next",
+    "uvicorn": "https://www.uvicorn.org/settings/#timeouts",
+    "gunicorn": "https://docs.gunicorn.org/en/stable/settings.html#keepalive",
+    "hypercorn": "https://hypercorn.readthedocs.io/en/latest/how_to_guides/configuring.html",
+    "puma": "https://www.rubydoc.info/gems/puma/Puma/DSL#persistent_timeout-instance_method",
+    "apache": "https://httpd.apache.org/docs/2.4/mod/core.html#keepalivetimeout",
+    "go": "https://pkg.go.dev/net/http#Server",
+    "kestrel": "https://learn.microsoft.com/en-us/dotnet/api/"
+               "microsoft.aspnetcore.server.kestrel.core.kestrelserverlimits.keepalivetimeout",
+    "aiohttp": "https://docs.aiohttp.org/en/stable/web_reference.html",
+    "nginx": "https://nginx.org/en/docs/http/ngx_http_core_module.html#keepalive_timeout",
+    "ingress-nginx": "https://kubernetes.github.io/ingress-nginx/user-guide/"
+                     "nginx-configuration/configmap/",
+    "haproxy": "https://docs.haproxy.org/3.2/configuration.html",
+    "caddy": "https://caddyserver.com/docs/caddyfile/options#timeouts",
+    "traefik": "https://doc.traefik.io/traefik/routing/entrypoints/#respondingtimeouts",
+    "envoy": "https://www.envoyproxy.io/docs/envoy/latest/faq/configuration/timeouts",
+    "aws-alb": "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+               "edit-load-balancer-attributes.html#connection-idle-timeout",
+    "aws-clb": "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/"
+               "config-idle-timeout.html",
+    "aws-nlb": "https://docs.aws.amazon.com/elasticloadbalancing/latest/network/"
+               "update-idle-timeout.html",
+    "gcp-alb": "https://cloud.google.com/load-balancing/docs/https#timeouts_and_retries",
+    "cloudflare": "https://developers.cloudflare.com/fundamentals/reference/connection-limits/",
+    "heroku": "https://devcenter.heroku.com/articles/error-pages",
+    "heroku-router-2": "https://devcenter.heroku.com/articles/http-routing#keepalives",
+    "heroku-legacy": "https://devcenter.heroku.com/articles/request-timeout",
+    "render": "https://github.com/render-examples/express-hello-world/pull/32",
+    "fly": "https://fly.io/docs/reference/services/",
+})
 
 
 # --- client pools -----------------------------------------------------------------------

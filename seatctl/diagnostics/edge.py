@@ -3,7 +3,9 @@ server answers behind it. Response headers name them; where the headers are sile
 measured behaviour does (Node's http.Server closes an idle connection 1 s after the
 `Keep-Alive: timeout=N` it advertises). Each identification carries the evidence that proves
 it, and nothing is identified on weaker evidence. Headers follow the timeouts fact sheet's
-"Headers that identify the edge". A library: nothing here prints.
+"Headers that identify the edge". A library: nothing here prints. Weaker evidence (a close
+at a well-known default, error-page bodies, the 408's timing), each with how sure it is, is
+weighed by `seatctl.diagnostics.identify.infer`.
 
     result = identify(response.headers)
     if result.front_door is not None:
@@ -54,12 +56,18 @@ class EdgeResult:
         (AWS ALB and CLB); None when nothing is documented."""
         if self.front_door is None:
             return None
-        component = self.front_door.component
-        upstream = component.default(Governs.UPSTREAM_IDLE)
-        if upstream is not None and upstream.known:
-            return upstream
-        idle = component.default(Governs.IDLE_KEEP_ALIVE)
-        return idle if idle is not None and idle.known and idle.both_sides else None
+        return documented_backend_idle(self.front_door.component)
+
+
+def documented_backend_idle(component: Component) -> Documented | None:
+    """How long `component` (a proxy or platform) keeps idle connections toward the backend,
+    as documented: its upstream idle timeout, else its idle timeout where the documentation
+    says it applies to both sides; None when nothing is documented."""
+    upstream = component.default(Governs.UPSTREAM_IDLE)
+    if upstream is not None and upstream.known:
+        return upstream
+    idle = component.default(Governs.IDLE_KEEP_ALIVE)
+    return idle if idle is not None and idle.known and idle.both_sides else None
 
 
 @dataclass(frozen=True)
@@ -120,12 +128,19 @@ _HEADER_RULES = (
 # A CDN before the platform behind it, platforms and load balancers before the proxies they
 # forward to, proxies before the application servers; frameworks before the bare server.
 _OUTERMOST_FIRST = (
-    "cloudflare", "azure-front-door", "gcp-alb", "aws-alb", "heroku-router-2",
-    "heroku-legacy", "render", "fly", "vercel", "railway", "digitalocean",
-    "envoy", "caddy", "nginx", "apache",
-    "nextjs", "express", "node", "uvicorn", "gunicorn", "hypercorn", "aiohttp", "kestrel",
-    "seatctl-reference",
+    "cloudflare", "azure-front-door", "gcp-alb", "aws-alb", "aws-clb", "heroku-router-2",
+    "heroku-legacy", "heroku", "render", "fly", "vercel", "railway", "digitalocean",
+    "envoy", "haproxy", "traefik", "caddy", "ingress-nginx", "nginx", "apache",
+    "nextjs", "fastify", "express", "node", "uvicorn", "gunicorn", "hypercorn", "puma",
+    "aiohttp", "kestrel", "go", "seatctl-reference",
 )
+
+
+def outermost_rank(component_key: str) -> int:
+    """Where a component stands from the client inward: CDNs first, application servers
+    last (unknown keys after every known one)."""
+    return (_OUTERMOST_FIRST.index(component_key) if component_key in _OUTERMOST_FIRST
+            else len(_OUTERMOST_FIRST))
 
 
 @dataclass(frozen=True)
@@ -196,8 +211,7 @@ def _add_own_response(found: dict[str, list[str]], status: int) -> None:
 
 
 def _outermost_first(item: tuple[str, list[str]]) -> int:
-    key = item[0]
-    return _OUTERMOST_FIRST.index(key) if key in _OUTERMOST_FIRST else len(_OUTERMOST_FIRST)
+    return outermost_rank(item[0])
 
 
 def _front_door(layers: Sequence[Identified]) -> Identified | None:
@@ -231,7 +245,11 @@ def _joined(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return ", ".join(values) if values else None
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """A server-supplied value made safe to print (no control characters), and short."""
+    return _shown(value)
+
+
+def _shown(value: str) -> str:
     safe = printable(value.strip())
     return safe if len(safe) <= EVIDENCE_LIMIT else f"{safe[:EVIDENCE_LIMIT - 1]}…"

@@ -18,7 +18,15 @@ from seatctl.diagnostics.defaults import (
     Role,
     Status,
 )
-from seatctl.diagnostics.edge import EdgeResult, Identified, IdentifiedBy, identify
+from seatctl.diagnostics.edge import (
+    EdgeResult,
+    Identified,
+    IdentifiedBy,
+    documented_backend_idle,
+    identify,
+    outermost_rank,
+    shown,
+)
 from seatctl.server.config import PRESETS, Preset
 from tests.conftest import StartServer
 from tests.diagnostics.conftest import WAIT_LIMIT, serving_callback
@@ -264,11 +272,12 @@ def test_every_documented_value_has_a_source_and_a_status() -> None:
 def test_the_table_holds_every_component_the_doctor_names() -> None:
     roles = {
         Role.APP_SERVER: {"node", "express", "fastify", "nextjs", "uvicorn", "gunicorn",
-                          "hypercorn", "aiohttp", "go", "kestrel", "seatctl-reference"},
+                          "hypercorn", "aiohttp", "go", "kestrel", "puma",
+                          "seatctl-reference"},
         Role.PROXY: {"nginx", "haproxy", "apache", "caddy", "envoy", "traefik",
                      "ingress-nginx", "aws-alb", "aws-clb", "aws-nlb", "gcp-alb"},
         Role.PLATFORM: {"cloudflare", "aws-cloudfront", "azure-front-door", "heroku-legacy",
-                        "heroku-router-2", "render", "fly", "vercel", "railway",
+                        "heroku-router-2", "heroku", "render", "fly", "vercel", "railway",
                         "digitalocean"},
     }
     for role, keys in roles.items():
@@ -303,6 +312,42 @@ def test_the_reference_servers_entry_matches_its_node_default_preset() -> None:
     assert (headers.value, request.value) == (preset.headers_timeout, preset.request_timeout)
     assert {doc.source for doc in reference.defaults} == {
         "seatctl/server/config.py PRESETS node-default"}
+
+
+@pytest.mark.parametrize(("key", "advertised", "closes_at"), [
+    ("fastify", 72.0, 73.0),  # on Node's http.Server: its 1 s buffer applies
+    ("nextjs", 5.0, 6.0),
+    ("uvicorn", 5.0, 5.0),
+    ("puma", 20.0, 20.0),
+])
+def test_the_documented_idle_close_includes_nodes_buffer_where_it_applies(
+    key: str, advertised: float, closes_at: float,
+) -> None:
+    idle = COMPONENTS[key].default(Governs.IDLE_KEEP_ALIVE)
+    assert idle is not None and (idle.value, idle.closes_at_s) == (advertised, closes_at)
+    assert idle.status is Status.CONFIRMED or key == "nextjs"
+
+
+@pytest.mark.parametrize(("key", "seconds"), [
+    ("aws-alb", 60.0), ("cloudflare", 900.0), ("gcp-alb", 600.0), ("nginx", 60.0),
+    ("heroku", None), ("render", None), ("uvicorn", None),
+])
+def test_the_documented_idle_toward_the_backend_of_any_component(
+    key: str, seconds: float | None,
+) -> None:
+    documented = documented_backend_idle(COMPONENTS[key])
+    assert (documented.value if documented else None) == seconds
+
+
+def test_components_stand_from_the_client_inward() -> None:
+    keys = ["express", "unknown-thing", "nginx", "render", "cloudflare", "haproxy"]
+    assert sorted(keys, key=outermost_rank) == [
+        "cloudflare", "render", "haproxy", "nginx", "express", "unknown-thing"]
+
+
+def test_shown_values_are_safe_and_short() -> None:
+    assert shown("  nginx\x1b[2J ") == "nginx\\x1b[2J"
+    assert len(shown("x" * 500)) == 100
 
 
 def test_gunicorns_sync_workers_are_noted() -> None:
