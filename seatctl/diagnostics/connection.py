@@ -49,6 +49,7 @@ READ_SIZE = 65536
 # must not hang on a peer that never sends it.
 CLOSE_WAIT = 1.0
 SECONDS_PER_DAY = 86400.0
+HTTP1_ALPN = ("http/1.1",)  # what the HTTP/1.1 probes offer: they speak nothing else
 
 Headers = tuple[tuple[str, str], ...]
 REQUEST_TARGET = re.compile(r"[!-~]+")  # visible ASCII: what a request line may carry
@@ -350,13 +351,16 @@ class RawConnection:
                                 when=self._when, reused=self.responses > 0)
 
 
-async def open_stream(target: Target, options: ConnectOptions | None = None
+async def open_stream(target: Target, options: ConnectOptions | None = None, *,
+                      alpn: tuple[str, ...] = HTTP1_ALPN,
                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, ConnectTiming]:
-    """TCP (and TLS for https), each phase timed, without an HTTP client on top: for probes
-    that write bytes no complete request is made of. The caller closes the writer."""
+    """TCP (and TLS for https, offering the protocols `alpn`), each phase timed, without an
+    HTTP client on top: for probes that write bytes no complete request is made of, or that
+    speak another protocol. The caller closes the writer."""
     options = options or ConnectOptions()
     loop = asyncio.get_running_loop()
-    context = _ssl_context(options.verify_tls, options.ca_bundle) if target.uses_tls else None
+    context = (_ssl_context(options.verify_tls, options.ca_bundle, alpn)
+               if target.uses_tls else None)
     timeout = options.timeouts.connect
     started = loop.time()
     addresses = await _resolve(target, timeout)
@@ -464,8 +468,9 @@ async def _handshake(writer: asyncio.StreamWriter, target: Target, context: ssl.
         raise classify_os_error(exc, target.label) from None
 
 
-@lru_cache(maxsize=4)
-def _ssl_context(verify: bool, ca_bundle: Path | None) -> ssl.SSLContext:
+@lru_cache(maxsize=8)
+def _ssl_context(verify: bool, ca_bundle: Path | None,
+                 alpn: tuple[str, ...] = HTTP1_ALPN) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
     except (OSError, ssl.SSLError) as exc:
@@ -473,8 +478,7 @@ def _ssl_context(verify: bool, ca_bundle: Path | None) -> ssl.SSLContext:
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    # Only HTTP/1.1 is offered: the probes speak nothing else.
-    context.set_alpn_protocols(["http/1.1"])
+    context.set_alpn_protocols(list(alpn))
     return context
 
 
