@@ -79,15 +79,16 @@ def doctor(
 
     app = get_app(ctx)
     as_json = app.want_json(json)
+    app.deadline.check("the doctor's probes")
     plan = DoctorPlan(
         url=url or app.settings.base_url, origin=origin, path=path, max_wait=max_wait,
         quick=quick, lb_idle_timeout=lb_idle_timeout, client_expiry=client_expiry,
-        connect=_connect_options(app, insecure),
+        connect=_connect_options(app, insecure), time_limit=app.deadline.remaining(),
     )
     if junit is not None:
         check_report_writable(junit)
-    report, interrupted = _measure(app, plan, as_json=as_json)
-    _emit(app, report, junit, FailOn(fail_on), as_json=as_json, interrupted=interrupted)
+    report = _measure(app, plan)
+    _emit(app, report, junit, FailOn(fail_on), as_json=as_json)
 
 
 def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
@@ -99,7 +100,7 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
                           ca_bundle=settings.ca_bundle)
 
 
-def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", bool]:
+def _measure(app: App, plan: "DoctorPlan") -> "Report":
     import asyncio
 
     from seatctl.diagnostics.doctor import DoctorRun, run_doctor
@@ -109,7 +110,6 @@ def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", 
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
-    interrupted = False
     try:
         with doctor_progress(app.streams, run):
             asyncio.run(run_doctor(run))
@@ -117,16 +117,16 @@ def _measure(app: App, plan: "DoctorPlan", *, as_json: bool) -> tuple["Report", 
         exc.hint = UNREACHABLE_HINT  # the core's hint names --base-url; here it is the URL
         raise
     except KeyboardInterrupt:
-        interrupted = True
         run.mark_interrupted()
-    return build_report(run), interrupted
+    return build_report(run)
 
 
-def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *, as_json: bool,
-          interrupted: bool) -> None:
+def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *,
+          as_json: bool) -> None:
+    from seatctl.diagnostics.doctor import CutBy
     from seatctl.diagnostics.findings import Severity
     from seatctl.diagnostics.report import junit_xml
-    from seatctl.errors import Interrupted, Reported
+    from seatctl.errors import DeadlineExceeded, Interrupted, Reported
     from seatctl.exit_codes import ExitCode
     from seatctl.render.doctor import render_report
 
@@ -134,9 +134,15 @@ def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *, as
     render_report(app.streams, report, as_json=as_json)
     if junit is not None:
         write_report(junit, junit_xml(report, threshold), app.streams.secrets)
-    if interrupted:
+    cut_by = report.run.cut_by
+    if cut_by is CutBy.INTERRUPTED:
         if as_json:
             raise Reported(ExitCode.INTERRUPTED)
         raise Interrupted("interrupted: the report above has what was measured so far")
+    if cut_by is CutBy.DEADLINE:
+        if as_json:
+            raise Reported(DeadlineExceeded.exit_code)
+        raise DeadlineExceeded("the overall deadline ran out: the report above has what was "
+                               "measured so far", hint="raise --timeout (or SEATCTL_TIMEOUT)")
     if report.reaches(threshold):
         raise Reported(ExitCode.FAILURE)

@@ -4,6 +4,11 @@ finished. Nothing here prints: progress is observed through `DoctorRun`.
 
 Wall time: every probe runs during the keep-alive probe's idle wait, so a run takes about one
 idle close (at most `max_wait`), plus the slow-client probes' own wait unless `quick`.
+
+A probe can be cut short: by Ctrl-C (`mark_interrupted`), by the run's deadline
+(`DoctorPlan.time_limit`, the global --timeout) or by its own bound. A cut probe is
+`ProbeState.CUT` with `cut_by` and the time it had run, never a failure: the report must not
+take a cut for something the server did.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ from seatctl.diagnostics.connection import (
 )
 from seatctl.diagnostics.probes import (
     DEFAULT_RACE_OFFSETS,
+    MAX_TRIES,
     MAX_WAIT_CEILING,
+    PROBE_TRIES,
     REQUESTS_TIME_LIMIT,
     IdleRaceResult,
     KeepAliveResult,
     RequestsPerConnectionResult,
+    RequestTally,
     TimingResult,
+    failed_try,
     keep_alive_probe,
     keep_alive_race_probe,
     keep_alive_result,
@@ -66,6 +75,8 @@ class DoctorPlan:
     burst_connections: int = 10
     burst_requests: int = 20
     connect: ConnectOptions = field(default_factory=ConnectOptions)
+    time_limit: float | None = None  # seconds the whole run may take (--timeout); None: any
+    tries: int = PROBE_TRIES  # of a probe's request cut before its response
 
     def __post_init__(self) -> None:
         for url in (self.url, self.origin):
@@ -78,6 +89,10 @@ class DoctorPlan:
                             ("--client-expiry", self.client_expiry)):
             if value is not None and not 0 < value <= 86400:
                 raise UsageError(f"{name} must be more than 0 and at most 86400 seconds")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise UsageError("the run's time limit (--timeout) must be more than 0 seconds")
+        if not 1 <= self.tries <= MAX_TRIES:
+            raise UsageError(f"tries must be within 1..{MAX_TRIES}")
 
     @property
     def burst_time_limit(self) -> float:
@@ -116,7 +131,12 @@ class ProbeState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
-    INTERRUPTED = "interrupted"
+    CUT = "cut"  # stopped from outside before it finished: see `cut_by`
+
+
+class CutBy(StrEnum):
+    INTERRUPTED = "interrupted"  # Ctrl-C
+    DEADLINE = "deadline"  # the run's --timeout, or the probe's own bound
 
 
 PROBE_DOING: dict[Probe, str] = {
@@ -136,12 +156,25 @@ class ProbeRun:
     bound_s: float = 0.0  # the longest it may take
     started_at: float | None = None
     ended_at: float | None = None
-    error: str | None = None  # FAILED: the classified error; SKIPPED: why
+    error: str | None = None  # FAILED: the classified error; SKIPPED: why; CUT: what cut it
+    cut_by: CutBy | None = None  # CUT only
 
     def elapsed(self, now: float) -> float:
         if self.started_at is None:
             return 0.0
         return (self.ended_at if self.ended_at is not None else now) - self.started_at
+
+    def cut(self, by: CutBy, why: str, now: float) -> None:
+        self.state, self.cut_by, self.error = ProbeState.CUT, by, why
+        self.ended_at = now if self.ended_at is None else self.ended_at
+
+    def cut_description(self) -> str:
+        """"interrupted after 3.2 s", "cut by the --timeout deadline before it started":
+        what cut the probe, and when."""
+        why = self.error or (self.cut_by.value if self.cut_by else "cut")
+        if self.started_at is None:
+            return f"{why} before it started"
+        return f"{why} after {self.elapsed(self.ended_at or self.started_at):.1f} s"
 
 
 @dataclass
@@ -161,11 +194,16 @@ class DoctorRun:
     first_response: RawResponse | None = None  # the preflight's: headers for the edge
     keep_alive_response: RawResponse | None = None  # the idle wait has begun after it
     runs: dict[Probe, ProbeRun] = field(default_factory=dict)
+    # Requests on fresh connections, each try counted: "preflight" and per probe (by value).
+    tallies: dict[str, RequestTally] = field(default_factory=dict)
+    cut_by: CutBy | None = None  # the whole run was cut short (Ctrl-C, --timeout)
 
     def __post_init__(self) -> None:
         self.started_at = self.started_at or self.clock()
         if not self.runs:
             _plan_runs(self)
+        for name in TALLIED:
+            self.tallies.setdefault(name, RequestTally())
 
     @property
     def keep_alive(self) -> KeepAliveResult | None:
@@ -173,37 +211,80 @@ class DoctorRun:
 
     @property
     def complete(self) -> bool:
-        return all(run.state in (ProbeState.DONE, ProbeState.FAILED, ProbeState.SKIPPED)
-                   for run in self.runs.values())
+        """Every probe ended by itself (done, failed, skipped, or cut by its own bound) and
+        the run was not cut short."""
+        return self.cut_by is None and all(
+            run.state not in (ProbeState.PENDING, ProbeState.RUNNING)
+            for run in self.runs.values())
 
     def elapsed(self) -> float:
         return (self.ended_at if self.ended_at is not None else self.clock()) - self.started_at
 
+    def fresh_requests(self) -> RequestTally:
+        """The tallies of the target's requests on fresh connections (the origin's apart:
+        another server)."""
+        merged = RequestTally()
+        for name, tally in self.tallies.items():
+            if name != Probe.ORIGIN.value:
+                merged.sent += tally.sent
+                merged.failed.extend(tally.failed)
+        return merged
+
     def mark_interrupted(self) -> None:
-        """Unfinished probes marked; an idle wait already begun counts as a lower bound."""
-        waited = self.keep_alive_response
-        if self.idle is None and waited is not None:
-            # RawResponse times are the event loop's clock: time.monotonic.
-            open_for = IdleClose(seconds=time.monotonic() - waited.ended_at, kind=None,
-                                 lower_bound=True)
-            self.idle = IdleRaceResult(keep_alive_result(waited, open_for, self.plan.max_wait),
-                                       None, "interrupted before the idle close")
+        """After Ctrl-C: see `mark_cut`."""
+        self.mark_cut(CutBy.INTERRUPTED, "interrupted")
+
+    def mark_cut(self, by: CutBy, why: str) -> None:
+        """Unfinished probes marked cut by `by`; an idle wait already begun counts as a
+        lower bound."""
+        keep_idle_lower_bound(self, f"{why} before the idle close")
         now = self.clock()
         for run in self.runs.values():
             if run.state in (ProbeState.PENDING, ProbeState.RUNNING):
-                run.state, run.ended_at = ProbeState.INTERRUPTED, now
+                run.cut(by, why, now)
+        self.cut_by = self.cut_by or by
         if self.ended_at is None:
             self.ended_at = now
+
+
+TALLIED = ("preflight", "timing", "keepalive", "requests_per_connection", "origin")
+
+
+def keep_idle_lower_bound(run: DoctorRun, why: str) -> None:
+    """The keep-alive probe cut during its idle wait: the time waited is a lower bound."""
+    waited = run.keep_alive_response
+    if run.idle is not None or waited is None:
+        return
+    # RawResponse times are the event loop's clock: time.monotonic.
+    open_for = IdleClose(seconds=time.monotonic() - waited.ended_at, kind=None,
+                         lower_bound=True)
+    run.idle = IdleRaceResult(keep_alive_result(waited, open_for, run.plan.max_wait),
+                              None, why)
 
 
 async def run_doctor(run: DoctorRun) -> DoctorRun:
     """Every probe of `run.plan`; a probe that fails is recorded as failed, not raised.
 
     A target that cannot be reached at all raises its classified error before any probe.
+    When `plan.time_limit` runs out, the probes still running are cut (`CutBy.DEADLINE`).
     """
-    plan = run.plan
     run.started_at = run.clock()
-    run.first_response = await _preflight(plan)
+    deadline = asyncio.timeout(run.plan.time_limit)
+    try:
+        async with deadline:
+            await _measure(run)
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        run.mark_cut(CutBy.DEADLINE, "cut by the --timeout deadline")
+    finally:
+        run.ended_at = run.clock()
+    return run
+
+
+async def _measure(run: DoctorRun) -> None:
+    plan = run.plan
+    run.first_response = await _preflight(plan, run.tallies["preflight"])
     probes: list[Awaitable[None]] = [
         _record(run, Probe.TIMING, _timing(run)),
         _record(run, Probe.KEEPALIVE, _idle(run)),
@@ -214,11 +295,7 @@ async def run_doctor(run: DoctorRun) -> DoctorRun:
         probes.append(_record(run, Probe.SLOW_CLIENT, _slow_client(run)))
     if plan.origin is not None:
         probes.append(_record(run, Probe.ORIGIN, _origin(run)))
-    try:
-        await asyncio.gather(*probes)
-    finally:
-        run.ended_at = run.clock()
-    return run
+    await asyncio.gather(*probes)
 
 
 def _plan_runs(run: DoctorRun) -> None:
@@ -241,7 +318,8 @@ def _plan_runs(run: DoctorRun) -> None:
         run.runs[Probe.ORIGIN].error = "no --origin"
 
 
-async def _preflight(plan: DoctorPlan) -> RawResponse | None:
+async def _preflight(plan: DoctorPlan, tally: RequestTally | None = None
+                     ) -> RawResponse | None:
     """One request on a fresh connection: a target that cannot be reached (DNS, refused,
     connect timeout, TLS) fails here, once, with its classified error, instead of in every
     probe. A request that fails once connected is for the probes to measure and report.
@@ -250,15 +328,22 @@ async def _preflight(plan: DoctorPlan) -> RawResponse | None:
     after `max_wait` + PREFLIGHT_SLACK: each read is bounded by the read timeout (at most
     `max_wait`, so a server that sends nothing fails with it first), the whole request by this.
     A reset during the TCP connect (the server accepted, then reset at once) is a server that
-    answers, if badly: for the probes too.
+    answers, if badly: for the probes too. One try, counted in `tally`.
     """
     target = parse_target(plan.url, plan.path)
+    tally = tally or RequestTally()
+    began = time.monotonic()  # the event loop's clock
     try:
         async with connect(target, plan.options) as connection:
             async with asyncio.timeout(plan.max_wait + PREFLIGHT_SLACK):
-                return await connection.request()
-    except (ConnectionCut, TimeoutError):  # for the probes to count and report
+                response = await connection.request()
+    except ConnectionCut as cut:  # for the probes to count and report
+        tally.count(failed_try(1, time.monotonic() - began, cut))
         return None
+    except TimeoutError:
+        return None
+    tally.count()
+    return response
 
 
 async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
@@ -268,10 +353,13 @@ async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
         async with asyncio.timeout(record.bound_s + BOUND_SLACK):
             await work
     except TimeoutError:
-        record.state = ProbeState.FAILED
-        record.error = f"did not finish within {record.bound_s + BOUND_SLACK:g} s"
+        why = f"cut by its own bound ({record.bound_s + BOUND_SLACK:g} s)"
+        if probe is Probe.KEEPALIVE:
+            keep_idle_lower_bound(run, f"{why} before the idle close")
+        record.cut(CutBy.DEADLINE, why, run.clock())
     except (NetworkError, ResponseError) as exc:
-        record.state, record.error = ProbeState.FAILED, exc.message
+        tries = f" (after {exc.attempts} tries)" if exc.attempts > 1 else ""
+        record.state, record.error = ProbeState.FAILED, exc.message + tries
     else:
         record.state = ProbeState.DONE
     finally:
@@ -281,7 +369,8 @@ async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
 async def _timing(run: DoctorRun) -> None:
     plan = run.plan
     run.timing = await timing_probe(plan.url, plan.samples, path=plan.path,
-                                    options=plan.options)
+                                    options=plan.options, tries=plan.tries,
+                                    tally=run.tallies[Probe.TIMING.value])
 
 
 async def _idle(run: DoctorRun) -> None:
@@ -291,7 +380,8 @@ async def _idle(run: DoctorRun) -> None:
 
     run.idle = await keep_alive_race_probe(plan.url, plan.max_wait, path=plan.path,
                                            options=plan.options, attempts=RACE_ATTEMPTS,
-                                           on_response=waiting_since)
+                                           on_response=waiting_since, tries=plan.tries,
+                                           tally=run.tallies[Probe.KEEPALIVE.value])
 
 
 async def _requests(run: DoctorRun) -> None:
@@ -299,7 +389,8 @@ async def _requests(run: DoctorRun) -> None:
     # Within the idle wait: a slow server's count ends as a lower bound, not a longer run.
     run.requests = await requests_per_connection_probe(
         plan.url, plan.requests_limit, path=plan.path, options=plan.options,
-        time_limit=min(REQUESTS_TIME_LIMIT, plan.max_wait))
+        time_limit=min(REQUESTS_TIME_LIMIT, plan.max_wait), tries=plan.tries,
+        tally=run.tallies[Probe.REQUESTS.value])
 
 
 async def _burst(run: DoctorRun) -> None:
@@ -320,4 +411,5 @@ async def _origin(run: DoctorRun) -> None:
     plan = run.plan
     assert plan.origin is not None
     run.origin = await keep_alive_probe(plan.origin, plan.max_wait, path=plan.path,
-                                        options=plan.options)
+                                        options=plan.options, tries=plan.tries,
+                                        tally=run.tallies[Probe.ORIGIN.value])

@@ -14,7 +14,7 @@ from enum import StrEnum
 from seatctl.diagnostics.burst import BurstOutcome
 from seatctl.diagnostics.connection import CloseKind, parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, Governs
-from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeRun, ProbeState
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.fixes import (
     advertised_fix,
@@ -24,7 +24,13 @@ from seatctl.diagnostics.fixes import (
     keep_alive_on_fix,
     probe_path_fix,
 )
-from seatctl.diagnostics.probes import ConnectionEnd, KeepAliveResult, RaceOutcome
+from seatctl.diagnostics.probes import (
+    ConnectionEnd,
+    KeepAliveResult,
+    RaceOutcome,
+    RequestTally,
+    TryFailure,
+)
 from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
@@ -136,13 +142,37 @@ def _s(seconds: float) -> str:
     return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.1f} s".replace(".0 s", " s")
 
 
+def _cut(facts: Facts, probe: Probe) -> ProbeRun | None:
+    record = facts.run.runs.get(probe)
+    return record if record is not None and record.state is ProbeState.CUT else None
+
+
+def _longer_wait(facts: Facts, probe: Probe, above: float, to: str) -> str:
+    """What would decide a lower bound: a longer --max-wait when the wait ran to it; when
+    the run cut the wait short, what cut it (more --max-wait would not have helped)."""
+    cut = _cut(facts, probe)
+    if cut is not None:
+        return f": the probe was {cut.cut_description()}"
+    return f": raise --max-wait above {above:g} s {to}"
+
+
+def _unfinished(facts: Facts, probe: Probe, name: str) -> str:
+    """Why `probe` has no result: "the keep-alive probe was interrupted after 3.2 s"."""
+    record = facts.run.runs.get(probe)
+    if record is not None and record.state is ProbeState.CUT:
+        return f"{name} was {record.cut_description()}"
+    if record is not None and record.state is ProbeState.FAILED and record.error:
+        return f"{name} failed: {record.error}"
+    return f"{name} did not finish"
+
+
 # --- the rules ----------------------------------------------------------------------------
 
 
 def _persistent(facts: Facts, rule_id: str, title: str) -> Outcome:
     keep_alive = facts.run.keep_alive
     if keep_alive is None:
-        return Skipped(rule_id, title, "the keep-alive probe did not finish")
+        return Skipped(rule_id, title, _unfinished(facts, Probe.KEEPALIVE, "the keep-alive probe"))
     if keep_alive.persistent:
         return Finding(rule_id, Severity.OK, "The server keeps connections alive",
                        f"HTTP/{keep_alive.http_version} {keep_alive.status} without "
@@ -164,18 +194,18 @@ def _closing_words(keep_alive: KeepAliveResult) -> str:
 
 def _advertised(facts: Facts, rule_id: str, title: str) -> Outcome:
     """The server's header, and the origin's when measured: the worse of the two."""
-    subjects = [("the server", facts.run.keep_alive)]
+    subjects = [("the server", Probe.KEEPALIVE, facts.run.keep_alive)]
     if facts.run.origin is not None:
-        subjects.append(("the origin", facts.run.origin))
-    outcomes = [_header_truth(facts, rule_id, title, who, measured)
-                for who, measured in subjects]
+        subjects.append(("the origin", Probe.ORIGIN, facts.run.origin))
+    outcomes = [_header_truth(facts, rule_id, title, who, probe, measured)
+                for who, probe, measured in subjects]
     findings = [outcome for outcome in outcomes if isinstance(outcome, Finding)]
     if findings:
         return max(findings, key=lambda finding: finding.severity.rank)
     return outcomes[0]
 
 
-def _header_truth(facts: Facts, rule_id: str, title: str, who: str,
+def _header_truth(facts: Facts, rule_id: str, title: str, who: str, probe: Probe,
                   keep_alive: KeepAliveResult | None) -> Outcome:
     if keep_alive is None or not keep_alive.persistent:
         return Skipped(rule_id, title, "no kept-alive connection to compare")
@@ -186,7 +216,7 @@ def _header_truth(facts: Facts, rule_id: str, title: str, who: str,
     header = f"`Keep-Alive: timeout={promised:g}`"
     if closed.lower_bound and promised > closed.seconds:
         return Skipped(rule_id, title, f"{header} promises more than the {_s(closed.seconds)} "
-                       f"waited: raise --max-wait above {promised:g} s to check it")
+                       "waited" + _longer_wait(facts, probe, promised, "to check it"))
     if keep_alive.advertised_exceeds_idle_close:
         return Finding(
             rule_id, Severity.FAIL, "The Keep-Alive header promises more than the server keeps",
@@ -210,32 +240,31 @@ def _key_of(facts: Facts, who: str) -> str | None:
 def _versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
     origin = facts.run.origin
     if facts.run.plan.origin is not None and origin is None:
-        error = facts.run.runs[Probe.ORIGIN].error or "not finished"
-        return Skipped(rule_id, title, f"the origin could not be measured: {error}")
+        return Skipped(rule_id, title, _unfinished(facts, Probe.ORIGIN, "the origin's probe"))
     if origin is not None and not origin.persistent:
         return Skipped(rule_id, title, "the origin does not keep connections alive")
     if origin is not None:
         return _compare_with_proxy(facts, rule_id, title, origin.idle_close.seconds,
-                                   origin.idle_close.lower_bound, "the origin")
+                                   origin.idle_close.lower_bound, Probe.ORIGIN)
     if facts.edge.front_door is not None:
         return _unmeasured_backend(facts, rule_id, title)
     keep_alive = facts.run.keep_alive
     if keep_alive is None or not keep_alive.persistent:
         return Skipped(rule_id, title, "no idle close measured")
     return _compare_with_proxy(facts, rule_id, title, keep_alive.idle_close.seconds,
-                               keep_alive.idle_close.lower_bound, "the server")
+                               keep_alive.idle_close.lower_bound, Probe.KEEPALIVE)
 
 
 def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
-                        lower_bound: bool, who: str) -> Outcome:
+                        lower_bound: bool, probe: Probe) -> Outcome:
     proxy = facts.proxy_idle
-    subject = who.capitalize()
+    subject = "The origin" if probe is Probe.ORIGIN else "The server"
     basis = (f"the proxy's idle timeout {_s(proxy.seconds)} ({proxy.basis.value}: "
              f"{proxy.source})")
     if lower_bound and closed_s < proxy.seconds:
         return Skipped(rule_id, title,
                        f"{subject} kept the connection at least {_s(closed_s)}, shorter than "
-                       f"{basis}: raise --max-wait above {proxy.seconds:g} s to decide")
+                       f"{basis}" + _longer_wait(facts, probe, proxy.seconds, "to decide"))
     kept = "at least " if lower_bound else ""
     slack = min(PROXY_IDLE_SLACK, proxy.seconds * PROXY_IDLE_SLACK_SHARE)
     if closed_s >= proxy.seconds + slack or (lower_bound and closed_s >= proxy.seconds):
@@ -305,8 +334,8 @@ def _client_expiry(facts: Facts, rule_id: str, title: str) -> Outcome:
     expiry = facts.client_expiry
     if closed.lower_bound and closed.seconds <= expiry.seconds:
         return Skipped(rule_id, title, f"still open after {_s(closed.seconds)}, not yet past "
-                       f"the client expiry {_s(expiry.seconds)}: raise --max-wait above "
-                       f"{expiry.seconds:g} s to decide")
+                       f"the client expiry {_s(expiry.seconds)}"
+                       + _longer_wait(facts, Probe.KEEPALIVE, expiry.seconds, "to decide"))
     if closed.seconds > expiry.seconds:
         kept = "at least " if closed.lower_bound else ""
         return Finding(rule_id, Severity.OK, "Client pools expire first",
@@ -356,7 +385,7 @@ def _longer_pools_note(closed_s: float) -> str:
 def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
     idle = facts.run.idle
     if idle is None:
-        return Skipped(rule_id, title, "the keep-alive probe did not finish")
+        return Skipped(rule_id, title, _unfinished(facts, Probe.KEEPALIVE, "the keep-alive probe"))
     if idle.race is None:
         return Skipped(rule_id, title, idle.race_skipped or "no race")
     race = idle.race
@@ -386,6 +415,10 @@ def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
             "shortest close.",
             client_pool_fix(_client_expiry_below(min(a.idle_s for a in early))),
         )
+    if early and _cut_at_random(facts):
+        return Skipped(rule_id, title, f"reuse was cut from {_s(failing_from)} idle, before the "
+                       f"idle close ({_s(race.idle_close_s)}), but requests were cut at random "
+                       "too (see random-resets): the early cut cannot be told from those")
     if early:
         return Finding(
             rule_id, Severity.FAIL, "Reused connections are cut before the idle close",
@@ -409,14 +442,15 @@ def _race(facts: Facts, rule_id: str, title: str) -> Outcome:
 def _requests(facts: Facts, rule_id: str, title: str) -> Outcome:
     served = facts.run.requests
     if served is None:
-        return Skipped(rule_id, title, "the requests-per-connection probe did not finish")
+        return Skipped(rule_id, title, _unfinished(facts, Probe.REQUESTS,
+                                                   "the requests-per-connection probe"))
     if served.lower_bound:
         return Finding(rule_id, Severity.OK, "Connections serve many requests",
                        f"One connection served at least {served.served} requests.")
-    if _burst_transport_failures(facts):
+    if _burst_transport_failures(facts) or _cut_at_random(facts):
         return Skipped(rule_id, title, f"the connection ended after {served.served} "
-                       "requests, but the burst saw connections fail at random too: no fixed "
-                       "limit can be told (see the burst finding)")
+                       "requests, but connections failed at random too: no fixed limit can be "
+                       "told (see the random-resets and burst findings)")
     if served.ended_by is ConnectionEnd.CLOSE_HEADER:
         return Finding(rule_id, Severity.OK, "Connections end with a warning",
                        f"One connection served {_requests_count(served.served)}; the last "
@@ -440,7 +474,8 @@ def _slow(facts: Facts, rule_id: str, title: str,
           pick: Callable[[Facts], GiveUp | None]) -> Outcome | GiveUp:
     slow = facts.run.slow_client
     if slow is None:
-        why = "--quick" if facts.run.plan.quick else "the slow-client probe did not finish"
+        why = ("--quick" if facts.run.plan.quick
+               else _unfinished(facts, Probe.SLOW_CLIENT, "the slow-client probe"))
         return Skipped(rule_id, title, why)
     give_up = pick(facts)
     if give_up is None:
@@ -459,8 +494,8 @@ def _headers_timeout(facts: Facts, rule_id: str, title: str) -> Outcome:
     keep_alive_s, kept = _keep_alive_reference(facts)
     if measured.lower_bound and keep_alive_s is not None and measured.seconds <= keep_alive_s:
         return Skipped(rule_id, title, f"the server still waited for the headers after "
-                       f"{_s(measured.seconds)}, not yet past the keep-alive ({kept}): raise "
-                       f"--max-wait above {keep_alive_s:g} s to decide")
+                       f"{_s(measured.seconds)}, not yet past the keep-alive ({kept})"
+                       + _longer_wait(facts, Probe.SLOW_CLIENT, keep_alive_s, "to decide"))
     if measured.lower_bound:
         return Finding(rule_id, Severity.OK, "Slow request headers are tolerated",
                        f"The server still waited for the headers after {_s(measured.seconds)}.")
@@ -546,7 +581,7 @@ def _erroring_status(facts: Facts) -> int | None:
 def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
     burst = facts.run.burst
     if burst is None:
-        return Skipped(rule_id, title, "the burst probe did not finish")
+        return Skipped(rule_id, title, _unfinished(facts, Probe.BURST, "the burst probe"))
     counts = {outcome.value: count for outcome, count in burst.outcomes.items() if count}
     summary = ", ".join(f"{count} {name}" for name, count in counts.items())
     statuses = ", ".join(f"{count} x {status}" for status, count in sorted(burst.statuses.items()))
@@ -581,19 +616,127 @@ def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
                    f"answered ({statuses}).")
 
 
+def _quiet_requests(facts: Facts) -> RequestTally:
+    """Single requests on fresh connections: no load, no idle before them."""
+    return facts.run.fresh_requests()
+
+
+def _burst_cuts(facts: Facts) -> tuple[int, int]:
+    """The burst's requests sent, and those reset or closed before their response."""
+    burst = facts.run.burst
+    if burst is None:
+        return 0, 0
+    sent = sum(burst.outcomes.values()) - burst.outcomes.get(BurstOutcome.NOT_SENT, 0)
+    return sent, sum(burst.outcomes.get(kind, 0) for kind in (BurstOutcome.RESET,
+                                                              BurstOutcome.CLOSED))
+
+
+def _cut_at_random(facts: Facts) -> bool:
+    return _quiet_requests(facts).cut > 0
+
+
+RANDOM_RESETS_FIX = (
+    "Requests cut with no load and no idle before them point to something that drops "
+    "connections unasked. seatctl sees the cut, not its cause; look, in this order:\n"
+    "A worker process that crashes or is restarted: restarts, out-of-memory kills or "
+    "unhandled errors in the server's logs at those moments.\n"
+    "A proxy in front that loses its upstream connections (too few upstream keep-alive "
+    "connections, or ones reused after the backend closed them): its error log names the "
+    "upstream reset.\n"
+    "An overloaded server, or a full accept queue (listen backlog), shedding connections."
+)
+
+
+def _random_resets(facts: Facts, rule_id: str, title: str) -> Outcome:
+    quiet = _quiet_requests(facts)
+    burst_sent, burst_cut = _burst_cuts(facts)
+    sent, cut = quiet.sent + burst_sent, quiet.cut + burst_cut
+    if sent == 0:
+        return Skipped(rule_id, title, "no request was sent")
+    if cut == 0:
+        return Finding(rule_id, Severity.OK, "No request was cut",
+                       f"None of the {sent} requests the probes sent was reset or closed "
+                       "before its response.")
+    kinds = _cut_kinds(quiet, facts)
+    rate = (f"{cut} of {sent} requests {'was' if cut == 1 else 'were'} {kinds} "
+            f"({cut / sent:.0%})")
+    split = (f"{quiet.cut} of {quiet.sent} single requests on fresh connections, "
+             f"{burst_cut} of {burst_sent} in the burst")
+    tried = (f" Each cut single request was tried again on a fresh connection (up to "
+             f"{facts.run.plan.tries} tries): what the probes measured rests on answered "
+             "requests." if quiet.cut else "")
+    if cut == sent:
+        return Finding(rule_id, Severity.FAIL, "Every request was cut",
+                       f"{rate}: the server accepts connections and drops every "
+                       f"request.{tried}", RANDOM_RESETS_FIX)
+    if quiet.cut == 0:
+        return Finding(rule_id, Severity.WARN, "Requests were cut only under the burst",
+                       f"{rate}: {split}. Single requests were not cut: load, not "
+                       "chance, is the likelier cause (see the burst finding).",
+                       RANDOM_RESETS_FIX)
+    if cut == 1:
+        return Finding(rule_id, Severity.WARN, "A request was cut",
+                       f"{rate}: {split}. Once may be chance; a healthy server "
+                       f"cuts none.{tried}", RANDOM_RESETS_FIX)
+    return Finding(rule_id, Severity.FAIL, "The server cuts requests at random",
+                   f"{rate}: {split}. A request on a fresh connection, with no "
+                   f"idle time before it, has no reason to fail: users meet the same "
+                   f"resets.{tried}", RANDOM_RESETS_FIX)
+
+
+def _cut_kinds(quiet: RequestTally, facts: Facts) -> str:
+    """"reset before any response", or "cut before a complete response (3 reset before any
+    response, 1 closed without a response)"."""
+    counts = {kind: 0 for kind in TryFailure}
+    for failed in quiet.failed:
+        counts[failed.failure] += 1
+    burst = facts.run.burst
+    if burst is not None:
+        counts[TryFailure.RESET] += burst.outcomes.get(BurstOutcome.RESET, 0)
+        counts[TryFailure.CLOSED] += burst.outcomes.get(BurstOutcome.CLOSED, 0)
+    present = {kind: count for kind, count in counts.items() if count}
+    if len(present) == 1:
+        return next(iter(present)).words
+    each = ", ".join(f"{count} {kind.words}" for kind, count in present.items())
+    return f"cut before a complete response ({each})"
+
+
 def _probes_finished(facts: Facts, rule_id: str, title: str) -> Outcome:
-    unfinished = [f"{record.probe.value} ({record.state.value}"
-                  + (f": {record.error})" if record.error else ")")
-                  for record in facts.run.runs.values()
-                  if record.state in (ProbeState.FAILED, ProbeState.INTERRUPTED,
-                                      ProbeState.PENDING, ProbeState.RUNNING)]
-    if not unfinished:
+    records = list(facts.run.runs.values())
+    failed = [r for r in records if r.state is ProbeState.FAILED]
+    cut = [r for r in records if r.state is ProbeState.CUT]
+    unfinished = [r for r in records if r.state in (ProbeState.PENDING, ProbeState.RUNNING)]
+    if not (failed or cut or unfinished):
         return Finding(rule_id, Severity.OK, "Every probe finished", "Nothing was cut short.")
+    said = [
+        ("Failed", [f"{r.probe.value} ({r.error or 'failed'})" for r in failed]),
+        ("Cut short", [f"{r.probe.value} ({r.cut_description()})" for r in cut]),
+        ("Not finished", [f"{r.probe.value} ({r.state.value})" for r in unfinished]),
+    ]
+    detail = " ".join(f"{label}: {'; '.join(names)}." for label, names in said if names)
     return Finding(rule_id, Severity.WARN, "Some probes did not finish",
-                   f"Not measured: {'; '.join(unfinished)}. The rules that needed them are "
-                   "listed as not evaluated.",
-                   "Rerun when the cause is fixed; a probe that failed with a network error "
-                   "met the same failure users meet.")
+                   f"{detail} The rules that needed them are listed as not evaluated.",
+                   _unfinished_fix(facts.run, failed, cut))
+
+
+def _unfinished_fix(run: DoctorRun, failed: Sequence[ProbeRun],
+                    cut: Sequence[ProbeRun]) -> str | None:
+    """Advice for what really happened: a failure is the server's, a cut is the run's."""
+    lines = []
+    if failed:
+        lines.append("Rerun when the cause is fixed; a probe that failed with a network error "
+                     "met the same failure users meet.")
+    if run.cut_by is CutBy.INTERRUPTED:
+        lines.append("Rerun without interrupting to measure the rest: a run takes about one "
+                     "idle close.")
+    if run.cut_by is CutBy.DEADLINE:
+        lines.append("Rerun with a longer --timeout (or none) to measure the rest: a run takes "
+                     "about one idle close.")
+    if any(r.cut_by is CutBy.DEADLINE for r in cut) and run.cut_by is not CutBy.DEADLINE:
+        lines.append("A probe outran its own bound: the server held its requests open (a "
+                     "response dripped, or never ended); look at the probe path's handler and "
+                     "at the proxy's buffering.")
+    return "\n".join(lines) or None
 
 
 def _probe_path(facts: Facts, rule_id: str, title: str) -> Outcome:
@@ -641,6 +784,7 @@ RULES: tuple[Rule, ...] = (
     Rule("headers-timeout", "The headers timeout exceeds the keep-alive", _headers_timeout),
     Rule("request-timeout", "The request timeout answers 408", _request_timeout),
     Rule("burst", "A small burst succeeds", _burst),
+    Rule("random-resets", "Requests are not cut at random", _random_resets),
     Rule("tls-certificate", "The TLS certificate is valid", _certificate),
 )
 

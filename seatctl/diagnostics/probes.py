@@ -3,6 +3,12 @@ is given, measures, and returns frozen plain data. Every number in a result was 
 that run; every probe is bounded in connections, requests and time. Nothing here prints.
 
 A request is `GET /health` unless the URL has a path or a `path` is given.
+
+A probe's request on a fresh connection that is reset, closed or refused before its response
+(a server that drops requests at random) is tried again on another fresh connection, at most
+`tries` times in all (PROBE_TRIES): each failed try is kept in the result (`failed_tries`) and
+counted in the `tally` the caller passes, so that random resets are reported, not mistaken
+for the behaviour measured. The last failure is raised, with `attempts` set.
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -23,12 +30,12 @@ from seatctl.diagnostics.connection import (
     RawResponse,
     Target,
     TLSInfo,
-    connect,
     parse_target,
 )
 from seatctl.errors import (
     ConnectionClosed,
     ConnectionCut,
+    ConnectionRefused,
     ConnectionReset,
     NetworkError,
     PhaseTimeout,
@@ -47,8 +54,128 @@ REQUESTS_TIME_LIMIT = 30.0
 # Scheduling jitter of the two event loops (ours, and the server's timer): a promise this
 # much longer than the measured close is not yet a broken one.
 ADVERTISED_SLACK = 0.05
+# Tries of one request cut or refused before its response, each on a fresh connection. At a
+# 30% random reset rate, 3 tries all fail in 1 run of 37 and the idle close goes unmeasured;
+# 5 tries in 1 of 400.
+PROBE_TRIES = 5
+MAX_TRIES = 10
 
 T = TypeVar("T")
+
+
+# --- tries ------------------------------------------------------------------------------
+
+
+class TryFailure(StrEnum):
+    RESET = "reset"  # reset before any response
+    CLOSED = "closed"  # closed (a FIN) without a response
+    MID_RESPONSE = "mid-response"  # reset or closed in the middle of the response
+    REFUSED = "refused"
+
+    @property
+    def words(self) -> str:
+        return {TryFailure.RESET: "reset before any response",
+                TryFailure.CLOSED: "closed without a response",
+                TryFailure.MID_RESPONSE: "cut in the middle of the response",
+                TryFailure.REFUSED: "refused"}[self]
+
+
+@dataclass(frozen=True)
+class FailedTry:
+    """A request that got no complete response; the probe tried again on a fresh
+    connection, or gave up after its last try."""
+
+    number: int  # 1 for the request's first try
+    at_s: float  # when it failed: seconds since the probe (or the request's first try) began
+    failure: TryFailure
+    message: str
+
+
+@dataclass
+class RequestTally:
+    """The requests sent on fresh connections, each try counted, and the tries that failed:
+    the evidence that a server cuts requests at random."""
+
+    sent: int = 0
+    failed: list[FailedTry] = field(default_factory=list)
+
+    def count(self, failure: FailedTry | None = None) -> None:
+        self.sent += 1
+        if failure is not None:
+            self.failed.append(failure)
+
+    @property
+    def cut(self) -> int:
+        return len(self.failed)
+
+
+RETRYABLE = (ConnectionCut, ConnectionRefused)
+
+
+def failed_try(number: int, at_s: float, error: ConnectionCut | ConnectionRefused
+               ) -> FailedTry:
+    if isinstance(error, ConnectionRefused):
+        failure = TryFailure.REFUSED
+    elif error.when is ResetWhen.MID_RESPONSE:
+        failure = TryFailure.MID_RESPONSE
+    else:
+        failure = TryFailure.RESET if isinstance(error, ConnectionReset) else TryFailure.CLOSED
+    return FailedTry(number=number, at_s=at_s, failure=failure, message=error.message)
+
+
+@dataclass(frozen=True)
+class Answered:
+    connection: RawConnection
+    response: RawResponse
+    failed_tries: tuple[FailedTry, ...]  # the tries before the one answered
+
+
+@asynccontextmanager
+async def answered_connection(target: Target, options: ConnectOptions | None = None, *,
+                              tries: int = PROBE_TRIES, tally: RequestTally | None = None,
+                              began: float | None = None) -> AsyncIterator[Answered]:
+    """A fresh connection whose first request was answered, closed on exit. A try cut or
+    refused before its response is counted and tried again on a new connection, `tries` in
+    all; the last one's error is raised. `began`: the loop time `at_s` counts from."""
+    connection, response, failed = await _answered(target, options, tries, tally, began)
+    try:
+        yield Answered(connection, response, failed)
+    finally:
+        await connection.aclose()
+
+
+async def _answered(target: Target, options: ConnectOptions | None, tries: int,
+                    tally: RequestTally | None, began: float | None
+                    ) -> tuple[RawConnection, RawResponse, tuple[FailedTry, ...]]:
+    _require_tries(tries)
+    loop = asyncio.get_running_loop()
+    start = loop.time() if began is None else began
+    failed: list[FailedTry] = []
+    for number in range(1, tries + 1):
+        try:
+            connection, response = await _first_exchange(target, options)
+        except RETRYABLE as exc:
+            failed.append(failed_try(number, loop.time() - start, exc))
+            if tally is not None:
+                tally.count(failed[-1])
+            if number == tries:
+                exc.attempts = tries
+                raise
+            continue
+        if tally is not None:
+            tally.count()
+        return connection, response, tuple(failed)
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+async def _first_exchange(target: Target, options: ConnectOptions | None
+                          ) -> tuple[RawConnection, RawResponse]:
+    connection = await RawConnection.open(target, options)
+    try:
+        return connection, await connection.request()
+    except BaseException:
+        await connection.aclose()
+        raise
 
 
 # --- timing -----------------------------------------------------------------------------
@@ -83,6 +210,7 @@ class TimingResult:
     ttfb: Percentiles
     total: Percentiles
     tls_info: TLSInfo | None  # from the first sample
+    failed_tries: tuple[FailedTry, ...] = ()  # of every sample, retried
 
 
 def percentiles(values: Sequence[float]) -> Percentiles:
@@ -96,12 +224,15 @@ def percentiles(values: Sequence[float]) -> Percentiles:
 
 
 async def timing_probe(url: str, samples: int = 5, *, path: str | None = None,
-                       options: ConnectOptions | None = None) -> TimingResult:
+                       options: ConnectOptions | None = None, tries: int = PROBE_TRIES,
+                       tally: RequestTally | None = None) -> TimingResult:
     """`samples` requests, one after another, each on a fresh connection."""
     target = parse_target(url, path)
     _require(1 <= samples <= MAX_SAMPLES, f"samples must be within 1..{MAX_SAMPLES}")
-    runs = [await _timing_sample(target, options) for _ in range(samples)]
-    measured = [sample for sample, _ in runs]
+    _require_tries(tries)
+    began = asyncio.get_running_loop().time()
+    runs = [await _timing_sample(target, options, tries, tally, began) for _ in range(samples)]
+    measured = [sample for sample, _, _ in runs]
     tls_times = [sample.tls_s for sample in measured if sample.tls_s is not None]
     return TimingResult(
         samples=tuple(measured),
@@ -111,20 +242,23 @@ async def timing_probe(url: str, samples: int = 5, *, path: str | None = None,
         ttfb=percentiles([sample.ttfb_s for sample in measured]),
         total=percentiles([sample.total_s for sample in measured]),
         tls_info=runs[0][1],
+        failed_tries=tuple(failed for _, _, tried in runs for failed in tried),
     )
 
 
-async def _timing_sample(target: Target, options: ConnectOptions | None
-                         ) -> tuple[TimingSample, TLSInfo | None]:
-    async with connect(target, options) as connection:
-        response = await connection.request()
+async def _timing_sample(target: Target, options: ConnectOptions | None, tries: int,
+                         tally: RequestTally | None, began: float
+                         ) -> tuple[TimingSample, TLSInfo | None, tuple[FailedTry, ...]]:
+    async with answered_connection(target, options, tries=tries, tally=tally,
+                                   began=began) as answered:
+        connection, response = answered.connection, answered.response
     timing = connection.timing
     sample = TimingSample(
         dns_s=timing.dns_s, connect_s=timing.connect_s, tls_s=timing.tls_s,
         ttfb_s=response.ttfb_s, total_s=response.ended_at - connection.started_at,
         status=response.status, address=timing.address,
     )
-    return sample, connection.tls
+    return sample, connection.tls, answered.failed_tries
 
 
 # --- keep-alive -------------------------------------------------------------------------
@@ -153,6 +287,7 @@ class KeepAliveResult:
     # The header promises longer than the server really keeps the connection: clients that
     # trust the promise reuse connections the server has already closed.
     advertised_exceeds_idle_close: bool
+    failed_tries: tuple[FailedTry, ...] = ()  # the request's tries before the one answered
 
 
 def parse_keep_alive(value: str | None) -> KeepAliveHint:
@@ -174,21 +309,22 @@ ResponseSink = Callable[[RawResponse], None]
 
 async def keep_alive_probe(url: str, max_wait: float = 75.0, *, path: str | None = None,
                            options: ConnectOptions | None = None,
-                           on_response: ResponseSink | None = None) -> KeepAliveResult:
-    """One request, then wait passively (at most `max_wait` s) for the server's close.
-    `on_response` sees the response before the wait (an interrupted wait still has it)."""
+                           on_response: ResponseSink | None = None, tries: int = PROBE_TRIES,
+                           tally: RequestTally | None = None) -> KeepAliveResult:
+    """One request (tried again on a fresh connection when cut before its response), then
+    wait passively (at most `max_wait` s) for the server's close. `on_response` sees the
+    answered response before the wait (an interrupted wait still has it)."""
     target = parse_target(url, path)
     _require_wait("max_wait", max_wait)
-    async with connect(target, options) as connection:
-        response = await connection.request()
+    async with answered_connection(target, options, tries=tries, tally=tally) as answered:
         if on_response is not None:
-            on_response(response)
-        idle_close = await connection.wait_for_close(max_wait)
-    return keep_alive_result(response, idle_close, max_wait)
+            on_response(answered.response)
+        idle_close = await answered.connection.wait_for_close(max_wait)
+    return keep_alive_result(answered.response, idle_close, max_wait, answered.failed_tries)
 
 
-def keep_alive_result(response: RawResponse, idle_close: IdleClose,
-                      max_wait: float) -> KeepAliveResult:
+def keep_alive_result(response: RawResponse, idle_close: IdleClose, max_wait: float,
+                      failed_tries: tuple[FailedTry, ...] = ()) -> KeepAliveResult:
     hint = parse_keep_alive(response.header("keep-alive"))
     return KeepAliveResult(
         persistent=response.keeps_alive, status=response.status,
@@ -197,6 +333,7 @@ def keep_alive_result(response: RawResponse, idle_close: IdleClose,
         advertised_timeout_s=hint.timeout_s,
         advertised_max_requests=hint.max_requests, idle_close=idle_close, max_wait_s=max_wait,
         advertised_exceeds_idle_close=_promises_longer(hint.timeout_s, idle_close),
+        failed_tries=failed_tries,
     )
 
 
@@ -223,6 +360,7 @@ class RequestsPerConnectionResult:
     ended_by: ConnectionEnd
     limit: int
     advertised_max_requests: int | None  # `Keep-Alive: max=M` of the first response
+    failed_tries: tuple[FailedTry, ...] = ()  # the first request's, on fresh connections
 
     @property
     def lower_bound(self) -> bool:
@@ -232,19 +370,21 @@ class RequestsPerConnectionResult:
 async def requests_per_connection_probe(
     url: str, limit: int = 200, *, path: str | None = None,
     options: ConnectOptions | None = None, time_limit: float = REQUESTS_TIME_LIMIT,
+    tries: int = PROBE_TRIES, tally: RequestTally | None = None,
 ) -> RequestsPerConnectionResult:
     """Sequential requests on one connection until the server ends it, or `limit` requests,
-    or `time_limit` seconds."""
+    or `time_limit` seconds. Only the first request is tried again when cut (on a fresh
+    connection): how a reused connection ends is what is measured."""
     target = parse_target(url, path)
     _require(1 <= limit <= MAX_REQUESTS_PER_CONNECTION,
              f"limit must be within 1..{MAX_REQUESTS_PER_CONNECTION}")
     _require_wait("time_limit", time_limit)
-    async with connect(target, options) as connection:
-        first = await connection.request()
-        served, ended_by = await _serve_until_closed(connection, limit, time_limit)
-    hint = parse_keep_alive(first.header("keep-alive"))
+    async with answered_connection(target, options, tries=tries, tally=tally) as answered:
+        served, ended_by = await _serve_until_closed(answered.connection, limit, time_limit)
+    hint = parse_keep_alive(answered.response.header("keep-alive"))
     return RequestsPerConnectionResult(served=served, ended_by=ended_by, limit=limit,
-                                       advertised_max_requests=hint.max_requests)
+                                       advertised_max_requests=hint.max_requests,
+                                       failed_tries=answered.failed_tries)
 
 
 async def _serve_until_closed(connection: RawConnection, limit: int,
@@ -296,6 +436,7 @@ class RaceAttempt:
     # idle sockets (httpcore) would have dropped this one; a plain one sends into it.
     fin_before_send: bool
     detail: str = ""
+    failed_tries: tuple[FailedTry, ...] = ()  # the first request's, on fresh connections
 
 
 @dataclass(frozen=True)
@@ -316,18 +457,28 @@ class RaceResult:
 async def reuse_race_probe(
     url: str, idle_close_s: float, offsets: Sequence[float] = DEFAULT_RACE_OFFSETS,
     attempts: int = 1, *, path: str | None = None, options: ConnectOptions | None = None,
+    tries: int = PROBE_TRIES, tally: RequestTally | None = None,
 ) -> RaceResult:
-    """Per offset and attempt, one connection: a request, then idle for `idle_close_s +
-    offset` seconds, then a second request on it. The connections run concurrently."""
+    """Per offset and attempt, one connection: a request (tried again on a fresh connection
+    when cut), then idle for `idle_close_s + offset` seconds, then a second request on it
+    (never tried again: its failure is the measurement). The connections run concurrently."""
     target = parse_target(url, path)
     plan = [offset for offset in offsets for _ in range(attempts)]
     _require(attempts >= 1 and 1 <= len(plan) <= MAX_RACE_CONNECTIONS,
              f"offsets x attempts must be within 1..{MAX_RACE_CONNECTIONS} connections")
     _require_wait("idle_close_s", idle_close_s)
     _require_wait("the longest idle", idle_close_s + max(plan))
-    results = await _all(_race_once(target, offset, max(0.0, idle_close_s + offset), options)
-                         for offset in plan)
+    _require_tries(tries)
+    retry = _Retry(tries, tally)
+    results = await _all(_race_once(target, offset, max(0.0, idle_close_s + offset), options,
+                                    retry) for offset in plan)
     return _race_result(idle_close_s, results)
+
+
+@dataclass(frozen=True)
+class _Retry:
+    tries: int
+    tally: RequestTally | None
 
 
 # Given the first response, idles until the moment to reuse the connection and returns the
@@ -336,26 +487,27 @@ IdleUntil = Callable[[RawResponse], Awaitable[float | None]]
 
 
 async def _race_once(target: Target, offset: float, idle: float,
-                     options: ConnectOptions | None) -> RaceAttempt:
+                     options: ConnectOptions | None, retry: _Retry) -> RaceAttempt:
     async def planned(first: RawResponse) -> float:
         # Idling until the planned moment is the experiment itself.
         await asyncio.sleep(max(0.0, first.ended_at + idle - asyncio.get_running_loop().time()))
         return idle
 
-    attempt = await _race_connection(target, offset, options, planned)
+    attempt = await _race_connection(target, offset, options, planned, retry)
     assert attempt is not None  # `planned` never skips
     return attempt
 
 
 async def _race_connection(target: Target, offset: float, options: ConnectOptions | None,
-                           idle_until: IdleUntil) -> RaceAttempt | None:
+                           idle_until: IdleUntil, retry: _Retry) -> RaceAttempt | None:
     """A request, an idle, a second request on the same connection: how the reuse went."""
-    async with connect(target, options) as connection:
-        first = await connection.request()
+    async with answered_connection(target, options, tries=retry.tries,
+                                   tally=retry.tally) as answered:
+        connection, first = answered.connection, answered.response
         if not first.keeps_alive:
             return RaceAttempt(offset_s=offset, planned_idle_s=0.0, idle_s=0.0,
                                outcome=RaceOutcome.NOT_KEPT_ALIVE, status=None,
-                               fin_before_send=False)
+                               fin_before_send=False, failed_tries=answered.failed_tries)
         planned_idle = await idle_until(first)
         if planned_idle is None:
             return None
@@ -364,7 +516,7 @@ async def _race_connection(target: Target, offset: float, options: ConnectOption
         outcome, status, detail = await _reuse(connection)
     return RaceAttempt(offset_s=offset, planned_idle_s=planned_idle, idle_s=idle_s,
                        outcome=outcome, status=status, fin_before_send=fin_before_send,
-                       detail=detail)
+                       detail=detail, failed_tries=answered.failed_tries)
 
 
 async def _reuse(connection: RawConnection) -> tuple[RaceOutcome, int | None, str]:
@@ -409,7 +561,8 @@ class IdleRaceResult:
 async def keep_alive_race_probe(
     url: str, max_wait: float = 75.0, offsets: Sequence[float] = DEFAULT_RACE_OFFSETS,
     attempts: int = 1, *, path: str | None = None, options: ConnectOptions | None = None,
-    on_response: ResponseSink | None = None,
+    on_response: ResponseSink | None = None, tries: int = PROBE_TRIES,
+    tally: RequestTally | None = None,
 ) -> IdleRaceResult:
     """The keep-alive probe and the reuse race in one idle wait.
 
@@ -418,7 +571,8 @@ async def keep_alive_race_probe(
     keep-alive connection does. When the keep-alive connection sees the server's close,
     every race connection sends its second request at once, after an idle of about
     `idle close + o` (the idle actually measured is what is reported). The whole probe takes
-    one idle close (or `max_wait`), not two.
+    one idle close (or `max_wait`), not two. Every connection's first request is tried
+    again on a fresh connection when cut (`tries`); the reuse never is.
     """
     target = parse_target(url, path)
     plan = [offset for offset in offsets for _ in range(attempts)]
@@ -427,13 +581,16 @@ async def keep_alive_race_probe(
     _require(all(abs(offset) <= MAX_RACE_OFFSET for offset in plan),
              f"race offsets must be within ±{MAX_RACE_OFFSET:g} seconds")
     _require_wait("max_wait", max_wait)
+    _require_tries(tries)
+    retry = _Retry(tries, tally)
     lead = max(0.0, *plan)
     fire: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
-    racers = [asyncio.ensure_future(_staggered_racer(target, offset, lead, fire, options))
+    racers = [asyncio.ensure_future(_staggered_racer(target, offset, lead, fire, options,
+                                                     retry))
               for offset in plan]
     try:
         keep_alive = await _keep_alive_then_fire(url, max_wait, lead, fire, path, options,
-                                                 on_response)
+                                                 on_response, retry)
         attempts_made = await _all(racers)
     finally:
         if not fire.done():
@@ -445,10 +602,12 @@ async def keep_alive_race_probe(
 async def _keep_alive_then_fire(url: str, max_wait: float, lead: float,
                                 fire: asyncio.Future[float | None], path: str | None,
                                 options: ConnectOptions | None,
-                                on_response: ResponseSink | None) -> KeepAliveResult:
+                                on_response: ResponseSink | None,
+                                retry: _Retry) -> KeepAliveResult:
     await asyncio.sleep(lead)  # offset 0: starts after every positive offset
     result = await keep_alive_probe(url, max_wait, path=path, options=options,
-                                    on_response=on_response)
+                                    on_response=on_response, tries=retry.tries,
+                                    tally=retry.tally)
     closed = result.persistent and not result.idle_close.lower_bound
     fire.set_result(result.idle_close.seconds if closed else None)
     return result
@@ -456,21 +615,21 @@ async def _keep_alive_then_fire(url: str, max_wait: float, lead: float,
 
 async def _staggered_racer(target: Target, offset: float, lead: float,
                            fire: asyncio.Future[float | None],
-                           options: ConnectOptions | None) -> RaceAttempt | None:
+                           options: ConnectOptions | None, retry: _Retry) -> RaceAttempt | None:
     await asyncio.sleep(lead - offset)
     try:
-        return await _race_after_fire(target, offset, fire, options)
+        return await _race_after_fire(target, offset, fire, options, retry)
     except (NetworkError, ResponseError):
-        return None  # its first request failed: no attempt to report (the others race on)
+        return None  # its first request failed every try: no attempt (the others race on)
 
 
 async def _race_after_fire(target: Target, offset: float, fire: asyncio.Future[float | None],
-                           options: ConnectOptions | None) -> RaceAttempt | None:
+                           options: ConnectOptions | None, retry: _Retry) -> RaceAttempt | None:
     async def when_fired(first: RawResponse) -> float | None:
         idle_close = await asyncio.shield(fire)
         return None if idle_close is None else max(0.0, idle_close + offset)
 
-    return await _race_connection(target, offset, options, when_fired)
+    return await _race_connection(target, offset, options, when_fired, retry)
 
 
 def _idle_race_result(keep_alive: KeepAliveResult,
@@ -518,6 +677,10 @@ def _non_negative(raw: str) -> float | None:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise UsageError(message)
+
+
+def _require_tries(tries: int) -> None:
+    _require(1 <= tries <= MAX_TRIES, f"tries must be within 1..{MAX_TRIES}")
 
 
 def _require_wait(name: str, seconds: float) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from seatctl.diagnostics.burst import BurstResult
 from seatctl.diagnostics.connection import RawResponse, parse_target
 from seatctl.diagnostics.defaults import Documented
-from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.doctor import CutBy, DoctorRun, ProbeRun
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import (
     RULES,
@@ -29,10 +29,12 @@ from seatctl.diagnostics.findings import (
     verdict,
 )
 from seatctl.diagnostics.probes import (
+    FailedTry,
     KeepAliveResult,
     Percentiles,
     RaceResult,
     RequestsPerConnectionResult,
+    RequestTally,
     TimingResult,
 )
 from seatctl.diagnostics.slow_client import GiveUp, SlowClientResult
@@ -92,6 +94,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "origin": run.plan.origin,
         "verdict": report.verdict.value,
         "complete": run.complete,
+        "cut_by": run.cut_by.value if run.cut_by else None,
         "elapsed_s": _r(run.elapsed()),
         "assumptions": {
             "lb_idle_timeout": _assumed(report.facts.proxy_idle),
@@ -106,11 +109,9 @@ def report_json(report: Report) -> dict[str, Any]:
             "slow_client": _slow_client(run.slow_client),
             "origin": _keepalive(run.origin, None),
         },
-        "probe_states": {
-            probe.value: {"state": record.state.value, "error": record.error,
-                          "elapsed_s": _r(record.elapsed(run.clock()))}
-            for probe, record in run.runs.items()
-        },
+        "probe_states": {probe.value: _probe_state(run, record)
+                         for probe, record in run.runs.items()},
+        "fresh_requests": _fresh_requests(run.fresh_requests(), run.plan.tries),
         "edge": _edge(report.edge),
         "origin_edge": _edge(report.origin_edge) if report.origin_edge else None,
         "findings": [_finding(f) for f in report.findings],
@@ -121,6 +122,27 @@ def report_json(report: Report) -> dict[str, Any]:
 
 def _r(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 4)
+
+
+def _probe_state(run: DoctorRun, record: ProbeRun) -> dict[str, Any]:
+    tally = run.tallies.get(record.probe.value)
+    return {"state": record.state.value,
+            "cut_by": record.cut_by.value if record.cut_by else None,
+            "error": record.error,
+            "elapsed_s": _r(record.elapsed(run.clock())),
+            "failed_tries": [_failed_try(failed) for failed in tally.failed] if tally else []}
+
+
+def _failed_try(failed: FailedTry) -> dict[str, Any]:
+    return {"try": failed.number, "at_s": _r(failed.at_s), "failure": failed.failure.value,
+            "message": failed.message}
+
+
+def _fresh_requests(tally: RequestTally, tries: int) -> dict[str, Any]:
+    failures: dict[str, int] = {}
+    for failed in tally.failed:
+        failures[failed.failure.value] = failures.get(failed.failure.value, 0) + 1
+    return {"sent": tally.sent, "cut": tally.cut, "failures": failures, "tries": tries}
 
 
 def _assumed(value: Assumed) -> dict[str, Any]:
@@ -293,11 +315,19 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
         counts["tests"] += 1
         case = ET.SubElement(suite, "testcase", classname=f"doctor.{_host(report)}",
                              name="run-complete")
-        ET.SubElement(case, "error", message="interrupted: the report is partial")
+        ET.SubElement(case, "error", message=f"{_cut_words(report.run)}: the report is partial")
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("errors", str(errors))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _cut_words(run: DoctorRun) -> str:
+    if run.cut_by is CutBy.INTERRUPTED:
+        return "interrupted"
+    if run.cut_by is CutBy.DEADLINE:
+        return "cut by the --timeout deadline"
+    return "not finished"
 
 
 def _host(report: Report) -> str:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 SEVERITY_LOOK = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
 STATE_LOOK = {
     "pending": ("·", "dim"), "running": ("…", "cyan"), "done": ("✓", "green"),
-    "failed": ("✗", "red"), "skipped": ("-", "dim"), "interrupted": ("✗", "yellow"),
+    "failed": ("✗", "red"), "skipped": ("-", "dim"), "cut": ("✗", "yellow"),
 }
 TIMELINE_WIDTH = 40
 MIN_TIMELINE_WIDTH = 16
@@ -129,20 +129,49 @@ def _verdict_line(report: Report) -> Text:
         (f"{glyph} {verdict}", style), "  ", (printable(run.plan.url), "bold"), f"  {found}",
         (f"; {undecided} not evaluated" if undecided else "", "dim"),
         (f"  in {run.elapsed():.1f} s", "dim"),
-        ("" if run.complete else "  (interrupted: a partial report)", "yellow"),
+        ("" if run.complete else f"  ({_partial_words(run)}: a partial report)", "yellow"),
     )
+
+
+def _partial_words(run: DoctorRun) -> str:
+    if run.cut_by is None:
+        return "not finished"
+    return "interrupted" if run.cut_by.value == "interrupted" else "cut by the --timeout deadline"
 
 
 def _probe_table(report: Report, width: int) -> Text:
     """Each probe and what it measured, the values in a column beside the names."""
     rows = [(Text("probe", style="bold"), Text("measured", style="bold"))]
+    retries_said: set[Probe] = set()  # the race shares the keep-alive probe's row's
     for label, probe, text in _probe_rows(report):
         record = report.run.runs.get(probe) if probe else None
-        if record is not None and record.state.value != "done":
-            text = Text(f"{record.state.value}" + (f": {record.error}" if record.error else ""),
-                        style="dim")
+        if record is not None:
+            text = _state_text(record, text)
+            if record.probe not in retries_said:
+                text.append_text(_retried_text(report.run, record))
+                retries_said.add(record.probe)
         rows.append((Text(label), text))
     return block(fields(rows, width))
+
+
+def _state_text(record: ProbeRun, measured: Text) -> Text:
+    """What a probe measured; for one that did not finish, its state (and what it had
+    measured before a cut: an idle wait's lower bound)."""
+    state = record.state.value
+    if state == "done":
+        return measured
+    if state == "cut":
+        why = Text(record.cut_description(), style="yellow")
+        return Text.assemble(measured, "\n", why) if measured.plain else why
+    return Text(state + (f": {record.error}" if record.error else ""), style="dim")
+
+
+def _retried_text(run: DoctorRun, record: ProbeRun) -> Text:
+    tally = run.tallies.get(record.probe.value)
+    if tally is None or not tally.failed:
+        return Text("")
+    return Text(f"\n{tally.cut} of {tally.sent} tries cut before a response, tried again",
+                style="yellow")
 
 
 def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
@@ -191,6 +220,8 @@ def _timing_text(report: Report) -> Text:
 
 
 def _keep_alive_text(report: Report) -> Text:
+    from seatctl.diagnostics.doctor import Probe, ProbeState
+
     keep_alive = report.run.keep_alive
     if keep_alive is None:
         return Text("")
@@ -201,8 +232,9 @@ def _keep_alive_text(report: Report) -> Text:
     header = (f"Keep-Alive: {printable(keep_alive.keep_alive_header)}"
               if keep_alive.keep_alive_header else "no Keep-Alive header")
     closed = keep_alive.idle_close
+    cut = report.run.runs[Probe.KEEPALIVE].state is ProbeState.CUT
     if closed.lower_bound:
-        close = f"still open after {closed.seconds:.1f} s (--max-wait)"
+        close = f"still open after {closed.seconds:.1f} s" + ("" if cut else " (--max-wait)")
     else:
         kind = closed.kind.value.upper() if closed.kind else "?"
         close = f"idle close after {closed.seconds:.2f} s ({kind})"

@@ -205,8 +205,9 @@ def test_ctrl_c_prints_the_partial_report_and_exits_130(start_server: StartServe
         process.kill()
     assert process.returncode == 130
     document = json.loads(stdout)
-    assert document["complete"] is False
-    assert document["probe_states"]["keepalive"]["state"] == "interrupted"
+    assert (document["complete"], document["cut_by"]) == (False, "interrupted")
+    keepalive = document["probe_states"]["keepalive"]
+    assert (keepalive["state"], keepalive["cut_by"]) == ("cut", "interrupted")
 
 
 @pytest.mark.parametrize(("fault", "outcome"), [

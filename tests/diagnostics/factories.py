@@ -9,10 +9,11 @@ from dataclasses import replace
 
 from seatctl.diagnostics.burst import BurstOutcome, BurstResult
 from seatctl.diagnostics.connection import CloseKind, Headers, IdleClose, TLSInfo
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, ProbeState
+from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.findings import Finding, Outcome
 from seatctl.diagnostics.probes import (
     ConnectionEnd,
+    FailedTry,
     IdleRaceResult,
     KeepAliveResult,
     Percentiles,
@@ -20,8 +21,10 @@ from seatctl.diagnostics.probes import (
     RaceOutcome,
     RaceResult,
     RequestsPerConnectionResult,
+    RequestTally,
     TimingResult,
     TimingSample,
+    TryFailure,
     _promises_longer,
     _race_result,
 )
@@ -162,6 +165,51 @@ def timing(tls_info: TLSInfo | None = None) -> TimingResult:
                         tls_info=tls_info)
 
 
+def failed_try(failure: TryFailure = TryFailure.RESET, number: int = 1,
+               at_s: float = 0.002) -> FailedTry:
+    return FailedTry(number=number, at_s=at_s, failure=failure,
+                     message="127.0.0.1:9 reset the connection before any response")
+
+
+def tally(sent: int, *failed: FailedTry) -> RequestTally:
+    """`sent` tries, of which `failed` were cut (each counted in `sent`)."""
+    assert sent >= len(failed)
+    return RequestTally(sent=sent, failed=list(failed))
+
+
+# A healthy run's requests on fresh connections: the preflight, 5 timing samples, the
+# keep-alive connection and 6 race connections, the requests-per-connection count's first.
+HEALTHY_TALLIES = {"preflight": 1, "timing": 5, "keepalive": 7, "requests_per_connection": 1}
+
+
+def with_cut_tries(run: DoctorRun, probe: str, sent: int, *failed: FailedTry) -> DoctorRun:
+    """`run` whose `probe` (a tally name) sent `sent` tries, `failed` of them cut."""
+    run.tallies[probe] = tally(sent, *failed)
+    return run
+
+
+def cut_run(by: CutBy, *, waited_s: float | None = 3.0) -> DoctorRun:
+    """A run cut during the keep-alive probe's idle wait (None: before it began): the
+    timing and the requests count done, the rest cut; the wait a lower bound of
+    `waited_s` ended by the cut, not by --max-wait."""
+    run = doctor_run(quick=True)
+    run.timing = timing()
+    run.requests = requests()
+    for probe in (Probe.TIMING, Probe.REQUESTS):
+        record = run.runs[probe]
+        record.state, record.started_at, record.ended_at = (ProbeState.DONE, STARTED_AT,
+                                                            STARTED_AT + 1.0)
+    for probe in (Probe.KEEPALIVE, Probe.BURST):
+        run.runs[probe].state, run.runs[probe].started_at = ProbeState.RUNNING, STARTED_AT
+    if waited_s is not None:
+        why = "interrupted" if by is CutBy.INTERRUPTED else "cut by the --timeout deadline"
+        run.idle = IdleRaceResult(keep_alive(waited_s, None, advertised_s=65.0), None,
+                                  f"{why} before the idle close")
+    run.mark_cut(by, "interrupted" if by is CutBy.INTERRUPTED
+                 else "cut by the --timeout deadline")
+    return run
+
+
 def healthy_run(*, lb_idle_timeout: float | None = 60.0, client_expiry: float | None = None,
                 quick: bool = False, origin: str | None = None) -> DoctorRun:
     """The seed's fix behind a load balancer whose 60 s idle timeout is stated: keep-alive
@@ -175,6 +223,8 @@ def healthy_run(*, lb_idle_timeout: float | None = 60.0, client_expiry: float | 
     run.requests = requests()
     run.burst = burst()
     run.slow_client = None if quick else slow_client()
+    for name, sent in HEALTHY_TALLIES.items():
+        run.tallies[name] = tally(sent)
     return finished(run)
 
 

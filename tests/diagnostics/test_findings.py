@@ -13,7 +13,7 @@ import pytest
 
 from seatctl.diagnostics.burst import BurstOutcome
 from seatctl.diagnostics.connection import CloseKind, Headers
-from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.edge import identify
 from seatctl.diagnostics.findings import (
     ASSUMED_PROXY_IDLE,
@@ -26,7 +26,7 @@ from seatctl.diagnostics.findings import (
     proxy_idle,
     verdict,
 )
-from seatctl.diagnostics.probes import ConnectionEnd, KeepAliveResult, RaceOutcome
+from seatctl.diagnostics.probes import ConnectionEnd, KeepAliveResult, RaceOutcome, TryFailure
 from seatctl.diagnostics.slow_client import GiveUpKind
 from tests.diagnostics.factories import (
     CLOUDFLARE,
@@ -36,7 +36,9 @@ from tests.diagnostics.factories import (
     REFERENCE_SERVER,
     attempt,
     burst,
+    cut_run,
     doctor_run,
+    failed_try,
     finding_of,
     give_up,
     healthy_run,
@@ -48,6 +50,7 @@ from tests.diagnostics.factories import (
     slow_client,
     timing,
     tls,
+    with_cut_tries,
     with_keep_alive,
     with_race,
 )
@@ -376,6 +379,17 @@ def _failed_probe() -> DoctorRun:
     return run
 
 
+def _cut_tries(sent: int, *failures: TryFailure, burst_resets: int = 0
+               ) -> Callable[[], DoctorRun]:
+    """A healthy run whose keep-alive probe sent `sent` tries, `failures` of them cut."""
+    def run() -> DoctorRun:
+        measured = with_cut_tries(healthy_run(), "keepalive", sent,
+                                  *(failed_try(failure) for failure in failures))
+        measured.burst = burst(reset=burst_resets)
+        return measured
+    return run
+
+
 def _raced(*attempts: tuple[float, RaceOutcome]) -> Callable[[], DoctorRun]:
     return lambda: with_race(healthy_run(), [attempt(idle, outcome) for idle, outcome in attempts])
 
@@ -444,6 +458,18 @@ CASES: dict[str, Case] = {
                                                 fin_before_send=True)])),
     "every probe finished": Case("probes-finished", OK, healthy_run),
     "a probe failed": Case("probes-finished", WARN, _failed_probe),
+    "probes interrupted": Case("probes-finished", WARN, lambda: cut_run(CutBy.INTERRUPTED)),
+    "probes cut by the deadline": Case("probes-finished", WARN,
+                                       lambda: cut_run(CutBy.DEADLINE)),
+    # random-resets
+    "no request cut": Case("random-resets", OK, healthy_run),
+    "one single request cut": Case("random-resets", WARN, _cut_tries(7, TryFailure.RESET)),
+    "requests cut at random": Case("random-resets", FAIL,
+                                   _cut_tries(9, TryFailure.RESET, TryFailure.CLOSED)),
+    "one cut, and the burst's": Case("random-resets", FAIL,
+                                     _cut_tries(7, TryFailure.RESET, burst_resets=40)),
+    "cut only under the burst": Case("random-resets", WARN, _bursting(reset=3)),
+    "nothing sent": Case("random-resets", SKIPPED, EMPTY),
     "race, no close within the wait": Case("reuse-race", SKIPPED, _kept(75.0, None)),
     "race, not kept alive": Case("reuse-race", SKIPPED, _kept(0.001, FIN, persistent=False)),
     "race, keep-alive probe missing": Case("reuse-race", SKIPPED, EMPTY),

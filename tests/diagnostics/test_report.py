@@ -193,9 +193,11 @@ def test_an_interrupted_run_is_reported_incomplete() -> None:
     run.runs[Probe.TIMING].state = ProbeState.DONE
     run.mark_interrupted()
     document = as_json(run)
-    assert document["complete"] is False
-    assert document["probe_states"]["keepalive"]["state"] == "interrupted"
-    assert document["probe_states"]["timing"]["state"] == "done"
+    assert (document["complete"], document["cut_by"]) == (False, "interrupted")
+    keepalive = document["probe_states"]["keepalive"]
+    assert (keepalive["state"], keepalive["cut_by"]) == ("cut", "interrupted")
+    timing = document["probe_states"]["timing"]
+    assert (timing["state"], timing["cut_by"]) == ("done", None)
 
 
 def test_burst_statuses_are_string_keys() -> None:
