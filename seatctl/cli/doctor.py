@@ -1,13 +1,23 @@
 """`seatctl doctor [URL]`: measure keep-alive, resets and timeouts; explain; prescribe."""
 
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, check_report_writable, get_app, url_argument, write_report
+from seatctl.cli._common import (
+    JsonFlag,
+    PasteReportOption,
+    check_paste_reports,
+    check_report_writable,
+    get_app,
+    url_argument,
+    write_paste_reports,
+    write_report,
+)
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -54,6 +64,17 @@ def doctor(
     quick: Annotated[bool, typer.Option(
         "--quick", help="Timing, keep-alive, race and burst only: no slow-client probes.",
     )] = False,
+    http1: Annotated[bool, typer.Option(
+        "--http1", help="Only the HTTP/1.1 probes: no HTTP/2 probe.",
+    )] = False,
+    http2: Annotated[bool, typer.Option(
+        "--http2", help="Only the HTTP/2 probe (after one HTTP/1.1 request that checks the "
+                        "URL answers). https: negotiated with ALPN; http: needs --h2c.",
+    )] = False,
+    h2c: Annotated[bool, typer.Option(
+        "--h2c", help="Probe HTTP/2 on an http:// URL with prior knowledge (h2c). Without "
+                      "it, http:// gets the HTTP/1.1 probes only.",
+    )] = False,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the TLS certificate.",
     )] = False,
@@ -66,17 +87,23 @@ def doctor(
     fail_on: Annotated[FailOn, typer.Option(
         help="Exit 1 when a finding reaches this severity.",
     )] = FailOn.fail,
+    report: PasteReportOption = None,
 ) -> None:
     """Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes.
 
     Examples:
       seatctl doctor --quick
       seatctl doctor https://api.example.com --lb-idle-timeout 60 --client-expiry 4
-      seatctl doctor https://app.onrender.com --origin http://10.0.0.5:3000
-      seatctl doctor https://api.example.com --junit doctor.xml --fail-on warn
+      seatctl doctor https://app.onrender.com --origin http://10.0.0.5:3000 --http1
+      seatctl doctor https://api.example.com --junit doctor.xml --report doctor.html --fail-on warn
     """
     from seatctl.diagnostics.doctor import DoctorPlan
+    from seatctl.diagnostics.report import report_json
+    from seatctl.errors import UsageError
 
+    if http1 and http2:
+        raise UsageError("give --http1 or --http2, not both: together they leave no probe",
+                         hint="give neither to run both protocols' probes")
     app = get_app(ctx)
     as_json = app.want_json(json)
     app.deadline.check("the doctor's probes")
@@ -84,11 +111,15 @@ def doctor(
         url=url or app.settings.base_url, origin=origin, path=path, max_wait=max_wait,
         quick=quick, lb_idle_timeout=lb_idle_timeout, client_expiry=client_expiry,
         connect=_connect_options(app, insecure), time_limit=app.deadline.remaining(),
+        http1=not http2, http2=not http1, h2c=h2c,
     )
     if junit is not None:
         check_report_writable(junit)
-    report = _measure(app, plan)
-    _emit(app, report, junit, FailOn(fail_on), as_json=as_json)
+    check_paste_reports(report)
+    started = datetime.now(UTC)
+    measured = _measure(app, plan)
+    write_paste_reports(app, report, report_json(measured), started)
+    _emit(app, measured, junit, FailOn(fail_on), as_json=as_json)
 
 
 def _connect_options(app: App, insecure: bool) -> "ConnectOptions":

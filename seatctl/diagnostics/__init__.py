@@ -10,9 +10,10 @@ A library: nothing here prints.
     run = await run_doctor(DoctorRun(DoctorPlan("https://api.example.com", quick=True)))
     report = build_report(run)
 
-Modules: connection (the raw connection), probes, slow_client, burst, edge and defaults (who
-is in front, and what is documented of it), doctor (the workflow), findings and fixes (the
-rules), report (JSON and JUnit).
+Modules: connection (the raw connection), probes, slow_client, burst, h2connection and h2probe
+(HTTP/2: ALPN, SETTINGS, the GOAWAY idle close, PINGs, the GOAWAY race), edge and defaults (who
+is in front, and what is documented of it), identify (the server named from its behaviour),
+doctor (the workflow), findings and fixes (the rules), report (JSON and JUnit).
 """
 
 from seatctl.diagnostics.burst import BurstOutcome, BurstResult, burst_probe
@@ -33,6 +34,8 @@ from seatctl.diagnostics.connection import (
 from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
+from seatctl.diagnostics.h2probe import Http2Result, http2_probe
+from seatctl.diagnostics.identify import Guess, Inference, infer
 from seatctl.diagnostics.probes import (
     ConnectionEnd,
     IdleRaceResult,
@@ -53,7 +56,13 @@ from seatctl.diagnostics.probes import (
     reuse_race_probe,
     timing_probe,
 )
-from seatctl.diagnostics.report import Report, build_report, junit_xml, report_json
+from seatctl.diagnostics.report import (
+    Report,
+    build_report,
+    infer_server,
+    junit_xml,
+    report_json,
+)
 from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult, slow_client_probe
 
 __all__ = [
@@ -71,9 +80,12 @@ __all__ = [
     "Finding",
     "GiveUp",
     "GiveUpKind",
+    "Guess",
+    "Http2Result",
     "Identified",
     "IdleClose",
     "IdleRaceResult",
+    "Inference",
     "KeepAliveHint",
     "KeepAliveResult",
     "Percentiles",
@@ -94,7 +106,10 @@ __all__ = [
     "build_report",
     "burst_probe",
     "connect",
+    "http2_probe",
     "identify",
+    "infer",
+    "infer_server",
     "junit_xml",
     "keep_alive_probe",
     "keep_alive_race_probe",

@@ -3,7 +3,8 @@ collecting each result as it arrives, so that an interrupted run still has every
 finished. Nothing here prints: progress is observed through `DoctorRun`.
 
 Wall time: every probe runs during the keep-alive probe's idle wait, so a run takes about one
-idle close (at most `max_wait`), plus the slow-client probes' own wait unless `quick`.
+idle close (at most `max_wait`), plus the slow-client probes' own wait unless `quick`. The
+HTTP/2 probe (https: ALPN; http: only with `h2c`) waits for its own idle close meanwhile.
 
 A probe can be cut short: by Ctrl-C (`mark_interrupted`), by the run's deadline
 (`DoctorPlan.time_limit`, the global --timeout) or by its own bound. A cut probe is
@@ -28,6 +29,9 @@ from seatctl.diagnostics.connection import (
     connect,
     parse_target,
 )
+from seatctl.diagnostics.h2connection import Http2Response
+from seatctl.diagnostics.h2probe import SLACK_S as HTTP2_SLACK_S
+from seatctl.diagnostics.h2probe import Http2Result, http2_probe
 from seatctl.diagnostics.probes import (
     DEFAULT_RACE_OFFSETS,
     MAX_TRIES,
@@ -77,11 +81,15 @@ class DoctorPlan:
     connect: ConnectOptions = field(default_factory=ConnectOptions)
     time_limit: float | None = None  # seconds the whole run may take (--timeout); None: any
     tries: int = PROBE_TRIES  # of a probe's request cut before its response
+    http1: bool = True  # the HTTP/1.1 probes (False: --http2)
+    http2: bool = True  # the HTTP/2 probe, where it can run (False: --http1)
+    h2c: bool = False  # HTTP/2 with prior knowledge on http:// (--h2c)
 
     def __post_init__(self) -> None:
         for url in (self.url, self.origin):
             if url is not None:
                 _check_url(url, self.path)
+        self._check_protocols()
         if not 0 < self.max_wait <= MAX_WAIT_CEILING:
             raise UsageError(f"--max-wait must be more than 0 and at most "
                              f"{MAX_WAIT_CEILING:g} seconds")
@@ -93,6 +101,24 @@ class DoctorPlan:
             raise UsageError("the run's time limit (--timeout) must be more than 0 seconds")
         if not 1 <= self.tries <= MAX_TRIES:
             raise UsageError(f"tries must be within 1..{MAX_TRIES}")
+
+    def _check_protocols(self) -> None:
+        if not (self.http1 or self.http2):
+            raise UsageError("give --http1 or --http2, not both: together they leave no probe")
+        if self.h2c and not self.http2:
+            raise UsageError("--h2c is an HTTP/2 probe: it cannot go with --http1")
+        if self.h2c and _is_https(self.url):
+            raise UsageError("--h2c is for http:// URLs: over https HTTP/2 is negotiated "
+                             "with ALPN", hint="drop --h2c")
+
+    @property
+    def http2_skip_reason(self) -> str | None:
+        """Why the HTTP/2 probe does not run; None: it runs."""
+        if not self.http2:
+            return "--http1"
+        if not _is_https(self.url) and not self.h2c:
+            return "http:// without --h2c"
+        return None
 
     @property
     def burst_time_limit(self) -> float:
@@ -116,6 +142,10 @@ def _check_url(url: str, path: str | None) -> None:
                          hint="diagnosing connections needs no login")
 
 
+def _is_https(url: str) -> bool:
+    return urlsplit(url.strip()).scheme.lower() == "https"
+
+
 class Probe(StrEnum):
     TIMING = "timing"
     KEEPALIVE = "keepalive"  # with the reuse race, in the same idle wait
@@ -123,6 +153,11 @@ class Probe(StrEnum):
     BURST = "burst"
     SLOW_CLIENT = "slow_client"
     ORIGIN = "origin"
+    HTTP2 = "http2"  # ALPN, SETTINGS, the h2 idle close, PINGs, the GOAWAY race
+
+
+HTTP1_PROBES = (Probe.TIMING, Probe.KEEPALIVE, Probe.REQUESTS, Probe.BURST, Probe.SLOW_CLIENT,
+                Probe.ORIGIN)
 
 
 class ProbeState(StrEnum):
@@ -146,6 +181,7 @@ PROBE_DOING: dict[Probe, str] = {
     Probe.BURST: "bursting concurrent requests",
     Probe.SLOW_CLIENT: "trickling headers and a body to find the server's timeouts",
     Probe.ORIGIN: "waiting for the origin to close an idle connection",
+    Probe.HTTP2: "HTTP/2: waiting for GOAWAY on an idle connection; PINGs; racing GOAWAY",
 }
 
 
@@ -191,6 +227,8 @@ class DoctorRun:
     burst: BurstResult | None = None
     slow_client: SlowClientResult | None = None
     origin: KeepAliveResult | None = None
+    http2: Http2Result | None = None
+    http2_response: Http2Response | None = None  # the HTTP/2 idle wait has begun after it
     first_response: RawResponse | None = None  # the preflight's: headers for the edge
     keep_alive_response: RawResponse | None = None  # the idle wait has begun after it
     runs: dict[Probe, ProbeRun] = field(default_factory=dict)
@@ -285,16 +323,13 @@ async def run_doctor(run: DoctorRun) -> DoctorRun:
 async def _measure(run: DoctorRun) -> None:
     plan = run.plan
     run.first_response = await _preflight(plan, run.tallies["preflight"])
-    probes: list[Awaitable[None]] = [
-        _record(run, Probe.TIMING, _timing(run)),
-        _record(run, Probe.KEEPALIVE, _idle(run)),
-        _record(run, Probe.REQUESTS, _requests(run)),
-        _record(run, Probe.BURST, _burst(run)),
-    ]
-    if not plan.quick:
-        probes.append(_record(run, Probe.SLOW_CLIENT, _slow_client(run)))
-    if plan.origin is not None:
-        probes.append(_record(run, Probe.ORIGIN, _origin(run)))
+    works: dict[Probe, Callable[[DoctorRun], Awaitable[None]]] = {
+        Probe.TIMING: _timing, Probe.KEEPALIVE: _idle, Probe.REQUESTS: _requests,
+        Probe.BURST: _burst, Probe.SLOW_CLIENT: _slow_client, Probe.ORIGIN: _origin,
+        Probe.HTTP2: _http2,
+    }
+    probes = [_record(run, probe, work(run)) for probe, work in works.items()
+              if run.runs[probe].state is ProbeState.PENDING]
     await asyncio.gather(*probes)
 
 
@@ -307,15 +342,18 @@ def _plan_runs(run: DoctorRun) -> None:
         Probe.BURST: plan.burst_time_limit,
         Probe.SLOW_CLIENT: plan.max_wait,
         Probe.ORIGIN: plan.max_wait,
+        Probe.HTTP2: plan.max_wait + HTTP2_SLACK_S,  # the PING connection's watch past it
     }
     for probe in Probe:
         run.runs[probe] = ProbeRun(probe, bound_s=bounds[probe])
-    if plan.quick:
-        run.runs[Probe.SLOW_CLIENT].state = ProbeState.SKIPPED
-        run.runs[Probe.SLOW_CLIENT].error = "--quick"
-    if plan.origin is None:
-        run.runs[Probe.ORIGIN].state = ProbeState.SKIPPED
-        run.runs[Probe.ORIGIN].error = "no --origin"
+    skips = {Probe.SLOW_CLIENT: "--quick" if plan.quick else None,
+             Probe.ORIGIN: "no --origin" if plan.origin is None else None,
+             Probe.HTTP2: plan.http2_skip_reason}
+    if not plan.http1:
+        skips.update(dict.fromkeys(HTTP1_PROBES, "--http2"))
+    for probe, why in skips.items():
+        if why is not None:
+            run.runs[probe].state, run.runs[probe].error = ProbeState.SKIPPED, why
 
 
 async def _preflight(plan: DoctorPlan, tally: RequestTally | None = None
@@ -413,3 +451,13 @@ async def _origin(run: DoctorRun) -> None:
     run.origin = await keep_alive_probe(plan.origin, plan.max_wait, path=plan.path,
                                         options=plan.options, tries=plan.tries,
                                         tally=run.tallies[Probe.ORIGIN.value])
+
+
+async def _http2(run: DoctorRun) -> None:
+    plan = run.plan
+    def waiting_since(response: Http2Response) -> None:
+        run.http2_response = response
+
+    run.http2 = await http2_probe(plan.url, plan.max_wait, path=plan.path,
+                                  options=plan.options, h2c=plan.h2c,
+                                  on_response=waiting_since)

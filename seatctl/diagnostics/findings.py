@@ -13,10 +13,11 @@ from enum import StrEnum
 
 from seatctl.diagnostics.burst import BurstOutcome
 from seatctl.diagnostics.connection import CloseKind, parse_target
-from seatctl.diagnostics.defaults import CLIENT_POOLS, Governs
+from seatctl.diagnostics.defaults import CLIENT_POOLS, COMPONENTS, Governs
 from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeRun, ProbeState
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.fixes import (
+    KEEP_ALIVE_FIXES,
     advertised_fix,
     client_pool_fix,
     headers_timeout_fix,
@@ -24,6 +25,14 @@ from seatctl.diagnostics.fixes import (
     keep_alive_on_fix,
     probe_path_fix,
 )
+from seatctl.diagnostics.h2probe import (
+    GoawayRaceOutcome,
+    GoawayRaceResult,
+    Http2IdleClose,
+    Http2Result,
+    PingOutcome,
+)
+from seatctl.diagnostics.identify import Confidence, Guess, Inference
 from seatctl.diagnostics.probes import (
     ConnectionEnd,
     KeepAliveResult,
@@ -44,13 +53,17 @@ CERT_WARN_DAYS = 14.0
 
 
 class Severity(StrEnum):
+    INFO = "info"  # worth knowing, nothing wrong: never the verdict, never a failure
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
 
     @property
     def rank(self) -> int:
-        return (Severity.OK, Severity.WARN, Severity.FAIL).index(self)
+        return SEVERITY_RANK[self]
+
+
+SEVERITY_RANK = {Severity.INFO: 0, Severity.OK: 0, Severity.WARN: 1, Severity.FAIL: 2}
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class Facts:
     origin_edge: EdgeResult | None
     proxy_idle: Assumed
     client_expiry: Assumed
+    inference: Inference | None = None  # the server and front door named from behaviour
 
     @property
     def backend(self) -> Identified | None:
@@ -163,6 +177,8 @@ def _unfinished(facts: Facts, probe: Probe, name: str) -> str:
         return f"{name} was {record.cut_description()}"
     if record is not None and record.state is ProbeState.FAILED and record.error:
         return f"{name} failed: {record.error}"
+    if record is not None and record.state is ProbeState.SKIPPED:
+        return f"{name} was skipped ({record.error or 'not planned'})"
     return f"{name} did not finish"
 
 
@@ -251,14 +267,18 @@ def _versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
     keep_alive = facts.run.keep_alive
     if keep_alive is None or not keep_alive.persistent:
         return Skipped(rule_id, title, "no idle close measured")
-    return _compare_with_proxy(facts, rule_id, title, keep_alive.idle_close.seconds,
-                               keep_alive.idle_close.lower_bound, Probe.KEEPALIVE)
+    return _with_guessed_server(facts, _compare_with_proxy(
+        facts, rule_id, title, keep_alive.idle_close.seconds,
+        keep_alive.idle_close.lower_bound, Probe.KEEPALIVE))
+
+
+SUBJECTS = {Probe.ORIGIN: "The origin", Probe.HTTP2: "Over HTTP/2 the server"}
 
 
 def _compare_with_proxy(facts: Facts, rule_id: str, title: str, closed_s: float,
                         lower_bound: bool, probe: Probe) -> Outcome:
     proxy = facts.proxy_idle
-    subject = "The origin" if probe is Probe.ORIGIN else "The server"
+    subject = SUBJECTS.get(probe, "The server")
     basis = (f"the proxy's idle timeout {_s(proxy.seconds)} ({proxy.basis.value}: "
              f"{proxy.source})")
     if lower_bound and closed_s < proxy.seconds:
@@ -770,6 +790,196 @@ def _certificate(facts: Facts, rule_id: str, title: str) -> Outcome:
                    f"{timing.tls_info.version}, expires in {days:.0f} days.")
 
 
+# --- HTTP/2 -----------------------------------------------------------------------------
+
+
+def _http2(facts: Facts, rule_id: str, title: str) -> Http2Result | Skipped:
+    """The HTTP/2 result, or why there is none."""
+    result = facts.run.http2
+    if result is None:
+        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
+    if not result.speaks_h2:
+        return Skipped(rule_id, title, "the edge does not speak HTTP/2 (see alpn)")
+    return result
+
+
+def _h2_idle(facts: Facts, rule_id: str, title: str) -> Http2IdleClose | Skipped:
+    result = _http2(facts, rule_id, title)
+    if isinstance(result, Skipped):
+        return result
+    if result.idle_close is None:
+        return Skipped(rule_id, title, "no HTTP/2 idle close measured")
+    return result.idle_close
+
+
+def _h2_versus_proxy(facts: Facts, rule_id: str, title: str) -> Outcome:
+    """The HTTP/1.1 rule's comparison, on the HTTP/2 idle close (to its GOAWAY)."""
+    closed = _h2_idle(facts, rule_id, title)
+    if isinstance(closed, Skipped):
+        return closed
+    outcome = _compare_with_proxy(facts, rule_id, title, closed.seconds, closed.lower_bound,
+                                  Probe.HTTP2)
+    return _with_guessed_server(facts, outcome)
+
+
+def _with_guessed_server(facts: Facts, outcome: Outcome) -> Outcome:
+    """A fix for an unnamed server made for the stack its behaviour points to, saying what
+    that rests on and how sure it is."""
+    guess = facts.inference.server if facts.inference else None
+    if (not isinstance(outcome, Finding) or outcome.fix is None or guess is None
+            or facts.backend_key is not None or guess.fix is None):
+        return outcome
+    target = facts.proxy_idle.seconds + PROXY_IDLE_MARGIN
+    keys = [key for key in (guess.component_key, *guess.alternatives)
+            if key in KEEP_ALIVE_FIXES]
+    fix = guess.fix  # the guess's own, when no stack of it has a keep-alive fix here
+    if len(keys) == 1:
+        fix = keep_alive_fix(keys[0], target)
+    elif keys:
+        fix = "\n".join(f"If it is {COMPONENTS[key].name}:\n{keep_alive_fix(key, target)}"
+                        for key in keys)
+    return Finding(outcome.id, outcome.severity, outcome.title,
+                   f"{outcome.detail} {guessed_words(guess)}", fix)
+
+
+def guessed_words(guess: Guess) -> str:
+    """"The server is likely nginx (its idle close 75.0 s matches ...).": the
+    identification, what it rests on, how sure."""
+    how = {Confidence.CERTAIN: "is", Confidence.LIKELY: "is likely",
+           Confidence.POSSIBLE: "may be"}[guess.confidence]
+    basis = "; ".join(guess.basis[:2]) or "its behaviour"
+    return (f"The server {how} {guess.name} ({guess.confidence.value}: {basis}); the fix is "
+            "for it.")
+
+
+def _h2_goaway(facts: Facts, rule_id: str, title: str) -> Outcome:
+    closed = _h2_idle(facts, rule_id, title)
+    if isinstance(closed, Skipped):
+        return closed
+    if closed.lower_bound:
+        return Skipped(rule_id, title, f"no HTTP/2 idle close within {_s(closed.end_after_s)}"
+                       + _longer_wait(facts, Probe.HTTP2, closed.end_after_s, "to see it"))
+    end = _h2_end_words(closed)
+    if closed.goaway is None:
+        return Finding(
+            rule_id, Severity.WARN, "HTTP/2 idle connections close without GOAWAY",
+            f"After {_s(closed.end_after_s)} idle the server {end} with no GOAWAY first: a "
+            "client cannot tell a graceful close from a failure, nor which requests the "
+            "server processed, and a request sent meanwhile fails with no sign that it is "
+            "safe to retry.",
+            "Let the server (or the proxy in front) end idle HTTP/2 connections with GOAWAY "
+            "NO_ERROR before closing; expire clients' idle connections before "
+            f"{_s(closed.end_after_s)}.",
+        )
+    goaway = closed.goaway
+    announced = (f"GOAWAY {goaway.error_name} (last stream {goaway.last_stream_id}) after "
+                 f"{_s(closed.seconds)} idle, then {end}")
+    if goaway.error_name == "NO_ERROR":
+        return Finding(rule_id, Severity.OK, "HTTP/2 idle connections end with GOAWAY",
+                       f"{announced}: clients see a graceful close and retry unprocessed "
+                       "streams safely.")
+    return Finding(
+        rule_id, Severity.WARN, f"HTTP/2 idle connections end with GOAWAY {goaway.error_name}",
+        f"{announced}: an error code on an idle close makes clients report a failure for "
+        "what is a routine close.",
+        "End idle connections with GOAWAY NO_ERROR (RFC 9113 §6.8).",
+    )
+
+
+def _h2_end_words(closed: Http2IdleClose) -> str:
+    if closed.end is CloseKind.RESET:
+        return "reset the connection"
+    if closed.end is CloseKind.FIN:
+        return "closed it (FIN)"
+    return "kept the transport open until the wait ended"
+
+
+AWS_ALB_PING_NOTE = ("AWS ALB documents that HTTP/2 PING frames do not keep an idle "
+                     "connection alive")
+
+
+def _h2_ping(facts: Facts, rule_id: str, title: str) -> Outcome:
+    result = _http2(facts, rule_id, title)
+    if isinstance(result, Skipped):
+        return result
+    ping = result.ping
+    if ping is None or ping.outcome is None:
+        return Skipped(rule_id, title, (ping.skipped if ping else None) or "not measured")
+    sent = f"{ping.pings_sent} PING{'s' if ping.pings_sent != 1 else ''}"
+    reference = (f" (the idle connection's close: {_s(ping.reference_close_s)})"
+                 if ping.reference_close_s is not None else "")
+    if ping.outcome is PingOutcome.KEPT_ALIVE:
+        return Finding(rule_id, Severity.INFO, "PINGs keep HTTP/2 connections alive here",
+                       f"A connection sent {sent} stayed open {_s(ping.open_for_s or 0.0)}, "
+                       f"past the idle close{reference}. A front door may differ: "
+                       f"{AWS_ALB_PING_NOTE}.")
+    ended = ("with a reset" if ping.end is CloseKind.RESET and ping.goaway is None
+             else "as if idle")
+    severity = Severity.WARN if ended == "with a reset" else Severity.INFO
+    return Finding(
+        rule_id, severity, "PINGs do not keep HTTP/2 connections alive",
+        f"A connection sent {sent} was closed {ended} after {_s(ping.open_for_s or 0.0)}"
+        f"{reference}: client PING keep-alive (gRPC keepalive, HTTP/2 health checks) is no "
+        f"substitute for the server's idle timeout ({AWS_ALB_PING_NOTE}).",
+        "Expire clients' idle HTTP/2 connections before the server's idle close, rather "
+        "than keeping them open with PINGs.",
+    )
+
+
+def _h2_goaway_race(facts: Facts, rule_id: str, title: str) -> Outcome:
+    result = _http2(facts, rule_id, title)
+    if isinstance(result, Skipped):
+        return result
+    race = result.goaway_race
+    if race is None or race.outcome is None:
+        return Skipped(rule_id, title, (race.skipped if race else None) or "not measured")
+    if race.outcome in (GoawayRaceOutcome.NO_GOAWAY, GoawayRaceOutcome.NO_ANSWER,
+                        GoawayRaceOutcome.ERROR):
+        why = race.failure.message if race.failure else race.outcome.value
+        return Skipped(rule_id, title, f"no answer to judge ({why}; see h2-goaway)")
+    what = _race_words(race)
+    if race.outcome is GoawayRaceOutcome.RESPONSE:
+        return Finding(rule_id, Severity.OK, "A request crossing GOAWAY was answered",
+                       f"{what}: the server answered it ({race.status}).")
+    if race.safe_to_retry:
+        return Finding(rule_id, Severity.OK, "A request crossing GOAWAY is safe to retry",
+                       f"{what}: {race.outcome.value}, not processed (RFC 9113 §6.8): "
+                       "clients retry it on a new connection.")
+    return Finding(
+        rule_id, Severity.FAIL, "Requests crossing GOAWAY are lost",
+        f"{what}: {race.outcome.value}"
+        + (f" ({race.reset_code})" if race.reset_code else "")
+        + " on a stream the server had accepted (at or below the GOAWAY's last stream id): "
+        "the client cannot know whether it was processed, so it must not retry a POST; "
+        "users see an error.",
+        "Refuse streams the server will not process with RST_STREAM REFUSED_STREAM, and "
+        "keep the connection open after GOAWAY until accepted streams are answered "
+        "(a graceful shutdown: nginx, hypercorn and Node's http2 do).",
+    )
+
+
+def _race_words(race: GoawayRaceResult) -> str:
+    last = (f" (last stream {race.goaway.last_stream_id})" if race.goaway else "")
+    return (f"A request sent on stream {race.stream_id} as GOAWAY{last} arrived "
+            f"(after {_s(race.goaway_after_s or 0.0)} idle)")
+
+
+def _alpn(facts: Facts, rule_id: str, title: str) -> Outcome:
+    result = facts.run.http2
+    if result is None:
+        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
+    if not result.speaks_h2:
+        return Finding(rule_id, Severity.INFO, "The edge does not speak HTTP/2 to this client",
+                       f"{result.skipped}. Browsers and `httpx[http2]` use HTTP/1.1 here: the "
+                       "HTTP/1.1 findings are the ones that matter.")
+    if result.h2c:
+        return Finding(rule_id, Severity.OK, "The server speaks HTTP/2 (h2c)",
+                       "HTTP/2 with prior knowledge on plain TCP.")
+    offered = ", ".join(result.alpn_offered)
+    return Finding(rule_id, Severity.OK, "The edge speaks HTTP/2",
+                   f"ALPN selected {result.alpn_selected} (offered {offered}).")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("probes-finished", "Every probe finished", _probes_finished),
     Rule("probe-path", "The probe path answers without an error", _probe_path),
@@ -789,8 +999,29 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def evaluate(facts: Facts, rules: Sequence[Rule] = RULES) -> tuple[Outcome, ...]:
-    return tuple(_guarded(rule, facts) for rule in rules)
+HTTP2_RULES: tuple[Rule, ...] = (
+    Rule("alpn", "The edge speaks HTTP/2", _alpn),
+    Rule("h2-idle-close-vs-proxy", "HTTP/2 idle connections outlast the proxy's idle timeout",
+         _h2_versus_proxy),
+    Rule("h2-goaway", "HTTP/2 idle connections end with GOAWAY NO_ERROR", _h2_goaway),
+    Rule("h2-ping-keepalive", "What PINGs do to an idle HTTP/2 connection", _h2_ping),
+    Rule("h2-goaway-race", "A request crossing GOAWAY is safe to retry", _h2_goaway_race),
+)
+# The rules that stand without the HTTP/1.1 probes (--http2: only the preflight ran).
+GENERAL_RULES = ("probes-finished", "probe-path")
+
+
+def rules_for(run: DoctorRun) -> tuple[Rule, ...]:
+    """The rules a run's plan can decide: the HTTP/2 ones only when its probe was planned,
+    the HTTP/1.1 ones only when theirs were."""
+    plan = run.plan
+    rules = RULES if plan.http1 else tuple(r for r in RULES if r.id in GENERAL_RULES)
+    return rules + (HTTP2_RULES if plan.http2_skip_reason is None else ())
+
+
+def evaluate(facts: Facts, rules: Sequence[Rule] | None = None) -> tuple[Outcome, ...]:
+    chosen = rules_for(facts.run) if rules is None else rules
+    return tuple(_guarded(rule, facts) for rule in chosen)
 
 
 def _guarded(rule: Rule, facts: Facts) -> Outcome:
@@ -804,5 +1035,6 @@ def _guarded(rule: Rule, facts: Facts) -> Outcome:
 
 
 def verdict(outcomes: Sequence[Outcome]) -> Severity:
-    severities = [o.severity for o in outcomes if isinstance(o, Finding)]
+    severities = [o.severity for o in outcomes
+                  if isinstance(o, Finding) and o.severity is not Severity.INFO]
     return max(severities, key=lambda severity: severity.rank, default=Severity.OK)

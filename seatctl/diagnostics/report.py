@@ -1,6 +1,7 @@
-"""A doctor run made into a report: the front door identified, the rules evaluated, the
-verdict; and the report as a JSON document (schema `seatctl.doctor/1`, documented in the
-README) and as JUnit XML (one test case per rule).
+"""A doctor run made into a report: the front door identified (by headers, and by behaviour:
+`identify.infer`), the rules evaluated, the verdict; and the report as a JSON document
+(schema `seatctl.doctor/1`, documented in the README) and as JUnit XML (one test case per
+rule).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from seatctl.diagnostics.defaults import Documented
 from seatctl.diagnostics.doctor import CutBy, DoctorRun, ProbeRun
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import (
-    RULES,
     Assumed,
     Facts,
     Finding,
@@ -26,8 +26,17 @@ from seatctl.diagnostics.findings import (
     client_expiry,
     evaluate,
     proxy_idle,
+    rules_for,
     verdict,
 )
+from seatctl.diagnostics.h2connection import Goaway
+from seatctl.diagnostics.h2probe import (
+    GoawayRaceResult,
+    Http2IdleClose,
+    Http2Result,
+    PingResult,
+)
+from seatctl.diagnostics.identify import Evidence, Http2Facts, Inference, infer
 from seatctl.diagnostics.probes import (
     FailedTry,
     KeepAliveResult,
@@ -50,6 +59,7 @@ class Report:
     facts: Facts
     outcomes: tuple[Outcome, ...]
     verdict: Severity
+    inference: Inference
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -66,11 +76,33 @@ class Report:
 def build_report(run: DoctorRun) -> Report:
     edge = _identify(run.keep_alive, run.first_response)
     origin_edge = _identify(run.origin) if run.origin is not None else None
+    inference = infer_server(run)
     facts = Facts(run=run, edge=edge, origin_edge=origin_edge,
                   proxy_idle=proxy_idle(run.plan.lb_idle_timeout, edge),
-                  client_expiry=client_expiry(run.plan.client_expiry))
+                  client_expiry=client_expiry(run.plan.client_expiry), inference=inference)
     outcomes = evaluate(facts)
-    return Report(run, edge, origin_edge, facts, outcomes, verdict(outcomes))
+    return Report(run, edge, origin_edge, facts, outcomes, verdict(outcomes), inference)
+
+
+def infer_server(run: DoctorRun) -> Inference:
+    """The server and front door named from what the run measured."""
+    tls = run.timing.tls_info if run.timing is not None else None
+    evidence = Evidence.from_results(keep_alive=run.keep_alive,
+                                     first_response=run.first_response,
+                                     slow_client=run.slow_client, tls=tls,
+                                     http2=http2_facts(run.http2))
+    return infer(evidence)
+
+
+def http2_facts(result: Http2Result | None) -> Http2Facts | None:
+    if result is None:
+        return None
+    closed = result.idle_close
+    if closed is None:
+        return Http2Facts(alpn=result.alpn_selected)
+    goaway = closed.goaway.error_name if closed.goaway else None
+    return Http2Facts(alpn=result.alpn_selected, idle_close_s=closed.seconds,
+                      lower_bound=closed.lower_bound, goaway_error=goaway)
 
 
 def _identify(keep_alive: KeepAliveResult | None,
@@ -108,11 +140,13 @@ def report_json(report: Report) -> dict[str, Any]:
             "burst": _burst(run.burst),
             "slow_client": _slow_client(run.slow_client),
             "origin": _keepalive(run.origin, None),
+            "http2": _http2(run.http2),
         },
         "probe_states": {probe.value: _probe_state(run, record)
                          for probe, record in run.runs.items()},
         "fresh_requests": _fresh_requests(run.fresh_requests(), run.plan.tries),
         "edge": _edge(report.edge),
+        "inference": report.inference.as_dict(),
         "origin_edge": _edge(report.origin_edge) if report.origin_edge else None,
         "findings": [_finding(f) for f in report.findings],
         "skipped": [{"id": s.id, "title": s.title, "reason": s.reason}
@@ -130,7 +164,14 @@ def _probe_state(run: DoctorRun, record: ProbeRun) -> dict[str, Any]:
             "cut_by": record.cut_by.value if record.cut_by else None,
             "error": record.error,
             "elapsed_s": _r(record.elapsed(run.clock())),
+            "started_s": _since(run, record.started_at),
+            "ended_s": _since(run, record.ended_at),
             "failed_tries": [_failed_try(failed) for failed in tally.failed] if tally else []}
+
+
+def _since(run: DoctorRun, at: float | None) -> float | None:
+    """Seconds from the run's start (the HTML timeline's axis)."""
+    return None if at is None else _r(max(0.0, at - run.started_at))
 
 
 def _failed_try(failed: FailedTry) -> dict[str, Any]:
@@ -242,6 +283,80 @@ def _burst(burst: BurstResult | None) -> dict[str, Any] | None:
     }
 
 
+def _http2(result: Http2Result | None) -> dict[str, Any] | None:
+    """The HTTP/2 probe; `idle_close_s`, `idle_close_lower_bound` and `close_kind` as in the
+    keep-alive section (the timeline marks them), the details nested."""
+    if result is None:
+        return None
+    closed = result.idle_close
+    return {
+        "h2c": result.h2c,
+        "alpn": {"offered": list(result.alpn_offered), "selected": result.alpn_selected},
+        "speaks_h2": result.speaks_h2,
+        "skipped": result.skipped,
+        "settings": _settings(result),
+        "idle_close_s": _r(closed.seconds) if closed else None,
+        "idle_close_lower_bound": closed.lower_bound if closed else None,
+        "close_kind": _h2_close_kind(closed),
+        "idle_close": _h2_idle_close(closed),
+        "ping": _ping(result.ping),
+        "goaway_race": _goaway_race(result.goaway_race),
+        "max_wait_s": result.max_wait_s,
+        "connections": result.connections,
+    }
+
+
+def _settings(result: Http2Result) -> dict[str, Any] | None:
+    settings = result.settings
+    if settings is None:
+        return None
+    return {"max_concurrent_streams": settings.max_concurrent_streams,
+            "initial_window_size": settings.initial_window_size,
+            "max_frame_size": settings.max_frame_size,
+            "max_header_list_size": settings.max_header_list_size,
+            "connection_window": settings.connection_window}
+
+
+def _h2_close_kind(closed: Http2IdleClose | None) -> str | None:
+    if closed is None or closed.lower_bound:
+        return None
+    return "goaway" if closed.goaway is not None else (closed.end.value if closed.end else None)
+
+
+def _goaway(goaway: Goaway | None, after_s: float | None) -> dict[str, Any] | None:
+    if goaway is None:
+        return None
+    return {"error": goaway.error_name, "last_stream_id": goaway.last_stream_id,
+            "after_s": _r(after_s), "debug_data": goaway.debug_data}
+
+
+def _h2_idle_close(closed: Http2IdleClose | None) -> dict[str, Any] | None:
+    if closed is None:
+        return None
+    return {"goaway": _goaway(closed.goaway, closed.goaway_after_s),
+            "end": closed.end.value if closed.end else None,
+            "end_after_s": _r(closed.end_after_s), "lower_bound": closed.lower_bound}
+
+
+def _ping(ping: PingResult | None) -> dict[str, Any] | None:
+    if ping is None:
+        return None
+    return {"outcome": ping.outcome.value if ping.outcome else None, "skipped": ping.skipped,
+            "interval_s": _r(ping.interval_s), "pings_sent": ping.pings_sent,
+            "pings_acked": ping.pings_acked, "open_for_s": _r(ping.open_for_s),
+            "failure": ping.failure.message if ping.failure else None}
+
+
+def _goaway_race(race: GoawayRaceResult | None) -> dict[str, Any] | None:
+    if race is None:
+        return None
+    return {"outcome": race.outcome.value if race.outcome else None, "skipped": race.skipped,
+            "safe_to_retry": race.safe_to_retry, "reset_code": race.reset_code,
+            "status": race.status, "stream_id": race.stream_id,
+            "goaway": _goaway(race.goaway, race.goaway_after_s),
+            "failure": race.failure.message if race.failure else None}
+
+
 def _give_up(give_up: GiveUp) -> dict[str, Any]:
     return {"seconds": _r(give_up.seconds), "kind": give_up.kind.value,
             "status": give_up.status, "lower_bound": give_up.lower_bound,
@@ -290,7 +405,7 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
     the rule could not be evaluated (or the run was interrupted before it)."""
     by_id = {outcome.id: outcome for outcome in report.outcomes}
     if rule_ids is None:
-        rule_ids = [rule.id for rule in RULES]
+        rule_ids = [rule.id for rule in rules_for(report.run)]
     suite = ET.Element("testsuite", name="seatctl doctor", time=f"{report.run.elapsed():.3f}")
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for rule_id in rule_ids:

@@ -1,5 +1,6 @@
 """Rendering `seatctl doctor`: the live progress while it measures, then the report: the
-verdict first, a table of the probes, the idle timeline to scale, the findings with fixes.
+verdict first, a table of the probes (with the server named from its behaviour), HTTP/1.1
+and HTTP/2 side by side where both ran, the idle timeline to scale, the findings with fixes.
 
 Server-supplied text (headers, evidence) goes through `printable`: a hostile server cannot
 drive the terminal.
@@ -32,11 +33,14 @@ from seatctl.render.tokens import (
 if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun
     from seatctl.diagnostics.findings import Finding
+    from seatctl.diagnostics.h2probe import Http2IdleClose, Http2Result
+    from seatctl.diagnostics.identify import Guess
     from seatctl.diagnostics.probes import Percentiles
     from seatctl.diagnostics.report import Report
     from seatctl.render.streams import IOStreams
 
-SEVERITY_LOOK = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
+SEVERITY_LOOK = {"info": ("i", "blue"), "ok": ("✓", "green"), "warn": ("!", "yellow"),
+                 "fail": ("✗", "bold red")}
 STATE_LOOK = {
     "pending": ("·", "dim"), "running": ("…", "cyan"), "done": ("✓", "green"),
     "failed": ("✗", "red"), "skipped": ("-", "dim"), "cut": ("✗", "yellow"),
@@ -100,6 +104,10 @@ def render_report(streams: IOStreams, report: Report, *, as_json: bool) -> None:
     console.print(wrap(_verdict_line(report), width, 2), soft_wrap=True)
     console.print()
     console.print(_probe_table(report, console.width), soft_wrap=True)
+    protocols = protocols_table(report, console.width)
+    if protocols is not None:
+        console.print()
+        console.print(protocols, soft_wrap=True)
     timeline = idle_timeline(report, _timeline_width(console.width), console.width)
     if timeline is not None:
         console.print()
@@ -187,7 +195,9 @@ def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
     ]
     if report.run.plan.origin is not None:
         rows.append(("origin", Probe.ORIGIN, _origin_text(report)))
+    rows.append(("HTTP/2", Probe.HTTP2, _http2_text(report.run.http2)))
     rows.append(("front door", None, _edge_text(report)))
+    rows.append(("server", None, inference_text(report)))
     return rows
 
 
@@ -331,6 +341,94 @@ def _edge_text(report: Report) -> Text:
     text.append(f"\nproxy idle timeout: {proxy.seconds:g} s, {proxy.basis.value}",
                 style="dim")
     return text
+
+
+def _http2_text(result: Http2Result | None) -> Text:
+    if result is None:
+        return Text("")
+    if not result.speaks_h2:
+        return Text(printable(result.skipped or "no HTTP/2"), style="yellow")
+    lines = ["h2c (prior knowledge)" if result.h2c else
+             f"ALPN {printable(result.alpn_selected or 'none')} "
+             f"(offered {printable(', '.join(result.alpn_offered))})"]
+    settings = result.settings
+    if settings is not None:
+        streams = settings.max_concurrent_streams
+        lines.append(f"SETTINGS: max streams {'unlimited' if streams is None else streams}, "
+                     f"window {settings.initial_window_size or 65535}")
+    if result.idle_close is not None:
+        lines.append(f"{_goaway_words(result.idle_close)}; {_h2_end(result.idle_close)}")
+    ping = result.ping
+    if ping is not None and ping.outcome is not None:
+        lines.append(f"PINGs: {ping.outcome.value} ({ping.pings_sent} sent)")
+    race = result.goaway_race
+    if race is not None and race.outcome is not None:
+        safe = RETRY_WORDS.get(race.safe_to_retry, "")
+        lines.append(f"request crossing GOAWAY: {race.outcome.value}{safe}")
+    return Text("\n".join(lines))
+
+
+RETRY_WORDS: dict[bool | None, str] = {True: ", safe to retry", False: ", not safe to retry"}
+
+
+def _goaway_words(closed: Http2IdleClose) -> str:
+    if closed.lower_bound:
+        return f"still open after {closed.end_after_s:.1f} s"
+    goaway = closed.goaway
+    if goaway is None:
+        return "no GOAWAY"
+    return (f"GOAWAY {printable(goaway.error_name)} (last stream {goaway.last_stream_id}) "
+            f"after {closed.seconds:.2f} s")
+
+
+def _h2_end(closed: Http2IdleClose) -> str:
+    if closed.end is None:
+        return "transport open" if not closed.lower_bound else "no close"
+    return f"{closed.end.value.upper()} at {closed.end_after_s:.2f} s"
+
+
+def inference_text(report: Report) -> Text:
+    """"nginx (likely: idle close 75.0 s matches its default keepalive_timeout)"."""
+    inference = report.inference
+    parts = [guess_words(guess) for guess in (inference.server, inference.front_door)
+             if guess is not None]
+    if not parts:
+        note = inference.notes[0] if inference.notes else "not identified from its behaviour"
+        return Text(printable(note), style="dim")
+    return Text("\n".join(parts))
+
+
+def guess_words(guess: Guess) -> str:
+    basis = guess.basis[0] if guess.basis else "its behaviour"
+    return f"{printable(guess.name)} ({guess.confidence.value}: {printable(basis)})"
+
+
+def protocols_table(report: Report, width: int) -> Text | None:
+    """HTTP/1.1 and HTTP/2 side by side, where both measured an idle connection."""
+    keep_alive, h2 = report.run.keep_alive, report.run.http2
+    if keep_alive is None or not keep_alive.persistent or h2 is None or h2.idle_close is None:
+        return None
+    closed, h2_closed = keep_alive.idle_close, h2.idle_close
+    header = (f"Keep-Alive: {printable(keep_alive.keep_alive_header)}"
+              if keep_alive.keep_alive_header else "no Keep-Alive header")
+    kind = closed.kind.value.upper() if closed.kind else "none yet"
+    cells = [
+        ("", "HTTP/1.1", "HTTP/2"),
+        ("idle close", _close_cell(closed.seconds, closed.lower_bound),
+         _close_cell(h2_closed.seconds, h2_closed.lower_bound)),
+        ("announced by", header, _goaway_words(h2_closed).split(" after ")[0]),
+        ("ends with", kind, _h2_end(h2_closed).split(" at ")[0]),
+    ]
+    first = max(len(row[1]) for row in cells) + 2
+    rows = [(Text(label, style="bold" if not label else ""),
+             Text(whole(http1.ljust(first)) + whole(http2),
+                  style="bold" if label == "" else ""))
+            for label, http1, http2 in cells]
+    return block(fields(rows, width))
+
+
+def _close_cell(seconds: float, lower_bound: bool) -> str:
+    return f"still open at {seconds:.1f} s" if lower_bound else f"{seconds:.2f} s"
 
 
 # --- the idle timeline ------------------------------------------------------------------

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.config import parse_fault
 from tests.conftest import StartServer
+from tests.diagnostics.h2servers import HypercornSettings, hypercorn_server, write_certificate
 from tests.helpers import Cli, Outcome
 
 QUICK = ("--quick", "--max-wait", "3")
@@ -236,3 +238,67 @@ def test_a_stall_shows_in_the_latency(cli: Cli, start_server: StartServer) -> No
     burst = document["probes"]["burst"]
     assert burst["outcomes"]["ok"] == 200
     assert burst["latency_max_s"] >= 0.3
+
+
+# --- HTTP/2 and the reports to paste -------------------------------------------------------
+
+
+@pytest.fixture
+def hypercorn_tls_url(tls_ca: Any, tmp_path: Path) -> Iterator[str]:
+    """hypercorn over TLS (h2 and http/1.1 in ALPN), idle timeout 1 s."""
+    with hypercorn_server(HypercornSettings(1.0), write_certificate(tls_ca, tmp_path)) as url:
+        yield url
+
+
+def test_http1_and_http2_together_are_a_usage_error(cli: Cli) -> None:
+    outcome = cli("doctor", "http://127.0.0.1:9", "--http1", "--http2")
+    assert outcome.exit_code == 2 and "not both" in outcome.stderr
+    assert cli("doctor", "https://127.0.0.1:9", "--h2c").exit_code == 2
+
+
+def test_https_shows_both_protocols_side_by_side_and_the_server(
+    cli: Cli, hypercorn_tls_url: str, ca_pem: Path,
+) -> None:
+    outcome = cli("doctor", hypercorn_tls_url, *QUICK, env={"SEATCTL_CA_BUNDLE": str(ca_pem)})
+    assert outcome.exit_code in (0, 1), str(outcome)
+    lines = outcome.stdout.splitlines()
+    header = next(line for line in lines if "HTTP/1.1" in line and "HTTP/2" in line)
+    assert header.index("HTTP/1.1") < header.index("HTTP/2")
+    assert any(line.startswith("idle close") and line.count(" s") >= 2 for line in lines)
+    assert any(line.startswith("ends with") and "FIN" in line for line in lines)
+    assert any(line.startswith("HTTP/2") and "ALPN h2" in line for line in lines)
+    assert any(line.startswith("server ") for line in lines)
+    assert "[h2-goaway]" in outcome.stdout
+
+
+def test_h2c_with_http2_only_writes_the_reports(cli: Cli, tmp_path: Path) -> None:
+    markdown, page, summary = tmp_path / "doctor.md", tmp_path / "doctor.html", tmp_path / "s.md"
+    summary.write_text("earlier step\n")
+    with hypercorn_server(HypercornSettings(1.0), None) as url:
+        outcome = cli("doctor", url, "--http2", "--h2c", "--max-wait", "3", "--json",
+                      "--report", str(markdown), "--report", str(page),
+                      env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert outcome.exit_code in (0, 1), str(outcome)
+    document = json.loads(outcome.stdout)
+    states = {name: state["state"] for name, state in document["probe_states"].items()}
+    assert states.pop("http2") == "done" and set(states.values()) == {"skipped"}
+    assert document["probes"]["http2"]["h2c"] is True
+    assert markdown.read_text().startswith("## seatctl doctor: ")
+    assert "h2-goaway" in markdown.read_text()
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert summary.read_text().startswith("earlier step\n## seatctl doctor: ")
+
+
+def test_a_report_of_another_kind_is_refused_before_the_run(cli: Cli, tmp_path: Path) -> None:
+    outcome = cli("doctor", "http://127.0.0.1:9", "--report", str(tmp_path / "doctor.txt"))
+    assert outcome.exit_code == 2 and ".md or .html" in outcome.stderr
+
+
+def test_the_reference_server_is_named_in_the_inference(cli: Cli, start_server: StartServer
+                                                        ) -> None:
+    server = start_server(timeouts=keep_alive(2.0, advertised=1.0))  # Node's 1 s buffer
+    _, document = doctor_json(cli, server.url, *QUICK)
+    assert document["probe_states"]["http2"]["error"] == "http:// without --h2c"
+    inferred = document["inference"]["server"]
+    assert inferred["component"] == "seatctl-reference", inferred
+    assert inferred["confidence"] in ("certain", "likely") and inferred["basis"]

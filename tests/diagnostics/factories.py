@@ -8,9 +8,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from seatctl.diagnostics.burst import BurstOutcome, BurstResult
-from seatctl.diagnostics.connection import CloseKind, Headers, IdleClose, TLSInfo
+from seatctl.diagnostics.connection import (
+    CloseKind,
+    ConnectTiming,
+    Headers,
+    IdleClose,
+    TLSInfo,
+)
 from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.findings import Finding, Outcome
+from seatctl.diagnostics.h2connection import Goaway, Http2Settings
+from seatctl.diagnostics.h2probe import (
+    GoawayRaceOutcome,
+    GoawayRaceResult,
+    Http2IdleClose,
+    Http2Result,
+    PingOutcome,
+    PingResult,
+)
 from seatctl.diagnostics.probes import (
     ConnectionEnd,
     FailedTry,
@@ -263,3 +278,91 @@ def finding_of(run: DoctorRun, rule_id: str) -> Finding:
 
 def report_of(run: DoctorRun) -> Report:
     return build_report(run)
+
+
+# --- HTTP/2 ------------------------------------------------------------------------------
+
+HTTPS_URL = "https://127.0.0.1:9"
+
+
+def https_run(*, lb_idle_timeout: float | None = 60.0, http1: bool = True) -> DoctorRun:
+    """A healthy run of an https URL: the HTTP/2 probe planned (nothing measured yet)."""
+    plan = DoctorPlan(url=HTTPS_URL, quick=True, lb_idle_timeout=lb_idle_timeout, http1=http1)
+    run = DoctorRun(plan=plan, clock=lambda: STARTED_AT + ELAPSED, started_at=STARTED_AT)
+    if http1:
+        run.timing = timing(tls())
+        run.idle = idle(keep_alive())
+        run.requests = requests()
+        run.burst = burst()
+        for name, sent in HEALTHY_TALLIES.items():
+            run.tallies[name] = tally(sent)
+    return run
+
+
+def goaway(last_stream_id: int = 1, error: str = "NO_ERROR") -> Goaway:
+    return Goaway(error_code=0 if error == "NO_ERROR" else 2, error_name=error,
+                  last_stream_id=last_stream_id, debug_data=None, received_at=0.0)
+
+
+def h2_idle(close_s: float = 66.0, *, with_goaway: bool = True,
+            end: CloseKind | None = CloseKind.FIN, error: str = "NO_ERROR") -> Http2IdleClose:
+    """An idle close announced by GOAWAY at `close_s` (or not), then `end` 10 ms later;
+    `end` None and no GOAWAY: still open after `close_s`."""
+    return Http2IdleClose(goaway=goaway(error=error) if with_goaway else None,
+                          goaway_after_s=close_s if with_goaway else None, end=end,
+                          end_after_s=close_s + (0.01 if end else 0.0),
+                          frames=("GoAwayFrame",) if with_goaway else ())
+
+
+def ping(outcome: PingOutcome = PingOutcome.NOT_KEPT_ALIVE, *,
+         end: CloseKind | None = CloseKind.FIN) -> PingResult:
+    return PingResult(outcome=outcome, skipped=None, failure=None, reference_close_s=66.0,
+                      interval_s=None, pings_sent=30, pings_acked=30, longest_gap_s=2.0,
+                      ack_rtt_s=0.001, open_for_s=66.0, goaway=goaway(), end=end)
+
+
+def goaway_race(outcome: GoawayRaceOutcome = GoawayRaceOutcome.REFUSED_STREAM, *,
+                safe_to_retry: bool | None = True, reset_code: str | None = "REFUSED_STREAM"
+                ) -> GoawayRaceResult:
+    return GoawayRaceResult(
+        outcome=outcome, skipped=None, failure=None, goaway=goaway(), goaway_after_s=66.0,
+        stream_id=3, sent_after_goaway_s=0.0, answered_after_s=0.001, status=None,
+        reset_code=reset_code, safe_to_retry=safe_to_retry, end=CloseKind.FIN,
+        end_after_s=66.01)
+
+
+H2_CONNECT = ConnectTiming(dns_s=0.001, connect_s=0.002, tls_s=0.01, address="127.0.0.1")
+H2_SETTINGS = Http2Settings(max_concurrent_streams=100, initial_window_size=65535,
+                            max_frame_size=16384, max_header_list_size=None, enable_push=None,
+                            header_table_size=None, enable_connect_protocol=None,
+                            received=((3, 100),), connection_window=65535)
+
+
+def http2(idle_close: Http2IdleClose | None = None, *, ping_result: PingResult | None = None,
+          race: GoawayRaceResult | None = None, h2c: bool = False) -> Http2Result:
+    """The HTTP/2 probe against a server that speaks h2: by default GOAWAY NO_ERROR at
+    66 s, PINGs that do not keep the connection alive, REFUSED_STREAM for the racing
+    request."""
+    return Http2Result(
+        h2c=h2c, alpn_offered=() if h2c else ("h2", "http/1.1"),
+        alpn_selected=None if h2c else "h2", speaks_h2=True, skipped=None,
+        tls=None if h2c else replace(tls(), alpn="h2"), connect=H2_CONNECT,
+        settings=H2_SETTINGS, response=None, idle_close=idle_close or h2_idle(),
+        ping=ping_result or ping(), goaway_race=race or goaway_race(), max_wait_s=MAX_WAIT,
+        connections=3)
+
+
+def http2_without_h2() -> Http2Result:
+    """ALPN offered h2 and http/1.1; the edge chose http/1.1."""
+    return Http2Result(
+        h2c=False, alpn_offered=("h2", "http/1.1"), alpn_selected="http/1.1", speaks_h2=False,
+        skipped="the edge does not speak HTTP/2 to this client: ALPN selected http/1.1 "
+                "(offered h2, http/1.1)", tls=tls(), connect=H2_CONNECT, settings=None,
+        response=None, idle_close=None, ping=None, goaway_race=None, max_wait_s=MAX_WAIT,
+        connections=1)
+
+
+def with_http2(run: DoctorRun, result: Http2Result | None) -> DoctorRun:
+    """`run` with its HTTP/2 probe done (`result`), and every planned probe finished."""
+    run.http2 = result
+    return finished(run)

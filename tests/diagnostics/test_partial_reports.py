@@ -212,9 +212,10 @@ def test_a_wait_that_ran_to_max_wait_still_asks_for_a_longer_one() -> None:
 def test_probe_states_carry_cut_by_and_failed_tries() -> None:
     document = report_json(build_report(cut_run(CutBy.DEADLINE)))
     for state in document["probe_states"].values():
-        assert set(state) == {"state", "cut_by", "error", "elapsed_s", "failed_tries"}
+        assert set(state) == {"state", "cut_by", "error", "elapsed_s", "started_s", "ended_s",
+                              "failed_tries"}
     assert document["probe_states"]["keepalive"]["cut_by"] == "deadline"
     assert document["probe_states"]["timing"]["cut_by"] is None
     assert document["probe_states"]["slow_client"] == {
         "state": "skipped", "cut_by": None, "error": "--quick", "elapsed_s": 0.0,
-        "failed_tries": []}
+        "started_s": None, "ended_s": None, "failed_tries": []}

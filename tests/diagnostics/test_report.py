@@ -184,8 +184,13 @@ def test_probe_states_and_elapsed_time_are_reported() -> None:
     assert document["elapsed_s"] == ELAPSED
     states = {name: state["state"] for name, state in document["probe_states"].items()}
     assert states == {"timing": "done", "keepalive": "done", "requests_per_connection": "done",
-                      "burst": "done", "slow_client": "skipped", "origin": "skipped"}
+                      "burst": "done", "slow_client": "skipped", "origin": "skipped",
+                      "http2": "skipped"}
     assert document["probes"]["slow_client"] is None
+    assert document["probes"]["http2"] is None
+    timing = document["probe_states"]["timing"]  # seconds from the run's start
+    assert (timing["started_s"], timing["ended_s"]) == (0.0, ELAPSED)
+    assert document["probe_states"]["http2"]["started_s"] is None
 
 
 def test_an_interrupted_run_is_reported_incomplete() -> None:
