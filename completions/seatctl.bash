@@ -16,7 +16,7 @@
 #   seatctl config unset KEY --json --profile -p
 #   seatctl config use NAME --json
 #   seatctl demo --json
-#   seatctl doctor URL --client-expiry --fail-on --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick
+#   seatctl doctor URL --client-expiry --fail-on --h2c --http1 --http2 --insecure --json --junit --lb-idle-timeout --max-wait --origin --path --quick --report
 #   seatctl events --format --json --limit --page --quiet --search --upcoming -q -s
 #   seatctl help COMMAND SUBCOMMAND
 #   seatctl jobs --format --json --limit --no-refresh --offline --pending --quiet --refresh -n -q
@@ -25,7 +25,7 @@
 #   seatctl ping --json
 #   seatctl seats EVENT --available --format --json --quiet -a -q
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --socket-timeout --timeouts --workers -q
-#   seatctl smoke URL --book-test --json --junit --keep-alive-bound --max-latency-ms --max-time --seat
+#   seatctl smoke URL --book-test --json --junit --max-latency-ms --max-time --min-idle --report --seat --strict
 #   seatctl ticket BOOKING FILE --download --force --json --output -d -f -o
 #   seatctl verify BOOKING --json
 #   seatctl watch JOB_ID --json --last --no-long-poll --timeout

@@ -36,6 +36,8 @@ STALE = "run `python docs/pictures.py` to draw the README's pictures again"
 SVG = "{http://www.w3.org/2000/svg}"
 _STYLE_RULE = re.compile(r"\.(?P<name>[\w-]+)\s*\{(?P<css>[^}]*)\}")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+# A job id's random part may be all digits ("booking-1796...-12345678"): named as a whole.
+_JOB_ID = re.compile(r"\bbooking-\d+-[0-9a-f]{8}\b")
 _HEX_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{6,}\b")
 _DURATION = re.compile(r"\b\d+(?:\.\d+)? ?(?:ms|s)\b")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -68,6 +70,7 @@ def normalise(text: str) -> str:
     numbers, and the spacing that aligns numbers of different lengths."""
     text = _SPACES.sub(" ", text).strip()
     text = _UUID.sub("<uuid>", text)
+    text = _JOB_ID.sub("<job>", text)
     text = _HEX_ID.sub("<hex>", text)
     text = _DURATION.sub("<time>", text)
     text = _RACE_ROW.sub("<race>", text)
