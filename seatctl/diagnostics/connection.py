@@ -45,6 +45,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_TIMEOUTS = Timeouts(connect=5.0, read=30.0, write=30.0, pool=5.0)
 USER_AGENT = f"seatctl-doctor/{__version__}"
 READ_SIZE = 65536
+ERROR_BODY_KEPT = 2048  # bytes of an error page kept, enough to name who wrote it
 # A TLS close waits for the peer's close_notify (asyncio's default: 30 s); a diagnosis
 # must not hang on a peer that never sends it.
 CLOSE_WAIT = 1.0
@@ -143,6 +144,10 @@ class RawResponse:
     first_byte_at: float
     ended_at: float  # the response was complete
     keeps_alive: bool  # by HTTP's rules, the connection may carry another request
+    # The start of an error response's body (status >= 400; at most ERROR_BODY_KEPT bytes):
+    # proxies' and servers' own error pages name them (identify.py). Success bodies are
+    # only counted.
+    error_body: bytes = b""
 
     @property
     def ttfb_s(self) -> float:
@@ -283,6 +288,7 @@ class RawConnection:
         head: h11.Response | None = None
         first_byte_at: float | None = None
         body_bytes = 0
+        kept = bytearray()
         while True:
             event = self._next_event()
             if event is h11.NEED_DATA:
@@ -295,9 +301,12 @@ class RawConnection:
                 self._response_started = True
             elif isinstance(event, h11.Data):
                 body_bytes += len(event.data)
+                if head is not None and head.status_code >= 400 \
+                        and len(kept) < ERROR_BODY_KEPT:
+                    kept += event.data[:ERROR_BODY_KEPT - len(kept)]
             elif isinstance(event, h11.EndOfMessage):
                 assert head is not None and first_byte_at is not None  # h11's order
-                return self._response(head, body_bytes, sent_at, first_byte_at)
+                return self._response(head, body_bytes, sent_at, first_byte_at, bytes(kept))
             elif isinstance(event, h11.ConnectionClosed):
                 raise self._closed_error()
             elif event is h11.PAUSED:  # a protocol switch, which was never asked for
@@ -305,12 +314,12 @@ class RawConnection:
             # InformationalResponse (1xx): the real response follows.
 
     def _response(self, head: h11.Response, body_bytes: int, sent_at: float,
-                  first_byte_at: float) -> RawResponse:
+                  first_byte_at: float, error_body: bytes) -> RawResponse:
         return RawResponse(
             status=head.status_code, http_version=head.http_version.decode("ascii"),
             headers=_decode_headers(head.headers), body_bytes=body_bytes, sent_at=sent_at,
             first_byte_at=first_byte_at, ended_at=self._loop.time(),
-            keeps_alive=self._h11.their_state is not h11.MUST_CLOSE,
+            keeps_alive=self._h11.their_state is not h11.MUST_CLOSE, error_body=error_body,
         )
 
     def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:

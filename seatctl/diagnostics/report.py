@@ -36,7 +36,7 @@ from seatctl.diagnostics.h2probe import (
     Http2Result,
     PingResult,
 )
-from seatctl.diagnostics.identify import Evidence, Http2Facts, Inference, infer
+from seatctl.diagnostics.identify import ErrorPage, Evidence, Http2Facts, Inference, infer
 from seatctl.diagnostics.probes import (
     FailedTry,
     KeepAliveResult,
@@ -90,8 +90,18 @@ def infer_server(run: DoctorRun) -> Inference:
     evidence = Evidence.from_results(keep_alive=run.keep_alive,
                                      first_response=run.first_response,
                                      slow_client=run.slow_client, tls=tls,
+                                     error_pages=error_pages(run.first_response),
                                      http2=http2_facts(run.http2))
     return infer(evidence)
+
+
+def error_pages(*responses: RawResponse | None) -> tuple[ErrorPage, ...]:
+    """The error pages the run saw (their first bytes): a proxy's or server's own page names
+    who wrote it."""
+    return tuple(ErrorPage(response.status, response.error_body.decode("latin-1"),
+                           response.headers)
+                 for response in responses
+                 if response is not None and response.status >= 400 and response.error_body)
 
 
 def http2_facts(result: Http2Result | None) -> Http2Facts | None:
