@@ -45,6 +45,12 @@ def serve(
              "Retry-After hints, RateLimit-* headers); seed: exactly the seed backend "
              "(none of them, X-RateLimit-* headers).",
     )] = DialectName.reference,
+    server_header: Annotated[str | None, typer.Option(
+        metavar="TEXT",
+        help="The Server header to send, to imitate another server (`nginx/1.25.3`, "
+             "`uvicorn`); \"\" for none. [default: seatctl-reference/VERSION]",
+        show_default=False,
+    )] = None,
     timeouts: Annotated[PresetName, typer.Option(
         "--timeouts", help="Preset: node-default (Node 20) or seed-fix (60/65/66 s).",
     )] = PresetName.node_default,
@@ -148,7 +154,7 @@ def serve(
         fault_path=fault_path, seed=seed, rate_limit=rate_limit,
         degrade=tuple(item.value for item in degrade or ()), workers=workers,
         process_delay=process_delay, demo_user=demo_user, quiet=quiet, log_json=log_json,
-        dialect=dialect.value,
+        dialect=dialect.value, server_header=server_header,
     )
     config = build_config(options, app.env)
     if not is_loopback(config.host):

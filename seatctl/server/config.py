@@ -9,7 +9,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+from seatctl import __version__
 from seatctl.errors import UsageError
+
+REFERENCE_SERVER_HEADER = f"seatctl-reference/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,9 @@ class ServerConfig:
     max_body_bytes: int = 1024 * 1024
     degraded: frozenset[str] = frozenset()  # dependencies /api/health reports as down
     dialect: Dialect = Dialect.REFERENCE
+    # The Server header: seatctl's own by default; another server's name to imitate it
+    # (the doctor's identification), or None for none at all.
+    server_header: str | None = REFERENCE_SERVER_HEADER
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

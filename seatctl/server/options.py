@@ -10,6 +10,7 @@ from pathlib import Path
 
 from seatctl.errors import UsageError
 from seatctl.server.config import (
+    REFERENCE_SERVER_HEADER,
     Dialect,
     Fault,
     Preset,
@@ -47,6 +48,7 @@ class ServeOptions:
     quiet: bool = False
     log_json: bool = False
     dialect: str = Dialect.REFERENCE.value
+    server_header: str | None = None  # None: seatctl's own; "": none
 
 
 def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -71,7 +73,20 @@ def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) ->
         demo_password=password, quiet=options.quiet, log_json=options.log_json,
         ready_file=options.ready_file, degraded=frozenset(options.degrade),
         dialect=_dialect(options.dialect),
+        server_header=_server_header(options.server_header),
     )
+
+
+def _server_header(text: str | None) -> str | None:
+    """--server-header: a header value (visible ASCII and spaces), "" for no header."""
+    if text is None:
+        return REFERENCE_SERVER_HEADER
+    if text == "":
+        return None
+    if not text.isascii() or not text.isprintable() or text != text.strip():
+        raise UsageError(f"invalid --server-header {text!r}: printable ASCII, no leading or "
+                         "trailing spaces (\"\" for no Server header)")
+    return text
 
 
 def default_db_path(env: Mapping[str, str] | None = None) -> Path:

@@ -50,8 +50,7 @@ from http import HTTPStatus
 
 import h11
 
-from seatctl import __version__
-from seatctl.server.config import ConnectionTimeouts, FaultKind
+from seatctl.server.config import REFERENCE_SERVER_HEADER, ConnectionTimeouts, FaultKind
 from seatctl.server.faults import FaultPlan
 from seatctl.server.messages import Handler, Request, Response
 
@@ -65,7 +64,7 @@ MAX_HEAD_BYTES = 16 * 1024
 # The lingering close after an error answer: how long and how much to read and discard.
 LINGER_SECONDS = 1.0
 LINGER_MAX_BYTES = 4 * 1024 * 1024
-SERVER_HEADER = f"seatctl-reference/{__version__}"
+SERVER_HEADER = REFERENCE_SERVER_HEADER
 SOCKET_TIMEOUT_NOTE = "socket timeout"
 PROXY_502_PAGE = (
     b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>"
@@ -127,8 +126,10 @@ class HTTPConnection:
         log: RequestLog | None,
         max_body: int,
         stopping: asyncio.Event,
+        server_header: str | None = SERVER_HEADER,
     ) -> None:
         self._reader = reader
+        self._server_header = server_header
         self._writer = writer
         self._handler = handler
         self._timeouts = timeouts
@@ -336,7 +337,7 @@ class HTTPConnection:
     async def _write_response(self, method: str, response: Response, keep_alive: bool) -> None:
         headers = [
             ("Date", _http_date()),
-            ("Server", SERVER_HEADER),
+            *([("Server", self._server_header)] if self._server_header else []),
             *response.headers,
             ("Content-Length", str(len(response.body))),
         ]
@@ -365,8 +366,9 @@ class HTTPConnection:
         the connection then closes, lingering."""
         self._linger = True
         response = Response.error(status, message)
+        server = f"Server: {self._server_header}\r\n" if self._server_header else ""
         head = (f"HTTP/1.1 {status} {_reason(status)}\r\nDate: {_http_date()}\r\n"
-                f"Server: {SERVER_HEADER}\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"{server}Content-Type: application/json; charset=utf-8\r\n"
                 f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n")
         try:
             await self._write(head.encode("latin-1") + response.body)

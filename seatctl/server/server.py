@@ -123,7 +123,8 @@ class ReferenceServer:
         assert task is not None
         connection = HTTPConnection(
             reader, writer, self._app, timeouts=self.config.timeouts, faults=self._faults,
-            log=self._log, max_body=self.config.max_body_bytes, stopping=self._stopping)
+            log=self._log, max_body=self.config.max_body_bytes, stopping=self._stopping,
+            server_header=self.config.server_header)
         self._connections.add(connection)
         self._tasks.add(task)
         try:
