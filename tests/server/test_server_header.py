@@ -23,7 +23,8 @@ NODE_LIKE = ConnectionTimeouts(keep_alive_timeout=2.0, advertised_keep_alive=1.0
 
 
 def server_header(url: str, path: str = "/health") -> str | None:
-    return httpx.get(url + path).headers.get("server")
+    value: str | None = httpx.get(url + path).headers.get("server")
+    return value
 
 
 def test_the_header_is_seatctls_by_default_another_when_told_or_none(
