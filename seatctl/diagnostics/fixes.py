@@ -185,15 +185,21 @@ def keep_alive_on_fix(component_key: str | None) -> str:
 
 
 def advertised_fix(component_key: str | None, closed: float, promised: float) -> str:
-    """The Keep-Alive header promises `promised` seconds; the server closes at `closed`."""
+    """The Keep-Alive header promises `promised` seconds; the server closes at `closed`.
+    The header's timeout is whole seconds: what may be promised is the close rounded down."""
+    whole = int(closed)
     if component_key == "seatctl-reference":
-        return (f"seatctl serve --advertise-keep-alive {_seconds(closed)} (or drop "
+        if whole < 1:
+            return ("Drop --advertise-keep-alive: the header then promises the real close "
+                    "(under a second: no whole number of seconds is true)")
+        return (f"seatctl serve --advertise-keep-alive {whole} (or drop "
                 "--advertise-keep-alive: the header then promises the real close)")
     if component_key in ("node", "express", "nextjs", "fastify"):
         return ("Let Node write the header: remove any hand-set `Keep-Alive` header; "
                 "server.keepAliveTimeout sets both the header and the close.")
-    return (f"Advertise at most the real idle close ({_seconds(closed)} s), or keep idle "
-            f"connections at least {_seconds(promised)} s.")
+    return (f"Advertise at most the real idle close, rounded down to whole seconds "
+            f"(`Keep-Alive: timeout={max(0, whole)}` for a close at {_seconds(closed)} s), or "
+            f"keep idle connections at least {_seconds(promised)} s.")
 
 
 def probe_path_fix(status: int) -> str:

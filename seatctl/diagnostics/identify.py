@@ -132,7 +132,7 @@ class Http2Facts:
     alpn: str | None  # what the edge chose when offered h2 and http/1.1; None: no ALPN
     idle_close_s: float | None = None  # from the last response to GOAWAY (or the close)
     lower_bound: bool = False  # still open after idle_close_s
-    goaway_error: str | None = None  # e.g. "NO_ERROR"
+    goaway_error: str | None = None  # e.g. "NO_ERROR"; None: closed without a GOAWAY
 
 
 @dataclass(frozen=True)
@@ -463,8 +463,12 @@ def _h2_measurement(evidence: Evidence) -> _Measurement | None:
     facts = evidence.http2
     if facts is None or facts.idle_close_s is None or facts.lower_bound:
         return None
-    error = f" ({facts.goaway_error})" if facts.goaway_error else ""
-    words = f"the idle HTTP/2 connection got GOAWAY{error} at {_s(facts.idle_close_s)}"
+    if facts.goaway_error:
+        words = (f"the idle HTTP/2 connection got GOAWAY ({facts.goaway_error}) at "
+                 f"{_s(facts.idle_close_s)}")
+    else:  # hypercorn, for one, closes an idle h2 connection without a GOAWAY
+        words = (f"the idle HTTP/2 connection was closed without a GOAWAY at "
+                 f"{_s(facts.idle_close_s)}")
     matches = _default_matches(facts.idle_close_s, words, None, (), h2=True)
     return _Measurement(_Kind.H2_IDLE, facts.idle_close_s, words, tuple(matches))
 

@@ -663,3 +663,15 @@ def test_the_verdict_is_the_worst_finding_and_ignores_skipped_rules() -> None:
     assert verdict([ok, skipped]) is Severity.OK
     assert verdict([ok, warn, skipped]) is Severity.WARN
     assert verdict([fail, warn, ok]) is Severity.FAIL
+
+
+@pytest.mark.parametrize(("closed", "said"), [
+    (1.98992, "seatctl serve --advertise-keep-alive 1 "),
+    (6.4, "seatctl serve --advertise-keep-alive 6 "),
+    (0.5, "Drop --advertise-keep-alive"),
+])
+def test_the_advertised_fix_promises_whole_seconds(closed: float, said: str) -> None:
+    from seatctl.diagnostics.fixes import advertised_fix
+
+    assert said in advertised_fix("seatctl-reference", closed, 30.0)
+    assert "timeout=1`" in advertised_fix("nginx", 1.98992, 30.0)

@@ -391,6 +391,9 @@ def test_http2_closes_only_match_servers_that_speak_it() -> None:
     facts = Http2Facts(alpn="h2", idle_close_s=5.0)
     guess = server(infer(Evidence(alpn="h2", http2=facts)))
     assert (guess.component_key, guess.confidence) == ("hypercorn", Confidence.LIKELY)
+    assert "closed without a GOAWAY at 5.00 s" in basis(guess) or \
+        "closed without a GOAWAY at 5.0 s" in basis(guess)
+    assert "got GOAWAY" not in basis(guess)  # none came: the basis must not say one did
 
 
 def test_h2_in_alpn_means_a_proxy_terminates_tls_in_front_of_an_http1_server() -> None:
