@@ -180,18 +180,28 @@ def check_paste_reports(paths: list[Path] | None) -> None:
 def write_paste_reports(app: App, paths: list[Path] | None, document: dict[str, object],
                         when: "datetime") -> None:
     """Each --report file, and the Markdown appended to $GITHUB_STEP_SUMMARY when set (the
-    GitHub Actions job summary); masked like every output, so no token reaches them."""
-    from seatctl.render.paste import paste_format, paste_report
+    GitHub Actions job summary); masked like every output, so no token reaches them.
 
+    Called once the run's own report is out: a file that cannot be written is a warning,
+    never the loss of what was measured (nor a change of the run's exit code)."""
+    from seatctl.errors import UsageError
+    from seatctl.render.messages import warning
+    from seatctl.render.paste import PasteFormat, paste_format, paste_report
+
+    writes: list[tuple[Path, PasteFormat, str, bool]] = []
     for path in paths or []:
         kind = paste_format(path)
         assert kind is not None  # check_paste_reports ran before the run
-        write_report(path, paste_report(document, kind, when=when), app.streams.secrets,
-                     "report")
+        writes.append((path, kind, "report", False))
     summary = app.env.get("GITHUB_STEP_SUMMARY", "").strip()
     if summary:
-        write_report(Path(summary), paste_report(document, "markdown", when=when),
-                     app.streams.secrets, "GitHub job summary", append=True)
+        writes.append((Path(summary), "markdown", "GitHub job summary", True))
+    for path, fmt, what, append in writes:
+        try:
+            write_report(path, paste_report(document, fmt, when=when), app.streams.secrets,
+                         what, append=append)
+        except UsageError as error:
+            warning(app.streams, error.message)
 
 
 def write_report(path: Path, text: str, secrets: list[str], what: str = "JUnit report", *,

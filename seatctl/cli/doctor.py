@@ -1,6 +1,7 @@
 """`seatctl doctor [URL]`: measure keep-alive, resets and timeouts; explain; prescribe."""
 
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -118,8 +119,8 @@ def doctor(
     check_paste_reports(report)
     started = datetime.now(UTC)
     measured = _measure(app, plan)
-    write_paste_reports(app, report, report_json(measured), started)
-    _emit(app, measured, junit, FailOn(fail_on), as_json=as_json)
+    _emit(app, measured, junit, FailOn(fail_on), as_json=as_json,
+          paste=lambda: write_paste_reports(app, report, report_json(measured), started))
 
 
 def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
@@ -153,7 +154,7 @@ def _measure(app: App, plan: "DoctorPlan") -> "Report":
 
 
 def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *,
-          as_json: bool) -> None:
+          as_json: bool, paste: Callable[[], None]) -> None:
     from seatctl.diagnostics.doctor import CutBy
     from seatctl.diagnostics.findings import Severity
     from seatctl.diagnostics.report import junit_xml
@@ -165,6 +166,7 @@ def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *,
     render_report(app.streams, report, as_json=as_json)
     if junit is not None:
         write_report(junit, junit_xml(report, threshold), app.streams.secrets)
+    paste()
     cut_by = report.run.cut_by
     if cut_by is CutBy.INTERRUPTED:
         if as_json:

@@ -1,6 +1,7 @@
 """`seatctl smoke [URL]`: the post-deploy check for CI."""
 
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -101,11 +102,13 @@ def smoke(
     started = datetime.now(UTC)
     stop = _stop_token(app, as_json)
     result = _run(app, plan, as_json=as_json, stop=stop)
-    if result.unreachable is None:
+
+    def paste() -> None:
         from seatctl.smoke import report_json
 
         write_paste_reports(app, report, report_json(result), started)
-    _emit(app, result, junit, as_json=as_json, stop=stop)
+
+    _emit(app, result, junit, as_json=as_json, stop=stop, paste=paste)
 
 
 def _min_idle(app: App, min_idle: float | None, keep_alive_bound: float | None
@@ -212,7 +215,7 @@ def _stop_token(app: App, as_json: bool) -> str | None:
 
 
 def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
-          stop: str | None) -> None:
+          stop: str | None, paste: Callable[[], None]) -> None:
     from seatctl.errors import Reported
     from seatctl.exit_codes import ExitCode
     from seatctl.render.smoke import render_annotations, render_report
@@ -226,6 +229,7 @@ def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
         if stop is not None:  # the report ran with workflow commands stopped: resume them
             app.streams.write_data(f"::{stop}::")
         render_annotations(app.streams, workflow_commands(report), as_json=as_json)
+    paste()  # the reports to paste last: a file that cannot be written loses nothing
     if report.unreachable is not None:
         raise report.unreachable
     if report.failed:

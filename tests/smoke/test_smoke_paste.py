@@ -48,3 +48,22 @@ def test_a_report_in_a_missing_folder_is_refused_before_the_run(cli: Cli,
     outcome = cli("smoke", "http://127.0.0.1:9", "--report", str(tmp_path / "no" / "x.md"))
     assert outcome.exit_code == ExitCode.USAGE, str(outcome)
     assert "cannot write the report" in outcome.stderr
+
+
+def test_a_job_summary_that_cannot_be_written_loses_nothing(cli: Cli,
+                                                            start_server: StartServer) -> None:
+    server = start_server(timeouts=LIAR)
+    outcome = cli("smoke", server.url, "--max-time", "2", "--json",
+                  env={"GITHUB_STEP_SUMMARY": "/nonexistent/folder/summary.md"})
+    assert outcome.exit_code == ExitCode.FAILURE, str(outcome)  # the run's own verdict
+    assert json.loads(outcome.stdout)["passed"] is False
+    assert "warning: cannot write the GitHub job summary /nonexistent/folder/summary.md" \
+        in outcome.stderr
+
+
+def test_an_unreachable_server_still_gets_its_report(cli: Cli, tmp_path: Path) -> None:
+    report = tmp_path / "smoke.md"
+    outcome = cli("smoke", "http://127.0.0.1:9", "--report", str(report),
+                  env={"SEATCTL_RETRIES": "0"})
+    assert outcome.exit_code == ExitCode.NETWORK, str(outcome)
+    assert "FAIL" in report.read_text()
