@@ -84,7 +84,7 @@ def render_check(streams: IOStreams, check: CheckResult) -> None:
                    width, len(INDENT)), soft_wrap=True)
     for warning in check.warnings:
         _indented(out, ("! ", "yellow"), printable(warning), width)
-    if check.status.value == "fail" and check.hint:
+    if check.hint and (check.status.value == "fail" or check.not_verified):
         _indented(out, ("hint: ", "yellow"), printable(check.hint), width)
     for line in check.fix.split("\n") if check.fix else ():
         out.print(wrap(Text(INDENT + fix_line(printable(line)), style="cyan"), width,

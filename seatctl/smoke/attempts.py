@@ -8,9 +8,11 @@ passing check still reports it as a warning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from seatctl.diagnostics.probes import FailedTry
 from seatctl.http import Exchange, NullObserver, Observer
 
 
@@ -61,3 +63,20 @@ def attempt_json(exchange: Exchange) -> dict[str, Any]:
 def attempt_warning(exchange: Exchange) -> str:
     what = f"answered {exchange.status}" if exchange.status is not None else exchange.error
     return f"{request_name(exchange)} failed on attempt {exchange.attempt} ({what})"
+
+
+def failed_tries_json(request: str, tries: Sequence[FailedTry]) -> list[dict[str, Any]]:
+    """A raw-connection request's failed tries (the keep-alive check's), in `attempt_json`'s
+    shape. Each try starts when the one before it failed: its seconds are the difference."""
+    attempts: list[dict[str, Any]] = []
+    ended = 0.0
+    for failure in tries:
+        attempts.append({"request": request, "attempt": failure.number, "status": None,
+                         "error": failure.message,
+                         "seconds": round(max(0.0, failure.at_s - ended), 3)})
+        ended = failure.at_s
+    return attempts
+
+
+def failed_try_warning(request: str, failure: FailedTry) -> str:
+    return f"{request} failed on attempt {failure.number} ({failure.failure.words})"

@@ -1,7 +1,9 @@
 """The keep-alive check of `seatctl smoke`: one idle connection, watched for the whole run.
 
 Right after the health check (which tells whether the server can be reached at all), one
-request on a raw connection to the health check's path; the connection is then left idle,
+request on a raw connection to the health check's path (tried again on a fresh connection
+when it is cut before its response, PROBE_TRIES in all, each failed try kept in the run's
+`RequestTally`); the connection is then left idle,
 in a thread of its own (`IdleWatch`), while the other checks run. It must stay open for
 
 * the `Keep-Alive: timeout=N` its response advertised: clients and proxies that trust the
@@ -36,7 +38,6 @@ from seatctl.diagnostics.connection import (
     CloseKind,
     ConnectOptions,
     Headers,
-    RawConnection,
     parse_target,
 )
 from seatctl.diagnostics.edge import EdgeResult, identify
@@ -44,11 +45,23 @@ from seatctl.diagnostics.findings import PROXY_IDLE_MARGIN, Basis, proxy_idle
 from seatctl.diagnostics.fixes import keep_alive_fix
 from seatctl.diagnostics.probes import (
     ADVERTISED_SLACK,
+    PROBE_TRIES,
+    FailedTry,
     KeepAliveResult,
+    RequestTally,
+    answered_connection,
     keep_alive_result,
     parse_keep_alive,
 )
-from seatctl.smoke.report import KEEP_ALIVE, CheckResult, failed, not_verified, passed
+from seatctl.smoke.attempts import failed_tries_json, failed_try_warning
+from seatctl.smoke.report import (
+    KEEP_ALIVE,
+    CheckResult,
+    CheckStatus,
+    failed,
+    not_verified,
+    passed,
+)
 
 # AWS ALB, Fly.io and nginx's upstream keep-alive: the common idle timeout of a proxy.
 DEFAULT_MIN_IDLE = 60.0
@@ -116,30 +129,33 @@ def min_idle_requirement(headers: Headers, status: int, min_idle: float | None
 
 async def watch_idle(url: str, min_idle: float | None, ends_at: float,
                      options: ConnectOptions,
-                     on_result: Callable[[KeepAliveResult], None] | None = None
-                     ) -> KeepAliveResult:
-    """One request, then a passive wait until the server closes, the longest requirement
-    is reached, or `ends_at` (the event loop's time): the first of them. A request not
-    answered by `ends_at` raises TimeoutError. `on_result` sees the result before the
-    connection is closed (a TLS close may wait for the peer)."""
-    time_left = ends_at - asyncio.get_running_loop().time()
+                     on_result: Callable[[KeepAliveResult], None] | None = None,
+                     tally: RequestTally | None = None) -> KeepAliveResult:
+    """One request (tried again on a fresh connection when cut or refused before its
+    response, PROBE_TRIES in all, each failed try counted in `tally`), then a passive wait
+    until the server closes, the longest requirement is reached, or `ends_at` (the event
+    loop's time): the first of them. A request not answered by `ends_at` raises
+    TimeoutError; the last try's error is raised when none was answered. `on_result` sees
+    the result before the connection is closed (a TLS close may wait for the peer)."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    time_left = ends_at - began
     if time_left <= 0:
         raise TimeoutError
     clipped = replace(options, timeouts=options.timeouts.clipped(time_left))
-    async with asyncio.timeout_at(ends_at):
-        connection = await RawConnection.open(parse_target(url), clipped)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
         async with asyncio.timeout_at(ends_at):
-            response = await connection.request()
+            answered = await stack.enter_async_context(answered_connection(
+                parse_target(url), clipped, tries=PROBE_TRIES, tally=tally, began=began))
+        response = answered.response
         needed = requirements(response.headers, response.status, min_idle)
         longest = max(requirement.seconds for requirement in needed)
         wait = max(0.0, min(longest, ends_at - response.ended_at))
-        idle_close = await connection.wait_for_close(wait if response.keeps_alive else 0.0)
-        result = keep_alive_result(response, idle_close, wait)
+        idle_close = await answered.connection.wait_for_close(
+            wait if response.keeps_alive else 0.0)
+        result = keep_alive_result(response, idle_close, wait, answered.failed_tries)
         if on_result is not None:
             on_result(result)
-    finally:
-        await connection.aclose()
     return result
 
 
@@ -161,6 +177,7 @@ class IdleWatch:
         self._settled = threading.Event()
         self._outcome: Outcome | None = None
         self._ended: float | None = None
+        self._tally = RequestTally()  # written by the watch's thread, read after its outcome
         self._running = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -178,6 +195,16 @@ class IdleWatch:
     def seconds(self) -> float:
         """From the start of the watch to its result (or to now)."""
         return (self._ended or time.monotonic()) - self._began
+
+    @property
+    def request(self) -> str:
+        """The opening request, as the report names it: "GET /health"."""
+        return request_name(self._url)
+
+    @property
+    def failed_tries(self) -> tuple[FailedTry, ...]:
+        """The opening request's tries cut or refused before a response, so far."""
+        return tuple(self._tally.failed)
 
     def stop(self) -> None:
         """End the watch (cancelled if it is still measuring) and wait for its thread."""
@@ -199,7 +226,7 @@ class IdleWatch:
         self._running.set()
         try:
             await watch_idle(self._url, self._min_idle, self._ends_at, self._options,
-                             on_result=self._settle)
+                             on_result=self._settle, tally=self._tally)
         except asyncio.CancelledError:
             pass  # stopped: the run ended before the watch (Ctrl-C, an unreachable server)
         except Exception as error:  # handed to the run, which reports it as the check's
@@ -217,12 +244,31 @@ async def keep_alive_check(url: str, min_idle: float | None, time_left: float,
     """The check at once, within `time_left` seconds (a run watches in an IdleWatch while
     its other checks go on). A connection or request failure raises its SeatctlError."""
     ends_at = asyncio.get_running_loop().time() + time_left
+    tally = RequestTally()
     try:
-        result = await watch_idle(url, min_idle, ends_at, options)
+        result = await watch_idle(url, min_idle, ends_at, options, tally=tally)
     except TimeoutError:
-        return failed(KEEP_ALIVE, f"no answer to the request that opens the idle connection "
-                                  f"within the {time_left:.1f} s left (--max-time)")
-    return judge(result, min_idle, max_time=max_time or time_left, strict=strict)
+        check = failed(KEEP_ALIVE, f"no answer to the request that opens the idle connection "
+                                   f"within the {time_left:.1f} s left (--max-time)")
+    else:
+        check = judge(result, min_idle, max_time=max_time or time_left, strict=strict)
+    return with_failed_tries(check, request_name(url), tally.failed)
+
+
+def with_failed_tries(check: CheckResult, request: str, tries: Sequence[FailedTry]
+                      ) -> CheckResult:
+    """The check with its opening request's failed tries in `failed_attempts`, and, when it
+    passed anyway, a warning for each (as the other checks' retried requests get)."""
+    warnings = check.warnings
+    if check.status is CheckStatus.PASS:
+        warnings += tuple(failed_try_warning(request, failure) for failure in tries)
+    return replace(check, warnings=warnings,
+                   details={**check.details, "failed_attempts": failed_tries_json(request,
+                                                                                  tries)})
+
+
+def request_name(url: str) -> str:
+    return f"GET {parse_target(url).path}"
 
 
 # --- the verdict ------------------------------------------------------------------------
@@ -269,18 +315,24 @@ def judge(result: KeepAliveResult, min_idle: float | None = None, *,
 
 def _not_verified(open_s: float, short: Sequence[Requirement], max_time: float | None,
                   details: dict[str, Any], strict: bool) -> CheckResult:
+    """"idle connection still open after 12.3 s of 60 s, so --min-idle 60 s is not verified
+    within --max-time 15", and the hint: "to verify 60 s of idle, give --max-time 64 or
+    more"."""
     longest = max(requirement.seconds for requirement in short)
     within = f"--max-time {max_time:g}" if max_time is not None else "the time given"
-    message = (f"idle connection still open after {open_s:.1f} s of {longest:g} s: not "
-               f"verified within {within}; to verify: "
-               f"{'; '.join(requirement.label for requirement in short)}")
-    hint = "raise --max-time to verify it"
+    verb = "is" if len(short) == 1 else "are"
+    message = (f"idle connection still open after {open_s:.1f} s of {longest:g} s, so "
+               f"{and_joined(requirement.label for requirement in short)} {verb} not "
+               f"verified within {within}")
+    action = "raise --max-time"
     if max_time is not None:
         # The idle starts after the health check and a request: that much more run time.
         needed_time = math.ceil(longest + max(0.0, max_time - open_s) + 1)
-        hint = f"give --max-time {needed_time} or more to verify it"
+        action = f"give --max-time {needed_time} or more"
     return not_verified(KEEP_ALIVE, message,
-                        {**details, "basis": "not-verified", "hint": hint}, strict=strict)
+                        {**details, "basis": "not-verified",
+                         "hint": f"to verify {longest:g} s of idle, {action}"},
+                        strict=strict)
 
 
 def _closed_too_soon(result: KeepAliveResult, short: Sequence[Requirement],

@@ -64,6 +64,7 @@ from seatctl.smoke.keepalive import (
     STOP_WAIT,
     IdleWatch,
     judge,
+    with_failed_tries,
 )
 from seatctl.smoke.report import (
     AUTH,
@@ -318,8 +319,8 @@ class _Run:
         except Exception as exc:  # a server's answer the verdict did not foresee
             result = failed(KEEP_ALIVE, f"unexpected {type(exc).__name__} while checking: "
                                         f"{exc}", {"error": type(exc).__name__})
-        self._record(replace(result, seconds=watch.seconds,
-                             details={**result.details, "failed_attempts": []}))
+        self._record(replace(with_failed_tries(result, watch.request, watch.failed_tries),
+                             seconds=watch.seconds))
 
     def _judged(self, outcome: KeepAliveResult | BaseException | None) -> CheckResult:
         if isinstance(outcome, KeepAliveResult):
