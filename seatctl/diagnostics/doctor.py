@@ -29,7 +29,6 @@ from seatctl.diagnostics.connection import (
     connect,
     parse_target,
 )
-from seatctl.diagnostics.h2connection import Http2Response
 from seatctl.diagnostics.h2probe import SLACK_S as HTTP2_SLACK_S
 from seatctl.diagnostics.h2probe import Http2Result, http2_probe
 from seatctl.diagnostics.probes import (
@@ -174,6 +173,13 @@ class CutBy(StrEnum):
     DEADLINE = "deadline"  # the run's --timeout, or the probe's own bound
 
 
+PROBE_NAMES: dict[Probe, str] = {  # as the report's probe table names them
+    Probe.TIMING: "timing", Probe.KEEPALIVE: "keep-alive",
+    Probe.REQUESTS: "requests per connection", Probe.BURST: "burst",
+    Probe.SLOW_CLIENT: "slow client", Probe.ORIGIN: "origin", Probe.HTTP2: "HTTP/2",
+}
+
+
 PROBE_DOING: dict[Probe, str] = {
     Probe.TIMING: "timing fresh connections (DNS, connect, TLS, first byte)",
     Probe.KEEPALIVE: "waiting for the server to close an idle connection; racing reuse",
@@ -228,7 +234,8 @@ class DoctorRun:
     slow_client: SlowClientResult | None = None
     origin: KeepAliveResult | None = None
     http2: Http2Result | None = None
-    http2_response: Http2Response | None = None  # the HTTP/2 idle wait has begun after it
+    # The HTTP/2 result so far, once its idle wait has begun: kept when the probe is cut.
+    http2_so_far: Callable[[], Http2Result] | None = None
     first_response: RawResponse | None = None  # the preflight's: headers for the edge
     keep_alive_response: RawResponse | None = None  # the idle wait has begun after it
     runs: dict[Probe, ProbeRun] = field(default_factory=dict)
@@ -276,6 +283,7 @@ class DoctorRun:
         """Unfinished probes marked cut by `by`; an idle wait already begun counts as a
         lower bound."""
         keep_idle_lower_bound(self, f"{why} before the idle close")
+        keep_http2_so_far(self)
         now = self.clock()
         for run in self.runs.values():
             if run.state in (ProbeState.PENDING, ProbeState.RUNNING):
@@ -285,7 +293,7 @@ class DoctorRun:
             self.ended_at = now
 
 
-TALLIED = ("preflight", "timing", "keepalive", "requests_per_connection", "origin")
+TALLIED = ("preflight", "timing", "keepalive", "requests_per_connection", "origin", "http2")
 
 
 def keep_idle_lower_bound(run: DoctorRun, why: str) -> None:
@@ -298,6 +306,13 @@ def keep_idle_lower_bound(run: DoctorRun, why: str) -> None:
                          lower_bound=True)
     run.idle = IdleRaceResult(keep_alive_result(waited, open_for, run.plan.max_wait),
                               None, why)
+
+
+def keep_http2_so_far(run: DoctorRun) -> None:
+    """The HTTP/2 probe cut during its idle wait: ALPN, SETTINGS and the first response are
+    kept, the time waited a lower bound of its idle close (a GOAWAY already seen, kept)."""
+    if run.http2 is None and run.http2_so_far is not None:
+        run.http2 = run.http2_so_far()
 
 
 async def run_doctor(run: DoctorRun) -> DoctorRun:
@@ -394,6 +409,8 @@ async def _record(run: DoctorRun, probe: Probe, work: Awaitable[None]) -> None:
         why = f"cut by its own bound ({record.bound_s + BOUND_SLACK:g} s)"
         if probe is Probe.KEEPALIVE:
             keep_idle_lower_bound(run, f"{why} before the idle close")
+        if probe is Probe.HTTP2:
+            keep_http2_so_far(run)
         record.cut(CutBy.DEADLINE, why, run.clock())
     except (NetworkError, ResponseError) as exc:
         tries = f" (after {exc.attempts} tries)" if exc.attempts > 1 else ""
@@ -455,9 +472,9 @@ async def _origin(run: DoctorRun) -> None:
 
 async def _http2(run: DoctorRun) -> None:
     plan = run.plan
-    def waiting_since(response: Http2Response) -> None:
-        run.http2_response = response
+    def waiting(so_far: Callable[[], Http2Result]) -> None:
+        run.http2_so_far = so_far
 
     run.http2 = await http2_probe(plan.url, plan.max_wait, path=plan.path,
-                                  options=plan.options, h2c=plan.h2c,
-                                  on_response=waiting_since)
+                                  options=plan.options, h2c=plan.h2c, on_idle=waiting,
+                                  tries=plan.tries, tally=run.tallies[Probe.HTTP2.value])

@@ -14,7 +14,14 @@ from enum import StrEnum
 from seatctl.diagnostics.burst import BurstOutcome
 from seatctl.diagnostics.connection import CloseKind, parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, COMPONENTS, Governs
-from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeRun, ProbeState
+from seatctl.diagnostics.doctor import (
+    PROBE_NAMES,
+    CutBy,
+    DoctorRun,
+    Probe,
+    ProbeRun,
+    ProbeState,
+)
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.fixes import (
     KEEP_ALIVE_FIXES,
@@ -607,6 +614,10 @@ def _burst(facts: Facts, rule_id: str, title: str) -> Outcome:
     statuses = ", ".join(f"{count} x {status}" for status, count in sorted(burst.statuses.items()))
     shape = f"{burst.connections} connections x {burst.requests_per_connection} requests"
     first = f" First failure: {burst.first_failure.rstrip('.')}." if burst.first_failure else ""
+    if _burst_transport_failures(facts) and _cut_at_random(facts):
+        return Skipped(rule_id, title, f"{shape}: {summary}, but single requests on fresh "
+                       "connections were cut at random too: the burst's failures cannot be "
+                       "told from those (see random-resets)")
     if _burst_transport_failures(facts):
         return Finding(
             rule_id, Severity.FAIL, "Connections failed under a small burst",
@@ -729,9 +740,9 @@ def _probes_finished(facts: Facts, rule_id: str, title: str) -> Outcome:
     if not (failed or cut or unfinished):
         return Finding(rule_id, Severity.OK, "Every probe finished", "Nothing was cut short.")
     said = [
-        ("Failed", [f"{r.probe.value} ({r.error or 'failed'})" for r in failed]),
-        ("Cut short", [f"{r.probe.value} ({r.cut_description()})" for r in cut]),
-        ("Not finished", [f"{r.probe.value} ({r.state.value})" for r in unfinished]),
+        ("Failed", [f"{PROBE_NAMES[r.probe]} ({r.error or 'failed'})" for r in failed]),
+        ("Cut short", [f"{PROBE_NAMES[r.probe]} ({r.cut_description()})" for r in cut]),
+        ("Not finished", [f"{PROBE_NAMES[r.probe]} ({r.state.value})" for r in unfinished]),
     ]
     detail = " ".join(f"{label}: {'; '.join(names)}." for label, names in said if names)
     return Finding(rule_id, Severity.WARN, "Some probes did not finish",
@@ -903,6 +914,8 @@ def _h2_ping(facts: Facts, rule_id: str, title: str) -> Outcome:
     if isinstance(result, Skipped):
         return result
     ping = result.ping
+    if (ping is None or ping.outcome is None) and _cut(facts, Probe.HTTP2):
+        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
     if ping is None or ping.outcome is None:
         return Skipped(rule_id, title, (ping.skipped if ping else None) or "not measured")
     sent = f"{ping.pings_sent} PING{'s' if ping.pings_sent != 1 else ''}"
@@ -931,6 +944,8 @@ def _h2_goaway_race(facts: Facts, rule_id: str, title: str) -> Outcome:
     if isinstance(result, Skipped):
         return result
     race = result.goaway_race
+    if (race is None or race.outcome is None) and _cut(facts, Probe.HTTP2):
+        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
     if race is None or race.outcome is None:
         return Skipped(rule_id, title, (race.skipped if race else None) or "not measured")
     if race.outcome in (GoawayRaceOutcome.NO_GOAWAY, GoawayRaceOutcome.NO_ANSWER,
@@ -968,6 +983,11 @@ def _alpn(facts: Facts, rule_id: str, title: str) -> Outcome:
     result = facts.run.http2
     if result is None:
         return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
+    if not result.speaks_h2 and result.h2c:
+        return Finding(rule_id, Severity.INFO, "The server does not speak h2c",
+                       f"HTTP/2 with prior knowledge on plain TCP: {result.skipped}. "
+                       "Common and no fault: clients speak HTTP/1.1 to it, so the HTTP/1.1 "
+                       "findings are the ones that matter.")
     if not result.speaks_h2:
         return Finding(rule_id, Severity.INFO, "The edge does not speak HTTP/2 to this client",
                        f"{result.skipped}. Browsers and `httpx[http2]` use HTTP/1.1 here: the "

@@ -316,9 +316,25 @@ class H2Session:
             update(stream)
 
 
+class _Http1Answer(h2.exceptions.ProtocolError):
+    def __init__(self, version: str) -> None:
+        super().__init__("it answered in HTTP/1.x on an HTTP/2 connection")
+        self.version = version
+
+
+class AnsweredInHttp1(ProtocolViolation):
+    """The server answered an HTTP/2 connection in HTTP/1.x: after ALPN chose h2, a broken
+    server; with h2c (prior knowledge), one that does not speak h2c."""
+
+    def __init__(self, message: str, *, version: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.version = version  # "1.1", "1.0", or "1.x" when the status line said no more
+
+
 def _overlong(header: bytes, length: int, limit: int) -> h2.exceptions.ProtocolError:
     if header.startswith(b"HTTP/"):
-        return h2.exceptions.ProtocolError("it answered in HTTP/1.x on an HTTP/2 connection")
+        version = header[5:8].decode("ascii", errors="replace")
+        return _Http1Answer(version if version in ("1.0", "1.1") else "1.x")
     return h2.exceptions.FrameTooLargeError(
         f"received a frame of {length} bytes, more than the {limit} this client accepts")
 
@@ -580,6 +596,10 @@ class Http2Connection:
             reused=self.responses > 0)
 
     def _violation(self, exc: h2.exceptions.ProtocolError) -> ProtocolViolation:
+        if isinstance(exc, _Http1Answer):
+            return AnsweredInHttp1(f"{self.target.label} broke the HTTP/2 protocol: {exc}",
+                                   version=exc.version,
+                                   hint="the server (or a proxy) is misbehaving")
         return ProtocolViolation(f"{self.target.label} broke the HTTP/2 protocol: {exc}",
                                  hint="the server (or a proxy) is misbehaving")
 

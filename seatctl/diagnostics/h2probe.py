@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import statistics
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -36,6 +37,7 @@ from seatctl.diagnostics.connection import (
 )
 from seatctl.diagnostics.h2connection import (
     IDLE_FRAMES_LIMIT,
+    AnsweredInHttp1,
     Goaway,
     Http2Connection,
     Http2Response,
@@ -44,8 +46,17 @@ from seatctl.diagnostics.h2connection import (
     StreamState,
     connect_http2,
     error_name,
+    open_http2,
 )
-from seatctl.diagnostics.probes import MAX_WAIT_CEILING
+from seatctl.diagnostics.probes import (
+    MAX_TRIES,
+    MAX_WAIT_CEILING,
+    PROBE_TRIES,
+    RETRYABLE,
+    FailedTry,
+    RequestTally,
+    failed_try,
+)
 from seatctl.errors import (
     CertificateUntrusted,
     ConnectionClosed,
@@ -74,6 +85,8 @@ RACE_ANSWER_WAIT_S = 1.0  # after the racing request, at most (and within the re
 REFUSED_STREAM = int(h2.errors.ErrorCodes.REFUSED_STREAM)
 
 ResponseSink = Callable[[Http2Response], None]
+# Given a snapshot: the result so far, whenever it is called (see `http2_probe`).
+SnapshotSink = Callable[[Callable[[], "Http2Result"]], None]
 
 
 class FailureKind(StrEnum):
@@ -149,7 +162,9 @@ class PingResult:
     skipped: str | None
     failure: Failure | None  # the connection's classified failure, if that is why
     reference_close_s: float | None  # the first connection's idle close it was compared with
-    interval_s: float | None  # as asked; None: the default (see `http2_probe`)
+    # As asked, else the default's gap before the last PING (see `http2_probe`); None: the
+    # default, and no PING was sent.
+    interval_s: float | None
     pings_sent: int
     pings_acked: int
     longest_gap_s: float | None  # the longest the connection went without a PING
@@ -210,6 +225,7 @@ class Http2Result:
     goaway_race: GoawayRaceResult | None
     max_wait_s: float
     connections: int
+    failed_tries: tuple[FailedTry, ...] = ()  # the first request's, each on a fresh connection
 
 
 @dataclass(frozen=True)
@@ -219,62 +235,172 @@ class _Plan:
     h2c: bool
     max_wait: float
     ping_interval: float | None
+    tally: RequestTally | None = None  # each connection's first request, each try
+
+    def count(self, failure: FailedTry | None = None) -> None:
+        if self.tally is not None:
+            self.tally.count(failure)
 
 
 async def http2_probe(url: str, max_wait: float, *, path: str | None = None,
                       options: ConnectOptions, h2c: bool = False,
                       ping_interval: float | None = None,
-                      on_response: ResponseSink | None = None) -> Http2Result:
+                      on_response: ResponseSink | None = None,
+                      on_idle: SnapshotSink | None = None, tries: int = PROBE_TRIES,
+                      tally: RequestTally | None = None) -> Http2Result:
     """HTTP/2 at `url` (https: ALPN offers h2 and http/1.1; http: only with `h2c`).
 
     `ping_interval`: seconds between PINGs on the second connection (at least 0.25). By
     default a third of the first connection's idle close; until that is known, a third of
     the idle so far, between 0.25 and 2 s (so a close sooner than 2 s still meets PINGs).
-    `on_response` sees the first response before the idle wait (an interrupted wait still
-    has it).
+    `on_response` sees the first response before the idle wait; `on_idle` a snapshot: the
+    result so far, its idle close a lower bound while the wait goes on (an interrupted wait
+    still has ALPN, SETTINGS and the time waited). The first request, cut or refused before
+    its response, is tried again on a fresh connection, `tries` in all (as the HTTP/1.1
+    probes do), each try counted in `tally` with the other connections' first requests.
+    h2c against a server that answers in HTTP/1.x is a skipped result, not a failure.
     """
     target = parse_target(url, path)
     _require(0 < max_wait <= MAX_WAIT_CEILING,
              f"max_wait must be more than 0 and at most {MAX_WAIT_CEILING:g} seconds")
     _require(ping_interval is None or MIN_PING_GAP_S <= ping_interval <= MAX_WAIT_CEILING,
              f"ping_interval must be within {MIN_PING_GAP_S:g}..{MAX_WAIT_CEILING:g} seconds")
-    plan = _Plan(target, options, h2c, max_wait, ping_interval)
-    async with connect_http2(target, options, h2c=h2c) as first:
-        if not first.speaks_h2:
-            return _without_h2(first, max_wait)
-        response = await first.request()
-        if on_response is not None:
-            on_response(response)
-        settings = first.session.settings
-        if settings is not None:
-            settings = replace(settings, connection_window=first.session.connection_window())
-        idle, ping, race = await _three_at_once(first, response, plan)
-    return Http2Result(
-        h2c=h2c, alpn_offered=first.alpn_offered, alpn_selected=_alpn(first),
+    _require(1 <= tries <= MAX_TRIES, f"tries must be within 1..{MAX_TRIES}")
+    plan = _Plan(target, options, h2c, max_wait, ping_interval, tally)
+    first = await _answered_h2(plan, tries)
+    if first.response is None:
+        return _without_h2(first, max_wait)
+    try:
+        return await _measure(first.connection, first.response, plan, first.failed_tries,
+                              on_response, on_idle)
+    finally:
+        await first.connection.aclose()
+
+
+async def _measure(first: Http2Connection, response: Http2Response, plan: _Plan,
+                   failed: tuple[FailedTry, ...], on_response: ResponseSink | None,
+                   on_idle: SnapshotSink | None) -> Http2Result:
+    if on_response is not None:
+        on_response(response)
+    settings = first.session.settings
+    if settings is not None:
+        settings = replace(settings, connection_window=first.session.connection_window())
+    so_far = Http2Result(
+        h2c=plan.h2c, alpn_offered=first.alpn_offered, alpn_selected=_alpn(first),
         speaks_h2=True, skipped=None, tls=first.tls, connect=first.timing, settings=settings,
-        response=response, idle_close=idle, ping=ping, goaway_race=race, max_wait_s=max_wait,
-        connections=MAX_CONNECTIONS,
-    )
+        response=response, idle_close=None, ping=None, goaway_race=None,
+        max_wait_s=plan.max_wait, connections=MAX_CONNECTIONS, failed_tries=failed)
+    if on_idle is not None:
+        on_idle(lambda: _snapshot(so_far, first, response))
+    idle, ping, race = await _three_at_once(first, response, plan)
+    return replace(so_far, idle_close=idle, ping=ping, goaway_race=race)
+
+
+@dataclass(frozen=True)
+class _First:
+    """The first connection: answered in HTTP/2 (`response`), or it does not speak h2
+    (`response` None; closed): ALPN chose otherwise, or h2c was answered in HTTP/1.x."""
+
+    connection: Http2Connection
+    response: Http2Response | None
+    failed_tries: tuple[FailedTry, ...]
+    http1_version: str | None = None  # h2c answered in HTTP/1.x: "1.1", "1.0" or "1.x"
+
+
+async def _answered_h2(plan: _Plan, tries: int) -> _First:
+    """The first connection and its answered request. A try cut or refused before its
+    response is counted and made again on a fresh connection; the last one's error is
+    raised, with `attempts`."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    failed: list[FailedTry] = []
+    for number in range(1, tries + 1):
+        try:
+            connection = await open_http2(plan.target, plan.options, h2c=plan.h2c)
+        except RETRYABLE as exc:
+            _failed(plan, failed, number, loop.time() - began, exc, tries)
+            continue
+        if not connection.speaks_h2:
+            await connection.aclose()
+            return _First(connection, None, tuple(failed))
+        try:
+            response = await connection.request()
+        except AnsweredInHttp1 as exc:
+            await connection.aclose()
+            if not plan.h2c:
+                raise
+            plan.count()
+            return _First(connection, None, tuple(failed), exc.version)
+        except RETRYABLE as exc:
+            await connection.aclose()
+            _failed(plan, failed, number, loop.time() - began, exc, tries)
+            continue
+        except BaseException:
+            await connection.aclose()
+            raise
+        plan.count()
+        return _First(connection, response, tuple(failed))
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _failed(plan: _Plan, failed: list[FailedTry], number: int, at_s: float,
+            error: ConnectionCut | ConnectionRefused, tries: int) -> None:
+    """Record a failed try; raise its error after the last one."""
+    failed.append(failed_try(number, at_s, error))
+    plan.count(failed[-1])
+    if number == tries:
+        error.attempts = tries
+        raise error
+
+
+def _snapshot(so_far: Http2Result, first: Http2Connection, response: Http2Response
+              ) -> Http2Result:
+    """The result while the idle wait goes on (or after it was cut): the idle close a lower
+    bound unless the GOAWAY or the transport's end has come; the other two unfinished."""
+    since = response.ended_at
+    now = asyncio.get_running_loop().time() if _loop_running() else time.monotonic()
+    goaway, ended = first.goaway, first.ended
+    idle = Http2IdleClose(
+        goaway=goaway, goaway_after_s=goaway.received_at - since if goaway else None,
+        end=ended.kind if ended else None, end_after_s=(ended.at if ended else now) - since,
+        frames=())
+    unfinished = "the probe did not finish"
+    ping = PingResult(outcome=None, skipped=unfinished, failure=None, reference_close_s=None,
+                      interval_s=None, pings_sent=0, pings_acked=0, longest_gap_s=None,
+                      ack_rtt_s=None, open_for_s=None, goaway=None, end=None)
+    return replace(so_far, idle_close=idle, ping=ping, goaway_race=_race_skipped(unfinished))
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _alpn(connection: Http2Connection) -> str | None:
     return connection.tls.alpn if connection.tls else None
 
 
-def _without_h2(connection: Http2Connection, max_wait: float) -> Http2Result:
+def _without_h2(first: _First, max_wait: float) -> Http2Result:
+    connection = first.connection
     offered = ", ".join(connection.alpn_offered)
     selected = _alpn(connection)
-    if selected is None:
+    if first.http1_version is not None:
+        why = f"the server does not speak h2c (answered in HTTP/{first.http1_version})"
+    elif selected is None:
         why = (f"the server took no part in ALPN (offered {offered}): HTTP/2 is not "
                "negotiated, clients speak HTTP/1.1 to it")
     else:
         why = (f"the edge does not speak HTTP/2 to this client: ALPN selected {selected} "
                f"(offered {offered})")
     return Http2Result(
-        h2c=False, alpn_offered=connection.alpn_offered, alpn_selected=selected,
-        speaks_h2=False, skipped=why, tls=connection.tls, connect=connection.timing,
-        settings=None, response=None, idle_close=None, ping=None, goaway_race=None,
-        max_wait_s=max_wait, connections=1,
+        h2c=first.http1_version is not None, alpn_offered=connection.alpn_offered,
+        alpn_selected=selected, speaks_h2=False, skipped=why, tls=connection.tls,
+        connect=connection.timing, settings=None, response=None, idle_close=None, ping=None,
+        goaway_race=None, max_wait_s=max_wait, connections=1,
+        failed_tries=first.failed_tries,
     )
 
 
@@ -328,6 +454,20 @@ def _closed_after(connection: Http2Connection, since: float) -> float | None:
     return None
 
 
+async def _first_answer(plan: _Plan, connection: Http2Connection) -> Http2Response:
+    """The PING and race connections' first request, counted (not tried again: a cut one
+    leaves only that part unmeasured)."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    try:
+        response = await connection.request()
+    except RETRYABLE as exc:
+        plan.count(failed_try(1, loop.time() - began, exc))
+        raise
+    plan.count()
+    return response
+
+
 # --- PINGs ------------------------------------------------------------------------------
 
 
@@ -337,7 +477,7 @@ async def _ping_connection(plan: _Plan, reference: asyncio.Future[float | None]
         async with connect_http2(plan.target, plan.options, h2c=plan.h2c) as connection:
             if not connection.speaks_h2:
                 return _ping_skipped(plan, _not_h2_again(connection))
-            response = await connection.request()
+            response = await _first_answer(plan, connection)
             return await _ping_while_idle(connection, response.ended_at, plan, reference)
     except (NetworkError, ResponseError) as exc:
         return _ping_skipped(plan, f"the PING connection failed: {exc.message}",
@@ -351,6 +491,7 @@ async def _ping_while_idle(connection: Http2Connection, since: float, plan: _Pla
     loop = asyncio.get_running_loop()
     stop_at = since + plan.max_wait + SLACK_S
     last_ping = since
+    interval = plan.ping_interval  # the gap before the last PING sent
     while not connection.closing:
         now = loop.time()
         close_s = reference.result() if reference.done() else None
@@ -361,10 +502,11 @@ async def _ping_while_idle(connection: Http2Connection, since: float, plan: _Pla
             watch_until = min(stop_at, since + close_s + _margin(close_s))
         if now >= watch_until:
             break
-        next_ping = last_ping + _ping_gap(plan.ping_interval, close_s, last_ping - since)
+        gap = _ping_gap(plan.ping_interval, close_s, last_ping - since)
+        next_ping = last_ping + gap
         if now >= next_ping:
             await connection.ping()
-            last_ping = now
+            last_ping, interval = now, gap
             continue
         wake = None if reference.done() else reference
         await connection.read_until(min(next_ping, watch_until), lambda: connection.closing,
@@ -372,7 +514,7 @@ async def _ping_while_idle(connection: Http2Connection, since: float, plan: _Pla
     if connection.closing and not reference.done():
         # Closed before the first connection: its close is due about now.
         await asyncio.wait([reference], timeout=max(0.0, stop_at - loop.time()))
-    return _ping_result(connection, since, plan, reference)
+    return _ping_result(connection, since, plan, reference, interval)
 
 
 def _ping_gap(asked: float | None, close_s: float | None, idle_s: float) -> float:
@@ -387,7 +529,8 @@ def _margin(close_s: float) -> float:
 
 
 def _ping_result(connection: Http2Connection, since: float, plan: _Plan,
-                 reference: asyncio.Future[float | None]) -> PingResult:
+                 reference: asyncio.Future[float | None], interval: float | None
+                 ) -> PingResult:
     close_s = reference.result() if reference.done() else None
     closed_at = _closed_at(connection)
     watched_to = closed_at if closed_at is not None else asyncio.get_running_loop().time()
@@ -399,7 +542,7 @@ def _ping_result(connection: Http2Connection, since: float, plan: _Plan,
                                     else PingOutcome.KEPT_ALIVE)
     return PingResult(
         outcome=outcome, skipped=skipped, failure=None, reference_close_s=close_s,
-        interval_s=plan.ping_interval, pings_sent=len(pings),
+        interval_s=interval, pings_sent=len(pings),
         pings_acked=sum(record.acked_at is not None for record in pings),
         longest_gap_s=_longest_gap(since, [record.sent_at for record in pings], watched_to),
         ack_rtt_s=statistics.median(rtts) if rtts else None, open_for_s=watched_to - since,
@@ -450,7 +593,7 @@ async def _goaway_race(plan: _Plan) -> GoawayRaceResult:
         async with connect_http2(plan.target, plan.options, h2c=plan.h2c) as connection:
             if not connection.speaks_h2:
                 return _race_skipped(_not_h2_again(connection))
-            response = await connection.request()
+            response = await _first_answer(plan, connection)
             return await _request_at_goaway(connection, response.ended_at, plan)
     except (NetworkError, ResponseError) as exc:
         return _race_skipped(f"the GOAWAY race connection failed: {exc.message}",

@@ -117,8 +117,14 @@ def render_report(streams: IOStreams, report: Report, *, as_json: bool) -> None:
         console.print(_finding(finding, width), soft_wrap=True)
         console.print()
     for skipped in report.skipped:
-        line = wrap_paragraphs(f"{skipped.id}: not evaluated, {skipped.reason}", width, 2)
+        line = wrap_paragraphs(f"{skipped.id}: {not_evaluated(skipped.reason)}", width, 2)
         console.print(Text("-" + line[1:], style="dim"), soft_wrap=True)
+
+
+def not_evaluated(reason: str) -> str:
+    """"not evaluated, the probe was cut", or "not evaluated. The server kept ...": a
+    reason that is a sentence of its own starts one."""
+    return f"not evaluated{'.' if reason[:1].isupper() else ','} {reason}"
 
 
 def _verdict_line(report: Report) -> Text:
@@ -129,7 +135,7 @@ def _verdict_line(report: Report) -> Text:
                         (("failure", counts["fail"]), ("warning", counts["warn"])) if count)
     run = report.run
     verdict = report.verdict.value.upper()
-    if not run.complete and report.verdict.value == "ok":
+    if not run.complete and _only_unfinished(report):
         glyph, style, verdict = "?", "yellow", "INCOMPLETE"
     found = summary or ("no problems found" if run.complete else "no problems found yet")
     undecided = len(report.skipped)
@@ -139,6 +145,12 @@ def _verdict_line(report: Report) -> Text:
         (f"  in {run.elapsed():.1f} s", "dim"),
         ("" if run.complete else f"  ({_partial_words(run)}: a partial report)", "yellow"),
     )
+
+
+def _only_unfinished(report: Report) -> bool:
+    """Nothing was found above ok but that some probes did not finish."""
+    return all(finding.id == "probes-finished" for finding in report.findings
+               if finding.severity.value in ("warn", "fail"))
 
 
 def _partial_words(run: DoctorRun) -> str:
@@ -364,10 +376,21 @@ def _http2_text(result: Http2Result | None) -> Text:
     race = result.goaway_race
     if race is not None and race.outcome is not None:
         safe = RETRY_WORDS.get(race.safe_to_retry, "")
-        lines.append(f"request crossing GOAWAY: {race.outcome.value}{safe}")
+        words = RACE_WORDS.get(race.outcome.value, race.outcome.value)
+        lines.append(f"request crossing GOAWAY: {words}{safe}")
     return Text("\n".join(lines))
 
 
+RACE_WORDS = {  # GoawayRaceOutcome values, in words
+    "response": "answered",
+    "refused-stream": "refused (REFUSED_STREAM)",
+    "stream-reset": "stream reset",
+    "connection-reset": "connection reset",
+    "connection-closed": "connection closed, no answer",
+    "no-answer": "no answer within the wait",
+    "no-goaway": "no GOAWAY came: not measured",
+    "error": "failed: not measured",
+}
 RETRY_WORDS: dict[bool | None, str] = {True: ", safe to retry", False: ", not safe to retry"}
 
 

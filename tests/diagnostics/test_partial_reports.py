@@ -97,7 +97,7 @@ def test_an_interrupt_in_the_idle_wait_names_the_cut_probe_and_no_wrong_advice(
         assert document["probe_states"][probe.value]["cut_by"] is None
     assert document["probes"]["keepalive"]["idle_close_lower_bound"] is True
     finding = probes_finished(report)
-    assert "Cut short: keepalive (interrupted after " in finding.detail
+    assert "Cut short: keep-alive (interrupted after " in finding.detail
     assert finding.fix is not None and finding.fix.startswith("Rerun without interrupting")
     said = everything_said(report)
     assert_no_wrong_advice(said)
@@ -116,7 +116,7 @@ def test_the_timeout_deadline_cuts_the_run_into_an_honest_partial_report(
     assert "deadline" in outcome.stderr and "--timeout" in outcome.stderr
     said = flat(outcome.stdout)
     assert "(cut by the --timeout deadline: a partial report)" in said
-    assert "keepalive (cut by the --timeout deadline after 1." in said
+    assert "keep-alive (cut by the --timeout deadline after 1." in said
     assert "Rerun with a longer --timeout" in said
     assert_no_wrong_advice(said)
 
