@@ -37,7 +37,7 @@ _OPTION_VALUE = re.compile(r"(?<!\S)--?[A-Za-z][\w-]* (?:[A-Z][A-Z_]*|\d[\w.]*|:
 _WORD = re.compile(r"\S+")
 # Prose in a fix: a sentence or a heading (ends with "." or ":"), a parenthesised remark,
 # or a capitalised word followed by a lower-case one ("Raise the", "In nginx's").
-_PROSE = re.compile(r"[.:]$|^\(.*\)$|^[A-Z][a-z']+ [a-z]")
+_PROSE = re.compile(r"[.:]$|^\(.*\)$|^[A-Z][a-z']+ (?:[a-z]|--?[a-z])")
 _TRAILING_NOTE = re.compile(r"^(?P<code>\S.*?) (?P<note>\([^()]*\))$")
 
 

@@ -11,12 +11,14 @@ import copy
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -33,6 +35,7 @@ from seatctl.render.paste import (
 from seatctl.render.paste.inline import CodeBlock, Paragraph, fix_blocks
 from seatctl.server import ConnectionTimeouts
 from tests.conftest import StartServer
+from tests.diagnostics.h2servers import HypercornSettings, hypercorn_server, write_certificate
 from tests.helpers import Cli
 
 WHEN = datetime(2027, 1, 15, 8, 0, 0, tzinfo=UTC)
@@ -88,6 +91,24 @@ def doctor_document(value: str = "timeout=65", line: str = "a value") -> dict[st
                       "latency_s": {"p50": 0.0015, "p95": 0.0032}, "latency_max_s": 0.0036,
                       "connections_opened": 10, "elapsed_s": 0.0389, "first_failure": value},
             "slow_client": None, "origin": None,
+            "http2": {
+                "h2c": False, "alpn": {"offered": ["h2", "http/1.1"], "selected": "h2"},
+                "speaks_h2": True, "skipped": None,
+                "settings": {"max_concurrent_streams": 128, "initial_window_size": 65535,
+                             "max_frame_size": 16384, "max_header_list_size": 65536,
+                             "connection_window": 65535},
+                "idle_close_s": 4.0, "idle_close_lower_bound": False, "close_kind": "goaway",
+                "idle_close": {"goaway": {"error": "NO_ERROR", "last_stream_id": 1,
+                                          "after_s": 4.0, "debug_data": value},
+                               "end": "fin", "end_after_s": 4.01, "lower_bound": False},
+                "ping": {"outcome": "kept-alive", "skipped": None, "interval_s": None,
+                         "pings_sent": 5, "pings_acked": 5, "open_for_s": 6.0,
+                         "failure": None},
+                "goaway_race": {"outcome": "refused-stream", "skipped": None,
+                                "safe_to_retry": True, "reset_code": 7, "status": None,
+                                "stream_id": 3, "goaway": None, "failure": None},
+                "max_wait_s": 75.0, "connections": 3,
+            },
         },
         "probe_states": {
             "timing": {"state": "done", "error": None, "elapsed_s": 0.0268},
@@ -96,6 +117,23 @@ def doctor_document(value: str = "timeout=65", line: str = "a value") -> dict[st
             "burst": {"state": "failed", "error": value, "elapsed_s": 0.039},
             "slow_client": {"state": "skipped", "error": "--quick", "elapsed_s": 0.0},
             "origin": {"state": "skipped", "error": "no --origin", "elapsed_s": 0.0},
+            "http2": {"state": "done", "error": None, "elapsed_s": 4.1, "started_s": 0.02,
+                      "ended_s": 4.12, "cut_by": None,
+                      "failed_tries": [{"try": 1, "at_s": 0.1, "failure": "reset",
+                                        "message": value}]},
+        },
+        "fresh_requests": {"sent": 13, "cut": 4, "failures": {"reset": 3, "closed": 1},
+                           "tries": 5},
+        "inference": {
+            "front_door": None,
+            "server": {"component": "node", "name": "Node.js", "confidence": "likely",
+                       "basis": [f"the response's headers: `server: {value}`",
+                                 "the idle connection closed (FIN) at 6.00 s"],
+                       "fix": ("In the Node.js server (Express: the object `app.listen()` "
+                               "returns):\n    const server = app.listen(port);\n"
+                               f"    server.keepAliveTimeout = 65_000;  // {line}"),
+                       "alternatives": ["express"]},
+            "notes": [],
         },
         "edge": {"front_door": None,
                  "app_server": {"key": "node", "name": "Node.js", "role": "app-server",
@@ -119,7 +157,9 @@ def doctor_document(value: str = "timeout=65", line: str = "a value") -> dict[st
                      "(or --timeouts seed-fix: the seed's fix, closing at 66 s)")},
         ],
         "skipped": [{"id": "headers-timeout", "title": "The headers timeout exceeds the "
-                                                       "keep-alive", "reason": value}],
+                                                       "keep-alive", "reason": value},
+                    {"id": "keepalive-header", "title": "The Keep-Alive header tells the truth",
+                     "reason": "the server sends no `Keep-Alive: timeout=N` header"}],
     }
 
 
@@ -280,7 +320,8 @@ def test_a_real_doctor_run_in_markdown(cli: Cli, start_server: StartServer) -> N
     for finding in document["findings"]:
         assert f"`{finding['id']}`" in markdown
     assert "#### FAIL `keepalive-header`: The Keep-Alive header promises more" in markdown
-    assert "```\nseatctl serve --advertise-keep-alive" in markdown  # the fix, to copy
+    assert "```\nseatctl serve --keep-alive-timeout 65" in markdown  # a fix, to copy
+    assert "**Fix:**\n\nDrop --advertise-keep-alive: the header" in markdown  # a sentence
     assert "`Keep-Alive: timeout=2` (more than the server keeps)" in rows
     assert any(row.startswith("0.3") and "(FIN)" in row for row in rows)  # the idle close
     assert "first byte p50 / p95" in rows
@@ -412,6 +453,10 @@ def test_a_fix_splits_into_sentences_and_code_to_copy() -> None:
     sentence = fix_blocks("Remove `keepalive_timeout 0;` (nginx's default keeps connections "
                           "75 s).")
     assert [type(block) for block in sentence] == [Paragraph]
+    option = fix_blocks("Drop --advertise-keep-alive: the header then promises the real close "
+                        "(under a second: no whole number of seconds is true)")
+    assert [type(block) for block in option] == [Paragraph]
+    assert fix_blocks("KeepAliveTimeout 65") == (CodeBlock("KeepAliveTimeout 65"),)
 
 
 def test_a_fix_with_backticks_gets_a_longer_fence() -> None:
@@ -433,10 +478,10 @@ def extended_doctor_document() -> dict[str, Any]:
     document["cut_by"] = "deadline"
     document["probe_states"]["keepalive"].update(state="interrupted", cut_by="deadline",
                                                  tries=2)
-    document["probes"]["http2"] = {"alpn": "h2", "idle_close_s": 4.0,
+    document["probes"]["http3"] = {"alpn": "h3", "idle_close_s": 4.0,
                                    "idle_close_lower_bound": False, "close_kind": "goaway",
                                    "settings": {"max_concurrent_streams": 128}}
-    document["probe_states"]["http2"] = {"state": "done", "error": None, "elapsed_s": 4.1}
+    document["probe_states"]["http3"] = {"state": "done", "error": None, "elapsed_s": 4.1}
     document["edge"]["inferences"] = [{"component": "node", "confidence": "high",
                                        "basis": "timeout=5 closing at 6 s"}]
     document["findings"].append({"id": "random-resets", "severity": "info",
@@ -452,8 +497,8 @@ def test_fields_added_later_are_shown_generically() -> None:
     assert markdown.startswith("## seatctl doctor: INCOMPLETE\n")
     assert "*cut short (deadline): a partial report*" in markdown
     assert "| keep-alive | interrupted | 6.21 s | cut by deadline; tries: `2` |" in markdown
-    assert "| http2.alpn | `h2` |" in markdown
-    assert "| http2.settings.max\\_concurrent\\_streams | `128` |" in markdown
+    assert "| http3.alpn | `h3` |" in markdown
+    assert "| http3.settings.max\\_concurrent\\_streams | `128` |" in markdown
     assert "| edge.inferences\\[0\\].confidence | `high` |" in markdown
     assert "- confidence: `high`\n- basis: `burst, retries`" in markdown
     assert "`random-resets`" in markdown.split("### Findings")[1].split("\n\n")[1]
@@ -462,7 +507,8 @@ def test_fields_added_later_are_shown_generically() -> None:
     classes = " ".join(dict(attrs).get("class") or "" for _, attrs in parsed.tags)
     assert "tl-cut" in classes and "tl-bar-interrupted" in classes
     text = " ".join(parsed.text)
-    assert "H http2 close 4.00 s (GOAWAY)" in text
+    assert "H http3 close 4.00 s (GOAWAY)" in text
+    assert "H HTTP/2 close 4.00 s (GOAWAY)" in text
     assert "cut (deadline) after 6.21 s" in text
 
 
@@ -496,9 +542,9 @@ def test_a_smoke_check_not_verified_is_listed_with_its_lower_bound_never_as_a_pa
                                             min_idle_s=60.0)
     markdown = smoke_markdown(document, when=WHEN)
     unverified = markdown.split("### Skipped or not verified\n\n")[1].split("\n\n")[0]
-    assert ("- `keep-alive` not-verified: not verified within 10 s (--max-time) (an idle "
+    assert ("- `keep-alive` not verified: not verified within 10 s (--max-time) (an idle "
             "connection was still open after 9.8 s)") in unverified
-    assert "| not-verified | `keep-alive` |" in markdown
+    assert "| not verified | `keep-alive` |" in markdown
     assert "| minimum idle | 60 s |" in markdown
     assert "- verified\\_for: `9.8`" in markdown  # a field added later, generically
     text = " ".join(Page(smoke_html(document, when=WHEN)).text)
@@ -534,3 +580,146 @@ def test_the_moment_defaults_to_the_documents_then_now() -> None:
     stamp = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)
     assert stamp is not None
     assert datetime.fromisoformat(stamp.group(0) + "+00:00") >= before
+
+
+# --- the server, HTTP/1.1 and HTTP/2, fresh requests (issue 16) -------------------------
+
+
+@pytest.fixture
+def hypercorn_tls(tls_ca: trustme.CA, tmp_path: Path) -> Iterator[str]:
+    """hypercorn (no one here wrote it) over TLS with ALPN h2, idle close 1 s."""
+    certificate = write_certificate(tls_ca, tmp_path)
+    with hypercorn_server(HypercornSettings(keep_alive_timeout=1.0), certificate) as url:
+        yield url
+
+
+def section(markdown: str, heading: str) -> str:
+    return markdown.split(f"### {heading}\n\n", 1)[1].split("\n\n### ", 1)[0]
+
+
+def test_a_real_http2_doctor_run_has_its_own_sections(cli: Cli, hypercorn_tls: str,
+                                                      ca_pem: Path) -> None:
+    env = {"SEATCTL_CA_BUNDLE": str(ca_pem)}
+    args = ("doctor", hypercorn_tls, "--quick", "--max-wait", "3", "--json")
+    both = json.loads(cli.ok(*args, env=env).stdout)
+    markdown = doctor_markdown(both, when=WHEN)
+
+    generic = re.findall(r"^\| (?:http2|inference|fresh_requests)\S* \|", markdown, re.M)
+    assert not generic, generic
+    assert "\\n" not in markdown.split("<details>\n<summary>JSON")[0]
+    server = section(markdown, "Server")
+    assert server.startswith("**Hypercorn** (server, confidence: certain)\n\n- ")
+    assert "- the response's headers: `server: hypercorn-h11`" in server
+    assert "```\nhypercorn --keep-alive 65 app:app\n```" in server
+    protocols = section(markdown, "HTTP/1.1 and HTTP/2")
+    assert protocols.startswith("|  | HTTP/1.1 | HTTP/2 |\n")
+    assert "| announced by | no Keep-Alive header | no GOAWAY |" in protocols
+    assert re.search(r"\| connection ended by \| FIN \| FIN at \d\.\d\d s \|", protocols), protocols
+    assert "| protocol | HTTP/1.1 200 | ALPN `h2` (offered h2, http/1.1) |" in protocols
+    assert re.search(r"\| a request crossing the close \| .*failed from 1\.\d\d s idle.* \| "
+                     r"closed without a GOAWAY; a request in flight gets no sign it is safe "
+                     r"to retry \|", protocols)
+    fresh = both["fresh_requests"]
+    assert (f"| fresh requests | {fresh['sent']} requests on fresh connections, none cut; "
+            f"up to {fresh['tries']} tries each |") in markdown
+
+    only = json.loads(cli.ok(*args, "--http2", env=env).stdout)
+    markdown = doctor_markdown(only, when=WHEN)
+    assert section(markdown, "HTTP/2").startswith("|  | HTTP/2 |\n| --- | --- |\n"
+                                                  "| protocol | ALPN `h2`")
+    assert "### HTTP/1.1 and HTTP/2" not in markdown
+    page = doctor_html(only, when=WHEN)
+    assert_loads_nothing(page)
+    text = " ".join(Page(page).text)
+    assert "hypercorn --keep-alive 65 app:app" in text and "HTTP/2 close " in text
+
+
+def test_http2_and_http1_side_by_side_with_goaway_and_the_fix_as_code() -> None:
+    markdown = doctor_markdown(doctor_document(), when=WHEN)
+    protocols = section(markdown, "HTTP/1.1 and HTTP/2")
+    assert ("| announced by | `Keep-Alive: timeout=65` (more than the server keeps) | "
+            "`GOAWAY NO_ERROR` (last stream 1) after 4.00 s, debug data `timeout=65` |"
+            ) in protocols
+    assert "| idle close | 6.00 s (FIN) | 4.00 s (GOAWAY) |" in protocols
+    assert ("| requests per connection | at least 200 requests (limit) | max 128 concurrent "
+            "streams (window 65535) |") in protocols
+    assert "| PING keep-alive | — | PINGs kept it open past the idle close (5 sent, 5 acked) |" \
+        in protocols
+    assert "refused (RST\\_STREAM REFUSED\\_STREAM); safe to retry |" in protocols
+    assert ("| fresh requests | 13 requests on fresh connections, 4 cut before any response; "
+            "up to 5 tries each |") in markdown
+    assert "| HTTP/2 | done | 4.10 s | 1 try failed: 1 reset |" in markdown
+    server = section(markdown, "Server")
+    assert "**Node.js** (server, confidence: likely)" in server
+    assert "Could also be: `express`" in server
+    assert ("```\nconst server = app.listen(port);\nserver.keepAliveTimeout = 65_000;  "
+            "// a value\n```") in server
+    assert "`app.listen()`" in server  # our backticks, a code span
+
+    page = Page(doctor_html(doctor_document(), when=WHEN))
+    headings = ("Server", "HTTP/1.1 and HTTP/2")
+    assert [text for text in page.text if text in headings] == list(headings)
+    assert any(text.startswith("const server = app.listen(port);\nserver.keepAliveTimeout")
+               for text in page.text)
+
+
+def test_a_document_that_names_no_server_says_so() -> None:
+    document = doctor_document()
+    document["inference"] = {"front_door": None, "server": None,
+                             "notes": ["not nginx: it would close at 75 s"]}
+    assert section(doctor_markdown(document, when=WHEN), "Server") == (
+        "not nginx: it would close at 75 s")
+
+
+def test_not_evaluated_reasons_keep_their_code_spans() -> None:
+    markdown = doctor_markdown(doctor_document(), when=WHEN)
+    assert ("- `keepalive-header` The Keep-Alive header tells the truth: the server sends no "
+            "`Keep-Alive: timeout=N` header") in markdown
+    assert "\\`" not in section(markdown, "Not evaluated")
+    page = doctor_html(doctor_document(), when=WHEN)
+    assert "sends no <code>Keep-Alive: timeout=N</code> header" in page
+
+
+def not_verified_smoke(*, strict: bool = False, by_basis: bool = True) -> dict[str, Any]:
+    """What smoke writes for a keep-alive check --max-time left no time to verify."""
+    document = smoke_document()
+    check = document["checks"][3]
+    check.update(status="fail" if strict else "skip", fix=None,
+                 message="idle connection still open after 2.9 s of 10 s: not verified "
+                         "within --max-time 3; to verify: --min-idle 10 s")
+    check["details"].update(idle_close_s=2.925, idle_close_lower_bound=True, close_kind=None,
+                            basis="not-verified" if by_basis else "closed",
+                            hint="give --max-time 12 or more to verify it")
+    document.update(passed=not strict, not_verified=["keep-alive"], strict=strict)
+    return document
+
+
+@pytest.mark.parametrize("by_basis", [True, False], ids=["basis", "listed"])
+def test_a_smoke_check_not_verified_is_not_a_plain_skip(by_basis: bool) -> None:
+    markdown = smoke_markdown(not_verified_smoke(by_basis=by_basis), when=WHEN)
+    assert "| not verified | `keep-alive` |" in markdown
+    assert "| skip | `keep-alive` |" not in markdown
+    assert "1 skipped, 1 not verified" in markdown.split("\n")[2]
+    assert ("- `keep-alive` not verified: idle connection still open after 2.9 s of 10 s: not "
+            "verified within --max-time 3; to verify: --min-idle 10 s (an idle connection was "
+            "still open after 2.9 s); give --max-time 12 or more to verify it") in markdown
+    page = smoke_html(not_verified_smoke(by_basis=by_basis), when=WHEN)
+    assert 'class="sev sev-not-verified">not verified</span>' in page
+    assert "tl-bar-not-verified" in page
+
+
+def test_a_smoke_check_not_verified_under_strict_stays_a_failure() -> None:
+    markdown = smoke_markdown(not_verified_smoke(strict=True), when=WHEN)
+    assert "| **FAIL** | `keep-alive` |" in markdown
+    assert "- `keep-alive` not verified (a failure under --strict): idle connection" in markdown
+
+
+def test_a_real_smoke_run_not_verified(cli: Cli, start_server: StartServer) -> None:
+    server = start_server(timeouts=keep_alive(30.0, advertised=30.0))
+    document = run_json(cli, "smoke", server.url, "--max-time", "2", "--min-idle", "10")
+    assert document["not_verified"] == ["keep-alive"]
+    markdown = smoke_markdown(document, when=WHEN)
+    assert "| not verified | `keep-alive` |" in markdown
+    assert re.search(r"^- `keep-alive` not verified: .*\(an idle connection was still open "
+                     r"after \d\.\d s\); .*give --max-time \d+ or more",
+                     markdown, re.M)

@@ -1,11 +1,12 @@
 """The view of a doctor document (schema `seatctl.doctor/1`, `report_json`): the verdict,
-the findings worst first, the measurements, the probes' states, the rules not evaluated,
-and the timeline: the probes on the run's time axis, the idle close, the advertised
-keep-alive and the proxy and client timeouts marked from the start of the idle wait."""
+the findings worst first, the server and front door inferred, HTTP/1.1 and HTTP/2 side by
+side, the measurements, the probes' states, the rules not evaluated, and the timeline: the
+probes on the run's time axis, the idle close, the advertised keep-alive and the proxy and
+client timeouts marked from the start of the idle wait."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,12 @@ from seatctl.render.paste.inline import (
     plain,
     prose,
 )
+from seatctl.render.paste.protocols import http2_not_spoken, protocols_grid, speaks_h2
 from seatctl.render.paste.view import (
     Bar,
     Dot,
+    Grid,
+    Guess,
     Item,
     Mark,
     PasteView,
@@ -47,17 +51,23 @@ from seatctl.render.paste.view import (
 
 PROBE_LABELS = {"timing": "timing", "keepalive": "keep-alive",
                 "requests_per_connection": "requests/conn", "burst": "burst",
-                "slow_client": "slow client", "origin": "origin"}
-KNOWN_PROBES = ("timing", "keepalive", "race", "burst", "slow_client", "origin")
+                "slow_client": "slow client", "origin": "origin", "http2": "HTTP/2"}
+KNOWN_PROBES = ("timing", "keepalive", "race", "burst", "slow_client", "origin", "http2")
 KNOWN_KEYS = ("schema", "target", "origin", "verdict", "complete", "elapsed_s", "assumptions",
               "probes", "probe_states", "edge", "origin_edge", "findings", "skipped",
-              "finished_at", "started_at", "generated_at", "cut_by")
+              "finished_at", "started_at", "generated_at", "cut_by", "inference",
+              "fresh_requests")
 FINDING_KEYS = ("id", "severity", "title", "detail", "fix")
 KEEPALIVE_KEYS = ("persistent", "status", "http_version", "connection_header",
                   "keep_alive_header", "advertised_timeout_s", "advertised_max_requests",
                   "advertised_exceeds_idle_close", "idle_close_s", "idle_close_lower_bound",
                   "close_kind", "max_wait_s", "requests_per_connection", "idle_started_s")
-STATE_KEYS = ("state", "error", "elapsed_s", "started_s", "ended_s", "cut_by")
+HTTP2_KEYS = ("h2c", "alpn", "speaks_h2", "skipped", "settings", "idle_close_s",
+              "idle_close_lower_bound", "close_kind", "idle_close", "ping", "goaway_race",
+              "max_wait_s", "connections")
+STATE_KEYS = ("state", "error", "elapsed_s", "started_s", "ended_s", "cut_by", "failed_tries")
+GUESS_KEYS = (("server", "server"), ("front_door", "front door"))
+CUT_BEFORE_RESPONSE = {"reset", "closed"}  # the tries' failures before any response
 IDENTIFIED_KEYS = ("key", "name", "role", "evidence", "by", "documented")
 EDGE_KEYS = ("front_door", "app_server", "layers")
 PHASES = (("DNS", "dns_s"), ("connect", "connect_s"), ("TLS handshake", "tls_s"),
@@ -73,17 +83,22 @@ def doctor_view(document: Mapping[str, Any], when: datetime | None = None) -> Pa
     verdict = text(document.get("verdict")) or "ok"
     if not complete and verdict == "ok":
         verdict = "incomplete"
+    probes = mapping(document.get("probes"))
+    protocols = protocols_grid(mapping(probes.get("keepalive")), mapping(probes.get("race")),
+                               mapping(probes.get("http2")))
+    inference = mapping(document.get("inference"))
     return PasteView(
         command="doctor", verdict=verdict, target=text(document.get("target")) or "",
         summary=_summary(items, len(skipped), complete), when=resolve_when(document, when),
         items_heading="Findings", items=tuple(items), document=document,
         elapsed_s=number(document.get("elapsed_s")), note=_partial_note(document, complete),
-        measurements=_measurements(document), probes=_probe_rows(document),
-        unverified=tuple(Unverified(text(entry.get("id")) or "?", prose(str(entry.get("title")
-                                                                            or "")),
-                                    plain(entry.get("reason") or "not evaluated"))
+        measurements=_measurements(document, protocols), probes=_probe_rows(document),
+        unverified=tuple(Unverified(text(entry.get("id")) or "?",
+                                    prose(str(entry.get("title") or "")),
+                                    prose(str(entry.get("reason") or "not evaluated")))
                          for entry in skipped),
-        timeline=_timeline(document),
+        timeline=_timeline(document), guesses=_guesses(inference),
+        guess_notes=_guess_notes(inference), protocols=protocols,
     )
 
 
@@ -116,10 +131,17 @@ def _partial_note(document: Mapping[str, Any], complete: bool) -> str | None:
 # --- measurements -----------------------------------------------------------------------
 
 
-def _measurements(document: Mapping[str, Any]) -> tuple[Row, ...]:
+def _measurements(document: Mapping[str, Any], protocols: Grid | None) -> tuple[Row, ...]:
+    """What the protocols' table does not show already."""
     probes = mapping(document.get("probes"))
-    rows = [*_keepalive_rows(mapping(probes.get("keepalive"))),
-            *_race_rows(mapping(probes.get("race"))),
+    keepalive = mapping(probes.get("keepalive"))
+    if protocols is None:
+        http1 = [*_keepalive_rows(keepalive), *_race_rows(mapping(probes.get("race")))]
+    else:
+        http1 = [Row(f"keep-alive {row.name}", row.value)
+                 for row in extra_fields(keepalive, KEEPALIVE_KEYS)]
+    rows = [*_fresh_rows(mapping(document.get("fresh_requests"))), *http1,
+            *_http2_rows(mapping(probes.get("http2"))),
             *_timing_rows(mapping(probes.get("timing"))),
             *_burst_rows(mapping(probes.get("burst"))),
             *_slow_client_rows(mapping(probes.get("slow_client"))),
@@ -134,6 +156,38 @@ def _measurements(document: Mapping[str, Any]) -> tuple[Row, ...]:
         if key not in KNOWN_KEYS:
             rows.extend(flatten(value, str(key)))
     return tuple(rows)
+
+
+def _fresh_rows(fresh: Mapping[str, Any]) -> list[Row]:
+    """"13 requests on fresh connections, 4 cut before any response; up to 5 tries each"
+    (`tries` is the limit of tries per request, not the tries made)."""
+    sent = number(fresh.get("sent"))
+    if sent is None:
+        return []
+    cut = number(fresh.get("cut")) or 0
+    failures = {str(kind): count for kind, count in mapping(fresh.get("failures")).items()
+                if number(count)}
+    if not cut:
+        how = "none cut"
+    elif set(failures) <= CUT_BEFORE_RESPONSE:
+        how = f"{cut:g} cut before any response"
+    else:
+        how = f"{cut:g} cut (" + ", ".join(f"{scalar(count)} {kind}"
+                                           for kind, count in failures.items()) + ")"
+    tries = number(fresh.get("tries"))
+    limit = f"; up to {tries:g} tries each" if tries is not None else ""
+    noun = "request" if sent == 1 else "requests"
+    return [Row("fresh requests", plain(f"{sent:g} {noun} on fresh connections, {how}{limit}"))]
+
+
+def _http2_rows(http2: Mapping[str, Any]) -> list[Row]:
+    """HTTP/2 when it was not spoken (else the protocols' table shows it), and fields
+    added later."""
+    if not http2:
+        return []
+    rows = [] if speaks_h2(http2) else [Row("HTTP/2", http2_not_spoken(http2))]
+    rows.extend(Row(f"http2.{row.name}", row.value) for row in extra_fields(http2, HTTP2_KEYS))
+    return rows
 
 
 def _keepalive_rows(section: Mapping[str, Any]) -> list[Row]:
@@ -298,6 +352,31 @@ def _assumption_rows(assumptions: Mapping[str, Any]) -> list[Row]:
     return rows
 
 
+# --- the server and the front door ------------------------------------------------------
+
+
+def _guesses(inference: Mapping[str, Any]) -> tuple[Guess, ...]:
+    guesses = []
+    for key, role in GUESS_KEYS:
+        guess = mapping(inference.get(key))
+        if not guess:
+            continue
+        guesses.append(Guess(
+            role=role, name=str(guess.get("name") or guess.get("component") or "?"),
+            confidence=text(guess.get("confidence")) or "?",
+            basis=tuple(prose(str(basis)) for basis in sequence(guess.get("basis"))),
+            fix=fix_blocks(text(guess.get("fix"))),
+            alternatives=tuple(scalar(other) for other in sequence(guess.get("alternatives")))))
+    return tuple(guesses)
+
+
+def _guess_notes(inference: Mapping[str, Any]) -> tuple[Inline, ...]:
+    if not inference or _guesses(inference):
+        return ()
+    notes = tuple(prose(str(note)) for note in sequence(inference.get("notes")))
+    return notes or (plain("not identified from its behaviour"),)
+
+
 # --- probes -----------------------------------------------------------------------------
 
 
@@ -310,6 +389,9 @@ def _probe_rows(document: Mapping[str, Any]) -> tuple[ProbeRow, ...]:
             note.append(plain(f"cut by {entry['cut_by']}"))
         if text(entry.get("error")):
             note.append(plain(entry["error"]))
+        failed = _failed_tries(sequence(entry.get("failed_tries")))
+        if failed:
+            note.append(plain(failed))
         note.extend(plain(f"{row.name}: ") + row.value
                     for row in extra_fields(entry, STATE_KEYS))
         state = text(entry.get("state")) or "?"
@@ -317,6 +399,18 @@ def _probe_rows(document: Mapping[str, Any]) -> tuple[ProbeRow, ...]:
         rows.append(ProbeRow(PROBE_LABELS.get(key, str(key)), state, seconds,
                              joined(note, "; ")))
     return tuple(rows)
+
+
+def _failed_tries(tries: Sequence[Any]) -> str | None:
+    """"2 tries failed: 1 reset, 1 closed"."""
+    if not tries:
+        return None
+    kinds: dict[str, int] = {}
+    for failed in map(mapping, tries):
+        kind = str(failed.get("failure") or "?")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return (f"{len(tries)} {'try' if len(tries) == 1 else 'tries'} failed: "
+            + ", ".join(f"{count} {kind}" for kind, count in kinds.items()))
 
 
 # --- timeline ---------------------------------------------------------------------------
@@ -370,10 +464,22 @@ def _bar(key: str, entry: Mapping[str, Any]) -> Bar:
 
 def _marks(document: Mapping[str, Any], keepalive: Mapping[str, Any], idle_start: float,
            bars: Mapping[str, Bar]) -> list[Mark]:
+    probes = mapping(document.get("probes"))
+    marks = [mark for mark in (close_mark(mapping(probes.get("http2")),
+                                          _start(bars.get("http2")), "HTTP/2"),
+                               close_mark(mapping(probes.get("origin")),
+                                          _start(bars.get("origin")), "origin"))
+             if mark is not None]
+    for key, value in probes.items():  # a later protocol's section with its close
+        if key not in KNOWN_PROBES:
+            other = close_mark(mapping(value), _start(bars.get(key)) if key in bars
+                               else idle_start, str(key))
+            if other is not None:
+                marks.append(other)
     server = close_mark(keepalive, idle_start)
     if server is None:
-        return []
-    marks = [server]
+        return marks
+    marks.append(server)
     advertised = advertised_mark(keepalive, idle_start)
     if advertised is not None:
         marks.append(advertised)
@@ -386,15 +492,5 @@ def _marks(document: Mapping[str, Any], keepalive: Mapping[str, Any], idle_start
             basis = text(assumed.get("basis")) or "stated"
             marks.append(Mark(idle_start + seconds, symbol, f"{name} {seconds:g} s ({basis})",
                               "assumed" if basis == "assumed" else "stated"))
-    probes = mapping(document.get("probes"))
-    origin = close_mark(mapping(probes.get("origin")), _start(bars.get("origin")), "origin")
-    if origin is not None:
-        marks.append(origin)
-    for key, value in probes.items():  # a later protocol's section (http2) with its close
-        if key not in KNOWN_PROBES:
-            other = close_mark(mapping(value), _start(bars.get(key)) if key in bars
-                               else idle_start, str(key))
-            if other is not None:
-                marks.append(other)
     return marks
 

@@ -44,9 +44,10 @@ LineSplit = Callable[[str], tuple[str | None, str | None]]
 
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 # A line of a fix that is prose: a sentence or a heading (ends with "." or ":"), a remark in
-# parentheses, or a capitalised word followed by a lower-case one ("Raise the", "In nginx's").
-# Anything else is a command or a line of config (the rule of seatctl.render.tokens.fix_line).
-_PROSE_LINE = re.compile(r"[.:]$|^\(.*\)$|^[A-Z][a-z']+ [a-z]")
+# parentheses, or a capitalised word followed by a lower-case one or an option ("Raise the",
+# "In nginx's", "Drop --advertise-keep-alive: ..."). Anything else is a command or a line of
+# config (the rule of seatctl.render.tokens.fix_line).
+_PROSE_LINE = re.compile(r"[.:]$|^\(.*\)$|^[A-Z][a-z']+ (?:[a-z]|--?[a-z])")
 _TRAILING_NOTE = re.compile(r"^(?P<code>\S.*?) (?P<note>\([^()]*\))$")
 
 

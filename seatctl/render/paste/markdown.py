@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from seatctl.render.paste.inline import Block, CodeBlock, Inline
 from seatctl.render.paste.view import (
+    Guess,
     Item,
     PasteView,
     duration,
@@ -39,6 +40,8 @@ def render_markdown(view: PasteView) -> str:
         f"## seatctl {view.command}: {view.verdict_label}",
         _verdict_line(view),
         *_items(view),
+        *_server(view),
+        *_protocols(view),
         *_table_section("Measurements", ("measurement", "value"),
                         [(md_text(row.name), md_inline(row.value, table=True))
                          for row in view.measurements]),
@@ -172,6 +175,41 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def _table_section(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
                    ) -> list[str]:
     return [f"### {title}", _table(header, rows)] if rows else []
+
+
+def _server(view: PasteView) -> list[str]:
+    """The server and the front door the doctor infers: how sure, on what basis, the fix."""
+    if not view.guesses and not view.guess_notes:
+        return []
+    parts = ["### Server"]
+    for guess in view.guesses:
+        parts.extend(_guess(guess))
+    parts.extend(md_paragraph(note) for note in view.guess_notes)
+    return ["\n\n".join(parts)]
+
+
+def _guess(guess: Guess) -> list[str]:
+    parts = [f"**{md_text(guess.name)}** ({md_text(guess.role)}, confidence: "
+             f"{md_text(guess.confidence)})"]
+    if guess.basis:
+        parts.append("\n".join(f"- {md_inline(basis)}" for basis in guess.basis))
+    if guess.alternatives:
+        parts.append("Could also be: " + ", ".join(md_code(other)
+                                                   for other in guess.alternatives))
+    if guess.fix:
+        parts.append(f"**Fix ({md_text(guess.role)}):**")
+        parts.extend(md_blocks(guess.fix))
+    return parts
+
+
+def _protocols(view: PasteView) -> list[str]:
+    grid = view.protocols
+    if grid is None:
+        return []
+    rows = [(md_text(row.name), *(md_inline(cell, table=True) for cell in row.cells))
+            for row in grid.rows]
+    return _table_section(md_text(grid.title), tuple(md_text(column)
+                                                     for column in grid.columns), rows)
 
 
 def _unverified(view: PasteView) -> list[str]:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from seatctl.render.paste.inline import Block, CodeBlock, Inline
 from seatctl.render.paste.svg import timeline_svg
 from seatctl.render.paste.view import (
+    Guess,
     Item,
     PasteView,
     css_name,
@@ -59,6 +60,7 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
 th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
          vertical-align: top; }
 th { background: var(--panel); }
+tbody th { font-weight: 600; white-space: nowrap; }
 td.value { overflow-wrap: anywhere; }
 td a code, .nowrap { white-space: nowrap; overflow-wrap: normal; }
 a { color: var(--accent); }
@@ -67,7 +69,8 @@ a { color: var(--accent); }
 .muted { color: var(--muted); }
 .sev { font-weight: 700; white-space: nowrap; }
 .sev-fail, .sev-error { color: var(--fail); }
-.sev-warn, .sev-incomplete, .sev-not-judged, .sev-interrupted { color: var(--warn); }
+.sev-warn, .sev-incomplete, .sev-not-judged, .sev-interrupted, .sev-not-verified {
+  color: var(--warn); }
 .sev-ok, .sev-pass, .sev-done { color: var(--ok); }
 .sev-skip, .sev-skipped, .sev-pending, .sev-other { color: var(--skip); }
 .verdict-fail, .verdict-error { border-color: var(--fail); }
@@ -76,7 +79,8 @@ a { color: var(--accent); }
 article.finding { border-left: 4px solid var(--line); padding: .1rem 0 .1rem 1rem;
                   margin: 1rem 0; }
 article.finding.sev-border-fail { border-color: var(--fail); }
-article.finding.sev-border-warn { border-color: var(--warn); }
+article.finding.sev-border-warn, article.finding.sev-border-not-verified {
+  border-color: var(--warn); }
 article.finding.sev-border-ok, article.finding.sev-border-pass { border-color: var(--ok); }
 article.finding h3 { margin-top: .25rem; }
 .fix-label { font-weight: 700; margin-bottom: .25rem; }
@@ -90,7 +94,8 @@ svg.timeline .tl-axis { stroke: var(--muted); stroke-width: 1.5; }
 svg.timeline .tl-bar { fill: var(--skip); }
 svg.timeline .tl-bar-done, svg.timeline .tl-bar-pass { fill: var(--ok); }
 svg.timeline .tl-bar-failed, svg.timeline .tl-bar-fail { fill: var(--fail); }
-svg.timeline .tl-bar-interrupted, svg.timeline .tl-bar-running { fill: var(--warn); }
+svg.timeline .tl-bar-interrupted, svg.timeline .tl-bar-running,
+svg.timeline .tl-bar-not-verified { fill: var(--warn); }
 svg.timeline .tl-cut { stroke: var(--fail); stroke-width: 2.5; fill: none; }
 svg.timeline .tl-dot-ok { fill: var(--ok); }
 svg.timeline .tl-dot-fail { fill: var(--fail); }
@@ -116,7 +121,8 @@ svg.timeline .tl-symbol { font-weight: 700; }
 
 def render_html(view: PasteView) -> str:
     title = f"seatctl {view.command}: {view.verdict_label} {view.target}".strip()
-    body = [_verdict(view), *_items(view), *_timeline(view), *_measurements(view),
+    body = [_verdict(view), *_items(view), *_timeline(view), *_server(view),
+            *_protocols(view), *_measurements(view),
             *_probes(view), *_unverified(view), _document(view)]
     return "\n".join([
         "<!DOCTYPE html>",
@@ -238,6 +244,42 @@ def _timeline(view: PasteView) -> list[str]:
             f'<figcaption class="muted">{esc(caption)}</figcaption></figure></section>']
 
 
+def _server(view: PasteView) -> list[str]:
+    if not view.guesses and not view.guess_notes:
+        return []
+    parts = ['<section id="server"><h2>Server</h2>']
+    parts.extend(_guess(guess) for guess in view.guesses)
+    parts.extend(f'<p class="muted">{html_inline(note)}</p>' for note in view.guess_notes)
+    parts.append("</section>")
+    return parts
+
+
+def _guess(guess: Guess) -> str:
+    parts = [f'<h3>{esc(guess.name)} <span class="muted">({esc(guess.role)}, confidence: '
+             f"{esc(guess.confidence)})</span></h3>"]
+    if guess.basis:
+        parts.append("<ul>" + "".join(f"<li>{html_inline(basis)}</li>" for basis in guess.basis)
+                     + "</ul>")
+    if guess.alternatives:
+        parts.append("<p>Could also be: " + ", ".join(f"<code>{esc(other)}</code>"
+                                                      for other in guess.alternatives) + "</p>")
+    if guess.fix:
+        parts.append(f'<div class="fix"><p class="fix-label">Fix ({esc(guess.role)})</p>')
+        parts.extend(html_blocks(guess.fix))
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _protocols(view: PasteView) -> list[str]:
+    grid = view.protocols
+    if grid is None:
+        return []
+    rows = [(f"<th>{esc(row.name)}</th>", *(html_inline(cell) for cell in row.cells))
+            for row in grid.rows]
+    return ['<section id="protocols">', f"<h2>{esc(grid.title)}</h2>",
+            _table(grid.columns, rows, row_headers=True), "</section>"]
+
+
 def _measurements(view: PasteView) -> list[str]:
     if not view.measurements:
         return []
@@ -265,9 +307,13 @@ def _unverified(view: PasteView) -> list[str]:
             f"<ul>{items}</ul></section>"]
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
+           row_headers: bool = False) -> str:
+    """A table; with `row_headers`, each row's first cell is its `<th>` already."""
     head = "".join(f"<th>{esc(name)}</th>" for name in header)
-    body = "".join("<tr>" + "".join(f'<td class="value">{cell}</td>' for cell in cells)
+    body = "".join("<tr>" + "".join(cell if row_headers and index == 0
+                                    else f'<td class="value">{cell}</td>'
+                                    for index, cell in enumerate(cells))
                    + "</tr>" for cells in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from seatctl.render.paste.inline import (
     Block,
+    Inline,
     Paragraph,
     code,
     fix_blocks,
@@ -37,13 +38,16 @@ from seatctl.render.paste.view import (
     resolve_when,
     scalar,
     sequence,
+    severity_label,
     text,
 )
 
 KEEP_ALIVE = "keep-alive"
 JUDGED = ("pass", "fail")
+NOT_VERIFIED = "not-verified"
 KNOWN_KEYS = ("schema", "target", "passed", "elapsed_s", "max_time_s", "checks",
-              "rate_limited", "rate_limit", "finished_at", "started_at", "generated_at")
+              "rate_limited", "rate_limit", "finished_at", "started_at", "generated_at",
+              "not_verified", "strict")
 CHECK_KEYS = ("name", "status", "message", "seconds", "details", "warnings", "fix",
               "started_s")
 KNOWN_DETAILS = {
@@ -61,7 +65,9 @@ KNOWN_DETAILS = {
 
 def smoke_view(document: Mapping[str, Any], when: datetime | None = None) -> PasteView:
     checks = [mapping(entry) for entry in sequence(document.get("checks"))]
-    items = tuple(_check(entry) for entry in checks)
+    listed = {str(name) for name in sequence(document.get("not_verified"))}
+    flags = [_not_verified(entry, listed) for entry in checks]
+    items = tuple(_check(entry, flag) for entry, flag in zip(checks, flags, strict=True))
     rate_limited = text(document.get("rate_limited"))
     if rate_limited is not None:
         verdict = "not-judged"
@@ -74,20 +80,39 @@ def smoke_view(document: Mapping[str, Any], when: datetime | None = None) -> Pas
         note=f"not judged: {rate_limited}" if rate_limited else None,
         measurements=_measurements(document, checks),
         unverified_heading="Skipped or not verified",
-        unverified=tuple(_unverified(entry) for entry in checks
-                         if text(entry.get("status")) not in JUDGED),
-        timeline=_timeline(checks),
+        unverified=tuple(_unverified(entry, flag)
+                         for entry, flag in zip(checks, flags, strict=True)
+                         if flag or text(entry.get("status")) not in JUDGED),
+        timeline=_timeline(checks, items),
     )
 
 
-def _check(entry: Mapping[str, Any]) -> Item:
+def _not_verified(entry: Mapping[str, Any], listed: set[str]) -> bool:
+    """A check that could not see what it must within --max-time (a skip, or a failure
+    under --strict): by its status, its basis, or the document's `not_verified` list."""
+    return (entry.get("status") == NOT_VERIFIED
+            or mapping(entry.get("details")).get("basis") == NOT_VERIFIED
+            or text(entry.get("name")) in listed)
+
+
+def _severity(entry: Mapping[str, Any], not_verified: bool) -> str:
+    """A skip that is not verified shows as such; a failure (--strict) stays a failure."""
+    status = text(entry.get("status")) or "?"
+    return NOT_VERIFIED if not_verified and status != "fail" else status
+
+
+def _check(entry: Mapping[str, Any], not_verified: bool) -> Item:
     details = mapping(entry.get("details"))
     blocks: list[Block] = [Paragraph(plain("warning: ") + prose(str(warning)))
                            for warning in sequence(entry.get("warnings"))]
+    if not_verified:
+        blocks.append(Paragraph(plain("not verified") + _lower_bound(details)
+                                + plain(" (a failure under --strict)"
+                                        if entry.get("status") == "fail" else "")))
     hint = text(details.get("hint"))
     if hint is not None:
         blocks.append(Paragraph(plain("hint: ") + prose(hint)))
-    return Item(id=text(entry.get("name")) or "?", severity=text(entry.get("status")) or "?",
+    return Item(id=text(entry.get("name")) or "?", severity=_severity(entry, not_verified),
                 title=prose(str(entry.get("message") or "")), detail=tuple(blocks),
                 fix=fix_blocks(text(entry.get("fix"))), extras=extra_fields(entry, CHECK_KEYS))
 
@@ -96,19 +121,31 @@ def _summary(items: tuple[Item, ...]) -> str:
     counts: dict[str, int] = {}
     for item in items:
         counts[item.severity] = counts.get(item.severity, 0) + 1
-    words = {"pass": "passed", "fail": "failed", "skip": "skipped"}
+    words = {"pass": "passed", "fail": "failed", "skip": "skipped",
+             NOT_VERIFIED: "not verified"}
     parts = [f"{count} {words.get(status, status)}" for status, count in counts.items()]
     return ", ".join(parts) if parts else "no checks"
 
 
-def _unverified(entry: Mapping[str, Any]) -> Unverified:
-    """A check skipped or not verified: its reason, and the lower bound it did see."""
+def _unverified(entry: Mapping[str, Any], not_verified: bool) -> Unverified:
+    """A check skipped or not verified: its reason, the lower bound it did see, and how
+    to verify it."""
     details = mapping(entry.get("details"))
-    reason = prose(str(entry.get("message") or "no reason given"))
+    reason = prose(str(entry.get("message") or "no reason given")) + _lower_bound(details)
+    hint = text(details.get("hint"))
+    if not_verified and hint is not None:
+        reason += plain("; ") + prose(hint)
+    label = severity_label(_severity(entry, not_verified))
+    if not_verified and entry.get("status") == "fail":
+        label = "not verified (a failure under --strict)"
+    return Unverified(text(entry.get("name")) or "?", plain(label), reason)
+
+
+def _lower_bound(details: Mapping[str, Any]) -> Inline:
     seen = number(details.get("idle_close_s"))
-    if seen is not None and details.get("idle_close_lower_bound") is True:
-        reason += plain(f" (an idle connection was still open after {seen:.1f} s)")
-    return Unverified(text(entry.get("name")) or "?", plain(entry.get("status") or "?"), reason)
+    if seen is None or details.get("idle_close_lower_bound") is not True:
+        return ()
+    return plain(f" (an idle connection was still open after {seen:.1f} s)")
 
 
 # --- measurements -----------------------------------------------------------------------
@@ -198,15 +235,15 @@ def _keep_alive_rows(details: Mapping[str, Any]) -> list[Row]:
 # --- timeline ---------------------------------------------------------------------------
 
 
-def _timeline(checks: list[Mapping[str, Any]]) -> Timeline | None:
+def _timeline(checks: list[Mapping[str, Any]], items: tuple[Item, ...]) -> Timeline | None:
     if not checks:
         return None
     bars: list[Bar] = []
     marks: list[Mark] = []
     clock = 0.0  # checks run one after another unless the document says when each started
-    for entry in checks:
+    for entry, item in zip(checks, items, strict=True):
         name = text(entry.get("name")) or "?"
-        status = text(entry.get("status")) or "?"
+        status = item.severity
         details = mapping(entry.get("details"))
         seconds = number(entry.get("seconds")) or 0.0
         if status not in JUDGED and seconds == 0:
@@ -216,7 +253,7 @@ def _timeline(checks: list[Mapping[str, Any]]) -> Timeline | None:
         start = number(details.get("started_s")) if start is None else start
         start = clock if start is None else start
         bars.append(Bar(name, start, start + seconds, status,
-                        f"{status} in {duration(seconds)}" if status != "pass"
+                        f"{severity_label(status)} in {duration(seconds)}" if status != "pass"
                         else duration(seconds)))
         clock = max(clock, start + seconds)
         if name == KEEP_ALIVE:

@@ -97,6 +97,33 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """What the server or the front door probably is, what that rests on, and its fix."""
+
+    role: str  # "server" or "front door"
+    name: str
+    confidence: str
+    basis: tuple[Inline, ...]
+    fix: tuple[Block, ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GridRow:
+    name: str
+    cells: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table of one value per column (HTTP/1.1 and HTTP/2 side by side)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[GridRow, ...]
+
+
+@dataclass(frozen=True)
 class PasteView:
     command: str  # "doctor" or "smoke"
     verdict: str  # a severity, or "incomplete", "not-judged"
@@ -113,6 +140,9 @@ class PasteView:
     unverified_heading: str = "Not evaluated"
     unverified: tuple[Unverified, ...] = ()
     timeline: Timeline | None = None
+    guesses: tuple[Guess, ...] = ()  # the doctor's inference: server, front door
+    guess_notes: tuple[Inline, ...] = ()  # what the evidence rules out, when it names nothing
+    protocols: Grid | None = None
 
     @property
     def verdict_label(self) -> str:
@@ -145,7 +175,7 @@ def rank(severity: str) -> int:
 
 
 def severity_label(severity: str) -> str:
-    return severity.upper() if severity in LOUD else severity
+    return severity.upper() if severity in LOUD else severity.replace("-", " ")
 
 
 def css_name(value: str) -> str:
