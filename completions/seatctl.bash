@@ -24,7 +24,7 @@
 #   seatctl logout --json
 #   seatctl ping --json
 #   seatctl seats EVENT --available --format --json --quiet -a -q
-#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-file --request-timeout --seed --server-header --socket-timeout --timeouts --workers -q
+#   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --drain --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-delay --ready-file --request-timeout --seed --server-header --shutdown --socket-timeout --timeouts --workers -q
 #   seatctl smoke URL --book-test --json --junit --max-latency-ms --max-time --min-idle --report --seat --strict
 #   seatctl ticket BOOKING FILE --download --force --json --output -d -f -o
 #   seatctl verify BOOKING --json

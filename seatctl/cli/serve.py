@@ -19,6 +19,11 @@ class DialectName(StrEnum):
     seed = "seed"
 
 
+class ShutdownName(StrEnum):
+    graceful = "graceful"
+    abrupt = "abrupt"
+
+
 class Dependency(StrEnum):
     database = "database"
     redis = "redis"
@@ -51,6 +56,23 @@ def serve(
              "`uvicorn`); \"\" for none. [default: seatctl-reference/VERSION]",
         show_default=False,
     )] = None,
+    shutdown: Annotated[ShutdownName, typer.Option(
+        help="On SIGTERM or Ctrl-C. graceful: stop accepting, answer in-flight requests "
+             "with `Connection: close`, keep idle keep-alive connections open for --drain "
+             "(answering what arrives with `Connection: close`), then close them (a FIN). "
+             "abrupt: reset every open connection at once (a TCP RST), in-flight requests "
+             "included, as Node's `server.closeAllConnections()`.",
+    )] = ShutdownName.graceful,
+    drain: Annotated[float, typer.Option(
+        metavar="SECONDS",
+        help="Graceful shutdown: seconds idle keep-alive connections stay open after "
+             "SIGTERM (0..60; ends early once no connection is left).",
+    )] = 0.5,  # seatctl.server.config.DEFAULT_DRAIN (not imported here: start-up time)
+    ready_delay: Annotated[float, typer.Option(
+        metavar="SECONDS",
+        help="Listen at once but answer every request (health included) 503 `Service not "
+             "ready` with Retry-After for this many seconds (0..3600).",
+    )] = 0.0,
     timeouts: Annotated[PresetName, typer.Option(
         "--timeouts", help="Preset: node-default (Node 20) or seed-fix (60/65/66 s).",
     )] = PresetName.node_default,
@@ -130,7 +152,7 @@ def serve(
     Examples:
       seatctl serve
       seatctl serve --port 0 --ready-file url.txt
-      seatctl serve --timeouts seed-fix
+      seatctl serve --shutdown abrupt --ready-delay 5
       seatctl serve --fault reset-before-response=0.3 --fault-path /api/seats/book --seed 7
     """
     import asyncio
@@ -154,7 +176,8 @@ def serve(
         fault_path=fault_path, seed=seed, rate_limit=rate_limit,
         degrade=tuple(item.value for item in degrade or ()), workers=workers,
         process_delay=process_delay, demo_user=demo_user, quiet=quiet, log_json=log_json,
-        dialect=dialect.value, server_header=server_header,
+        dialect=dialect.value, server_header=server_header, shutdown=shutdown.value,
+        drain=drain, ready_delay=ready_delay,
     )
     config = build_config(options, app.env)
     if not is_loopback(config.host):

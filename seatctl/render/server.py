@@ -24,6 +24,7 @@ def banner(streams: IOStreams, server: ReferenceServer) -> None:
     err.print(f"  timeouts: {describe_timeouts(config)}", soft_wrap=True)
     err.print(f"  queue: {config.workers} workers, {config.process_delay:g}s per job")
     err.print(f"  dialect: {config.dialect.value}")
+    err.print(f"  deploy: {describe_deploy(config)}")
     for line in describe_faults(config):
         err.print(Text(f"  fault: {line}", "yellow"))
     err.print("  try: seatctl --base-url " + server.url + " ping    (Ctrl-C stops)")
@@ -39,6 +40,16 @@ def describe_timeouts(config: ServerConfig) -> str:
     inactivity = f"{t.socket_timeout:g}s" if t.socket_timeout else "none"
     return (f"{keep_alive}, headers {t.headers_timeout:g}s, request {t.request_timeout:g}s, "
             f"socket timeout {inactivity}, requests per connection {limit}")
+
+
+def describe_deploy(config: ServerConfig) -> str:
+    """The shutdown on SIGTERM, and the not-ready window at start (--ready-delay)."""
+    shutdown = (f"graceful shutdown (drain {config.drain:g} s)"
+                if config.shutdown.value == "graceful"
+                else "abrupt shutdown (resets every connection)")
+    ready = (f", not ready (503) for the first {config.ready_delay:g} s"
+             if config.ready_delay else "")
+    return shutdown + ready
 
 
 def describe_faults(config: ServerConfig) -> list[str]:

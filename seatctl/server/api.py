@@ -30,6 +30,7 @@ from seatctl.server.views import (
 
 PENDING_MESSAGE = "Booking is under processing..."
 IDEMPOTENCY_CONFLICT = "Idempotency key already used for a different booking"
+NOT_READY_MESSAGE = "Service not ready"
 MAX_WAIT = 30.0
 MAX_SEATS = 10
 MAX_QUANTITY = 10
@@ -262,6 +263,13 @@ class BookingApi:
         else:  # the jobs ahead are shared by the workers, then this one's own time
             remaining = per_job * (1 + (position - 1) / self.config.workers)
         return int(max(0.0, remaining))
+
+
+def not_ready(seconds_left: float) -> Response:
+    """The answer to every request while the server is not ready yet (`--ready-delay`): 503
+    with a Retry-After of the whole seconds left, at least 1."""
+    retry_after = str(max(1, math.ceil(seconds_left)))
+    return Response.error(503, NOT_READY_MESSAGE, [("Retry-After", retry_after)])
 
 
 def _job_data(job: JobRow) -> dict[str, Any]:

@@ -109,6 +109,25 @@ def timeouts_for(
     return timeouts
 
 
+class ShutdownMode(StrEnum):
+    """What SIGTERM (or Ctrl-C) does to open connections.
+
+    graceful: stop accepting; answer in-flight requests with `Connection: close`; keep idle
+    keep-alive connections open for the drain period (a request arriving on one is answered
+    with `Connection: close`), then close them with a FIN. abrupt: reset every open
+    connection at once (SO_LINGER 0, then close: a TCP RST), in-flight requests included, as
+    a Node server calling `server.closeAllConnections()` on SIGTERM does.
+    """
+
+    GRACEFUL = "graceful"
+    ABRUPT = "abrupt"
+
+
+DEFAULT_DRAIN = 0.5  # seconds; short enough that a plain Ctrl-C stays quick
+MAX_DRAIN = 60.0
+MAX_READY_DELAY = 3600.0
+
+
 class FaultKind(StrEnum):
     RESET_BEFORE_RESPONSE = "reset-before-response"
     RESET_ON_ACCEPT = "reset-on-accept"
@@ -187,6 +206,11 @@ class ServerConfig:
     # The Server header: seatctl's own by default; another server's name to imitate it
     # (the doctor's identification), or None for none at all.
     server_header: str | None = REFERENCE_SERVER_HEADER
+    shutdown: ShutdownMode = ShutdownMode.GRACEFUL
+    # graceful shutdown: how long idle keep-alive connections stay open after SIGTERM.
+    drain: float = DEFAULT_DRAIN
+    # seconds after listening during which every request is answered 503 "Service not ready".
+    ready_delay: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -197,3 +221,8 @@ class ServerConfig:
             raise UsageError("--process-delay and slow-job must be 0 or more seconds")
         if not self.fault_path.startswith("/"):
             raise UsageError(f"invalid --fault-path {self.fault_path!r}: must start with /")
+        if not 0 <= self.drain <= MAX_DRAIN:
+            raise UsageError(f"invalid --drain {self.drain:g}: must be within 0..{MAX_DRAIN:g}")
+        if not 0 <= self.ready_delay <= MAX_READY_DELAY:
+            raise UsageError(f"invalid --ready-delay {self.ready_delay:g}: must be within "
+                             f"0..{MAX_READY_DELAY:g}")

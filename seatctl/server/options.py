@@ -10,12 +10,14 @@ from pathlib import Path
 
 from seatctl.errors import UsageError
 from seatctl.server.config import (
+    DEFAULT_DRAIN,
     REFERENCE_SERVER_HEADER,
     Dialect,
     Fault,
     Preset,
     RateLimit,
     ServerConfig,
+    ShutdownMode,
     parse_fault,
     timeouts_for,
 )
@@ -49,6 +51,9 @@ class ServeOptions:
     log_json: bool = False
     dialect: str = Dialect.REFERENCE.value
     server_header: str | None = None  # None: seatctl's own; "": none
+    shutdown: str = ShutdownMode.GRACEFUL.value
+    drain: float = DEFAULT_DRAIN
+    ready_delay: float = 0.0
 
 
 def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -74,6 +79,8 @@ def build_config(options: ServeOptions, env: Mapping[str, str] | None = None) ->
         ready_file=options.ready_file, degraded=frozenset(options.degrade),
         dialect=_dialect(options.dialect),
         server_header=_server_header(options.server_header),
+        shutdown=_shutdown(options.shutdown), drain=options.drain,
+        ready_delay=options.ready_delay,
     )
 
 
@@ -132,6 +139,14 @@ def _dialect(text: str) -> Dialect:
     except ValueError:
         known = ", ".join(dialect.value for dialect in Dialect)
         raise UsageError(f"unknown --dialect {text!r}; known: {known}") from None
+
+
+def _shutdown(text: str) -> ShutdownMode:
+    try:
+        return ShutdownMode(text)
+    except ValueError:
+        known = ", ".join(mode.value for mode in ShutdownMode)
+        raise UsageError(f"unknown --shutdown {text!r}; known: {known}") from None
 
 
 def _demo_user(text: str | None) -> tuple[str, str]:

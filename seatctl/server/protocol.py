@@ -170,9 +170,15 @@ class HTTPConnection:
             await self._close()
 
     def close_if_idle(self) -> None:
-        """At shutdown: an idle connection is closed now, a busy one after its response."""
+        """At a graceful shutdown's end of drain: an idle connection is closed now (a FIN), a
+        busy one after its response (which says `Connection: close`)."""
         if self.idle:
             self._writer.close()
+
+    def reset(self) -> None:
+        """At an abrupt shutdown: a TCP RST now, whatever the connection is doing."""
+        if not self._writer.transport.is_closing():
+            self._reset()
 
     async def _one_exchange(self) -> bool:
         """Serve one request; returns whether the connection stays open for another."""

@@ -14,19 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from seatctl.errors import UsageError
-from seatctl.server.api import BookingApi
+from seatctl.server.api import BookingApi, not_ready
 from seatctl.server.app import BookingApp
 from seatctl.server.auth import TokenSigner
-from seatctl.server.config import Fault, FaultKind, ServerConfig
+from seatctl.server.config import Fault, FaultKind, ServerConfig, ShutdownMode
 from seatctl.server.demo import seed_demo
 from seatctl.server.faults import FaultPlan
+from seatctl.server.messages import Handler, Request, Response
 from seatctl.server.protocol import HTTPConnection, RequestLog
 from seatctl.server.queue import JobQueue
 from seatctl.server.ratelimit import FixedWindowLimiter
 from seatctl.server.routing import Router
 from seatctl.server.store import Store
 
-SHUTDOWN_GRACE = 1.5  # seconds for in-flight requests and running jobs together; exit < 2 s
+# Seconds for in-flight requests and running jobs together; exit < 2 s unless the drain
+# (ServerConfig.drain) is longer, when it is the limit instead.
+SHUTDOWN_GRACE = 1.5
 BACKLOG = 1024
 
 
@@ -37,8 +40,8 @@ class ReferenceServer:
         self.config = config
         self._log = log
         self._stopping = asyncio.Event()
-        self._connections: set[HTTPConnection] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Each open connection and the task serving it.
+        self._connections: dict[HTTPConnection, asyncio.Task[Any]] = {}
         self._server: asyncio.Server | None = None
         self.store: Store | None = None
         self.queue: JobQueue | None = None
@@ -67,7 +70,9 @@ class ReferenceServer:
         loop = asyncio.get_running_loop()
         limiter = (FixedWindowLimiter(config.rate_limit, loop.time, dialect=config.dialect)
                    if config.rate_limit else None)
-        self._app = BookingApp(Router(api.routes()), limiter)
+        app = BookingApp(Router(api.routes()), limiter)
+        self._app: Handler = (_ReadinessGate(app, loop.time() + config.ready_delay, loop.time)
+                              if config.ready_delay else app)
         try:
             self._server = await asyncio.start_server(
                 self._on_connection, config.host, config.port, backlog=BACKLOG,
@@ -93,22 +98,22 @@ class ReferenceServer:
         self._faults.arm(Fault(kind, 1.0, seconds), path)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """Stop accepting and taking jobs; let in-flight requests and running jobs finish,
-        all within one `grace` period; then close."""
+        """Stop accepting and taking jobs, then end the connections as `config.shutdown`
+        says (graceful: drain; abrupt: reset); running jobs and in-flight requests get
+        `grace` seconds (or the drain, if longer) in all; then close."""
+        deadline = asyncio.get_running_loop().time() + max(grace, self._drain_seconds(grace))
         self._stopping.set()
         if self._server is not None:
             self._server.close()
-        running: list[asyncio.Task[Any]] = list(self._tasks)
+        jobs: list[asyncio.Task[Any]] = []
         if self.queue is not None:
-            running += self.queue.stop_taking_jobs()
+            jobs = self.queue.stop_taking_jobs()
             self.queue.release_waiters()
-        for connection in list(self._connections):
-            connection.close_if_idle()
-        if running:
-            _, pending = await asyncio.wait(running, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if self.config.shutdown is ShutdownMode.ABRUPT:
+            self._reset_all_connections()
+        else:
+            await self._drain(self._drain_seconds(grace), deadline)
+        await _finish_within([*self._connections.values(), *jobs], deadline)
         if self.queue is not None:
             await self.queue.stop(grace=0)
         if self.store is not None:
@@ -116,6 +121,28 @@ class ReferenceServer:
             self.store = None
         if self.config.ready_file is not None:
             self.config.ready_file.unlink(missing_ok=True)
+
+    def _drain_seconds(self, grace: float) -> float:
+        """No drain when the caller allows no grace (a failed start)."""
+        return self.config.drain if grace > 0 else 0.0
+
+    async def _drain(self, drain: float, deadline: float) -> None:
+        """Idle keep-alive connections stay open for `drain` seconds (a request arriving on
+        one is answered with `Connection: close`) and until the requests in flight are
+        answered, then get a FIN; the drain ends early once no connection is left."""
+        loop = asyncio.get_running_loop()
+        if self._connections:
+            await asyncio.wait(list(self._connections.values()), timeout=drain)
+        busy = [task for connection, task in self._connections.items() if not connection.idle]
+        if busy:
+            await asyncio.wait(busy, timeout=max(0.0, deadline - loop.time()))
+        for connection in list(self._connections):
+            connection.close_if_idle()
+
+    def _reset_all_connections(self) -> None:
+        for connection, task in list(self._connections.items()):
+            connection.reset()
+            task.cancel()
 
     async def _on_connection(self, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
@@ -125,20 +152,45 @@ class ReferenceServer:
             reader, writer, self._app, timeouts=self.config.timeouts, faults=self._faults,
             log=self._log, max_body=self.config.max_body_bytes, stopping=self._stopping,
             server_header=self.config.server_header)
-        self._connections.add(connection)
-        self._tasks.add(task)
+        self._connections[connection] = task
         try:
             await connection.serve()
         except asyncio.CancelledError:
             pass  # cut off at the end of a shutdown's grace period: nothing to report
         finally:
-            self._connections.discard(connection)
-            self._tasks.discard(task)
+            self._connections.pop(connection, None)
+
+
+class _ReadinessGate:
+    """`--ready-delay`: listening, but every request is answered 503 until `ready_at`, as an
+    instance that takes traffic before it is ready."""
+
+    def __init__(self, app: Handler, ready_at: float, clock: Callable[[], float]) -> None:
+        self._app = app
+        self._ready_at = ready_at
+        self._clock = clock
+
+    async def __call__(self, request: Request) -> Response:
+        seconds_left = self._ready_at - self._clock()
+        if seconds_left > 0:
+            return not_ready(seconds_left)
+        return await self._app(request)
+
+
+async def _finish_within(tasks: list[asyncio.Task[Any]], deadline: float) -> None:
+    """Wait for `tasks` until `deadline` (the loop's clock), then cancel what still runs."""
+    if not tasks:
+        return
+    timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def run_until_signalled(server: ReferenceServer,
                               on_ready: Callable[[ReferenceServer], None]) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+    """Serve until SIGINT or SIGTERM, then shut down as `config.shutdown` says."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
