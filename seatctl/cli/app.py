@@ -97,6 +97,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "doctor": LazyCommand(
         "seatctl.cli.doctor", "doctor",
         "Diagnose keep-alive, resets and timeouts of a deployment, and prescribe the fixes."),
+    "monitor": LazyCommand(
+        "seatctl.cli.monitor", "monitor",
+        "Watch a deployment through a deploy: every reset, refusal and 502, classified."),
     "smoke": LazyCommand(
         "seatctl.cli.smoke", "smoke",
         "Check a deployment for CI: health, latency, login, a test booking, keep-alive."),

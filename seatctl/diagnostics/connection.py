@@ -217,14 +217,16 @@ class RawConnection:
         return self._reader.at_eof() and self._reader.exception() is None
 
     async def request(self, method: str = "GET", path: str | None = None,
-                      headers: Sequence[tuple[str, str]] = ()) -> RawResponse:
-        """Send one request and read its whole response (the body is counted, not kept)."""
+                      headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+                      ) -> RawResponse:
+        """Send one request (with `body`, its Content-Length in `headers`) and read its
+        whole response (the body is counted, not kept)."""
         if not self.reusable:
             raise ConnectionClosed(
                 f"{self.target.label} announced it closes this connection",
                 when=ResetWhen.BEFORE_RESPONSE, reused=True)
         self._response_started = False
-        sent_at = await self._send_request(method, path or self.target.path, headers)
+        sent_at = await self._send_request(method, path or self.target.path, headers, body)
         response = await self._read_response(sent_at)
         self.responses += 1
         self.last_response = response
@@ -261,12 +263,15 @@ class RawConnection:
     async def aclose(self) -> None:
         await close_stream(self._writer)
 
-    async def _send_request(self, method: str, path: str,
-                            extra: Sequence[tuple[str, str]]) -> float:
+    async def _send_request(self, method: str, path: str, extra: Sequence[tuple[str, str]],
+                            body: bytes = b"") -> float:
         headers = [("Host", self.target.authority), ("User-Agent", USER_AGENT),
                    ("Accept", "*/*"), *extra]
         request = h11.Request(method=method, target=path, headers=headers)
-        data = (self._h11.send(request) or b"") + (self._h11.send(h11.EndOfMessage()) or b"")
+        data = self._h11.send(request) or b""
+        if body:
+            data += self._h11.send(h11.Data(data=body)) or b""
+        data += self._h11.send(h11.EndOfMessage()) or b""
         try:
             async with asyncio.timeout(self._timeouts.write):
                 self._writer.write(data)
