@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import JsonFlag, get_app, url_argument
+from seatctl.cli._common import get_app, url_argument
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
@@ -61,7 +61,9 @@ def monitor(
         show_default=False, min=0, max=86400)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the TLS certificate.")] = False,
-    json: JsonFlag = False,
+    json: Annotated[bool, typer.Option(
+        "--json", help="JSON lines on stdout: one object per incident as it happens, one "
+                       "summary object at the end (as the global --json).")] = False,
 ) -> None:
     """Watch a deployment through a deploy: every reset, refusal and 502, classified.
 
