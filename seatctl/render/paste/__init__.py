@@ -1,4 +1,4 @@
-"""Reports people paste: a doctor or smoke JSON document (`report_json`) as GitHub-flavoured
+"""Reports people paste: a doctor, smoke or monitor JSON document as GitHub-flavoured
 Markdown (a ticket, a GitHub Actions job summary) or as one self-contained HTML page (the
 timeline as an inline SVG; no script, font, image or link that loads anything).
 
@@ -7,7 +7,7 @@ timeline as an inline SVG; no script, font, image or link that loads anything).
     paste_report(document, "markdown")            # by the document's schema
     paste_format(Path("report.html"))             # "html"; None for another suffix
 
-Both are built from the document alone, so a field added to it later is shown
+All are built from the document alone, so a field added to it later is shown
 generically, and a partial document (Ctrl-C, a deadline) still renders. Nothing here
 prints or touches the network; text from the server is escaped for each syntax.
 """
@@ -21,6 +21,11 @@ from typing import Any, Literal
 
 from seatctl.render.paste.doctor_view import doctor_view
 from seatctl.render.paste.markdown import render_markdown
+from seatctl.render.paste.monitor_view import (
+    MONITOR_SCHEMA,
+    monitor_html,
+    monitor_markdown,
+)
 from seatctl.render.paste.page import render_html
 from seatctl.render.paste.smoke_view import smoke_view
 from seatctl.render.paste.view import PasteView
@@ -55,7 +60,11 @@ def paste_format(path: Path) -> PasteFormat | None:
 
 def paste_report(document: Mapping[str, Any], fmt: PasteFormat, *,
                  when: datetime | None = None) -> str:
-    """`document` in `fmt`, by its schema (doctor or smoke); ValueError for another."""
+    """`document` in `fmt`, by its schema (doctor, smoke or monitor); ValueError for
+    another."""
+    if str(document.get("schema") or "").startswith(MONITOR_SCHEMA):
+        return (monitor_markdown(document, when=when) if fmt == "markdown"
+                else monitor_html(document, when=when))
     view = _view(document, when)
     return render_markdown(view) if fmt == "markdown" else render_html(view)
 
@@ -66,8 +75,9 @@ def _view(document: Mapping[str, Any], when: datetime | None) -> PasteView:
         return doctor_view(document, when)
     if schema.startswith(SMOKE_SCHEMA):
         return smoke_view(document, when)
-    raise ValueError(f"not a seatctl doctor or smoke document: schema {schema!r}")
+    raise ValueError("not a seatctl doctor or smoke document, nor a monitor one: "
+                     f"schema {schema!r}")
 
 
-__all__ = ["PasteFormat", "doctor_html", "doctor_markdown", "paste_format", "paste_report",
-           "smoke_html", "smoke_markdown"]
+__all__ = ["PasteFormat", "doctor_html", "doctor_markdown", "monitor_html", "monitor_markdown",
+           "paste_format", "paste_report", "smoke_html", "smoke_markdown"]
