@@ -22,7 +22,7 @@
 #   seatctl jobs --format --json --limit --no-refresh --offline --pending --quiet --refresh -n -q
 #   seatctl login --email --json --password-stdin
 #   seatctl logout --json
-#   seatctl monitor URL COMMAND --connections --duration --idle-close --insecure --instance-header --json --max-errors --max-gap --path --post --rate --settle --slow
+#   seatctl monitor URL COMMAND --connections --duration --idle-close --insecure --instance-header --json --junit --max-errors --max-gap --metrics --path --post --rate --report --settle --slow
 #   seatctl ping --json
 #   seatctl seats EVENT --available --format --json --quiet -a -q
 #   seatctl serve --advertise-keep-alive --db --degrade --demo-user --dialect --drain --fault --fault-path --headers-timeout --host --keep-alive-header --keep-alive-timeout --log-json --max-requests-per-connection --port --process-delay --quiet --rate-limit --ready-delay --ready-file --request-timeout --seed --server-header --shutdown --socket-timeout --timeouts --workers -q

@@ -2,16 +2,26 @@
 every reset, refusal and 502 as it happens."""
 
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seatctl.cli._common import get_app, url_argument
+from seatctl.cli._common import (
+    PasteReportOption,
+    check_paste_reports,
+    check_report_writable,
+    get_app,
+    url_argument,
+    write_paste_reports,
+)
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
     from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.monitor.metrics import MetricsServer
     from seatctl.monitor.plan import MonitorPlan
+    from seatctl.monitor.run import MonitorRun
 
 
 def monitor(
@@ -64,14 +74,28 @@ def monitor(
     json: Annotated[bool, typer.Option(
         "--json", help="JSON lines on stdout: one object per incident as it happens, one "
                        "summary object at the end (as the global --json).")] = False,
+    junit: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Also write a JUnit XML report (one test case per incident "
+        "class) to this file, after the run.", show_default=False, dir_okay=False,
+    )] = None,
+    report: PasteReportOption = None,
+    metrics: Annotated[str | None, typer.Option(
+        metavar="ADDR", help="Serve Prometheus metrics at http://ADDR/metrics while the run "
+        "lasts: HOST:PORT or :PORT (host 127.0.0.1; port 0 picks a free one).",
+        show_default=False)] = None,
 ) -> None:
     """Watch a deployment through a deploy: every reset, refusal and 502, classified.
 
     Samples URL over a few connections at a bounded rate (fresh ones, and reused ones held
-    idle around the server's idle close), prints one line per incident on stdout as it
-    happens (tab-separated: seconds since the start, time, class, detail) and a summary
-    every 10 s on stderr, and ends with a verdict that explains each class and its fix.
-    With --json: one JSON object per incident, and one summary object at the end.
+    idle around the server's idle close) and ends with a verdict that explains each class
+    and its fix. On a terminal a live view shows a timeline of the outcomes per second, the
+    counters, the latency of the last 10 s and the last incidents (a command's output
+    scrolls above it). Elsewhere: one line per incident on stdout as it happens
+    (tab-separated: seconds since the start, time, class, detail) and a summary every 10 s
+    on stderr. With --json: one JSON object per incident, and one summary object at the
+    end. --junit FILE writes a test case per incident class, for CI; --report FILE.md or
+    FILE.html the report to paste (the HTML with a timeline); --metrics ADDR serves
+    Prometheus metrics for as long as the run lasts.
 
     With `-- COMMAND`, the command runs while sampling goes on, sampling continues --settle
     seconds after it ends, and the exit status is the command's when it failed, else the
@@ -84,6 +108,7 @@ def monitor(
       seatctl monitor http://127.0.0.1:8080 --duration 30
       seatctl monitor https://api.example.com --max-gap 2 -- ./deploy.sh
       seatctl monitor https://api.example.com --json --rate 20 -- kubectl rollout restart deploy/api
+      seatctl monitor https://api.example.com --junit monitor.xml -- ./deploy.sh
     """
     from seatctl.monitor.plan import MonitorPlan
 
@@ -94,7 +119,10 @@ def monitor(
         settle=settle, idle_close=idle_close, slow=slow, post_path=post,
         instance_header=instance_header, max_errors=max_errors, max_gap=max_gap,
         command=tuple(command or ()), connect=_connect_options(app, insecure))
-    code = _monitor(app, plan, as_json=as_json)
+    if junit is not None:
+        check_report_writable(junit)
+    check_paste_reports(report)
+    code = _monitor(app, plan, as_json=as_json, junit=junit, reports=report, metrics=metrics)
     if code:
         raise typer.Exit(code)
 
@@ -110,21 +138,73 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
                           ca_bundle=settings.ca_bundle)
 
 
-def _monitor(app: App, plan: "MonitorPlan", *, as_json: bool) -> int:
+def _monitor(app: App, plan: "MonitorPlan", *, as_json: bool, junit: Path | None,
+             reports: list[Path] | None, metrics: str | None) -> int:
+    from seatctl.monitor.run import MonitorRun
+    from seatctl.monitor.verdict import exit_status, judge
+    from seatctl.render.monitor import render_end
+
+    run = MonitorRun(plan)
+    server = _serve_metrics(app, run, metrics)
+    try:
+        if app.streams.can_animate and not as_json:
+            _sample_live(app, run)
+        else:
+            _sample_in_lines(app, run, as_json=as_json)
+    finally:
+        if server is not None:
+            server.close()
+    snapshot = run.snapshot()
+    verdict = judge(snapshot, plan)
+    render_end(app.streams, snapshot, verdict, as_json=as_json)
+    if junit is not None:
+        from seatctl.monitor.junit import junit_xml, write_junit
+        from seatctl.redact import mask
+
+        write_junit(junit, mask(junit_xml(snapshot, verdict, plan), app.streams.secrets))
+    document = {**snapshot.as_dict(), "verdict": verdict.as_dict(),
+                "kept_incidents": [incident.as_dict() for incident in snapshot.incidents]}
+    write_paste_reports(app, reports, document, run.wall_now())
+    return exit_status(verdict, snapshot)
+
+
+def _serve_metrics(app: App, run: "MonitorRun", address: str | None) -> "MetricsServer | None":
+    """--metrics: started before the run (a bad or busy address is exit 2 at once)."""
+    if address is None:
+        return None
+    from seatctl.monitor.metrics import start_metrics
+    from seatctl.render import messages
+
+    server = start_metrics(run, address)
+    if server.exposed:
+        messages.warning(app.streams, f"--metrics {server.url} is reachable from other "
+                                      "machines")
+    messages.note(app.streams, f"metrics: {server.url}")
+    return server
+
+
+def _sample_live(app: App, run: "MonitorRun") -> None:
+    """On a terminal: the live view on stderr, the command's output above it."""
     import asyncio
 
-    from seatctl.monitor.run import MonitorRun, run_monitor
-    from seatctl.monitor.verdict import exit_status, judge
-    from seatctl.render.monitor import command_output, render_end, show_incident, show_summary
+    from seatctl.monitor.run import run_monitor
+    from seatctl.render.monitor import REFRESH_EVERY, MonitorView
+
+    with MonitorView(app.streams, run) as view:
+        asyncio.run(run_monitor(run, on_incident=view.incident, on_summary=view.tick,
+                                command_output=view.command_output,
+                                summary_every=REFRESH_EVERY, catch_sigint=True))
+
+
+def _sample_in_lines(app: App, run: "MonitorRun", *, as_json: bool) -> None:
+    import asyncio
+
+    from seatctl.monitor.run import run_monitor
+    from seatctl.render.monitor import command_output, show_incident, show_summary
 
     streams = app.streams
-    run = MonitorRun(plan)
     passthrough = None if streams.stdout_is_tty and not as_json else command_output(streams)
     asyncio.run(run_monitor(
         run, on_incident=lambda incident: show_incident(streams, incident, as_json=as_json),
         on_summary=lambda snapshot: show_summary(streams, snapshot),
         command_output=passthrough, catch_sigint=True))
-    snapshot = run.snapshot()
-    verdict = judge(snapshot, plan)
-    render_end(streams, snapshot, verdict, as_json=as_json)
-    return exit_status(verdict, snapshot)

@@ -21,13 +21,21 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 from seatctl.diagnostics.connection import RawResponse, Target
 from seatctl.diagnostics.probes import parse_keep_alive
 from seatctl.errors import DNSError, UsageError
 from seatctl.http import classify_os_error
-from seatctl.monitor.incidents import Classifier, Incident, IncidentClass, Outcome
+from seatctl.monitor.incidents import (
+    GATEWAY_STATUSES,
+    Classifier,
+    FailureKind,
+    Incident,
+    IncidentClass,
+    Outcome,
+)
 from seatctl.monitor.plan import (
     DEFAULT_IDLE_CLOSE,
     MAX_DURATION,
@@ -42,7 +50,9 @@ COMMAND_KILL_AFTER = 3.0  # then SIGKILL
 NODE_BUFFER_S = 1.0  # Node closes an idle socket 1 s after its advertised timeout
 RECENT_WINDOW = 10.0  # the latency percentiles of a summary: the last 10 s
 OUTPUT_CHUNK = 4096
+TIMELINE_SECONDS = 600  # per-second outcome counts kept for the live timeline
 
+SCHEMA = "seatctl.monitor/1"  # the summary object's (--json's last line, --report's input)
 IncidentSink = Callable[[Incident], None]
 SummarySink = Callable[["Snapshot"], None]
 OutputSink = Callable[[bytes], None]
@@ -71,6 +81,8 @@ class Snapshot:
     interrupted: bool = False
     max_open_connections: int = 0
     unanswered_at_end: int = 0  # samples still waiting for an answer when the run ended
+    target: str = ""
+    started_wall: str | None = None  # ISO 8601, UTC
 
     @property
     def longest_gap(self) -> float | None:
@@ -78,7 +90,8 @@ class Snapshot:
         return max(lengths) if lengths else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"type": "summary", "elapsed_s": round(self.elapsed, 3),
+        return {"schema": SCHEMA, "type": "summary", "target": self.target,
+                "started_at": self.started_wall, "elapsed_s": round(self.elapsed, 3),
                 "requests": self.requests, "answered": self.answered,
                 "incidents": dict(self.by_class), "errors": self.errors,
                 "gaps_s": [round(gap, 3) for gap in self.gaps],
@@ -87,11 +100,79 @@ class Snapshot:
                 "idle_close_s": self.idle_close, "idle_close_source": self.idle_close_source,
                 "unanswered_at_end": self.unanswered_at_end,
                 "command": list(self.command), "command_status": self.command_status,
+                "command_started_s": _rounded(self.command_started),
+                "command_ended_s": _rounded(self.command_ended),
                 "interrupted": self.interrupted}
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+class OutcomeLevel(IntEnum):
+    """What one sample came to, ordered: a second of the timeline shows its worst."""
+
+    OK = 0
+    SLOW = 1
+    ERROR_STATUS = 2  # an answer >= 400 other than 502/503/504
+    GATEWAY = 3  # 502, 503, 504
+    FAILED = 4  # no answer: a timeout, TLS, another failure
+    CUT = 5  # reset or closed: a cut, a dropped connection, the keep-alive race
+    REFUSED = 6  # nothing listening
+
+
+def outcome_level(outcome: Outcome, slow: float) -> OutcomeLevel:
+    failure = outcome.failure
+    if failure is not None:
+        if failure.kind is FailureKind.REFUSED:
+            return OutcomeLevel.REFUSED
+        cut = failure.kind in (FailureKind.RESET, FailureKind.CLOSED)
+        return OutcomeLevel.CUT if cut else OutcomeLevel.FAILED
+    if outcome.status is None:
+        return OutcomeLevel.FAILED
+    if outcome.status in GATEWAY_STATUSES:
+        return OutcomeLevel.GATEWAY
+    if outcome.status >= 400:
+        return OutcomeLevel.ERROR_STATUS
+    if outcome.seconds is not None and outcome.seconds > slow:
+        return OutcomeLevel.SLOW
+    return OutcomeLevel.OK
+
+
+class PerSecond:
+    """Samples counted per second of the run and per level, for the last `keep` seconds: a
+    ring of fixed size, so a run of an hour holds as much as one of ten minutes. A sample
+    counts in the second it was sent (a slow one is recorded later, in an older second)."""
+
+    def __init__(self, keep: int = TIMELINE_SECONDS) -> None:
+        self.keep = keep
+        self._seconds = array("q", [-1] * keep)  # which second each slot holds
+        self._counts = [array("L", [0] * len(OutcomeLevel)) for _ in range(keep)]
+        self.newest = -1
+
+    def add(self, at: float, level: OutcomeLevel) -> None:
+        second = max(0, int(at))
+        if second <= self.newest - self.keep:
+            return  # older than what is kept
+        slot = second % self.keep
+        if self._seconds[slot] != second:
+            self._seconds[slot] = second
+            self._counts[slot] = array("L", [0] * len(OutcomeLevel))
+        self._counts[slot][level] += 1
+        self.newest = max(self.newest, second)
+
+    def counts(self, second: int) -> tuple[int, ...]:
+        """The samples of `second` per level (indexed by OutcomeLevel); zeros if none."""
+        slot = second % self.keep
+        if second < 0 or self._seconds[slot] != second:
+            return (0,) * len(OutcomeLevel)
+        return tuple(self._counts[slot])
+
+    def worst(self, second: int) -> OutcomeLevel | None:
+        """The worst level `second` saw; None when nothing was sent in it (or not kept)."""
+        counts = self.counts(second)
+        return next((OutcomeLevel(level) for level in reversed(range(len(counts)))
+                     if counts[level]), None)
 
 
 class MonitorRun:
@@ -111,11 +192,13 @@ class MonitorRun:
         self.kept: list[Incident] = []
         self.latencies = array("d")  # at most rate x duration: bounded by the plan
         self.recent: deque[tuple[float, float]] = deque()
+        self.per_second = PerSecond()
         self.command_status: int | None = None
         self.command_started: float | None = None
         self.command_ended: float | None = None
         self.interrupted = False
         self.started_at = 0.0
+        self.started_wall: str | None = None
         self.ended_at: float | None = None
         self.max_open_connections = 0
         self.unanswered_at_end = 0
@@ -128,6 +211,9 @@ class MonitorRun:
         self.interrupted = True
         self._stopped.set()
 
+    def wall_now(self) -> datetime:
+        return self._wall()
+
     def elapsed(self) -> float:
         end = self.ended_at if self.ended_at is not None else self._now()
         return end - self.started_at
@@ -137,6 +223,7 @@ class MonitorRun:
         self.requests += 1
         if outcome.ok:
             self.answered += 1
+        self.per_second.add(outcome.at, outcome_level(outcome, self.plan.slow))
         if sample.response is not None:
             self._learn_idle_close(sample.response)
             self._keep_latency(outcome)
@@ -188,6 +275,13 @@ class MonitorRun:
             self.kept.append(incident)
         self.on_incident(incident)
 
+    def recent_percentiles(self) -> tuple[float | None, float | None]:
+        """p50 and p95 of the answers sent in the last RECENT_WINDOW seconds (none during
+        a gap: older answers no longer count)."""
+        since = self.elapsed() - RECENT_WINDOW
+        values = sorted(seconds for at, seconds in self.recent if at >= since)
+        return _percentile(values, 0.50), _percentile(values, 0.95)
+
     def snapshot(self, *, recent: bool = False) -> Snapshot:
         values = sorted(seconds for _, seconds in self.recent) if recent \
             else sorted(self.latencies)
@@ -202,7 +296,8 @@ class MonitorRun:
             command_status=self.command_status, command_started=self.command_started,
             command_ended=self.command_ended, interrupted=self.interrupted,
             max_open_connections=self.max_open_connections,
-            unanswered_at_end=self.unanswered_at_end)
+            unanswered_at_end=self.unanswered_at_end, target=self.plan.url,
+            started_wall=self.started_wall)
 
 
 def _percentile(ordered: list[float], share: float) -> float | None:
@@ -225,6 +320,7 @@ async def run_monitor(run: MonitorRun, *, on_incident: IncidentSink,
     run.on_incident = on_incident
     run._now = loop.time
     run.started_at = loop.time()
+    run.started_wall = run.wall_now().isoformat(timespec="seconds").replace("+00:00", "Z")
     sampler = Sampler(plan, run.record, lambda: run.idle_close, seed=seed)
     tasks = [asyncio.create_task(sampler.run_slot(role)) for role in sampler.slots()]
     tasks.append(asyncio.create_task(_watch_bounds(run, sampler)))
