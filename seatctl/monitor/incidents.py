@@ -137,7 +137,9 @@ class Classifier:
 
     def classify(self, outcome: Outcome) -> list[Incident]:
         found: list[Incident] = []
-        if self.gap_started is not None and outcome.failure is None:
+        # Only a new connection ends a gap: during a graceful drain the old process still
+        # answers on connections it holds while nothing accepts new ones.
+        if self.gap_started is not None and outcome.failure is None and not outcome.reused:
             found.append(self._gap_ended(outcome))
         if outcome.failure is not None:
             found += self._failure(outcome, outcome.failure)

@@ -64,6 +64,21 @@ def test_refusals_open_one_gap_and_a_success_closes_it_with_its_length() -> None
     assert "2 requests refused" in found[1].detail
 
 
+def test_a_draining_process_answering_on_a_held_connection_does_not_end_the_gap() -> None:
+    """A graceful drain: the old process still answers on a connection it holds while
+    nothing accepts new ones: one gap, ended by the first new connection answered."""
+    refused = Failure(FailureKind.REFUSED, "refused")
+    classifier = Classifier()
+    found = [incident for each in (outcome(0.05, failure=refused),
+                                   outcome(0.20, reused=True, idle=0.1),
+                                   outcome(0.25, failure=refused), outcome(0.40))
+             for incident in classifier.classify(each)]
+    assert [incident.kind for incident in found] == [IncidentClass.REFUSED,
+                                                     IncidentClass.GAP_ENDED]
+    assert found[1].gap_s == pytest.approx(0.35)
+    assert "2 requests refused" in found[1].detail
+
+
 def test_a_502_page_names_the_proxy_that_wrote_it() -> None:
     found = Classifier().classify(outcome(status=502, body=NGINX_502,
                                           headers=(("server", "nginx/1.25.3"),)))
