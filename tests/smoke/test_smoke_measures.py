@@ -9,6 +9,7 @@ advertises 3 s and closes at 0.5 s, within a --max-time of 2 s."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -75,7 +76,8 @@ def test_a_close_before_the_advertised_timeout_fails(
     assert time.monotonic() - began < 2.0  # the close ends the run, not --max-time
     check = keep_alive_of(document)
     assert check["status"] == "fail" and document["passed"] is False
-    assert check["message"].startswith("the server closed an idle connection after 0.5")
+    assert re.match(r"the server closed an idle connection after 0\.(4[89]|[5-7]\d) s",
+                    check["message"]), check["message"]  # 0.5 s, give or take the timers
     assert before in check["message"]
     details = check["details"]
     assert details["basis"] == "closed" and details["close_kind"] == "fin"
