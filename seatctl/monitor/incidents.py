@@ -5,6 +5,8 @@ A `Classifier` sees every sample's `Outcome` in order and returns the incidents 
 * a cut (reset or close) on a reused connection before any response: the keep-alive race
   when the connection had been idle near the server's idle close, else the server dropping
   connections it held (a drain that closes instead of finishing);
+* a held connection the server closed or reset while it was idle, noticed when it
+  happened: its normal idle close when near the idle close, else dropped;
 * a cut on a fresh connection, or in the middle of a response: a process going away;
 * refused: nothing listens, a deploy gap; one incident when it opens, one when a success
   closes it, with its length;
@@ -46,14 +48,15 @@ class Failure:
     message: str
     phase: str | None = None  # a timeout's phase: connect, read, write
     mid_response: bool = False  # a cut after the response had begun
+    while_idle: bool = False  # a held connection closed while idle: no request was sent
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One sample: when, on what connection, and its response or failure."""
 
-    at: float  # seconds since the run started (monotonic)
-    wall: str  # ISO 8601 UTC
+    at: float  # seconds since the run started (monotonic) when the outcome was known
+    wall: str  # ISO 8601 UTC, the same moment
     method: str
     path: str
     reused: bool  # the connection had answered before
@@ -64,6 +67,7 @@ class Outcome:
     headers: Headers = ()
     error_body: bytes = b""
     failure: Failure | None = None
+    sent_at: float | None = None  # seconds since the start when the request was begun
 
     @property
     def ok(self) -> bool:
@@ -112,10 +116,13 @@ class Incident:
     seconds: float | None = None  # the request's time, when it got an answer
     gap_s: float | None = None  # a gap's length, on GAP_ENDED
     sender: str | None = None  # who wrote a gateway error
+    sent_at: float | None = None  # when the request was begun (None: no request)
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": "incident", "class": self.kind.value, "detail": self.detail,
-                "at_s": round(self.at, 3), "time": self.wall, "method": self.method,
+                "at_s": round(self.at, 3), "time": self.wall,
+                "sent_at_s": None if self.sent_at is None else round(self.sent_at, 3),
+                "method": self.method or None,
                 "path": self.path, "reused": self.reused,
                 "connection_age_s": round(self.connection_age, 3),
                 "idle_s": round(self.idle, 3), "status": self.status,
@@ -156,6 +163,8 @@ class Classifier:
         return _incident(IncidentClass.GAP_ENDED, detail, outcome, gap_s=length)
 
     def _failure(self, outcome: Outcome, failure: Failure) -> list[Incident]:
+        if failure.while_idle:
+            return self._idle_death(outcome, failure)
         if failure.kind is FailureKind.REFUSED:
             self.gap_refused += 1
             if self.gap_started is not None:
@@ -189,6 +198,16 @@ class Classifier:
         return IncidentClass.DROPPED, (
             f"{how} on a reused connection after only {outcome.idle:.2f} s idle: the server "
             "dropped a connection it held")
+
+    def _idle_death(self, outcome: Outcome, failure: Failure) -> list[Incident]:
+        """Near the idle close it is the server's normal idle close; well before, the server
+        dropped a connection it held (an abrupt restart, a drain that closes)."""
+        if outcome.idle >= RACE_WINDOW * self.idle_close:
+            return []
+        how = "reset" if failure.kind is FailureKind.RESET else "closed"
+        return [_incident(IncidentClass.DROPPED, (
+            f"a held connection was {how} by the server after {outcome.idle:.2f} s idle, "
+            f"long before its idle close (about {self.idle_close:g} s)"), outcome)]
 
     def _answer(self, outcome: Outcome) -> list[Incident]:
         status = outcome.status
@@ -259,4 +278,6 @@ def _incident(kind: IncidentClass, detail: str, outcome: Outcome, *,
                     method=outcome.method, path=outcome.path,
                     connection_age=outcome.connection_age, idle=outcome.idle,
                     reused=outcome.reused, status=outcome.status, seconds=outcome.seconds,
-                    gap_s=gap_s, sender=sender)
+                    gap_s=gap_s, sender=sender,
+                    sent_at=None if outcome.failure is not None and outcome.failure.while_idle
+                    else outcome.sent_at)

@@ -17,10 +17,10 @@ from contextlib import suppress
 from pathlib import Path
 
 from seatctl.errors import UsageError
-from seatctl.monitor.incidents import IncidentClass
+from seatctl.monitor.incidents import Incident, IncidentClass
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import Snapshot
-from seatctl.monitor.verdict import SENTENCES, ClassVerdict, Verdict
+from seatctl.monitor.verdict import ClassVerdict, Verdict
 from seatctl.smoke.junit import xml_text
 
 SUITE_NAME = "seatctl monitor"
@@ -121,14 +121,13 @@ def _why_not_failed(kind: IncidentClass, plan: MonitorPlan) -> str:
 
 
 def _explained(item: ClassVerdict, snapshot: Snapshot) -> str:
-    parts = [f"{_count_words(item)}. {SENTENCES[item.kind]}"]
+    parts = [f"{_count_words(item)}. {item.sentence}"]
     if item.kind is IncidentClass.REFUSED:
         parts.append(_gap_words(snapshot))
     examples = [incident for incident in snapshot.incidents
                 if incident.kind is item.kind][:EXAMPLES]
     if examples:
-        parts.append("\n".join(f"+{incident.at:.3f}s {incident.wall} {incident.method} "
-                               f"{incident.path}: {incident.detail}" for incident in examples))
+        parts.append("\n".join(_example(incident) for incident in examples))
     if item.fix:
         parts.append(f"Fix:\n{item.fix}")
     return "\n\n".join(parts)
@@ -151,3 +150,9 @@ def _command_case(suite: ET.Element, classname: str, snapshot: Snapshot) -> int:
               else f"exited {snapshot.command_status}")
     _failure(case, f"the command {status}", "command", f"{command}: {status}")
     return 1
+
+
+def _example(incident: Incident) -> str:
+    """One incident as a line; a held connection's death has no request to name."""
+    request = f"{incident.method} {incident.path}: " if incident.method else ""
+    return f"+{incident.at:.3f}s {incident.wall} {request}{incident.detail}"

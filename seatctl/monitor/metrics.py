@@ -18,7 +18,7 @@ import ipaddress
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import (
@@ -33,6 +33,7 @@ from seatctl.errors import UsageError
 from seatctl.monitor.incidents import IncidentClass
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from wsgiref.simple_server import WSGIServer
 
     from seatctl.monitor.run import MonitorRun
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                    10.0)
+# A request's outcome when it was not a quick answer: the classes one request meets (a new
+# server identity accompanies an answer; a gap's end accompanies one).
+REQUEST_OUTCOMES = tuple(kind for kind in IncidentClass if kind not in (
+    IncidentClass.SERVER_CHANGED, IncidentClass.GAP_ENDED))
 ADDRESS_HINT = "give --metrics HOST:PORT or :PORT (port 0 picks a free one), e.g. :9464"
 
 
@@ -108,7 +113,24 @@ def start_metrics(run: MonitorRun, address: str) -> MetricsServer:
     except OSError as exc:
         raise UsageError(f"cannot serve --metrics on {address!r}: {exc.strerror or exc}",
                          hint="pick another port, or :0 for a free one") from None
+    server.set_app(_only_metrics(server.get_app()))  # before anyone is told the port
     return MetricsServer(server, thread, parsed)
+
+
+WsgiApp = Any  # wsgiref's WSGIApplication, a name only type checkers know
+
+
+def _only_metrics(app: WsgiApp) -> WsgiApp:
+    """`app` on /metrics; 404 on any other path (the client library serves every path)."""
+    def only_metrics(environ: dict[str, Any], start_response: Callable[..., Any]
+                     ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/metrics":
+            result: Iterable[bytes] = app(environ, start_response)
+            return result
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found: the metrics are at /metrics\n"]
+
+    return only_metrics
 
 
 class RunCollector(Collector):
@@ -121,16 +143,19 @@ class RunCollector(Collector):
         self._seen = 0
         self._bucket_counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: above 10 s
         self._latency_sum = 0.0
+        self._outcome_floor: dict[str, int] = {}
 
     def collect(self) -> Iterator[Metric]:
         run = self._run
-        requests, answered = run.requests, run.answered
+        # Counts per class first: the run counts a request before its incidents, so what
+        # is read after them can only be ahead (see _outcomes).
         by_class = dict(run.by_class)
+        answered, requests = run.answered, run.requests
         outcomes = CounterMetricFamily("seatctl_monitor_requests", "Requests sent, by outcome: "
-                                       "answered (a status below 400) or failed.",
+                                       "ok, or the incident class the request met.",
                                        labels=["outcome"])
-        outcomes.add_metric(["answered"], answered)
-        outcomes.add_metric(["failed"], max(0, requests - answered))
+        for outcome, count in self._outcomes(requests, answered, by_class).items():
+            outcomes.add_metric([outcome], count)
         yield outcomes
         incidents = CounterMetricFamily("seatctl_monitor_incidents",
                                         "Incidents seen, by class.", labels=["class"])
@@ -150,6 +175,24 @@ class RunCollector(Collector):
         yield GaugeMetricFamily("seatctl_monitor_open_connections_max", "The most "
                                 "connections open at once so far.",
                                 value=run.max_open_connections)
+
+    def _outcomes(self, requests: int, answered: int, by_class: dict[str, int]
+                  ) -> dict[str, int]:
+        """Each request once: the class of the incident it met (every class but refused
+        counts one incident per request), refused for the failures left (a gap counts one
+        incident however many requests it refuses), ok for the quick answers below 400.
+        A scrape in the middle of a request's recording can see it counted but not yet
+        classed; each value is kept from going down, so no scrape looks like a reset."""
+        counts = {"ok": answered - by_class.get(IncidentClass.SLOW.value, 0)}
+        for kind in REQUEST_OUTCOMES:
+            counts[kind.value] = by_class.get(kind.value, 0)
+        classed_failures = sum(by_class.get(kind.value, 0) for kind in REQUEST_OUTCOMES
+                               if kind not in (IncidentClass.SLOW, IncidentClass.REFUSED))
+        counts[IncidentClass.REFUSED.value] = requests - answered - classed_failures
+        with self._lock:
+            for outcome, count in counts.items():
+                self._outcome_floor[outcome] = max(self._outcome_floor.get(outcome, 0), count)
+            return dict(self._outcome_floor)
 
     def _latency(self) -> HistogramMetricFamily:
         with self._lock:

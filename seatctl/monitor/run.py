@@ -81,6 +81,7 @@ class Snapshot:
     interrupted: bool = False
     max_open_connections: int = 0
     unanswered_at_end: int = 0  # samples still waiting for an answer when the run ended
+    in_flight: int = 0  # requests sent and not yet answered (failed) at the snapshot
     target: str = ""
     started_wall: str | None = None  # ISO 8601, UTC
 
@@ -202,6 +203,7 @@ class MonitorRun:
         self.ended_at: float | None = None
         self.max_open_connections = 0
         self.unanswered_at_end = 0
+        self.in_flight: Callable[[], int] = lambda: 0
         self.on_incident: IncidentSink = lambda incident: None
         self._stopped = asyncio.Event()
         self._now: Callable[[], float] = lambda: 0.0
@@ -220,21 +222,33 @@ class MonitorRun:
 
     def record(self, sample: Sample) -> None:
         outcome = self._outcome(sample)
+        if sample.failure is not None and sample.failure.while_idle:
+            self._record_idle_death(outcome)
+            return
         self.requests += 1
         if outcome.ok:
             self.answered += 1
-        self.per_second.add(outcome.at, outcome_level(outcome, self.plan.slow))
+        sent_at = outcome.at if outcome.sent_at is None else outcome.sent_at
+        self.per_second.add(sent_at, outcome_level(outcome, self.plan.slow))
         if sample.response is not None:
             self._learn_idle_close(sample.response)
             self._keep_latency(outcome)
         for incident in self.classifier.classify(outcome):
             self._count(incident)
 
+    def _record_idle_death(self, outcome: Outcome) -> None:
+        """A held connection closed while idle: not a request; on the timeline only when
+        it is an incident."""
+        for incident in self.classifier.classify(outcome):
+            self.per_second.add(outcome.at, OutcomeLevel.CUT)
+            self._count(incident)
+
     def _outcome(self, sample: Sample) -> Outcome:
         response = sample.response
+        ended = sample.started if sample.ended is None else sample.ended
         return Outcome(
-            at=sample.started - self.started_at, wall=self._wall().isoformat(
-                timespec="milliseconds").replace("+00:00", "Z"),
+            at=ended - self.started_at, sent_at=sample.started - self.started_at,
+            wall=self._wall().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             method=sample.method, path=sample.path, reused=sample.reused,
             connection_age=sample.connection_age, idle=sample.idle,
             seconds=None if response is None else response.ended_at - response.sent_at,
@@ -260,8 +274,9 @@ class MonitorRun:
         if outcome.seconds is None:
             return
         self.latencies.append(outcome.seconds)
-        self.recent.append((outcome.at, outcome.seconds))
-        while self.recent and self.recent[0][0] < outcome.at - RECENT_WINDOW:
+        at = outcome.at if outcome.sent_at is None else outcome.sent_at
+        self.recent.append((at, outcome.seconds))
+        while self.recent and self.recent[0][0] < at - RECENT_WINDOW:
             self.recent.popleft()
 
     def _count(self, incident: Incident) -> None:
@@ -296,7 +311,9 @@ class MonitorRun:
             command_status=self.command_status, command_started=self.command_started,
             command_ended=self.command_ended, interrupted=self.interrupted,
             max_open_connections=self.max_open_connections,
-            unanswered_at_end=self.unanswered_at_end, target=self.plan.url,
+            unanswered_at_end=self.unanswered_at_end,
+            in_flight=self.unanswered_at_end if self.ended_at is not None else self.in_flight(),
+            target=self.plan.url,
             started_wall=self.started_wall)
 
 
@@ -322,6 +339,7 @@ async def run_monitor(run: MonitorRun, *, on_incident: IncidentSink,
     run.started_at = loop.time()
     run.started_wall = run.wall_now().isoformat(timespec="seconds").replace("+00:00", "Z")
     sampler = Sampler(plan, run.record, lambda: run.idle_close, seed=seed)
+    run.in_flight = lambda: sampler.in_flight
     tasks = [asyncio.create_task(sampler.run_slot(role)) for role in sampler.slots()]
     tasks.append(asyncio.create_task(_watch_bounds(run, sampler)))
     if on_summary is not None:

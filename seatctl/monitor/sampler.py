@@ -8,10 +8,12 @@ IDLE, IDLE, STEADY, ... (one connection: STEADY only):
 * IDLE reuses its connection after gaps spread from 0.5x to 1.5x the idle close, the way a
   proxy's pooled connection is reused, so the keep-alive race is exercised.
 
-A connection the server has already closed (its FIN arrived while idle) is replaced
-before use, as every pool does: only a close racing the request is an incident. Every
-sample waits its turn on one `Schedule`, so the rate bound holds whatever the slots do,
-and each slot holds at most one connection.
+A held connection is watched while idle: when the server closes or resets it, the moment
+is recorded (an idle-death `Sample`, not a request: the classifier tells the normal idle
+close from a connection dropped early) and the connection is replaced, never reused, as
+every pool does: only a close racing a request is the keep-alive race. Every sample waits
+its turn on one `Schedule`, so the rate bound holds whatever the slots do, and each slot
+holds at most one connection.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.connection import RawConnection, RawResponse, Target
+from seatctl.diagnostics.connection import CloseKind, RawConnection, RawResponse, Target
 from seatctl.errors import (
     ConnectionCut,
     ConnectionRefused,
@@ -64,11 +66,14 @@ class Schedule:
         self._next: float | None = None
 
     async def wait_turn(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        await asyncio.sleep(self.claim_turn())
+
+    def claim_turn(self) -> float:
+        """Take the next turn; the seconds until it comes."""
+        now = asyncio.get_running_loop().time()
         turn = now if self._next is None else max(self._next, now)
         self._next = turn + self._interval
-        await asyncio.sleep(turn - now)
+        return turn - now
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,14 @@ class Sample:
     """What a slot measured; the run turns it into an `Outcome`."""
 
     started: float  # loop time the request was begun (before connecting, if fresh)
-    method: str
+    method: str  # "" for an idle death: no request was sent
     path: str
     reused: bool
     connection_age: float
     idle: float
     response: RawResponse | None = None
     failure: Failure | None = None
+    ended: float | None = None  # loop time the outcome was known (None: `started`)
 
 
 Record = Callable[[Sample], None]
@@ -109,8 +115,8 @@ class Sampler:
         try:
             while True:
                 if role is Role.IDLE and slot.connection is not None:
-                    await asyncio.sleep(self._gap())
-                await self._schedule.wait_turn()
+                    await self._hold(slot, self._gap())
+                await self._hold(slot, self._schedule.claim_turn())
                 await self._retire_if_closed(slot)
                 self.in_flight += 1
                 try:
@@ -122,6 +128,31 @@ class Sampler:
                     await self._drop(slot)
         finally:
             await self._drop(slot)
+
+    async def _hold(self, slot: _Slot, seconds: float) -> None:
+        """Wait `seconds`, watching the held connection: if the server closes or resets it
+        meanwhile, record when, and drop it."""
+        connection = slot.connection
+        if connection is None or connection.last_response is None:
+            await asyncio.sleep(seconds)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        since = connection.last_response.ended_at
+        try:
+            close = await connection.wait_for_close(deadline - since)
+            kind = None if close.kind is None else (
+                FailureKind.RESET if close.kind is CloseKind.RESET else FailureKind.CLOSED)
+        except SeatctlError:
+            kind = FailureKind.RESET
+        if kind is None:
+            return
+        died = loop.time()
+        self._record(Sample(died, "", self._plan.target.path, True, died - slot.opened_at,
+                            died - since, failure=Failure(kind, "", while_idle=True),
+                            ended=died))
+        await self._drop(slot)
+        await asyncio.sleep(max(0.0, deadline - loop.time()))
 
     def _gap(self) -> float:
         return self._idle_close() * self._random.uniform(*GAP_SPREAD)
@@ -147,11 +178,12 @@ class Sampler:
             age = started - slot.opened_at if reused else 0.0
             await self._drop(slot)
             return Sample(started, method, target.path, reused, age, idle,
-                          failure=failure_of(exc))
+                          failure=failure_of(exc), ended=loop.time())
         slot.last_end = response.ended_at
         if not response.keeps_alive:
             await self._drop(slot)
-        return Sample(started, method, target.path, reused, age, idle, response=response)
+        return Sample(started, method, target.path, reused, age, idle, response=response,
+                      ended=response.ended_at)
 
     async def _connection(self, slot: _Slot, target: Target) -> RawConnection:
         if slot.connection is None:

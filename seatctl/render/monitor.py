@@ -12,6 +12,7 @@ lines.
 from __future__ import annotations
 
 import json
+import shlex
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -63,18 +64,38 @@ def incident_line(incident: Incident) -> str:
     connection = ("fresh connection" if not incident.reused else
                   f"connection {incident.connection_age:.2f} s old, idle "
                   f"{incident.idle:.2f} s")
-    detail = printable(f"{incident.method} {incident.path}: {incident.detail} ({connection})")
+    detail = printable(f"{_request_words(incident)}{incident.detail} ({connection})")
     return f"+{incident.at:.3f}s\t{incident.wall}\t{incident.kind.value}\t{detail}"
 
 
-def summary_line(snapshot: Snapshot) -> str:
+def _request_words(incident: Incident) -> str:
+    """"GET /health: ", or nothing for a held connection that died while idle."""
+    return f"{incident.method} {incident.path}: " if incident.method else ""
+
+
+def latency_words(seconds: float) -> str:
+    """0.5 ms, 12 ms, 1.20 s: the same precision in the live view and the report."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    milliseconds = seconds * 1000
+    return f"{milliseconds:.1f} ms" if milliseconds < 10 else f"{milliseconds:.0f} ms"
+
+
+def summary_line(snapshot: Snapshot, *, at_end: bool = False) -> str:
     counts = ", ".join(f"{count} {kind}" for kind, count in sorted(snapshot.by_class.items()))
     latency = ("" if snapshot.p50 is None or snapshot.p95 is None else
-               f"; p50 {snapshot.p50 * 1000:.0f} ms, p95 {snapshot.p95 * 1000:.0f} ms")
+               f"; p50 {latency_words(snapshot.p50)}, p95 {latency_words(snapshot.p95)}")
     gap = "" if snapshot.open_gap is None else f"; a gap open for {snapshot.open_gap:.1f} s"
+    waiting = _waiting_words(snapshot.in_flight, at_end)
     return (f"monitor: {snapshot.elapsed:.0f} s, {snapshot.requests} requests, "
-            f"{snapshot.answered} answered, {sum(snapshot.by_class.values())} incidents"
-            f"{f' ({counts})' if counts else ''}{latency}{gap}")
+            f"{snapshot.answered} answered{waiting}, {sum(snapshot.by_class.values())} "
+            f"incidents{f' ({counts})' if counts else ''}{latency}{gap}")
+
+
+def _waiting_words(count: int, at_end: bool) -> str:
+    if not count:
+        return ""
+    return f", {count} unanswered at the end" if at_end else f", {count} in flight"
 
 
 def show_incident(streams: IOStreams, incident: Incident, *, as_json: bool) -> None:
@@ -218,8 +239,9 @@ class MonitorView:
         run = self._run
         p50, p95 = run.recent_percentiles()
         latency = ("no answer in the last 10 s" if p50 is None or p95 is None else
-                   f"p50 {_ms(p50)}, p95 {_ms(p95)} over the last 10 s")
-        return Text(f"{run.requests} requests, {run.answered} answered; {latency}")
+                   f"p50 {latency_words(p50)}, p95 {latency_words(p95)} over the last 10 s")
+        waiting = _waiting_words(run.in_flight(), at_end=False)
+        return Text(f"{run.requests} requests, {run.answered} answered{waiting}; {latency}")
 
     def _counters(self) -> Text:
         counted = sorted(self._run.by_class.items())
@@ -243,11 +265,6 @@ class MonitorView:
         return [Text("last incidents:", "bold"), *shown] if shown else []
 
 
-def _ms(seconds: float) -> str:
-    milliseconds = seconds * 1000
-    return f"{milliseconds:.1f} ms" if milliseconds < 10 else f"{milliseconds:.0f} ms"
-
-
 def _command_state(run: MonitorRun) -> str:
     if run.command_started is None:
         return "starting the command"
@@ -261,8 +278,7 @@ def _incident_text(incident: Incident) -> Text:
     level = CLASS_LEVEL.get(incident.kind)
     style = "cyan" if level is None else LEVEL_LOOK[level][1]
     return Text.assemble(f"+{incident.at:.1f}s ", (incident.kind.value, style),
-                         " " + printable(f"{incident.method} {incident.path}: "
-                                         f"{incident.detail}"))
+                         " " + printable(f"{_request_words(incident)}{incident.detail}"))
 
 
 # --- the end ----------------------------------------------------------------------------
@@ -278,11 +294,13 @@ def render_end(streams: IOStreams, snapshot: Snapshot, verdict: Verdict, *,
 
 
 def report_lines(snapshot: Snapshot, verdict: Verdict) -> list[str]:
-    lines = ["", summary_line(snapshot).replace("monitor: ", "monitored ", 1)]
+    # a blank line parts the report from the incident lines above it, if any
+    lines = ["" if snapshot.by_class else None,
+             summary_line(snapshot, at_end=True).replace("monitor: ", "monitored ", 1)]
     if snapshot.command:
         status = ("did not finish" if snapshot.command_status is None
                   else f"exited {snapshot.command_status}")
-        lines.append(printable(f"command {' '.join(snapshot.command)}: {status}"))
+        lines.append(printable(f"command {shlex.join(snapshot.command)}: {status}"))
     if snapshot.gaps or snapshot.open_gap is not None:
         gaps = ", ".join(f"{gap:.2f} s" for gap in snapshot.gaps)
         still = (f"; one still open after {snapshot.open_gap:.2f} s"
@@ -302,9 +320,19 @@ def report_lines(snapshot: Snapshot, verdict: Verdict) -> list[str]:
             shown[fix] = item.kind.value
             lines += ["fix:", *(f"  {line}" for line in fix.splitlines())]
     lines.append("")
-    lines.append("verdict: " + ("pass" if verdict.passed else
-                                "FAIL: " + "; ".join(verdict.reasons)))
-    return lines
+    lines.append("verdict: " + _verdict_words(snapshot, verdict))
+    return [line for line in lines if line is not None]
+
+
+def _verdict_words(snapshot: Snapshot, verdict: Verdict) -> str:
+    """The monitor's verdict, and the command's status when that is the exit status."""
+    failed_command = snapshot.command_status or 0
+    if not verdict.passed:
+        words = "FAIL: " + "; ".join(verdict.reasons)
+        return words + (f"; exit {failed_command} from the command" if failed_command else "")
+    if failed_command:
+        return f"pass (the monitor's); exit {failed_command} from the command"
+    return "pass"
 
 
 def _fix_parts(fix: str | None) -> list[str]:

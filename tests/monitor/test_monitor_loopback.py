@@ -117,7 +117,9 @@ def test_the_commands_failing_status_is_the_exit_status(
                           "sh", "-c", "echo deploying; exit 3")
     assert outcome.exit_code == 3, str(outcome)
     assert "deploying" in outcome.stderr
-    assert "command sh -c echo deploying; exit 3: exited 3" in outcome.stdout
+    assert "command sh -c 'echo deploying; exit 3': exited 3" in outcome.stdout
+    assert "verdict: pass (the monitor's); exit 3 from the command" in outcome.stdout
+    assert not outcome.stdout.startswith("\n")
 
 
 def test_a_command_that_succeeds_leaves_the_monitors_verdict(

@@ -86,8 +86,15 @@ def test_the_endpoint_serves_the_runs_counters_latencies_and_idle_close() -> Non
         values = scrape(server.url)
     finally:
         server.close()
-    assert values[("seatctl_monitor_requests_total", (("outcome", "answered"),))] == 4
-    assert values[("seatctl_monitor_requests_total", (("outcome", "failed"),))] == 3
+    outcomes = {labels[0][1]: value for (name, labels), value in values.items()
+                if name == "seatctl_monitor_requests_total"}
+    assert outcomes["ok"] == 3  # the 0.2 s answer too: --slow is 1 s
+    assert outcomes["slow"] == 1
+    assert outcomes["dropped"] == 1
+    assert outcomes["refused"] == 2  # every refused request, though the gap is one incident
+    assert outcomes["gateway"] == outcomes["timeout"] == outcomes["tls"] == 0
+    assert "server-changed" not in outcomes and "gap-ended" not in outcomes
+    assert sum(outcomes.values()) == 7
     incidents = {labels[0][1]: value for (name, labels), value in values.items()
                  if name == "seatctl_monitor_incidents_total"}
     assert incidents["dropped"] == 1
@@ -119,6 +126,34 @@ def test_a_later_scrape_sees_what_the_run_recorded_since() -> None:
     assert values[("seatctl_monitor_latency_seconds_count", ())] == 5
     assert values[("seatctl_monitor_latency_seconds_bucket", (("le", "0.025"),))] == 3
     assert values[("seatctl_monitor_incidents_total", (("class", "cut"),))] == 1
+
+
+def test_outcomes_per_request_class_after_more_samples() -> None:
+    run = recorded_run()
+    server = start_metrics(run, ":0")
+    try:
+        scrape(server.url)
+        run.record(failure(1.0, FailureKind.TIMEOUT))
+        run.record(failure(1.1, FailureKind.TLS))
+        run.record(failure(1.2, FailureKind.REFUSED))  # a second gap: after an answer
+        values = scrape(server.url)
+    finally:
+        server.close()
+    outcome = {labels[0][1]: value for (name, labels), value in values.items()
+               if name == "seatctl_monitor_requests_total"}
+    assert (outcome["timeout"], outcome["tls"], outcome["refused"]) == (1, 1, 3)
+    assert sum(outcome.values()) == run.requests == 10
+
+
+@pytest.mark.parametrize("path", ["/", "/anything-else", "/metrics/x", "/favicon.ico"])
+def test_only_metrics_is_served(path: str) -> None:
+    server = start_metrics(recorded_run(), ":0")
+    try:
+        response = httpx.get(server.url.removesuffix("/metrics") + path, timeout=5)
+    finally:
+        server.close()
+    assert response.status_code == 404
+    assert "seatctl_monitor" not in response.text
 
 
 def test_close_releases_the_port() -> None:

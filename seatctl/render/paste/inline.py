@@ -48,6 +48,8 @@ _BACKTICKED = re.compile(r"`([^`\n]+)`")
 # "In nginx's", "Drop --advertise-keep-alive: ..."). Anything else is a command or a line of
 # config (the rule of seatctl.render.tokens.fix_line).
 _PROSE_LINE = re.compile(r"[.:]$|^\(.*\)$|^[A-Z][a-z']+ (?:[a-z]|--?[a-z])")
+# A prose line that ends its sentence (or is a whole remark in parentheses).
+_FINISHED_LINE = re.compile(r"[.:!?]$|^\(.*\)$")
 _TRAILING_NOTE = re.compile(r"^(?P<code>\S.*?) (?P<note>\([^()]*\))$")
 
 
@@ -97,8 +99,10 @@ def detail_blocks(text: str | None) -> tuple[Block, ...]:
 def fix_blocks(text: str | None) -> tuple[Block, ...]:
     """A fix: its sentences as paragraphs, its commands and config lines as code blocks
     (consecutive ones together, their common indentation removed). "CMD (a remark)" is the
-    command in a code block, then the remark."""
-    return _blocks(text, _command_or_config)
+    command in a code block, then the remark. A hard-wrapped sentence is one paragraph: a
+    line that goes on from an unfinished prose line is prose, whatever it looks like, and
+    consecutive prose lines join (a heading, ending with ":", stays a paragraph of its own)."""
+    return _blocks(text, _command_or_config, join_prose=True)
 
 
 def _indented(line: str) -> tuple[str | None, str | None]:
@@ -117,24 +121,43 @@ def _command_or_config(line: str) -> tuple[str | None, str | None]:
     return line, None
 
 
-def _blocks(text: str | None, split: LineSplit) -> tuple[Block, ...]:
+def _unfinished(prose_line: str) -> bool:
+    """A prose line whose sentence goes on on the next line."""
+    return not _FINISHED_LINE.search(prose_line.strip())
+
+
+def _blocks(text: str | None, split: LineSplit, *, join_prose: bool = False
+            ) -> tuple[Block, ...]:
     blocks: list[Block] = []
     code_lines: list[str] = []
+    prose_lines: list[str] = []
 
     def end_code() -> None:
         if code_lines:
             blocks.append(CodeBlock(textwrap.dedent("\n".join(code_lines)).strip("\n")))
             code_lines.clear()
 
+    def end_prose() -> None:
+        if prose_lines:
+            blocks.append(Paragraph(prose(" ".join(prose_lines))))
+            prose_lines.clear()
+
     for line in (text or "").split("\n"):
         if not line.strip():
             end_code()
+            end_prose()
             continue
-        code_part, prose_part = split(line.rstrip())
+        goes_on = join_prose and bool(prose_lines) and _unfinished(prose_lines[-1])
+        code_part, prose_part = ((None, line) if goes_on and not line.startswith(" ")
+                                 else split(line.rstrip()))
         if code_part is not None:
+            end_prose()
             code_lines.append(printable(code_part))
         if prose_part is not None:
             end_code()
-            blocks.append(Paragraph(prose(prose_part.strip())))
+            if not join_prose or (prose_lines and prose_lines[-1].endswith(":")):
+                end_prose()
+            prose_lines.append(prose_part.strip())
     end_code()
+    end_prose()
     return tuple(blocks)
