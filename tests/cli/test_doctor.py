@@ -74,7 +74,9 @@ def test_the_idle_close_and_the_race_window_are_measured(
     assert seconds - 0.02 <= keepalive["idle_close_s"] <= seconds + 0.3
     assert keepalive["close_kind"] == "fin" and not keepalive["idle_close_lower_bound"]
     race = document["probes"]["race"]
-    assert race["ok_until_s"] < seconds <= race["failing_from_s"] + 0.02
+    # Reuse works until the server's close, as measured: its timer can fire late under load.
+    assert race["ok_until_s"] < keepalive["idle_close_s"] + 0.02
+    assert seconds <= race["failing_from_s"] + 0.02
     assert set(race["failures"]) <= {"reset", "closed-before-response"}
     assert severities(document)["reuse-race"] == "ok"
 
