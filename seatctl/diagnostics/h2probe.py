@@ -35,6 +35,8 @@ from seatctl.diagnostics.connection import (
     TLSInfo,
     parse_target,
 )
+from seatctl.diagnostics.failures import FailureKind as FailureKind  # re-exported
+from seatctl.diagnostics.failures import failure_kind
 from seatctl.diagnostics.h2connection import (
     IDLE_FRAMES_LIMIT,
     AnsweredInHttp1,
@@ -42,7 +44,6 @@ from seatctl.diagnostics.h2connection import (
     Http2Connection,
     Http2Response,
     Http2Settings,
-    Http2StreamReset,
     StreamState,
     connect_http2,
     error_name,
@@ -58,18 +59,12 @@ from seatctl.diagnostics.probes import (
     failed_try,
 )
 from seatctl.errors import (
-    CertificateUntrusted,
-    ConnectionClosed,
     ConnectionCut,
     ConnectionRefused,
     ConnectionReset,
-    DNSError,
     NetworkError,
-    PhaseTimeout,
-    ProtocolViolation,
     ResponseError,
     SeatctlError,
-    TLSError,
     UsageError,
 )
 
@@ -89,42 +84,15 @@ ResponseSink = Callable[[Http2Response], None]
 SnapshotSink = Callable[[Callable[[], "Http2Result"]], None]
 
 
-class FailureKind(StrEnum):
-    RESET = "reset"  # TCP reset
-    CLOSED = "closed"  # FIN before a complete response
-    STREAM_RESET = "stream-reset"  # RST_STREAM on the request's stream
-    TIMEOUT = "timeout"
-    TLS = "tls"
-    PROTOCOL = "protocol"  # the server broke HTTP/2 (h2's protocol error)
-    REFUSED = "refused"
-    DNS = "dns"
-    OTHER = "other"
-
-
 @dataclass(frozen=True)
 class Failure:
     kind: FailureKind
     message: str
 
 
-FAILURE_KINDS: tuple[tuple[type[SeatctlError], FailureKind], ...] = (
-    (Http2StreamReset, FailureKind.STREAM_RESET),  # before ConnectionCut, its base
-    (ConnectionReset, FailureKind.RESET),
-    (ConnectionClosed, FailureKind.CLOSED),
-    (PhaseTimeout, FailureKind.TIMEOUT),
-    (CertificateUntrusted, FailureKind.TLS),
-    (TLSError, FailureKind.TLS),
-    (ProtocolViolation, FailureKind.PROTOCOL),
-    (ConnectionRefused, FailureKind.REFUSED),
-    (DNSError, FailureKind.DNS),
-)
-
-
 def classify_failure(error: SeatctlError) -> Failure:
     """A classified error (from the connection layer) as plain data."""
-    kind = next((kind for cls, kind in FAILURE_KINDS if isinstance(error, cls)),
-                FailureKind.OTHER)
-    return Failure(kind, error.message)
+    return Failure(failure_kind(error), error.message)
 
 
 @dataclass(frozen=True)

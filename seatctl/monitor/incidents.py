@@ -22,22 +22,13 @@ from enum import StrEnum
 from typing import Any
 
 from seatctl.diagnostics.connection import Headers
+from seatctl.diagnostics.failures import FailureKind as FailureKind  # re-exported
 from seatctl.diagnostics.identify import ErrorPage, Evidence, infer
 
 RACE_WINDOW = 0.75  # a reused connection idle for at least this share of the idle close
 GATEWAY_STATUSES = (502, 503, 504)
 BODY_SHOWN = 80  # characters of an error page quoted in an incident
 HTML_TAG = re.compile(r"<[^>]*>")
-
-
-class FailureKind(StrEnum):
-    RESET = "reset"
-    CLOSED = "closed"
-    REFUSED = "refused"
-    TLS = "tls"
-    TIMEOUT = "timeout"
-    DNS = "dns"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)

@@ -25,18 +25,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from seatctl.diagnostics.connection import CloseKind, RawConnection, RawResponse, Target
+from seatctl.diagnostics.failures import FailureKind, failure_kind
 from seatctl.errors import (
     ConnectionCut,
-    ConnectionRefused,
-    ConnectionReset,
-    DNSError,
     PhaseTimeout,
     ResetWhen,
     SeatctlError,
-    TLSError,
     WriteTimeout,
 )
-from seatctl.monitor.incidents import Failure, FailureKind
+from seatctl.monitor.incidents import Failure
 from seatctl.monitor.plan import MonitorPlan
 
 GAP_SPREAD = (0.5, 1.5)  # idle gaps, as shares of the idle close
@@ -224,15 +221,9 @@ def failure_of(exc: SeatctlError) -> Failure:
     """The connection layer's error as the classifier's data."""
     message = str(exc.message)
     if isinstance(exc, ConnectionCut):
-        kind = FailureKind.RESET if isinstance(exc, ConnectionReset) else FailureKind.CLOSED
-        return Failure(kind, message, mid_response=exc.when is ResetWhen.MID_RESPONSE)
+        return Failure(failure_kind(exc), message,
+                       mid_response=exc.when is ResetWhen.MID_RESPONSE)
     if isinstance(exc, PhaseTimeout):
         phase = "write" if isinstance(exc, WriteTimeout) else exc.phase.value
         return Failure(FailureKind.TIMEOUT, message, phase=phase)
-    kinds: tuple[tuple[type[SeatctlError], FailureKind], ...] = (
-        (ConnectionRefused, FailureKind.REFUSED), (TLSError, FailureKind.TLS),
-        (DNSError, FailureKind.DNS))
-    for error_type, kind in kinds:
-        if isinstance(exc, error_type):
-            return Failure(kind, message)
-    return Failure(FailureKind.OTHER, message)
+    return Failure(failure_kind(exc), message)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import struct
 import subprocess
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import png
 import pytest
 
 from seatctl.render.paste import doctor_html, smoke_html
@@ -164,60 +163,14 @@ def test_the_page_prints(browser: Browser, tmp_path: Path) -> None:
 # --- a PNG reader, enough for a browser's screenshot ------------------------------------
 
 
-def png_reader(data: bytes, columns: int = 3) -> tuple[int, int, Any]:
-    """(width, height, pixel(x, y) -> (r, g, b)) of an 8-bit RGB or RGBA PNG, for the
-    `columns` leftmost columns only (each row's filter reads only bytes left of and above
-    a byte, so the rest of the row need not be decoded)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    position, idat, header = 8, b"", b""
-    while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        chunk = data[position + 8:position + 8 + length]
-        position += 12 + length
-        if kind == b"IHDR":
-            header = chunk
-        elif kind == b"IDAT":
-            idat += chunk
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert depth == 8 and colour in (2, 6) and interlace == 0, (depth, colour, interlace)
-    channels = 3 if colour == 2 else 4
-    rows = _unfilter(zlib.decompress(idat), width * channels, height, channels,
-                     columns * channels)
+def png_reader(data: bytes) -> tuple[int, int, Any]:
+    """(width, height, pixel(x, y) -> (r, g, b)) of an 8-bit RGB or RGBA PNG."""
+    width, height, rows, info = png.Reader(bytes=data).asRGB8()
+    channels = 4 if info["alpha"] else 3
+    decoded = [bytes(row) for row in rows]
 
     def pixel(x: int, y: int) -> tuple[int, int, int]:
-        assert x < columns
-        red, green, blue = rows[y][x * channels:x * channels + 3]
+        red, green, blue = decoded[y][x * channels:x * channels + 3]
         return red, green, blue
 
     return width, height, pixel
-
-
-def _unfilter(raw: bytes, stride: int, height: int, channels: int, prefix: int
-              ) -> list[bytes]:
-    rows: list[bytes] = []
-    previous = bytearray(prefix)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind = raw[start]
-        line = bytearray(raw[start + 1:start + 1 + prefix])
-        for i in range(prefix):
-            left = line[i - channels] if i >= channels else 0
-            corner = previous[i - channels] if i >= channels else 0
-            line[i] = (line[i] + _predict(kind, left, previous[i], corner)) & 0xFF
-        rows.append(bytes(line))
-        previous = line
-    return rows
-
-
-def _predict(kind: int, left: int, up: int, corner: int) -> int:
-    if kind == 0:
-        return 0
-    if kind == 1:
-        return left
-    if kind == 2:
-        return up
-    if kind == 3:
-        return (left + up) // 2
-    estimate = left + up - corner  # Paeth
-    distances = (abs(estimate - left), abs(estimate - up), abs(estimate - corner))
-    return (left, up, corner)[distances.index(min(distances))]

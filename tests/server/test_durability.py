@@ -7,12 +7,9 @@ import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -83,34 +80,6 @@ def test_two_servers_on_one_database_never_double_book(
         return [*halves[0], *halves[1]]
 
     assert_one_winner_per_seat(asyncio.run(both()), seats)
-
-
-@pytest.fixture
-def serve_process(tmp_path: Path) -> Iterator[Any]:
-    """Start `python -m seatctl serve` as a real process; all killed after the test."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(db: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
-        ready = tmp_path / f"ready-{len(processes)}"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "seatctl", "serve", "--port", "0", "--quiet", "--db",
-             str(db), "--ready-file", str(ready), *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        processes.append(process)
-        deadline = time.monotonic() + 20
-        while not ready.exists():
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return process, ready.read_text().strip()
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_a_job_accepted_before_sigkill_completes_after_restart(

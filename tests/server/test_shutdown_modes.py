@@ -6,9 +6,8 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from seatctl.server import ServerConfig, serving_in_thread
 from seatctl.server.config import ShutdownMode
 from seatctl.server.options import ServeOptions, build_config
 from tests.helpers import Cli
+from tests.server.conftest import ServeProcess
 from tests.server.helpers import parse_raw_response
 from tests.server.rawhttp import WAIT_LIMIT, RawConnection
 
@@ -29,32 +29,14 @@ Serve = Callable[..., tuple[subprocess.Popen[bytes], str]]
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
+def serve(serve_process: ServeProcess) -> Serve:
     """`python -m seatctl serve` as a real process with a stall on SLOW_PATH; killed after."""
-    processes: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str) -> tuple[subprocess.Popen[bytes], str]:
-        ready = tmp_path / f"ready-{len(processes)}"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "seatctl", "serve", "--port", "0", "--quiet", "--db",
-             ":memory:", "--ready-file", str(ready), "--fault", f"stall=1:{STALL:g}",
-             "--fault-path", SLOW_PATH, *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        processes.append(process)
-        deadline = time.monotonic() + 20
-        while not ready.exists():
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return process, ready.read_text().strip()
+        return serve_process(Path(":memory:"), "--fault", f"stall=1:{STALL:g}",
+                             "--fault-path", SLOW_PATH, *args)
 
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
+    return start
 
 
 def idle_pooled_connection(url: str) -> RawConnection:
