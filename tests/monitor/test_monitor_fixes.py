@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from seatctl.monitor.run import MonitorRun, Snapshot, run_monitor
 from seatctl.monitor.sampler import Sample
 from seatctl.monitor.verdict import judge
 from seatctl.render.monitor import latency_words, report_lines, summary_line
+from tests.conftest import ServeProcess
 
 WAIT_LIMIT = 20.0
 
@@ -108,20 +106,8 @@ def test_latency_has_one_precision_everywhere(seconds: float, words: str) -> Non
 
 
 @pytest.fixture
-def abrupt_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    ready = tmp_path / "ready"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seatctl", "serve", "--port", "0", "--quiet", "--db",
-         ":memory:", "--ready-file", str(ready), "--shutdown", "abrupt"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not ready.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield process, ready.read_text().strip()
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=10)
+def abrupt_server(serve_process: ServeProcess) -> tuple[subprocess.Popen[bytes], str]:
+    return serve_process(Path(":memory:"), "--shutdown", "abrupt")
 
 
 async def monitor_an_abrupt_restart(process: subprocess.Popen[bytes], url: str

@@ -17,8 +17,8 @@ import pytest
 from seatctl.server import ServerConfig, serving_in_thread
 from seatctl.server.config import ShutdownMode
 from seatctl.server.options import ServeOptions, build_config
+from tests.conftest import ServeProcess
 from tests.helpers import Cli
-from tests.server.conftest import ServeProcess
 from tests.server.helpers import parse_raw_response
 from tests.server.rawhttp import WAIT_LIMIT, RawConnection
 
