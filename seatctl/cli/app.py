@@ -216,7 +216,7 @@ def _in_seatctls_words(exc: typer.TyperException) -> typer.TyperException:
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
     from seatctl.cli.usage import ExplainedUsageError
-    from seatctl.render.sanitize import printable
+    from seatctl.sanitize import printable
 
     if isinstance(exc, NoArgsIsHelpError):
         typer.echo(exc.ctx.get_help())

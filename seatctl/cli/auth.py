@@ -87,7 +87,7 @@ def whoami(ctx: typer.Context, json: JsonFlag = False) -> None:
     import json as jsonlib
 
     from seatctl.api.endpoints import profile as profile_call
-    from seatctl.render.sanitize import printable
+    from seatctl.sanitize import printable
 
     app = get_app(ctx)
     as_json = app.want_json(json)

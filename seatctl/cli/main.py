@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _unexpected_before_command(exc: Exception, *, trace: bool) -> int:
     """One `error:` line (the traceback with --trace), exit 1, never a silent failure."""
-    from seatctl.render.sanitize import printable
+    from seatctl.sanitize import printable
 
     if trace:
         import traceback
@@ -93,7 +93,7 @@ def handle_error(ctx: Context, exc: BaseException) -> typer.Exit:
 def _usage_error(exc: UsageError, *, as_json: bool) -> int:
     """seatctl's `error:` and `hint:` lines (and the JSON error document), exit 2."""
     from seatctl.cli.usage import message_and_hint
-    from seatctl.render.sanitize import printable
+    from seatctl.sanitize import printable
 
     message, hint = (printable(text) for text in message_and_hint(exc))
     sys.stderr.write(f"error: {message}\nhint: {hint}\n")

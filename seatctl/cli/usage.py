@@ -40,7 +40,7 @@ class ExplainedUsageError(UsageError):
         self.hint = hint
 
     def show(self, file: IO[Any] | None = None) -> None:
-        from seatctl.render.sanitize import printable
+        from seatctl.sanitize import printable
 
         echo(f"error: {printable(self.message)}\nhint: {printable(self.hint)}", file=file,
              err=True)

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from seatctl.diagnostics.defaults import COMPONENTS, Component, Documented, Governs, Role
 from seatctl.diagnostics.probes import parse_keep_alive
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 EVIDENCE_LIMIT = 100  # characters of a server-supplied header value kept as evidence
 # Node's keepAliveTimeoutBuffer: an idle socket closes this long after the advertised timeout.

@@ -24,7 +24,6 @@ from seatctl.booking.manage import (
 )
 from seatctl.booking.outcome import Resume
 from seatctl.render import messages
-from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
 from seatctl.render.tables import (
     Column,
@@ -40,6 +39,7 @@ from seatctl.render.tables import (
     write_tsv,
 )
 from seatctl.render.tokens import say, whole
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -20,11 +20,11 @@ from seatctl.demo.summary import STEPS, StepName, StepResult, summary_document
 from seatctl.render.doctor import doctor_progress, render_report
 from seatctl.render.events import render_events
 from seatctl.render.messages import error_document
-from seatctl.render.sanitize import printable
 from seatctl.render.seatmap import render_seat_map
 from seatctl.render.tokens import GLUE, fix_line, say, whole
 from seatctl.render.trace import StderrObserver
 from seatctl.render.watch import WatchDisplay, render_outcome, submitted_line
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from datetime import datetime

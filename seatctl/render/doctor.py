@@ -19,7 +19,6 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.tokens import (
     block,
     fields,
@@ -29,6 +28,7 @@ from seatctl.render.tokens import (
     wrap,
     wrap_plain,
 )
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from seatctl.clock import parse_iso_time
-from seatctl.render.sanitize import printable
 from seatctl.render.tables import (
     Column,
     OutputFormat,
@@ -26,6 +25,7 @@ from seatctl.render.tables import (
     write_tsv,
 )
 from seatctl.render.tokens import whole, wrap
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.tokens import say
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.api.health import Health

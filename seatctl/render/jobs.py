@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
 from seatctl.render.tables import (
     Column,
@@ -30,6 +29,7 @@ from seatctl.render.tables import (
     write_tsv,
 )
 from seatctl.render.tokens import say, wrap
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from seatctl.errors import SeatctlError, UsageError
-from seatctl.render.sanitize import printable
 from seatctl.render.tokens import say
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams

@@ -24,8 +24,8 @@ from rich.text import Text
 
 from seatctl.monitor.incidents import IncidentClass
 from seatctl.monitor.run import OutcomeLevel, PerSecond
-from seatctl.render.sanitize import printable
 from seatctl.render.tokens import GLUE, wrap
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.monitor.incidents import Incident

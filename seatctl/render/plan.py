@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.tables import Column, fit, local_time, print_table
 from seatctl.render.tokens import say
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console

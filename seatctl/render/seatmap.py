@@ -20,7 +20,6 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from seatctl.booking.labels import ResolvedSeat, SeatIndex, SeatState
-from seatctl.render.sanitize import printable
 from seatctl.render.tables import (
     Column,
     OutputFormat,
@@ -31,6 +30,7 @@ from seatctl.render.tables import (
     print_table,
     write_tsv,
 )
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console

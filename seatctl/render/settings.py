@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.tables import Column, OutputFormat, fit, lines, print_table, write_tsv
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.config.profiles import ProfileListing

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.status import Status
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.tokens import fix_line, say, wrap
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.render.streams import IOStreams

@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from seatctl.clock import parse_iso_time
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

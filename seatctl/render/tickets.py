@@ -21,9 +21,9 @@ from rich.text import Text
 
 from seatctl.clock import parse_iso_time
 from seatctl.render import messages
-from seatctl.render.sanitize import printable
 from seatctl.render.tables import iso_time, local_time, tsv_line, wall_now
 from seatctl.render.tokens import block, fields, terminal_width
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.api.models import Booking, TicketDetails, VerifiedBooking

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.http import Exchange

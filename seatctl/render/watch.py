@@ -23,9 +23,9 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
-from seatctl.render.sanitize import printable
 from seatctl.render.states import glyph_and_style
 from seatctl.render.tokens import block, fields, say, wrap
+from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import JournalEntry

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 from seatctl.smoke.junit import failure_text
 from seatctl.smoke.report import CheckStatus, SmokeReport
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from seatctl.diagnostics.connection import parse_target
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 from seatctl.smoke.report import CheckResult, CheckStatus, SmokeReport
 
 SUITE_NAME = "seatctl smoke"

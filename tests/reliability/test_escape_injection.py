@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 from seatctl.server import ReferenceServer
 from tests.conftest import StartServer
 from tests.helpers import Cli, Outcome

@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 
 @dataclass(frozen=True)

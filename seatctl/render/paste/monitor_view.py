@@ -39,7 +39,7 @@ from seatctl.render.paste.view import (
     sequence,
     text,
 )
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 MONITOR_SCHEMA = "seatctl.monitor/"
 INCIDENTS_SHOWN = 50

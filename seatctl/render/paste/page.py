@@ -26,7 +26,7 @@ from seatctl.render.paste.view import (
     severity_label,
     when_text,
 )
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 DOCUMENT_ID = "seatctl-document"  # the JSON block: document.getElementById(...).textContent
 

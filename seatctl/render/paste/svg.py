@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 
 from seatctl.render.paste.view import Bar, Mark, Timeline, css_name
-from seatctl.render.sanitize import printable
+from seatctl.sanitize import printable
 
 WIDTH = 800
 LABEL_WIDTH = 140  # probe names, right-aligned left of the plot
