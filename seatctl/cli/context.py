@@ -34,10 +34,12 @@ def same_origin(first: str, second: str) -> bool:
 def _origin(url: str) -> tuple[str, str, int | None]:
     from urllib.parse import urlsplit
 
+    from seatctl.urls import default_port
+
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+        port = parts.port or default_port(scheme)
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port

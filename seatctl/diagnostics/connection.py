@@ -39,9 +39,9 @@ from seatctl.errors import (
     WriteTimeout,
 )
 from seatctl.http import Timeouts, classify_os_error
+from seatctl.urls import DEFAULT_PORTS
 
 DEFAULT_PATH = "/health"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_TIMEOUTS = Timeouts(connect=5.0, read=30.0, write=30.0, pool=5.0)
 USER_AGENT = f"seatctl-doctor/{__version__}"
 READ_SIZE = 65536

@@ -35,6 +35,7 @@ from seatctl.http._retry import RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
 from seatctl.http._translate import Attempt, translate
 from seatctl.redact import redact_headers
+from seatctl.urls import DEFAULT_PORTS, default_port
 
 if TYPE_CHECKING:
     from seatctl.config.settings import Settings
@@ -290,7 +291,7 @@ def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:
 
 
 def _default_port(url: httpx.URL) -> int:
-    return 443 if url.scheme == "https" else 80
+    return default_port(url.scheme) or DEFAULT_PORTS["http"]
 
 
 def _tls_context(config: ClientConfig) -> ssl.SSLContext | bool:
