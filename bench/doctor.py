@@ -62,7 +62,8 @@ import trustme
 
 from seatctl.diagnostics import doctor as doctor_module
 from seatctl.diagnostics.connection import ConnectOptions
-from seatctl.diagnostics.h2probe import Http2Result, http2_probe
+from seatctl.diagnostics.h2probe import http2_probe
+from seatctl.diagnostics.results import Http2Result
 from tests.diagnostics.h2servers import LOOPBACK, nginx_server, write_certificate
 
 REPO = Path(__file__).resolve().parent.parent

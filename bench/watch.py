@@ -95,14 +95,14 @@ from typing import Any
 
 import httpx
 import typer
-from typer._click.core import Command
 
 from seatctl.booking.journal import Journal
 from seatctl.booking.poll import NOTICE_FLOOR, NOTICE_SHARE, PollPlan
 from seatctl.cli.app import app as seatctl_app
 from seatctl.cli.app import load_command
 from seatctl.cli.context import App
-from seatctl.http import core_transport
+from seatctl.cli.typer_seam import Command
+from seatctl.http import CoreTransport, core_transport
 from seatctl.render.streams import IOStreams
 
 SEATCTL, COLD, PLAIN, SEED, ORACLE = "seatctl", "seatctl cold", "seatctl plain", "seed", "oracle"
@@ -329,7 +329,7 @@ def env_for(home: Path, url: str, token: str) -> dict[str, str]:
 # --- the ways ----------------------------------------------------------------------------
 
 
-def bound_transport(ip: str) -> httpx.HTTPTransport:
+def bound_transport(ip: str) -> CoreTransport:
     """seatctl's own transport (pool limits, deadline backend), from the address `ip`."""
     return core_transport(local_address=ip)
 

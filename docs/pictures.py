@@ -34,11 +34,12 @@ from rich.console import Console
 
 from seatctl.api.endpoints import login
 from seatctl.api.models import Event
-from seatctl.booking.book import BookingFlow, BookingTarget
+from seatctl.booking.book import BookingFlow
 from seatctl.booking.events import resolve_event, seat_map_for
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.labels import resolve_labels
 from seatctl.booking.status import JobState
+from seatctl.booking.target import BookingTarget
 from seatctl.booking.watch import Watcher, WatchUpdate
 from seatctl.clock import SystemClock
 from seatctl.diagnostics import DoctorPlan, DoctorRun, build_report, run_doctor

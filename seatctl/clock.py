@@ -1,4 +1,5 @@
-"""Time as a dependency: commands and the HTTP core take a Clock so tests can fake it."""
+"""Time as a dependency: commands and the HTTP core take a Clock so tests can fake it
+(`ManualClock`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,26 @@ class SystemClock:
         time.sleep(max(0.0, seconds))
 
 
+class ManualClock:
+    """The Clock whose time moves only when told: `sleep` moves it at once (and is kept in
+    `sleeps`), `advance` moves it without a sleep (a slow server), and `now` may be set.
+    The Clock's test double, shipped beside it so that tests and benchmarks share one."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass(frozen=True)
 class Deadline:
     """An absolute point on a clock's monotonic time line; `None` seconds means no deadline."""
@@ -37,11 +58,6 @@ class Deadline:
         if self.expires_at is None:
             return None
         return self.expires_at - self.clock.monotonic()
-
-    def clip(self, seconds: float) -> float:
-        """`seconds`, shortened so that it ends no later than the deadline."""
-        remaining = self.remaining()
-        return seconds if remaining is None else min(seconds, remaining)
 
     def expired(self) -> bool:
         remaining = self.remaining()

@@ -59,11 +59,22 @@ class SeatctlError(Exception):
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}; {self.hint}"
 
+    def as_dict(self) -> dict[str, object]:
+        """The error as `--json` shows it, under "error"."""
+        return {"type": type(self).__name__, "message": self.message, "hint": self.hint,
+                "exit_code": int(self.exit_code), "attempts": self.attempts}
+
 
 class UsageError(SeatctlError):
     """The command line or an argument is wrong."""
 
     exit_code = ExitCode.USAGE
+
+    def as_dict(self) -> dict[str, object]:
+        """No `attempts`: a usage error sends nothing."""
+        document = super().as_dict()
+        del document["attempts"]
+        return document
 
 
 class ConfigError(UsageError):
@@ -321,6 +332,18 @@ class UnexpectedError(SeatctlError):
     """Any exception that is not a SeatctlError: a bug, reported without a traceback."""
 
     exit_code = ExitCode.FAILURE
+
+
+# The HTTP core's hints for a server it cannot reach name --base-url; doctor and smoke take
+# the URL as an argument.
+UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
+
+
+def hint_at_the_url(*errors: SeatctlError) -> None:
+    """`errors` (a failure and its cause) say to check the URL given as an argument, in
+    place of the hint they were raised with."""
+    for error in errors:
+        error.hint = UNREACHABLE_HINT
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -1,9 +1,11 @@
-"""Shared fixtures: an isolated environment for every test, and a CLI runner."""
+"""Shared fixtures: an isolated environment for every test, a CLI runner, reference servers,
+TLS material, golden files (`--update-golden`). The test kit is in tests/support/."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,8 @@ import trustme
 
 from seatctl.server import ReferenceServer, ServerConfig, serving_in_thread
 from tests.helpers import Cli
+from tests.support.golden import GOLDEN_DIR, UPDATE_OPTION, Golden
+from tests.support.servers import LOOPBACK
 
 # Proxies would send requests off the machine; SSL_CERT_* would change what is trusted.
 CLEARED_ENV = frozenset({
@@ -51,6 +55,25 @@ def config_path(tmp_path: Path) -> Path:
     return tmp_path / "xdg" / "seatctl" / "config.toml"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(UPDATE_OPTION, action="store_true",
+                     help="rewrite the golden files in tests/golden/ from the current "
+                          "renderings (then review the diff)")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """`golden.check(name, text)`: `text` equals tests/golden/NAME (see tests/support)."""
+    test_path = request.path.relative_to(request.config.rootpath).as_posix()
+    return Golden(GOLDEN_DIR, bool(request.config.getoption(UPDATE_OPTION)), test_path)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound to learn a free port, then closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
 
 
 StartServer = Callable[..., ReferenceServer]

@@ -45,29 +45,3 @@ def write_config(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-class FakeClock:
-    """A monotonic clock that moves only when slept on (or set)."""
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-WALL_T0 = 1_800_000_000.0  # where a FakeWallClock starts: 2027-01-15
-
-
-class FakeWallClock:
-    """A Unix-time clock (what `time.time` gives) that moves only when set."""
-
-    def __init__(self, now: float = WALL_T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now

@@ -22,9 +22,10 @@ HEALTH = {"status": "OK", "message": "up"}
 
 def seatctl(*args: str, env: dict[str, str] | None = None, **kwargs: object
             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "seatctl", *args], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, **(env or {})},
-                          **kwargs)  # type: ignore[call-overload,no-any-return]
+    done: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+        [sys.executable, "-m", "seatctl", *args], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})}, **kwargs)
+    return done
 
 
 def test_config_set_repairs_a_broken_value(cli: Cli, config_path: Path) -> None:

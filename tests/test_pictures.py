@@ -23,7 +23,7 @@ from types import ModuleType
 import pytest
 from rich.cells import cell_len
 
-from seatctl.diagnostics.probes import RaceOutcome
+from seatctl.diagnostics.results import RaceOutcome
 from seatctl.server.demo import BLOCKED
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,28 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from seatctl.api.endpoints import book_quantity, submit_seat_booking
-from seatctl.booking.journal import REFUSED, Journal, JournalEntry
+from seatctl.booking.journal import Journal, JournalEntry
+from seatctl.booking.journal_states import JournalState
+from seatctl.booking.outcome import Resume, watch_interrupted
 from seatctl.booking.status import JobState
-from seatctl.booking.watch import Watcher, WatchResult, WatchUpdate
+from seatctl.booking.target import BookingTarget, unfinished_attempt
+from seatctl.booking.watch import Watcher, WatchResult, WatchUpdate, fan_out
 from seatctl.clock import Clock
-from seatctl.errors import HTTPStatusError, NotFound
+from seatctl.errors import HTTPStatusError, Interrupted, NotFound
 from seatctl.http import ApiClient
 
 CONTENDED_RESENDS = 3
 CONTENDED_PAUSE = 0.5  # seconds before sending a contended booking again
-
-
-@dataclass(frozen=True)
-class BookingTarget:
-    """What to book: seats of a seat-map event, or a quantity of a general-admission one."""
-
-    profile: str
-    base_url: str
-    event_id: str
-    event_name: str | None
-    seat_ids: tuple[str, ...] = ()
-    seat_labels: tuple[str, ...] = ()
-    quantity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,23 +62,37 @@ class BookingFlow:
 
     def watch_entry(self, entry: JournalEntry, job_id: str) -> WatchResult:
         """Watch one job, recording each state change in the journal entry."""
-        watcher = replace(self.watcher, on_update=both(record_updates(self.journal, entry.key),
-                                                       self.watcher.on_update))
+        watcher = replace(self.watcher, on_update=fan_out(
+            record_updates(self.journal, entry.key), self.watcher.on_update))
         return watcher.watch(job_id, since=self.clock.monotonic())
+
+    def in_hand(self) -> JournalEntry | None:
+        """The booking in hand as the journal has it now (a watch records what it learns
+        there); None before there is one."""
+        return None if self.current is None else self.journal.get(self.current.key)
+
+    def interrupted(self, resume: Resume) -> Interrupted:
+        """What Ctrl-C during `book` or `resume` leaves, and the command (with `resume`'s
+        flags) that picks it up again."""
+        job_id = self.current.job_id if self.current else None
+        if job_id is not None and not self.submitting:
+            return watch_interrupted(job_id, resume)
+        return Interrupted(
+            "interrupted before the server answered; the booking key is kept in the journal",
+            hint=f"run the same `seatctl book` again, or `{resume.command('book', '--resume')}`"
+                 ": the same key makes at most one booking")
 
     def _finish(self, entry: JournalEntry, resumed: bool, wait: bool) -> BookingOutcome:
         if entry.quantity is not None:
             return BookingOutcome(self._book_quantity(entry, entry.quantity), resumed, None)
-        if entry.job_id is None or entry.state in ("created", REFUSED):
+        if entry.job_id is None or entry.state in (JournalState.CREATED, JournalState.REFUSED):
             entry = self._submit(entry)
         if not wait:
             return BookingOutcome(entry, resumed, None)
         return self._watch_with_resends(entry, resumed)
 
     def _entry_for(self, target: BookingTarget) -> tuple[JournalEntry, bool]:
-        earlier = self.journal.find_unfinished(
-            profile=target.profile, base_url=target.base_url, event_id=target.event_id,
-            seat_ids=list(target.seat_ids), quantity=target.quantity)
+        earlier = unfinished_attempt(self.journal, target)
         if earlier is not None:
             self.current = earlier
             return earlier, True
@@ -129,7 +133,7 @@ class BookingFlow:
             if result.state is not JobState.CONTENDED:
                 return BookingOutcome(self.journal.get(entry.key) or entry, resumed, result)
             if resends <= 0:
-                entry = self.journal.update(entry.key, state="failed",
+                entry = self.journal.update(entry.key, state=JournalState.FAILED,
                                             message=result.status.message if result.status
                                             else None)
                 return BookingOutcome(entry, resumed, result)
@@ -146,7 +150,7 @@ class BookingFlow:
             raise
         self.submitting = False
         message = f"booked {quantity} ticket(s)" if created else "Booking already exists"
-        return self.journal.update(entry.key, state="confirmed", booking_id=booking.id,
+        return self.journal.update(entry.key, state=JournalState.CONFIRMED, booking_id=booking.id,
                                    total_price=booking.total_price, message=message)
 
     def _fail_if_refused(self, entry: JournalEntry, error: HTTPStatusError) -> None:
@@ -155,19 +159,10 @@ class BookingFlow:
         a 5xx leaves the booking resumable."""
         self.submitting = False
         if error.status_code in (401, 403):
-            self.journal.update(entry.key, state=REFUSED,
+            self.journal.update(entry.key, state=JournalState.REFUSED,
                                 message=error.server_message or error.message)
         elif not error.retryable:
-            self.journal.update(entry.key, state="failed", message=error.message)
-
-
-def both(first: Callable[[WatchUpdate], None], second: Callable[[WatchUpdate], None]
-         ) -> Callable[[WatchUpdate], None]:
-    def call(update: WatchUpdate) -> None:
-        first(update)
-        second(update)
-
-    return call
+            self.journal.update(entry.key, state=JournalState.FAILED, message=error.message)
 
 
 def record_updates(journal: Journal, key: str) -> Callable[[WatchUpdate], None]:
@@ -182,7 +177,7 @@ def record_updates(journal: Journal, key: str) -> Callable[[WatchUpdate], None]:
     return record
 
 
-def _journal_state(state: JobState) -> str:
+def _journal_state(state: JobState) -> JournalState:
     # The journal keeps a booking's state: a contended job leaves the booking pending
     # (it is sent again), queued/processing/pending stay as they are.
-    return "pending" if state is JobState.CONTENDED else state.value
+    return JournalState.PENDING if state is JobState.CONTENDED else JournalState(state.value)

@@ -38,7 +38,7 @@ import shlex
 from collections.abc import Iterable
 
 from seatctl.api.endpoints import get_event, list_events, seat_map
-from seatctl.api.models import Event, SeatMap
+from seatctl.api.models import Event, EventPage, SeatMap
 from seatctl.booking.catalog import CachedEvents, Catalog
 from seatctl.errors import NotFound, RequestRejected, UsageError
 from seatctl.http import ApiClient
@@ -76,6 +76,16 @@ def resolve_event(client: ApiClient, text: str, *, catalog: Catalog | None = Non
     if complete:
         raise _no_match(wanted, listed=[*listed, *searched])
     return _beyond_the_listing(client, wanted, [*listed, *searched], listed_count=len(listed))
+
+
+def events_page(client: ApiClient, *, page: int, limit: int, search: str | None,
+                catalog: Catalog) -> EventPage:
+    """One page of the listing (`GET /api/events`). A first page that holds every event is
+    stored in the catalog: what EVENT is resolved against next, for free."""
+    listing = list_events(client, page=page, limit=limit, search=search)
+    if not search and page == 1 and not listing.pagination.has_next_page:
+        catalog.store_events(listing.events, complete=True)
+    return listing
 
 
 def seat_map_for(client: ApiClient, event: Event, *, catalog: Catalog | None = None,

@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,16 +37,15 @@ from types import TracebackType
 from typing import Any
 
 from seatctl.booking.journal_file import NEWEST_FIRST, journal_path
+from seatctl.booking.journal_states import (
+    PENDING_STATES,
+    RESUMABLE_STATES,
+    JournalState,
+    journal_state,
+    may_become,
+    states_that_may_become,
+)
 from seatctl.errors import SeatctlError, UsageError
-
-PENDING_STATES = frozenset({"created", "queued", "processing", "pending"})
-FINAL_STATES = frozenset({"confirmed", "rejected", "failed", "cancelled"})
-CONFIRMED = "confirmed"
-CANCELLED = "cancelled"  # a confirmed booking cancelled afterwards (`seatctl cancel`)
-# The POST was refused for who sent it (401, 403): sent again only when the same booking is
-# asked for again by name, never by `book --resume`.
-REFUSED = "refused"
-STATES = PENDING_STATES | FINAL_STATES | {REFUSED}
 
 SCHEMA_VERSION = 2
 # PRAGMA application_id: marks the file as a seatctl journal ("SCJ1" as a big-endian int).
@@ -97,8 +96,6 @@ CREATE TABLE cancelled_bookings (
 """
 ANY_SERVER = ""
 
-_NEWEST_FIRST = NEWEST_FIRST  # journal_file reads job ids in this order too (completion)
-
 
 class JournalError(SeatctlError):
     """The journal could not be read or written (busy past the timeout, disk full, I/O)."""
@@ -115,7 +112,7 @@ class JournalEntry:
     seat_labels: list[str]   # e.g. ["Orchestra:A12"], same order as seat_ids
     quantity: int | None     # general admission only
     job_ids: list[str]       # every job id the server gave for this key, oldest first
-    state: str               # one of PENDING_STATES | FINAL_STATES
+    state: JournalState
     message: str | None      # the server's last message
     booking_id: str | None
     total_price: float | None
@@ -148,13 +145,6 @@ def _timestamp(value: datetime | float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _check_state(state: str) -> str:
-    if state not in STATES:
-        raise ValueError(f"invalid journal state {state!r}: expected one of "
-                         f"{', '.join(sorted(STATES))}")
-    return state
-
-
 def _seat_set(seat_ids: list[str]) -> str:
     return json.dumps(sorted(set(seat_ids)))
 
@@ -164,7 +154,8 @@ def _entry(row: sqlite3.Row) -> JournalEntry:
         key=row["key"], profile=row["profile"], base_url=row["base_url"],
         event_id=row["event_id"], event_name=row["event_name"],
         seat_ids=json.loads(row["seat_ids"]), seat_labels=json.loads(row["seat_labels"]),
-        quantity=row["quantity"], job_ids=json.loads(row["job_ids"]), state=row["state"],
+        quantity=row["quantity"], job_ids=json.loads(row["job_ids"]),
+        state=JournalState(row["state"]),
         message=row["message"], booking_id=row["booking_id"], total_price=row["total_price"],
         created_at=row["created_at"], updated_at=row["updated_at"],
     )
@@ -364,7 +355,7 @@ class Journal:
     def create(self, *, key: str, profile: str, base_url: str, event_id: str,
                event_name: str | None, seat_ids: list[str], seat_labels: list[str],
                quantity: int | None) -> JournalEntry:
-        """A new entry in state "created"; a key that exists already is a ValueError."""
+        """A new entry in state CREATED; a key that exists already is a ValueError."""
         if bool(seat_ids) == (quantity is not None):
             raise ValueError("a booking has either seat ids or a quantity")
         if quantity is not None and quantity < 1:
@@ -379,62 +370,65 @@ class Journal:
             db.execute(
                 "INSERT INTO entries (key, seq, profile, base_url, event_id, event_name, "
                 "seat_ids, seat_set, seat_labels, quantity, job_ids, state, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'created', ?, ?)",
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)",
                 (key, seq, profile, base_url, event_id, event_name, json.dumps(seat_ids),
-                 _seat_set(seat_ids), json.dumps(seat_labels), quantity, now, now))
+                 _seat_set(seat_ids), json.dumps(seat_labels), quantity,
+                 JournalState.CREATED, now, now))
             return _entry(self._row(db, key))
 
     def add_job(self, key: str, job_id: str) -> JournalEntry:
-        """Record a job id the server gave for this key; the entry is "queued" again.
+        """Record a job id the server gave for this key; the entry is QUEUED again.
 
         A new job id is a new attempt (the booking was sent again), so it restarts the
         state even after a final one. A job id already recorded is not added twice, and
-        does not undo a final state: its watch may have finished first.
+        is queued only as the transitions allow: its watch may have finished first.
         """
         with self._write() as db:
             row = self._row(db, key)
             job_ids: list[str] = json.loads(row["job_ids"])
-            if job_id in job_ids and row["state"] in FINAL_STATES:
+            new_attempt = job_id not in job_ids
+            if not new_attempt and not may_become(JournalState(row["state"]),
+                                                  JournalState.QUEUED):
                 return _entry(row)
-            if job_id not in job_ids:
+            if new_attempt:
                 job_ids.append(job_id)
                 db.execute("INSERT OR IGNORE INTO entry_jobs (job_id, key) VALUES (?, ?)",
                            (job_id, key))
-            db.execute("UPDATE entries SET job_ids = ?, state = 'queued', updated_at = ? "
-                       "WHERE key = ?", (json.dumps(job_ids), self._now(), key))
+            db.execute("UPDATE entries SET job_ids = ?, state = ?, updated_at = ? "
+                       "WHERE key = ?",
+                       (json.dumps(job_ids), JournalState.QUEUED, self._now(), key))
             return _entry(self._row(db, key))
 
     def update(self, key: str, *, state: str, message: str | None = None,
                booking_id: str | None = None, total_price: float | None = None) -> JournalEntry:
-        """Apply what the server said. None means "not said": the earlier value stays.
+        """Apply what the server said, as the transitions allow (`journal_states`): a write
+        they refuse is stale and changes nothing. None means "not said": the earlier value
+        stays. A `state` that is not a JournalState's value is a ValueError.
 
-        A final state stays final unless the new state is final too. Two watches of one job
-        may run at once (a `book` still watching and a `seatctl watch` in another terminal,
-        or a watch that was slow to write): the one that read "processing" just before the
-        job finished can write after the one that read "confirmed", and that stale write
-        must not make a confirmed booking look pending again (or be resumed and sent anew).
+        Two watches of one job may run at once (a `book` still watching and a `seatctl
+        watch` in another terminal, or a watch that was slow to write): the one that read
+        "processing" just before the job finished can write after the one that read
+        "confirmed", and that stale write must not make a confirmed booking look pending
+        again (or be resumed and sent anew).
 
-        "confirmed" for a booking `mark_cancelled` was told of (on the entry's server) is
-        recorded as "cancelled": the job's status still says the booking was made, long
-        after it was cancelled. For the same reason a cancelled entry stays cancelled (a new
-        attempt starts with `add_job`).
+        CONFIRMED for a booking `mark_cancelled` was told of (on the entry's server) is
+        recorded as CANCELLED: the job's status still says the booking was made, long after
+        it was cancelled.
         """
-        _check_state(state)
+        new = journal_state(state)
         with self._write() as db:
             row = self._row(db, key)
-            if row["state"] in FINAL_STATES and state not in FINAL_STATES:
+            if not may_become(JournalState(row["state"]), new):
                 return _entry(row)
-            if row["state"] == CANCELLED:
-                return _entry(row)
-            if state == CONFIRMED:
+            if new is JournalState.CONFIRMED:
                 cancelled = _cancellation(db, row["base_url"], booking_id or row["booking_id"])
                 if cancelled is not None:
-                    state, message = CANCELLED, cancelled
+                    new, message = JournalState.CANCELLED, cancelled
             db.execute(
                 "UPDATE entries SET state = ?, message = COALESCE(?, message), "
                 "booking_id = COALESCE(?, booking_id), total_price = COALESCE(?, total_price), "
                 "updated_at = ? WHERE key = ?",
-                (state, message, booking_id, total_price, self._now(), key))
+                (new, message, booking_id, total_price, self._now(), key))
             return _entry(self._row(db, key))
 
     def mark_cancelled(self, booking_id: str, *, base_url: str | None = None,
@@ -445,16 +439,18 @@ class Journal:
         where, params = "booking_id = ?", [booking_id]
         if base_url is not None:
             where, params = where + " AND base_url = ?", [*params, base_url]
+        cancellable = states_that_may_become(JournalState.CANCELLED)
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO cancelled_bookings (base_url, booking_id, "
                        "message, cancelled_at) VALUES (?, ?, ?, ?)",
                        (ANY_SERVER if base_url is None else base_url, booking_id, message,
                         self._now()))
             keys = [row["key"] for row in db.execute(
-                f"SELECT key FROM entries WHERE {where} AND state != ?", (*params, CANCELLED))]
+                f"SELECT key FROM entries WHERE {where} AND state IN ({_marks(cancellable)})",
+                (*params, *cancellable))]
             for key in keys:
                 db.execute("UPDATE entries SET state = ?, message = ?, updated_at = ? "
-                           "WHERE key = ?", (CANCELLED, message, self._now(), key))
+                           "WHERE key = ?", (JournalState.CANCELLED, message, self._now(), key))
             return [_entry(self._row(db, key)) for key in keys]
 
     def by_booking(self, booking_id: str, *, base_url: str | None = None
@@ -464,7 +460,7 @@ class Journal:
         where, params = "booking_id = ?", [booking_id]
         if base_url is not None:
             where, params = where + " AND base_url = ?", [*params, base_url]
-        return self._one(f"SELECT * FROM entries WHERE {where} {_NEWEST_FIRST} LIMIT 1",
+        return self._one(f"SELECT * FROM entries WHERE {where} {NEWEST_FIRST} LIMIT 1",
                          tuple(params))
 
     # --- reads ------------------------------------------------------------------------
@@ -476,25 +472,33 @@ class Journal:
         """The entry a job id belongs to (the newest, should two servers reuse an id)."""
         return self._one(
             "SELECT * FROM entries WHERE key IN (SELECT key FROM entry_jobs WHERE job_id = ?) "
-            f"{_NEWEST_FIRST} LIMIT 1", (job_id,))
+            f"{NEWEST_FIRST} LIMIT 1", (job_id,))
 
-    def last(self, profile: str | None = None) -> JournalEntry | None:
-        """The newest entry that has a job id (of `profile`, or of any profile)."""
-        where, params = _profile_filter(profile)
+    def last(self, profile: str | None = None, *, base_url: str | None = None
+             ) -> JournalEntry | None:
+        """The newest entry that has a job id, of `profile` made against `base_url` (None:
+        any profile, any server): what `watch --last` watches."""
+        where, params = _filter(profile, base_url)
         return self._one(f"SELECT * FROM entries WHERE job_ids != '[]'{where} "
-                         f"{_NEWEST_FIRST} LIMIT 1", params)
+                         f"{NEWEST_FIRST} LIMIT 1", params)
+
+    def last_unfinished(self, profile: str, base_url: str) -> JournalEntry | None:
+        """The newest pending entry of `profile` made against `base_url`: what
+        `book --resume` finishes."""
+        where, params = _filter(profile, base_url, PENDING_STATES)
+        return self._one(f"SELECT * FROM entries WHERE 1{where} {NEWEST_FIRST} LIMIT 1",
+                         params)
 
     def find_unfinished(self, *, profile: str, base_url: str, event_id: str,
                         seat_ids: list[str], quantity: int | None) -> JournalEntry | None:
         """The newest pending (or refused) entry for the same booking (same profile,
         server, event, quantity, and the same seats in any order): to resume it with its
         key."""
-        resumable = sorted(PENDING_STATES | {REFUSED})
-        pending = ", ".join("?" * len(resumable))
+        resumable = sorted(RESUMABLE_STATES)
         return self._one(
             "SELECT * FROM entries WHERE profile = ? AND base_url = ? AND event_id = ? "
-            f"AND seat_set = ? AND quantity IS ? AND state IN ({pending}) "
-            f"{_NEWEST_FIRST} LIMIT 1",
+            f"AND seat_set = ? AND quantity IS ? AND state IN ({_marks(resumable)}) "
+            f"{NEWEST_FIRST} LIMIT 1",
             (profile, base_url, event_id, _seat_set(seat_ids), quantity, *resumable))
 
     def recent(self, *, limit: int = 20, pending_only: bool = False,
@@ -502,14 +506,19 @@ class Journal:
         """Up to `limit` entries, newest first."""
         if limit < 1:
             raise ValueError(f"invalid limit {limit}")
-        where, params = _profile_filter(profile)
-        if pending_only:
-            where += f" AND state IN ({', '.join('?' * len(PENDING_STATES))})"
-            params += tuple(sorted(PENDING_STATES))
+        where, params = _filter(profile, states=PENDING_STATES if pending_only else None)
         with self._errors():
-            rows = self._db.execute(f"SELECT * FROM entries WHERE 1{where} {_NEWEST_FIRST} "
+            rows = self._db.execute(f"SELECT * FROM entries WHERE 1{where} {NEWEST_FIRST} "
                                     "LIMIT ?", (*params, limit)).fetchall()
         return [_entry(row) for row in rows]
+
+
+def open_journal(path: Path, *, create: bool = True) -> AbstractContextManager[Journal | None]:
+    """The journal at `path`, created when missing unless `create` is false; then None when
+    there is none: listing, cancelling or a dry run creates no journal."""
+    if create or path.exists():
+        return Journal(path)
+    return nullcontext()
 
 
 def _execute_all(db: sqlite3.Connection, script: str) -> None:
@@ -531,5 +540,19 @@ def _cancellation(db: sqlite3.Connection, base_url: str, booking_id: str | None
     return None if row is None else str(row["message"])
 
 
-def _profile_filter(profile: str | None) -> tuple[str, tuple[Any, ...]]:
-    return ("", ()) if profile is None else (" AND profile = ?", (profile,))
+def _filter(profile: str | None, base_url: str | None = None,
+            states: Collection[JournalState] | None = None) -> tuple[str, tuple[Any, ...]]:
+    """` AND ...` conditions, and their parameters, for what is given (None: any)."""
+    where = ""
+    params: list[object] = []
+    for column, value in (("profile", profile), ("base_url", base_url)):
+        if value is not None:
+            where, params = where + f" AND {column} = ?", [*params, value]
+    if states is not None:
+        where, params = where + f" AND state IN ({_marks(states)})", [*params, *sorted(states)]
+    return where, tuple(params)
+
+
+def _marks(values: Collection[object]) -> str:
+    """`?, ?, ?`: one placeholder per value, for `IN (...)`."""
+    return ", ".join("?" * len(values))

@@ -10,11 +10,12 @@ read); a test keeps the two in step.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from seatctl.config.paths import data_dir
 
 NEWEST_FIRST = "ORDER BY created_at DESC, seq DESC"
 READ_TIMEOUT_S = 0.2  # a TAB does not wait for a busy journal
@@ -22,10 +23,7 @@ READ_TIMEOUT_S = 0.2  # a TAB does not wait for a busy journal
 
 def journal_path(env: Mapping[str, str] | None = None) -> Path:
     """`$XDG_DATA_HOME/seatctl/journal.db` (`~/.local/share/seatctl/journal.db`)."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) /
-                                           ".local" / "share")
-    return Path(base) / "seatctl" / "journal.db"
+    return data_dir(env) / "journal.db"
 
 
 def recent_bookings(path: Path, profile: str, limit: int) -> list[dict[str, Any]]:

@@ -24,7 +24,9 @@ import tenacity
 
 from seatctl.api.endpoints import cancel_booking, my_bookings
 from seatctl.api.models import Booking, User
-from seatctl.booking.journal import CANCELLED, Journal, JournalEntry, JournalError
+from seatctl.booking.booking_status import STATUSES, BookingStatus
+from seatctl.booking.journal import Journal, JournalEntry, JournalError
+from seatctl.booking.journal_states import JournalState
 from seatctl.booking.outcome import Resume
 from seatctl.clock import Clock, Deadline
 from seatctl.errors import (
@@ -37,7 +39,6 @@ from seatctl.errors import (
 from seatctl.exit_codes import ExitCode
 from seatctl.http import ApiClient
 
-STATUSES = ("confirmed", "cancelled", "pending")
 # The contract's 409 "Event capacity changed, please retry" is transient: the DELETE is sent
 # again, a few times at most, after a short pause (the HTTP core never repeats a DELETE).
 CONFLICT_ATTEMPTS = 3
@@ -74,7 +75,7 @@ class ListedBooking:
 
     @property
     def cancelled(self) -> bool:
-        return self.status == CANCELLED
+        return self.status == BookingStatus.CANCELLED
 
     @property
     def can_cancel(self) -> bool:
@@ -154,8 +155,8 @@ def load_bookings(client: ApiClient, journal: Journal | None, *, base_url: str,
     listed = []
     for booking in mine.bookings:
         entry = journal.by_booking(booking.id, base_url=base_url) if journal else None
-        if journal is not None and entry is not None and booking.status == CANCELLED \
-                and entry.state != CANCELLED:
+        if journal is not None and entry is not None and booking.status == BookingStatus.CANCELLED \
+                and entry.state != JournalState.CANCELLED:
             journal.mark_cancelled(booking.id, base_url=base_url)
         seats, source = seats_of(booking, entry)
         listed.append(ListedBooking(booking, seats, source, booking.started(now)))

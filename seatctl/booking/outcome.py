@@ -12,15 +12,21 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from seatctl.api.models import JobStatus, UnavailableSeat
+from seatctl.booking.journal_states import JournalState
 from seatctl.booking.status import JobState
-from seatctl.booking.watch import EndReason
-from seatctl.errors import BookingFailed, SeatctlError, StatusUnreadable, StillPending
+from seatctl.booking.watch import EndReason, WatchResult
+from seatctl.errors import (
+    BookingFailed,
+    Interrupted,
+    SeatctlError,
+    StatusUnreadable,
+    StillPending,
+)
 from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from seatctl.api.models import UnavailableSeat
     from seatctl.booking.journal import JournalEntry
-    from seatctl.booking.watch import WatchResult
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,12 @@ class Resume:
         if self.base_url:
             flags += ["--base-url", self.base_url]
         return shlex.join(["seatctl", *flags, *words])
+
+
+def watch_interrupted(job_id: str, resume: Resume) -> Interrupted:
+    """Ctrl-C stops the watch, not the job: say so, and how to pick it up again."""
+    return Interrupted(f"stopped watching; job {job_id} goes on on the server",
+                       hint=f"resume with `{resume.command('watch', job_id)}`")
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,49 @@ def watch_document(result: WatchResult, entry: JournalEntry | None, job_id: str
         "lastKnown": known.as_dict() if known else None,
         "key": entry.key if entry else None,
     }
+
+
+def entry_document(entry: JournalEntry) -> dict[str, Any]:
+    """A booking not watched (general admission, or `--no-wait` of one), as the journal
+    has it: the `--json` object of the watch's shape, without what only a watch knows."""
+    return {"jobId": entry.job_id, "bookingId": entry.booking_id, "state": entry.state,
+            "message": entry.message, "seats": None, "quantity": entry.quantity,
+            "totalPrice": entry.total_price, "key": entry.key}
+
+
+def journal_result(entry: JournalEntry) -> WatchResult:
+    """A job the journal knows as final, as a watch of it would have ended (no request)."""
+    # A cancelled booking's job did confirm it: `finished` says what became of it since.
+    cancelled = entry.state == JournalState.CANCELLED
+    state = JobState.CONFIRMED if cancelled else JobState(entry.state)
+    status = JobStatus.model_validate({
+        "success": state is JobState.CONFIRMED, "message": entry.message,
+        "bookingId": entry.booking_id, "totalPrice": entry.total_price})
+    return WatchResult(entry.job_id or "", state, status, polls=0, elapsed_s=0.0)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What a watch's end (or the journal's final state) means for the user."""
+
+    document: dict[str, Any]  # the `--json` object; with "error" unless confirmed
+    error: SeatctlError | None  # None: confirmed
+    cancelled: bool  # confirmed by its job, cancelled since (`seatctl cancel`)
+
+
+def finished(result: WatchResult, entry: JournalEntry | None, job_id: str, *,
+             resume: Resume, resumed: bool | None = None) -> Finished:
+    """`resumed` (`book`): whether an unfinished earlier attempt was picked up."""
+    document = watch_document(result, entry, job_id)
+    if resumed is not None:
+        document["resumed"] = resumed
+    error = outcome_error(result, job_id, entry, resume=resume)
+    if error is not None:
+        document["error"] = error.as_dict()
+    cancelled = error is None and entry is not None and entry.state == JournalState.CANCELLED
+    if cancelled:
+        document.update(state=JournalState.CANCELLED, message="confirmed, then cancelled")
+    return Finished(document, error, cancelled)
 
 
 def outcome_error(result: WatchResult, job_id: str, entry: JournalEntry | None = None, *,

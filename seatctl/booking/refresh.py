@@ -37,7 +37,9 @@ from enum import StrEnum
 
 from seatctl.api.endpoints import job_status, my_bookings
 from seatctl.booking.book import record_updates
+from seatctl.booking.booking_status import BookingStatus
 from seatctl.booking.journal import Journal, JournalEntry
+from seatctl.booking.journal_states import JournalState
 from seatctl.booking.poll import Budget, PollPlan
 from seatctl.booking.status import interpret
 from seatctl.booking.watch import UpdateKind, WatchUpdate
@@ -48,8 +50,8 @@ DEFAULT_STATUS_REQUESTS = 3
 FORCED_STATUS_REQUESTS = 20
 UNKNOWN_BUDGET_REQUESTS = 1  # the default refresh's probe when nothing is known
 UNASKED_PATIENCE_S = 2.0  # each phase and attempt of the default refresh's requests
-UNFINISHED = frozenset({"queued", "processing", "pending"})
-CONFIRMED = "confirmed"
+# Asked about: what has a job whose status may still change (CREATED has none yet).
+UNFINISHED = frozenset({JournalState.QUEUED, JournalState.PROCESSING, JournalState.PENDING})
 
 
 class HeldBack(StrEnum):
@@ -88,7 +90,7 @@ def confirmed(entries: Sequence[JournalEntry], base_url: str) -> list[JournalEnt
     """The confirmed entries of `base_url` that name their booking: which may have been
     cancelled since."""
     return [entry for entry in entries if entry.base_url == base_url
-            and entry.state == CONFIRMED and entry.booking_id is not None]
+            and entry.state == JournalState.CONFIRMED and entry.booking_id is not None]
 
 
 def refreshable(entries: Sequence[JournalEntry], base_url: str, *, forced: bool) -> bool:
@@ -126,7 +128,7 @@ class RefreshResult:
 
     @property
     def cancelled(self) -> list[JournalEntry]:
-        return [entry for entry in self.changed if entry.state == "cancelled"]
+        return [entry for entry in self.changed if entry.state == JournalState.CANCELLED]
 
 
 def refresh(client: ApiClient, journal: Journal, entries: Sequence[JournalEntry], *,
@@ -189,7 +191,7 @@ def _check_cancellations(client: ApiClient, journal: Journal, listed: list[Journ
         return
     wanted = {entry.booking_id for entry in listed}
     for booking in mine.bookings:
-        if booking.id in wanted and booking.status == "cancelled":
+        if booking.id in wanted and booking.status == BookingStatus.CANCELLED:
             result.changed.extend(journal.mark_cancelled(booking.id, base_url=base_url))
 
 

@@ -27,6 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seatctl.booking.booking_status import BookingStatus
 from seatctl.errors import (
     AuthError,
     BookingFailed,
@@ -69,7 +70,7 @@ class NoValidTicket(BookingFailed):
     """The caller's list shows the booking cancelled or pending: it has no valid ticket."""
 
     def __init__(self, booking_id: str, status: str, *, resume: Resume) -> None:
-        later = " yet (it gets one once confirmed)" if status == "pending" else ""
+        later = " yet (it gets one once confirmed)" if status == BookingStatus.PENDING else ""
         super().__init__(f"booking {booking_id} is {status}: it has no valid ticket{later}",
                          hint=f"see your bookings with `{resume.command('bookings')}`")
         self.booking_id = booking_id
@@ -86,7 +87,7 @@ def fetch_ticket(client: ApiClient, booking_id: str, *, resume: Resume | None = 
     from seatctl.booking.outcome import Resume
 
     listed = listed_booking(client, booking_id)
-    if listed is not None and listed.status and listed.status != "confirmed":
+    if listed is not None and listed.status and listed.status != BookingStatus.CONFIRMED:
         raise NoValidTicket(booking_id, listed.status, resume=resume or Resume())
     with _another_accounts():
         details = ticket_details(client, booking_id)

@@ -92,6 +92,19 @@ class WatchResult:
         return self.status is not None
 
 
+OnUpdate = Callable[[WatchUpdate], None]
+
+
+def fan_out(*sinks: OnUpdate) -> OnUpdate:
+    """One `on_update` that hands every update to each of `sinks`, in order."""
+
+    def send(update: WatchUpdate) -> None:
+        for sink in sinks:
+            sink(update)
+
+    return send
+
+
 @dataclass
 class Watcher:
     client: ApiClient
@@ -100,7 +113,7 @@ class Watcher:
     long_poll: bool = True
     plan: PollPlan = field(default_factory=PollPlan)
     rng: random.Random = field(default_factory=random.Random)
-    on_update: Callable[[WatchUpdate], None] = lambda update: None
+    on_update: OnUpdate = lambda update: None
 
     def watch(self, job_id: str, since: float | None = None) -> WatchResult:
         """Poll until the job is final, `timeout` passes, or the status cannot be read.

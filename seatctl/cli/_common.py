@@ -1,18 +1,19 @@
 """Pieces every command shares: getting the App, the per-command --json flag."""
 
 
+import os
+import sys
+from contextlib import redirect_stdout
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from seatctl.cli.context import App
-from seatctl.render.tables import OutputFormat
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from seatctl.errors import UsageError
+from seatctl.cli.typer_seam import prompt_line
+from seatctl.errors import Declined, UsageError
+from seatctl.render.tables import OutputFormat, output_format
 
 JsonFlag = Annotated[bool, typer.Option(
     "--json", help="Print exactly one JSON document on stdout (same as the global --json).",
@@ -28,8 +29,6 @@ def chosen_output(app: App, output: OutputFormat | None, *, json: bool, quiet: b
                   ) -> OutputFormat:
     """What --json (the command's or the global one), --format and -q ask for, checked
     before any request is sent (the rules: `seatctl.render.tables.output_format`)."""
-    from seatctl.render.tables import output_format
-
     as_json = app.want_json(json or output is OutputFormat.JSON)
     return output_format(output, as_json=as_json, quiet=quiet,
                          stdout_is_tty=app.streams.stdout_is_tty)
@@ -49,8 +48,6 @@ def confirm(app: App, question: str, *, yes: bool, required: bool, action: str =
     naming --yes, worded from `action` ("cancel"); without it the command goes on, as
     scripts expect. "No", or the end of input (Ctrl-D), raises Declined (exit 1); Ctrl-C
     stays an interrupt (exit 130)."""
-    from seatctl.errors import Declined
-
     if yes:
         return
     if not app.streams.can_prompt:
@@ -68,9 +65,7 @@ def require_confirmation(app: App, *, yes: bool, action: str) -> None:
         raise _unconfirmable(app, action)
 
 
-def _unconfirmable(app: App, action: str) -> "UsageError":
-    from seatctl.errors import UsageError
-
+def _unconfirmable(app: App, action: str) -> UsageError:
     stream = "output" if app.streams.stdin_is_tty else "input"
     return UsageError(f"will not {action} without confirmation: standard {stream} is not a "
                       "terminal", hint="add --yes to confirm")
@@ -79,15 +74,10 @@ def _unconfirmable(app: App, action: str) -> "UsageError":
 def _agreed(question: str) -> bool:
     """`QUESTION [y/N]: ` on stderr until y or n (Enter: n). The end of input (Ctrl-D) is
     a no; it and Ctrl-C first end the prompt's line, so what follows starts a line."""
-    import sys
-    from contextlib import redirect_stdout
-
-    from typer._click import termui
-
     while True:
         try:
             with redirect_stdout(sys.stderr):  # the prompt function writes to stdout
-                answer = termui.visible_prompt_func(f"{question} [y/N]: ").strip().lower()
+                answer = prompt_line(f"{question} [y/N]: ").strip().lower()
         except (EOFError, KeyboardInterrupt) as stop:
             sys.stderr.write("\n")
             sys.stderr.flush()
@@ -156,10 +146,6 @@ PasteReportOption = Annotated[list[Path] | None, typer.Option(
 
 def check_report_writable(path: Path, what: str = "JUnit report") -> None:
     """Before the run (a minute of probing, a deploy check), not after it."""
-    import os
-
-    from seatctl.errors import UsageError
-
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise UsageError(f"cannot write the {what} {path}: no writable folder {folder}")
@@ -167,7 +153,6 @@ def check_report_writable(path: Path, what: str = "JUnit report") -> None:
 
 def check_paste_reports(paths: list[Path] | None) -> None:
     """--report FILE.md / FILE.html: a known kind and a writable folder, before the run."""
-    from seatctl.errors import UsageError
     from seatctl.render.paste import paste_format
 
     for path in paths or []:
@@ -178,13 +163,12 @@ def check_paste_reports(paths: list[Path] | None) -> None:
 
 
 def write_paste_reports(app: App, paths: list[Path] | None, document: dict[str, object],
-                        when: "datetime") -> None:
+                        when: datetime) -> None:
     """Each --report file, and the Markdown appended to $GITHUB_STEP_SUMMARY when set (the
     GitHub Actions job summary); masked like every output, so no token reaches them.
 
     Called once the run's own report is out: a file that cannot be written is a warning,
     never the loss of what was measured (nor a change of the run's exit code)."""
-    from seatctl.errors import UsageError
     from seatctl.render.messages import warning
     from seatctl.render.paste import PasteFormat, paste_format, paste_report
 
@@ -207,7 +191,6 @@ def write_paste_reports(app: App, paths: list[Path] | None, document: dict[str, 
 def write_report(path: Path, text: str, secrets: list[str], what: str = "JUnit report", *,
                  append: bool = False) -> None:
     """A report file, masked like the streams (no token reaches a CI artifact)."""
-    from seatctl.errors import UsageError
     from seatctl.redact import mask
 
     try:

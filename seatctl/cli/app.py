@@ -13,17 +13,24 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from typer._click import _textwrap
-from typer._click._textwrap import TextWrapper as _TextWrapper
-from typer._click.core import Command, Context
-from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup, TyperOption
 
 from seatctl import __version__
 from seatctl.cli.argv import hoist_global_options
 from seatctl.cli.completers import complete_profile
 from seatctl.cli.context import App, GlobalOptions
+from seatctl.cli.errors import handle_error
 from seatctl.cli.helptext import polish
+from seatctl.cli.typer_seam import (
+    Command,
+    Context,
+    HelpFormatter,
+    NoArgsIsHelpError,
+    TextWrapper,
+    TyperGroup,
+    TyperOption,
+    UsageError,
+    use_text_wrapper,
+)
 from seatctl.exit_codes import EXIT_CODE_TABLE
 
 # "\b" keeps click from re-wrapping the table into one paragraph.
@@ -141,7 +148,7 @@ def load_command(name: str) -> Command:
 
 class SeatctlGroup(TyperGroup):
     """Loads commands lazily, and routes every error a command raises through the one
-    handler in `seatctl.cli.main`."""
+    handler in `seatctl.cli.errors`."""
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
@@ -185,8 +192,6 @@ class SeatctlGroup(TyperGroup):
         except typer.TyperException as exc:  # click's usage errors echo what was typed
             raise _in_seatctls_words(exc) from None
         except (Exception, KeyboardInterrupt) as exc:
-            from seatctl.cli.main import handle_error
-
             raise handle_error(ctx, exc) from None
 
 
@@ -213,8 +218,6 @@ def _in_seatctls_words(exc: typer.TyperException) -> typer.TyperException:
     """Click's own errors in seatctl's words (`error:`, `hint:`), with what they quote of the
     command line made printable: a control character or a bidi override typed (or pasted)
     there must not reach the terminal raw. A bare group's "no arguments" is its help."""
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
-
     from seatctl.cli.usage import ExplainedUsageError
     from seatctl.sanitize import printable
 
@@ -227,16 +230,15 @@ def _in_seatctls_words(exc: typer.TyperException) -> typer.TyperException:
     return exc
 
 
-class _WholeWords(_TextWrapper):
+class _WholeWords(TextWrapper):
     """Click wraps help with a TextWrapper that breaks words at hyphens: `--install-` on one
-    line, `completion` on the next. An option, a URL or a command is a token, never broken.
-    (Typer 0.29's vendored click: `wrap_text` looks the class up in its module at each call.)"""
+    line, `completion` on the next. An option, a URL or a command is a token, never broken."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "break_on_hyphens": False})
 
 
-_textwrap.TextWrapper = _WholeWords  # type: ignore[misc]
+use_text_wrapper(_WholeWords)
 
 app = typer.Typer(
     name="seatctl",

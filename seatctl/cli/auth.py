@@ -1,12 +1,14 @@
 """`seatctl login | logout | whoami`."""
 
 
+import sys
 from typing import Annotated
 
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app
 from seatctl.cli.context import App
+from seatctl.errors import UsageError
 
 
 def login(
@@ -26,11 +28,9 @@ def login(
       seatctl login --email ops@example.com -p staging
       echo "$PASSWORD" | seatctl login --email ops@example.com --password-stdin
     """
-    import json as jsonlib
-
     from seatctl.api.endpoints import login as login_call
     from seatctl.config.credentials import credentials_path, store_token
-    from seatctl.render import messages
+    from seatctl.render.account import render_login
 
     app = get_app(ctx)
     as_json = app.want_json(json)
@@ -39,15 +39,10 @@ def login(
     with app.client(with_token=False) as client:
         result = login_call(client, email, password)
     path = credentials_path(app.env)
-    profile = app.settings.profile
-    store_token(path, profile, result.token, app.settings.base_url)
+    store_token(path, app.settings.profile, result.token, app.settings.base_url)
     app.streams.add_secret(result.token)
-    if as_json:
-        app.streams.write_data(jsonlib.dumps({
-            "user": result.user.model_dump(by_alias=True), "profile": profile,
-            "credentials": str(path)}))
-    messages.success(app.streams, f"logged in as {result.user.email} (profile {profile}); "
-                                  f"token stored in {path}")
+    render_login(app.streams, result.user, profile=app.settings.profile, stored_in=path,
+                 as_json=as_json)
 
 
 def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
@@ -57,24 +52,14 @@ def logout(ctx: typer.Context, json: JsonFlag = False) -> None:
       seatctl logout
       seatctl logout -p staging
     """
-    import json as jsonlib
-
     from seatctl.config.credentials import credentials_path, remove_token
-    from seatctl.render import messages
+    from seatctl.render.account import render_logout
 
     app = get_app(ctx)
     as_json = app.want_json(json)
-    path = credentials_path(app.env)
-    profile = app.settings.profile
-    removed = remove_token(path, profile)
-    if as_json:
-        app.streams.write_data(jsonlib.dumps({"profile": profile, "removed": removed}))
-    if removed:
-        messages.success(app.streams, f"logged out of profile {profile}")
-    else:
-        messages.warning(app.streams, f"profile {profile} had no stored token")
-    if app.loaded.sources["token"].startswith(("environment", "command line", "config file")):
-        messages.warning(app.streams, f"a token still comes from {app.loaded.sources['token']}")
+    removed = remove_token(credentials_path(app.env), app.settings.profile)
+    render_logout(app.streams, profile=app.settings.profile, removed=removed,
+                  token_source=app.loaded.sources["token"], as_json=as_json)
 
 
 def whoami(ctx: typer.Context, json: JsonFlag = False) -> None:
@@ -84,32 +69,19 @@ def whoami(ctx: typer.Context, json: JsonFlag = False) -> None:
       seatctl whoami
       seatctl whoami -p staging --json
     """
-    import json as jsonlib
-
-    from seatctl.api.endpoints import profile as profile_call
-    from seatctl.sanitize import printable
+    from seatctl.api.endpoints import profile
+    from seatctl.render.account import render_whoami
 
     app = get_app(ctx)
     as_json = app.want_json(json)
     with app.client() as client:
-        user = profile_call(client)
-    if as_json:
-        app.streams.write_data(jsonlib.dumps({
-            "user": user.model_dump(by_alias=True), "profile": app.settings.profile,
-            "base_url": app.settings.base_url}))
-        return
-    name = f" ({printable(user.name)})" if user.name else ""
-    role = f", role {printable(user.role)}" if user.role else ""
-    app.streams.out.print(f"{printable(user.email)}{name}{role}", soft_wrap=True)
-    app.streams.err.print(f"profile {app.settings.profile} at {app.settings.base_url}; token "
-                          f"from {app.loaded.sources['token']}", soft_wrap=True)
+        user = profile(client)
+    render_whoami(app.streams, user, profile=app.settings.profile,
+                  base_url=app.settings.base_url, token_source=app.loaded.sources["token"],
+                  as_json=as_json)
 
 
 def _password(app: App, from_stdin: bool) -> str:
-    import sys
-
-    from seatctl.errors import UsageError
-
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -119,8 +91,6 @@ def _password(app: App, from_stdin: bool) -> str:
 
 
 def _ask(app: App, prompt: str, *, hide: bool, flag: str) -> str:
-    from seatctl.errors import UsageError
-
     if not app.streams.can_prompt:
         raise UsageError(f"{prompt.lower()} needed and standard input is not a terminal: "
                          f"pass {flag}")

@@ -2,13 +2,13 @@
 undoing it."""
 
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import StrEnum
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seatctl.booking.booking_status import BookingStatus
 from seatctl.cli._common import (
     FormatOption,
     JsonFlag,
@@ -21,21 +21,19 @@ from seatctl.cli._common import (
 )
 from seatctl.cli.completers import complete_booking_id
 from seatctl.cli.context import App
+from seatctl.cli.watch import resume_for
+from seatctl.errors import Reported
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import Journal
-    from seatctl.booking.manage import CancelResult
-
-
-class Status(StrEnum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-    PENDING = "pending"
+    from seatctl.booking.manage import CancelRequest, CancelResult
+    from seatctl.booking.outcome import Resume
+    from seatctl.http import ApiClient
 
 
 def bookings(
     ctx: typer.Context,
-    status: Annotated[list[Status] | None, typer.Option(
+    status: Annotated[list[BookingStatus] | None, typer.Option(
         "--status", help="Only bookings with this status; repeat it for several.",
         case_sensitive=False, show_default=False)] = None,
     upcoming: Annotated[bool, typer.Option(
@@ -65,10 +63,7 @@ def bookings(
       seatctl bookings --json
       seatctl bookings --status cancelled -q
     """
-    from datetime import UTC, datetime
-
     from seatctl.booking.manage import BookingFilter, load_bookings
-    from seatctl.cli.watch import resume_for
     from seatctl.render.bookings import render_bookings
 
     app = get_app(ctx)
@@ -117,74 +112,65 @@ def cancel(
       seatctl cancel cb0f3c2a1d9e8b7a6c5d4e3f -p staging
       seatctl cancel cb0f3c2a1d9e8b7a6c5d4e3f --yes --json
     """
-    from datetime import UTC, datetime
+    import json as jsonlib
 
-    from seatctl.booking.manage import (
-        CancelInterrupted,
-        Canceller,
-        first_failure,
-        load_bookings,
-    )
-    from seatctl.booking.manage import plan_cancellations as plan
-    from seatctl.cli.watch import resume_for
-    from seatctl.errors import Reported
+    from seatctl.booking.manage import first_failure, load_bookings, plan_cancellations
     from seatctl.render import bookings as render
 
     app = get_app(ctx)
     as_json = app.want_json(json)
     require_confirmation(app, yes=yes, action="cancel")
-    streams = app.streams
     resume = resume_for(app)
     now = datetime.now(UTC)
     with _journal(app) as journal, app.client() as client:
         listing = load_bookings(client, journal, base_url=app.settings.base_url, now=now)
-        requests = plan(booking, listing)
+        requests = plan_cancellations(booking, listing)
         if any(request.to_send for request in requests):
             if not yes:
-                render.render_preview(streams, requests, now)
+                render.render_preview(app.streams, requests, now)
             confirm(app, render.question(requests), yes=yes, required=True, action="cancel")
-        canceller = Canceller(
-            client, app.clock, journal=journal, base_url=app.settings.base_url,
-            deadline=app.deadline, resume=resume,
-            on_retry=lambda booking, wait, error: render.retry_note(streams, booking, wait,
-                                                                    error))
-
-        def report(result: "CancelResult") -> None:
-            render.render_result(streams, result, as_json=as_json, resume=resume)
-
-        try:
-            results = canceller.cancel_all(requests, on_result=report)
-        except CancelInterrupted as stop:
-            if not as_json:
-                raise
-            streams.write_data(_dumps(render.cancel_document(stop.done, stop)))
-            from seatctl.render import messages
-
-            messages.error(streams, stop.message, stop.hint)
-            raise Reported(stop.exit_code) from None
+        results = _cancel_all(app, client, journal, requests, resume=resume, as_json=as_json)
     if as_json:
-        streams.write_data(_dumps(render.cancel_document(results)))
+        app.streams.write_data(jsonlib.dumps(render.cancel_document(results)))
     else:
-        render.render_summary(streams, results)
+        render.render_summary(app.streams, results)
     code = first_failure(results)
     if code:
         raise Reported(code)  # each failure was reported as it happened
 
 
-def _dumps(document: object) -> str:
-    import json
+def _cancel_all(app: App, client: "ApiClient", journal: "Journal | None",
+                requests: "list[CancelRequest]", *, resume: "Resume", as_json: bool
+                ) -> "list[CancelResult]":
+    """Each cancellation, reported as it ends. Ctrl-C with --json: the document of what was
+    done, then the error."""
+    import json as jsonlib
 
-    return json.dumps(document)
+    from seatctl.booking.manage import CancelInterrupted, Canceller
+    from seatctl.render import bookings as render
+    from seatctl.render import messages
+
+    streams = app.streams
+    canceller = Canceller(
+        client, app.clock, journal=journal, base_url=app.settings.base_url,
+        deadline=app.deadline, resume=resume,
+        on_retry=lambda booking, wait, error: render.retry_note(streams, booking, wait, error))
+
+    def report(result: "CancelResult") -> None:
+        render.render_result(streams, result, as_json=as_json, resume=resume)
+
+    try:
+        return canceller.cancel_all(requests, on_result=report)
+    except CancelInterrupted as stop:
+        if not as_json:
+            raise
+        streams.write_data(jsonlib.dumps(render.cancel_document(stop.done, stop)))
+        messages.error(streams, stop.message, stop.hint)
+        raise Reported(stop.exit_code) from None
 
 
-@contextmanager
-def _journal(app: App) -> Iterator["Journal | None"]:
+def _journal(app: App) -> "AbstractContextManager[Journal | None]":
     """The local journal, when there is one: listing or cancelling creates none."""
-    from seatctl.booking.journal import Journal
+    from seatctl.booking.journal import Journal, open_journal
 
-    path = Journal.default_path(app.env)
-    if not path.exists():
-        yield None
-        return
-    with Journal(path) as journal:
-        yield journal
+    return open_journal(Journal.default_path(app.env), create=False)

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-from typer._click.core import Command, Context
-from typer._completion_shared import get_completion_script
-from typer.core import TyperArgument, TyperGroup, TyperOption
+from seatctl.cli import typer_seam
+from seatctl.cli.typer_seam import (
+    Command,
+    CompletionItem,
+    Context,
+    TyperArgument,
+    TyperGroup,
+    TyperOption,
+    TyperParameter,
+    get_completion_script,
+    in_pinned_series,
+    register_completion_class,
+)
 
-if TYPE_CHECKING:
-    from typer._click.shell_completion import CompletionItem, ShellComplete
-    from typer.core import _TyperParameter
-
-TYPER_SERIES = "0.29."
 PROG_NAME = "seatctl"
 COMPLETE_VAR = "_SEATCTL_COMPLETE"
 
@@ -58,28 +62,20 @@ def skip_coercion_while_completing() -> None:
     first use even when the value is None. A completion request parses the options only to
     find where the cursor is (click's resilient parsing), never runs a command and never
     uses the coerced values, so there the raw values can pass through unconverted. Called
-    only when the completion variable is set. It touches a private Typer class, so it applies
-    only to the Typer series it was written for (pinned in pyproject.toml); elsewhere
-    completion still works, just slower.
+    only when the completion variable is set. It patches a private Typer class
+    (seatctl.cli.typer_seam), so it applies only to the Typer series it was written for
+    (pinned in pyproject.toml); elsewhere completion still works, just slower.
     """
-    import typer
-    from typer import core
-
-    parameter = getattr(core, "_TyperParameter", None)
-    if not typer.__version__.startswith(TYPER_SERIES) or parameter is None:
+    if not in_pinned_series():
         return
-    _patch_process_value(parameter)
+    coercing = TyperParameter.process_value
 
-
-def _patch_process_value(parameter: type[_TyperParameter]) -> None:
-    coercing = parameter.process_value
-
-    def process_value(self: _TyperParameter, ctx: Context, value: object) -> object:
+    def process_value(self: TyperParameter, ctx: Context, value: object) -> object:
         if ctx.resilient_parsing:
             return value
         return coercing(self, ctx, value)
 
-    parameter.process_value = process_value  # type: ignore[method-assign]
+    TyperParameter.process_value = process_value  # type: ignore[method-assign]
 
 
 PLAIN = frozenset("_-.,/+@%")  # with letters and digits: never escaped for a shell
@@ -96,70 +92,49 @@ def quote_candidates() -> None:
     (global_options_first). Called only when completing; like the coercion patch it touches
     private Typer classes, so it applies only to the Typer series it was written for.
     """
-    import typer
-    from typer import _completion_classes as typer_classes
-    from typer._click.shell_completion import add_completion_class
-
-    if not typer.__version__.startswith(TYPER_SERIES):
+    if not in_pinned_series():
         return
-    for shell, replacement in (("bash", _bash_class()), ("zsh", _zsh_class()),
-                               ("fish", _fish_class())):
-        # Typer registers its classes again whenever it builds a command (completion_init).
-        setattr(typer_classes, replacement.__name__, replacement)
-        add_completion_class(replacement, shell)
+    for shell, replacement in (("bash", BashComplete), ("zsh", ZshComplete),
+                               ("fish", FishComplete)):
+        register_completion_class(replacement, shell)
 
 
-def _bash_class() -> type[ShellComplete]:
-    from typer._completion_classes import BashComplete as TyperBash
+class BashComplete(typer_seam.BashComplete):
+    def get_completion_args(self) -> tuple[list[str], str]:
+        args, incomplete = super().get_completion_args()
+        return global_options_first(args), incomplete
 
-    class BashComplete(TyperBash):
-        def get_completion_args(self) -> tuple[list[str], str]:
-            args, incomplete = super().get_completion_args()
-            return global_options_first(args), incomplete
+    def format_completion(self, item: CompletionItem) -> str:
+        import os
 
-        def format_completion(self, item: CompletionItem) -> str:
-            import os
-
-            quote = open_quote(os.environ.get("COMP_WORDS", ""),
-                               int(os.environ.get("COMP_CWORD") or 0))
-            return bash_word(str(item.value), quote)
-
-    return BashComplete
+        quote = open_quote(os.environ.get("COMP_WORDS", ""),
+                           int(os.environ.get("COMP_CWORD") or 0))
+        return bash_word(str(item.value), quote)
 
 
-def _zsh_class() -> type[ShellComplete]:
-    from typer._completion_classes import ZshComplete as TyperZsh
+class ZshComplete(typer_seam.ZshComplete):
+    def get_completion_args(self) -> tuple[list[str], str]:
+        args, incomplete = super().get_completion_args()
+        return global_options_first(args), incomplete
 
-    class ZshComplete(TyperZsh):
-        def get_completion_args(self) -> tuple[list[str], str]:
-            args, incomplete = super().get_completion_args()
-            return global_options_first(args), incomplete
+    def format_completion(self, item: CompletionItem) -> str:
+        return zsh_item(str(item.value), item.help)
 
-        def format_completion(self, item: CompletionItem) -> str:
-            return zsh_item(str(item.value), item.help)
-
-        def complete(self) -> str:
-            args, incomplete = self.get_completion_args()
-            items = [self.format_completion(item)
-                     for item in self.get_completions(args, incomplete)]
-            return zsh_command(items)
-
-    return ZshComplete
+    def complete(self) -> str:
+        args, incomplete = self.get_completion_args()
+        items = [self.format_completion(item)
+                 for item in self.get_completions(args, incomplete)]
+        return zsh_command(items)
 
 
-def _fish_class() -> type[ShellComplete]:
-    from typer._completion_classes import FishComplete as TyperFish
+class FishComplete(typer_seam.FishComplete):
+    def get_completion_args(self) -> tuple[list[str], str]:
+        args, incomplete = super().get_completion_args()
+        return global_options_first(args), incomplete
 
-    class FishComplete(TyperFish):
-        def get_completion_args(self) -> tuple[list[str], str]:
-            args, incomplete = super().get_completion_args()
-            return global_options_first(args), incomplete
-
-        def format_completion(self, item: CompletionItem) -> str:
-            value = str(item.value)
-            return f"{value}\t{' '.join(item.help.split())}" if item.help else value
-
-    return FishComplete
+    def format_completion(self, item: CompletionItem) -> str:
+        value = str(item.value)
+        return f"{value}\t{' '.join(item.help.split())}" if item.help else value
 
 
 def global_options_first(args: list[str]) -> list[str]:

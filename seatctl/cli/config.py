@@ -1,18 +1,15 @@
 """`seatctl config show | get | profiles | use | path | set | unset`."""
 
 
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import replace
+from typing import Annotated
 
 import typer
 
 from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app
 from seatctl.cli.completers import complete_config_key
 from seatctl.cli.context import App
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from seatctl.config.profiles import Switch
+from seatctl.config.paths import config_file
 
 app = typer.Typer(help="""Show and change settings (config file, profiles).
 
@@ -95,7 +92,6 @@ def profiles(
       seatctl config profiles --quiet
       seatctl config profiles --format json
     """
-    from seatctl.config.paths import config_file
     from seatctl.config.profiles import list_profiles
     from seatctl.render.settings import render_profiles
 
@@ -117,16 +113,14 @@ def use(
       seatctl config use staging
       seatctl config use default
     """
-    from seatctl.config.paths import config_file
-    from seatctl.config.profiles import use_profile
+    from seatctl.config.profiles import overridden_by_environment, use_profile
+    from seatctl.render.settings import render_switch
 
     seatctl = get_app(ctx)
     as_json = seatctl.want_json(json)
     switch = use_profile(name, config_file(seatctl.env))
-    _report(seatctl, as_json, {"path": str(switch.path), "profile": name,
-                               "previous": switch.previous, "changed": switch.changed},
-            _switched(switch))
-    _warn_if_overridden(seatctl, name)
+    render_switch(seatctl.streams, switch, as_json=as_json,
+                  overriding=overridden_by_environment(name, seatctl.env))
 
 
 @app.command("path")
@@ -137,14 +131,11 @@ def path(ctx: typer.Context, json: JsonFlag = False) -> None:
       seatctl config path
       seatctl config path --json
     """
-    import json as jsonlib
-
-    from seatctl.config.paths import config_file
+    from seatctl.render.settings import render_config_path
 
     seatctl = get_app(ctx)
-    location = str(config_file(seatctl.env))
-    seatctl.streams.write_data(jsonlib.dumps({"path": location}) if seatctl.want_json(json)
-                               else location)
+    render_config_path(seatctl.streams, config_file(seatctl.env),
+                       as_json=seatctl.want_json(json))
 
 
 @app.command("set", context_settings=VALUE_SETTINGS)
@@ -165,23 +156,15 @@ def set_(
       seatctl config set retries 5 --profile staging
       seatctl config set timeout 30
     """
-    from seatctl.config.settings import json_value, shown_value, validate_value
-    from seatctl.config.store import set_value
+    from seatctl.config.profiles import set_setting
+    from seatctl.render.settings import render_set
 
     seatctl = get_app(ctx)
     as_json = seatctl.want_json(json)
     seatctl.streams.add_secret(value if key == "token" else None)
-    stored = validate_value(key, value, f"command line `config set {key}`")
-    target, path = _target(seatctl, key, profile)
-    if key == "profile":  # the profile it selects must exist, or every later command fails
-        from seatctl.config.settings import existing_profile, read_config_document
-
-        existing_profile(stored, "command line `config set profile`",
-                         read_config_document(path), path)
-    set_value(path, target, key, stored)
-    _report(seatctl, as_json, {"path": str(path), "profile": target, "key": key,
-                               "value": json_value(key, stored), "changed": True},
-            f"set {key} = {shown_value(key, stored)} in {_where(target)} of {path}")
+    change = set_setting(key, value, profile=profile, active=seatctl.options.profile,
+                         env=seatctl.env, path=config_file(seatctl.env))
+    render_set(seatctl.streams, change, as_json=as_json)
 
 
 @app.command("unset")
@@ -193,81 +176,18 @@ def unset(ctx: typer.Context, key: KeyArgument, profile: ProfileOption = None,
       seatctl config unset timeout
       seatctl config unset base_url --profile staging
     """
-    from seatctl.config.settings import KEYS, unknown_key
-    from seatctl.config.store import unset_value
+    from seatctl.config.profiles import unset_setting
+    from seatctl.render.settings import render_unset
 
     seatctl = get_app(ctx)
     as_json = seatctl.want_json(json)
-    if key not in KEYS:
-        raise unknown_key(key)
-    target, path = _target(seatctl, key, profile)
-    removed = unset_value(path, target, key)
-    message = (f"removed {key} from {_where(target)} of {path}" if removed
-               else f"{key} is not set in {_where(target)} of {path}")
-    _report(seatctl, as_json, {"path": str(path), "profile": target, "key": key,
-                               "changed": removed}, message, warn=not removed)
-
-
-def _target(seatctl: App, key: str, profile: str | None) -> "tuple[str | None, Path]":
-    """Where `config set/unset` writes: the profile's table, or the top level for `profile`.
-
-    Only what choosing the table needs is read, so a broken setting elsewhere can be fixed.
-    """
-    from seatctl.config.paths import config_file
-    from seatctl.config.settings import active_profile, check_profile_name
-    from seatctl.errors import UsageError
-
-    path = config_file(seatctl.env)
-    if key == "profile":
-        return None, path
-    if profile is not None:
-        try:
-            return check_profile_name(profile), path
-        except ValueError as exc:
-            raise UsageError(f"invalid --profile {profile!r}: {exc}") from None
-    return active_profile(seatctl.options.profile, seatctl.env, path), path
+    change = unset_setting(key, profile=profile, active=seatctl.options.profile,
+                           env=seatctl.env, path=config_file(seatctl.env))
+    render_unset(seatctl.streams, change, as_json=as_json)
 
 
 def _reading(seatctl: App, profile: str | None) -> App:
     """The command's own --profile (the profile to read) in place of the global one."""
     if profile is not None:
-        from dataclasses import replace
-
         seatctl.options = replace(seatctl.options, profile=profile)
     return seatctl
-
-
-def _switched(switch: "Switch") -> str:
-    from seatctl.config.values import toml_string
-
-    name = toml_string(switch.profile)
-    if not switch.changed:
-        return f"already using profile {name} in {switch.path}"
-    was = "" if switch.previous is None else f" (was {toml_string(switch.previous)})"
-    return f"switched to profile {name}{was} in {switch.path}"
-
-
-def _warn_if_overridden(seatctl: App, name: str) -> None:
-    """SEATCTL_PROFILE outranks the file: say so, or `config use` seems not to work."""
-    from seatctl.config.settings import ENV_PREFIX, env_layer
-    from seatctl.render import messages
-
-    overriding = env_layer(seatctl.env).get("profile")
-    if overriding is not None and overriding != name:
-        messages.warning(seatctl.streams, f"{ENV_PREFIX}PROFILE={overriding} still chooses "
-                                          "the profile in this environment")
-
-
-def _where(profile: str | None) -> str:
-    return "the top level" if profile is None else f"[profiles.{profile}]"
-
-
-def _report(seatctl: App, as_json: bool, document: dict[str, object], message: str, *,
-            warn: bool = False) -> None:
-    import json as jsonlib
-
-    from seatctl.render import messages
-
-    if as_json:
-        seatctl.streams.write_data(jsonlib.dumps(document))
-    (messages.warning if warn else messages.success)(seatctl.streams, message)

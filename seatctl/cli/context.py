@@ -9,47 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from seatctl.clock import Clock, Deadline, SystemClock
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import httpx
 
     from seatctl.booking.catalog import Catalog
     from seatctl.config.settings import LoadedSettings, Settings
     from seatctl.http import ApiClient, RateBudget
     from seatctl.render.streams import IOStreams
-
-
-def same_origin(first: str, second: str) -> bool:
-    """Scheme, host and port alike: where a token may go."""
-    return _origin(first) == _origin(second)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    from urllib.parse import urlsplit
-
-    from seatctl.urls import default_port
-
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or default_port(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def _readable_by_others(path: Path) -> bool:  # pathlib is imported lazily: start-up time
-    try:
-        return bool(path.stat().st_mode & 0o077)
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -109,8 +81,7 @@ class App:
         loaded = load_settings(self.options.settings_overrides(), env=self.env)
         if loaded.settings.token is not None:
             self.streams.add_secret(loaded.settings.token.get_secret_value())
-            if loaded.sources["token"].startswith("config file") and _readable_by_others(
-                    loaded.path):
+            if loaded.token_exposed():
                 from seatctl.render import messages
 
                 messages.warning(self.streams, f"{loaded.path} holds a token but others can "
@@ -132,8 +103,6 @@ class App:
         (0: one try each, for requests nobody asked for that must not wait out backoff),
         and `patience` bounds each request's phases and its whole attempt to that many
         seconds at most (requests nobody asked for must not hold up the command)."""
-        from dataclasses import replace
-
         from seatctl.http import ApiClient, ClientConfig
         from seatctl.render.trace import StderrObserver
 
@@ -152,14 +121,10 @@ class App:
                          transport=self.transport, budget=self.budget(config.base_url))
 
     def token_belongs_to(self, url: str) -> bool:
-        """A token from `seatctl login` goes only to the origin that issued it (not to
-        another server a --base-url or SEATCTL_BASE_URL names for this run): said once."""
-        if not self.loaded.sources["token"].startswith("credentials file"):
-            return True
-        from seatctl.config.credentials import credentials_path, token_origin
-
-        issued_by = token_origin(credentials_path(self.env), self.settings.profile)
-        if issued_by is None or same_origin(issued_by, url):
+        """Whether the token may go to `url` (`LoadedSettings.login_elsewhere`); when not,
+        a note says why."""
+        issued_by = self.loaded.login_elsewhere(url)
+        if issued_by is None:
             return True
         from seatctl.render import messages
 

@@ -1,16 +1,11 @@
 """`seatctl demo`: the tour on an embedded reference server."""
 
 
-from typing import TYPE_CHECKING
-
 import typer
 
 from seatctl.cli._common import JsonFlag, get_app
 from seatctl.cli.context import App
-
-if TYPE_CHECKING:
-    from seatctl.demo import DemoTour
-    from seatctl.errors import SeatctlError
+from seatctl.errors import Reported, UsageError
 
 
 def demo(ctx: typer.Context, json: JsonFlag = False) -> None:
@@ -36,12 +31,11 @@ def demo(ctx: typer.Context, json: JsonFlag = False) -> None:
     view = DemoView(app.streams, app.clock, as_json=as_json, verbose=app.options.verbose > 0,
                     trace=app.options.trace)
     tour = DemoTour(view, app.clock)
-    error = _run(tour)
+    error = tour.attempt()
     view.summary(tour.summary, error)
     if error is None:
         return
     if as_json:  # the summary above carries the error; stderr still says it in words
-        from seatctl.errors import Reported
         from seatctl.render.messages import seatctl_error
 
         seatctl_error(app.streams, error, as_json=False)
@@ -49,24 +43,8 @@ def demo(ctx: typer.Context, json: JsonFlag = False) -> None:
     raise error
 
 
-def _run(tour: "DemoTour") -> "SeatctlError | None":
-    """The tour; what stopped it (Ctrl-C included) as the error to report, or None."""
-    from seatctl.errors import Interrupted, SeatctlError
-
-    try:
-        tour.run()
-    except KeyboardInterrupt:
-        return Interrupted("demo interrupted: the embedded server is stopped and its "
-                           "temporary files removed")
-    except SeatctlError as exc:
-        return exc
-    return None
-
-
 def _refuse_connection_options(app: App) -> None:
     """The demo brings its own server, account and bounds: these flags cannot apply."""
-    from seatctl.errors import UsageError
-
     options = app.options
     given = [flag for flag, value in (("--base-url", options.base_url),
                                       ("--token", options.token),

@@ -20,6 +20,17 @@ from seatctl.cli._common import (
     write_report,
 )
 from seatctl.cli.context import App
+from seatctl.errors import (
+    ConnectionRefused,
+    ConnectTimeout,
+    DeadlineExceeded,
+    DNSError,
+    Interrupted,
+    Reported,
+    UsageError,
+    hint_at_the_url,
+)
+from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from seatctl.diagnostics.connection import ConnectOptions
@@ -100,7 +111,6 @@ def doctor(
     """
     from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import report_json
-    from seatctl.errors import UsageError
 
     if http1 and http2:
         raise UsageError("give --http1 or --http2, not both: together they leave no probe",
@@ -137,8 +147,6 @@ def _measure(app: App, plan: "DoctorPlan") -> "Report":
 
     from seatctl.diagnostics.doctor import DoctorRun, run_doctor
     from seatctl.diagnostics.report import build_report
-    from seatctl.errors import ConnectionRefused, ConnectTimeout, DNSError
-    from seatctl.http import UNREACHABLE_HINT
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
@@ -146,7 +154,7 @@ def _measure(app: App, plan: "DoctorPlan") -> "Report":
         with doctor_progress(app.streams, run):
             asyncio.run(run_doctor(run))
     except (ConnectionRefused, ConnectTimeout, DNSError) as exc:
-        exc.hint = UNREACHABLE_HINT  # the core's hint names --base-url; here it is the URL
+        hint_at_the_url(exc)
         raise
     except KeyboardInterrupt:
         run.mark_interrupted()
@@ -158,8 +166,6 @@ def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *,
     from seatctl.diagnostics.doctor import CutBy
     from seatctl.diagnostics.findings import Severity
     from seatctl.diagnostics.report import junit_xml
-    from seatctl.errors import DeadlineExceeded, Interrupted, Reported
-    from seatctl.exit_codes import ExitCode
     from seatctl.render.doctor import render_report
 
     threshold = Severity(fail_on.value)

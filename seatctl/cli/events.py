@@ -7,6 +7,7 @@ import typer
 
 from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app, sendable_text
 from seatctl.cli.completers import complete_event
+from seatctl.errors import UsageError
 from seatctl.render.tables import OutputFormat
 
 EventArgument = Annotated[str, typer.Argument(
@@ -46,17 +47,14 @@ def events(
       seatctl events --page 2 --json
       seatctl events --upcoming -q
     """
-    from seatctl.api.endpoints import list_events
+    from seatctl.booking.events import events_page
     from seatctl.render.events import render_events
 
     app = get_app(ctx)
     chosen = chosen_output(app, output, json=json, quiet=quiet)
     with app.client() as client:
-        listing = list_events(client, page=page, limit=limit, search=search)
-    if not search and page == 1 and not listing.pagination.has_next_page:
-        # every event on one page: what `seats` and `book` resolve EVENT against, for free
-        catalog = app.catalog()
-        catalog.store_events(listing.events, complete=True)
+        listing = events_page(client, page=page, limit=limit, search=search,
+                              catalog=app.catalog())
     render_events(app.streams, listing, search=search, limit=limit, output=chosen, quiet=quiet,
                   upcoming=upcoming)
 
@@ -92,8 +90,6 @@ def seats(
     app = get_app(ctx)
     chosen = chosen_output(app, output, json=json, quiet=quiet)
     if not available and (quiet or output is OutputFormat.TSV):
-        from seatctl.errors import UsageError
-
         raise UsageError(f"{'--quiet' if quiet else '--format tsv'} lists the free seats",
                          hint="add --available")
     catalog = app.catalog()

@@ -4,8 +4,8 @@
 from typing import Annotated
 
 import typer
-from typer._click.core import Command, Context
-from typer.core import TyperGroup
+
+from seatctl.cli.typer_seam import Command, Context, TyperGroup
 
 
 def _command_names(ctx: typer.Context, incomplete: str) -> list[str]:

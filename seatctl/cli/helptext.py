@@ -19,10 +19,10 @@ Standard library and typer only: this runs whenever a command is loaded, complet
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from enum import Enum
+from typing import Any, get_args
 
-from typer._click.core import Command, Context
-from typer.core import TyperArgument, TyperGroup, TyperOption
+from seatctl.cli.typer_seam import Command, Context, TyperArgument, TyperGroup, TyperOption
 
 EXAMPLES = "Examples:"
 NO_REWRAP = "\b"  # click writes the lines of a paragraph that starts with it as they are
@@ -59,12 +59,9 @@ def polish(command: Command) -> None:
 
 
 def option_metavar(option: TyperOption) -> str:
-    from typer._param_types import choice_as_str
-    from typer._typing import get_args
-
     described = option.type_descriptor
     if described.choices:
-        return "[" + "|".join(choice_as_str(choice) for choice in described.choices) + "]"
+        return "[" + "|".join(choice_text(choice) for choice in described.choices) + "]"
     kind: Any = described.annotation
     if described.is_list:
         kind = (get_args(kind) or (str,))[0]
@@ -74,6 +71,11 @@ def option_metavar(option: TyperOption) -> str:
         return described.path_type.upper()
     longest = max([*option.opts, *option.secondary_opts], key=len)
     return longest.lstrip("-").replace("-", "_").upper() or "VALUE"
+
+
+def choice_text(choice: Any) -> str:
+    """A choice as it is typed: an enum member by its value."""
+    return str(choice.value) if isinstance(choice, Enum) else str(choice)
 
 
 def split_examples(help_text: str) -> tuple[str, list[str]]:

@@ -8,6 +8,7 @@ import typer
 
 from seatctl.cli._common import FormatOption, JsonFlag, chosen_output, get_app
 from seatctl.cli.context import App
+from seatctl.errors import UsageError
 from seatctl.render.tables import OutputFormat
 
 if TYPE_CHECKING:
@@ -54,22 +55,19 @@ def jobs(
       seatctl jobs --refresh
       seatctl jobs --offline --limit 50 --json
     """
-    from seatctl.booking.journal import Journal
+    from seatctl.booking.journal import Journal, open_journal
     from seatctl.render.jobs import render_jobs
 
     app = get_app(ctx)
     chosen = chosen_output(app, output, json=json, quiet=quiet)
     if refresh and offline:
-        from seatctl.errors import UsageError
-
         raise UsageError("--refresh and --no-refresh (--offline) ask for opposite things",
                          hint="give one of them")
     profile = app.settings.profile
     command = ["seatctl", "--profile", profile]  # a hint names the job's profile
-    path = Journal.default_path(app.env)
     entries = []
-    if path.exists():  # listing creates no journal
-        with Journal(path) as journal:
+    with open_journal(Journal.default_path(app.env), create=False) as journal:
+        if journal is not None:  # a listing creates none
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
             if not offline and _refreshed(app, journal, entries, forced=refresh,
                                           command=command):
@@ -89,20 +87,12 @@ def _refreshed(app: App, journal: "Journal", entries: "list[JournalEntry]", *, f
         asking,
         elsewhere,
         refresh,
-        refreshable,
     )
     from seatctl.render.jobs import not_refreshed_note, refresh_notes, refreshing
 
     base_url = app.settings.base_url
     others = elsewhere(entries, base_url) if forced else 0
-    if not refreshable(entries, base_url, forced=forced):
-        not_refreshed_note(app.streams, others=others, logged_out=None)
-        return False
-    if app.settings.token is None:
-        not_refreshed_note(app.streams, others=others,
-                           logged_out=base_url if forced else None)
-        return False
-    if not app.token_belongs_to(base_url):  # which says why
+    if not _may_refresh(app, entries, forced=forced, others=others):
         return False
     policy = RefreshPolicy(forced=forced)
     # Unasked for, before a listing: one short try each, no backoff to wait out.
@@ -115,3 +105,21 @@ def _refreshed(app: App, journal: "Journal", entries: "list[JournalEntry]", *, f
     refresh_notes(app.streams, result, base_url=base_url, forced=forced, command=command)
     not_refreshed_note(app.streams, others=others, logged_out=None)
     return bool(result.changed)
+
+
+def _may_refresh(app: App, entries: "list[JournalEntry]", *, forced: bool, others: int
+                 ) -> bool:
+    """Whether there is anything to ask the active server, and a token that may go there;
+    when not, a note says why."""
+    from seatctl.booking.refresh import refreshable
+    from seatctl.render.jobs import not_refreshed_note
+
+    base_url = app.settings.base_url
+    if not refreshable(entries, base_url, forced=forced):
+        not_refreshed_note(app.streams, others=others, logged_out=None)
+        return False
+    if app.settings.token is None:
+        not_refreshed_note(app.streams, others=others,
+                           logged_out=base_url if forced else None)
+        return False
+    return app.token_belongs_to(base_url)  # which says why not

@@ -2,11 +2,16 @@
 
 
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seatctl.cli._common import get_app
+from seatctl.cli.context import App
+
+if TYPE_CHECKING:
+    from seatctl.server.config import ServerConfig
 
 
 class PresetName(StrEnum):
@@ -155,14 +160,7 @@ def serve(
       seatctl serve --shutdown abrupt --ready-delay 5
       seatctl serve --fault reset-before-response=0.3 --fault-path /api/seats/book --seed 7
     """
-    import asyncio
-    from pathlib import Path
-
-    from seatctl.render import messages
-    from seatctl.render.server import RequestLogWriter, banner
-    from seatctl.server import ReferenceServer
-    from seatctl.server.options import ServeOptions, build_config, is_loopback
-    from seatctl.server.server import run_until_signalled
+    from seatctl.server.options import ServeOptions, build_config
 
     app = get_app(ctx)
     options = ServeOptions(
@@ -179,7 +177,19 @@ def serve(
         dialect=dialect.value, server_header=server_header, shutdown=shutdown.value,
         drain=drain, ready_delay=ready_delay,
     )
-    config = build_config(options, app.env)
+    _serve(app, build_config(options, app.env))
+
+
+def _serve(app: App, config: "ServerConfig") -> None:
+    """Until SIGTERM or Ctrl-C; the banner once it listens, the request log on stderr."""
+    import asyncio
+
+    from seatctl.render import messages
+    from seatctl.render.server import RequestLogWriter, banner
+    from seatctl.server import ReferenceServer
+    from seatctl.server.options import is_loopback
+    from seatctl.server.server import run_until_signalled
+
     if not is_loopback(config.host):
         messages.warning(app.streams, f"listening on {config.host}: reachable from other "
                                       "machines, with a demo account and fault injection")

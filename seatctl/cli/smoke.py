@@ -18,10 +18,14 @@ from seatctl.cli._common import (
     write_paste_reports,
     write_report,
 )
-from seatctl.cli.context import App, same_origin
+from seatctl.cli.context import App
+from seatctl.config.origin import same_origin
+from seatctl.errors import Reported, UsageError
+from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from seatctl.smoke import Login, SmokePlan, SmokeReport
+    from seatctl.smoke.annotations import CommandsStopped
 
 def smoke(
     ctx: typer.Context,
@@ -91,6 +95,8 @@ def smoke(
       seatctl smoke https://api.example.com --book-test symphony --seat Orchestra:A12
       seatctl smoke https://api.example.com --max-time 75 --min-idle 60 --strict
     """
+    from seatctl.smoke.annotations import commands_stopped
+
     app = get_app(ctx)
     as_json = app.want_json(json)
     min_idle = _min_idle(app, min_idle, keep_alive_bound)
@@ -100,7 +106,7 @@ def smoke(
         check_report_writable(junit)
     check_paste_reports(report)
     started = datetime.now(UTC)
-    stop = _stop_token(app, as_json)
+    stop = commands_stopped(app.env, as_json=as_json)
     result = _run(app, plan, as_json=as_json, stop=stop)
 
     def paste() -> None:
@@ -114,7 +120,6 @@ def smoke(
 def _min_idle(app: App, min_idle: float | None, keep_alive_bound: float | None
               ) -> float | None:
     """--min-idle, or its old name --keep-alive-bound (with a note), not both."""
-    from seatctl.errors import UsageError
     from seatctl.render.messages import warning
 
     if keep_alive_bound is None:
@@ -150,7 +155,7 @@ def _token_for(app: App, target: str) -> str | None:
     settings = app.settings
     if settings.token is None:
         return None
-    stored = not app.loaded.sources["token"].startswith(("command line", "environment"))
+    stored = not app.loaded.given_for_this_run("token")
     if stored and not (same_origin(target, settings.base_url) and app.token_belongs_to(target)):
         return None
     return settings.token.get_secret_value()
@@ -158,7 +163,6 @@ def _token_for(app: App, target: str) -> str | None:
 
 def _login(app: App) -> "Login | None":
     """SEATCTL_EMAIL and SEATCTL_PASSWORD, both or neither (an empty one counts as unset)."""
-    from seatctl.errors import UsageError
     from seatctl.smoke import Login
 
     email = app.env.get("SEATCTL_EMAIL", "").strip()
@@ -171,7 +175,8 @@ def _login(app: App) -> "Login | None":
     return Login(email, password) if email else None
 
 
-def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "SmokeReport":
+def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: "CommandsStopped | None"
+         ) -> "SmokeReport":
     from seatctl.diagnostics.connection import ConnectOptions
     from seatctl.http import ClientConfig, Timeouts
     from seatctl.render.smoke import SmokeDisplay, render_header
@@ -193,10 +198,8 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "Sm
         on_secret=app.streams.add_secret,
         budget=app.budget(plan.url),
     )
-    if stop is not None:
-        # Server text in the human report must not act as a workflow command (a wrapped
-        # line starting with `::warning`): stop them until the annotations.
-        app.streams.write_data(f"::stop-commands::{stop}")
+    if stop is not None:  # until the annotations
+        app.streams.write_data(stop.stop_line)
     render_header(app.streams, plan.url, plan.max_time)
     try:
         return run_smoke(plan, environment)
@@ -204,20 +207,8 @@ def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: str | None) -> "Sm
         display.close()
 
 
-def _stop_token(app: App, as_json: bool) -> str | None:
-    """With GitHub Actions and a human report: the token that resumes workflow commands after
-    the report (unguessable by the server, so its text cannot resume them)."""
-    import secrets
-
-    from seatctl.smoke import github_actions
-
-    return secrets.token_hex(16) if github_actions(app.env) and not as_json else None
-
-
 def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
-          stop: str | None, paste: Callable[[], None]) -> None:
-    from seatctl.errors import Reported
-    from seatctl.exit_codes import ExitCode
+          stop: "CommandsStopped | None", paste: Callable[[], None]) -> None:
     from seatctl.render.smoke import render_annotations, render_report
     from seatctl.smoke import github_actions, junit_xml, workflow_commands
 
@@ -226,8 +217,8 @@ def _emit(app: App, report: "SmokeReport", junit: Path | None, *, as_json: bool,
     if junit is not None:
         write_report(junit, junit_xml(report), app.streams.secrets)
     if github_actions(app.env):
-        if stop is not None:  # the report ran with workflow commands stopped: resume them
-            app.streams.write_data(f"::{stop}::")
+        if stop is not None:
+            app.streams.write_data(stop.resume_line)
         render_annotations(app.streams, workflow_commands(report), as_json=as_json)
     paste()  # the reports to paste last: a file that cannot be written loses nothing
     if report.unreachable is not None:

@@ -9,6 +9,7 @@ import typer
 from seatctl.cli._common import JsonFlag, get_app, sendable_text
 from seatctl.cli.completers import complete_booking_id
 from seatctl.cli.context import App
+from seatctl.errors import Reported, SeatctlError, UsageError
 
 if TYPE_CHECKING:
     from seatctl.booking.outcome import Resume
@@ -86,7 +87,6 @@ def ticket(
       seatctl ticket cmg4k2x7h0001 -o - > ticket.pdf
     """
     from seatctl.booking.tickets import fetch_ticket
-    from seatctl.errors import UsageError
     from seatctl.render.tickets import render_ticket
 
     app = get_app(ctx)
@@ -109,8 +109,6 @@ def _file_argument(app: App, booking: str, file: str, *, download: bool,
                    output: str | None) -> str:
     """FILE, checked: after BOOKING (`--download x.pdf ID` reads x.pdf as the booking),
     with --download, and not as well as -o."""
-    from seatctl.errors import UsageError
-
     if _looks_like_a_file(booking) and not _looks_like_a_file(file):
         raise UsageError(f"{booking!r} looks like FILE and {file!r} like BOOKING: BOOKING "
                          "comes first",
@@ -131,7 +129,6 @@ def _resume(app: App) -> "Resume":
     """The flags that bring a suggested command back to this server (as `book`'s hints)."""
     from seatctl.booking.outcome import Resume
     from seatctl.cli.watch import resume_for
-    from seatctl.errors import SeatctlError
 
     try:
         return resume_for(app)
@@ -157,7 +154,6 @@ def _download(app: App, booking: str, output: str | None, *, force: bool,
 
 def _download_to_stdout(app: App, booking: str, *, as_json: bool) -> None:
     from seatctl.booking.tickets import fetch_pdf
-    from seatctl.errors import UsageError
     from seatctl.render.tickets import write_pdf
 
     if as_json:
@@ -226,7 +222,6 @@ def _at_the_door(ctx: typer.Context, booking: str, *, as_json: bool, check_in: b
     the reason has; without: the error, as any other."""
     from seatctl.booking.tickets import TicketRefused, admit
     from seatctl.booking.tickets import verify as verify_ticket
-    from seatctl.errors import Reported
     from seatctl.render.tickets import for_people, render_admission, render_refusal
 
     app = get_app(ctx)

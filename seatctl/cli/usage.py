@@ -9,10 +9,10 @@ import difflib
 from collections.abc import Iterable
 from typing import IO, Any
 
-from typer._click.exceptions import NoSuchOption, UsageError
-from typer._click.utils import echo
+import typer
 
 from seatctl.cli.argv import GLOBAL_OPTIONS
+from seatctl.cli.typer_seam import NoSuchOption, UsageError
 
 CLOSE = 0.7  # difflib's ratio: 'evnts' ~ 'events' 0.91, 'pnig' ~ 'ping' 0.75
 PYDANTIC_PREFIX = "Value error, "  # what a validator's ValueError reads as, through Typer
@@ -42,8 +42,8 @@ class ExplainedUsageError(UsageError):
     def show(self, file: IO[Any] | None = None) -> None:
         from seatctl.sanitize import printable
 
-        echo(f"error: {printable(self.message)}\nhint: {printable(self.hint)}", file=file,
-             err=True)
+        typer.echo(f"error: {printable(self.message)}\nhint: {printable(self.hint)}", file=file,
+                   err=True)
 
 
 def message_and_hint(error: UsageError) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """`seatctl watch JOB_ID | --last`: follow a booking job to its end."""
 
 
-from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,11 +9,12 @@ import typer
 from seatctl.cli._common import JsonFlag, get_app
 from seatctl.cli.completers import complete_job_id
 from seatctl.cli.context import App
+from seatctl.errors import Reported, SeatctlError, UsageError
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import Journal, JournalEntry
     from seatctl.booking.outcome import Resume
-    from seatctl.booking.watch import WatchResult, WatchUpdate
+    from seatctl.booking.watch import WatchResult
     from seatctl.http import ApiClient
     from seatctl.render.watch import WatchDisplay
 
@@ -47,7 +48,7 @@ def watch(
       seatctl watch --last --json
     """
     from seatctl.booking.journal import Journal
-    from seatctl.errors import UsageError
+    from seatctl.booking.outcome import journal_result
 
     app = get_app(ctx)
     as_json = app.want_json(json)
@@ -57,34 +58,41 @@ def watch(
         raise UsageError("which job? give a JOB_ID, or --last for the newest",
                          hint="see them with `seatctl jobs`")
     with Journal(Journal.default_path(app.env)) as journal:
-        entry = journal.by_job(job_id) if job_id else _last_entry(journal, app)
-        target = job_id or (entry.job_id if entry else None)
-        if target is None:
-            raise UsageError("the newest booking in the journal has no job id yet",
-                             hint="resume it with `seatctl book --resume`")
+        entry, job_id = (journal.by_job(job_id), job_id) if job_id else _newest(journal, app)
         app, entry = _jobs_server(app, entry)
-        if entry is not None and entry.job_id == target and not entry.pending:
-            finish(app, _from_journal(entry), entry, target, as_json=as_json)
+        if entry is not None and entry.job_id == job_id and not entry.pending:
+            finish(app, journal_result(entry), entry, job_id, as_json=as_json)
             return
-        result = _watch(app, journal, entry, target, timeout=timeout,
+        result = _watch(app, journal, entry, job_id, timeout=timeout,
                         long_poll=long_polling(app, not no_long_poll), as_json=as_json)
         entry = journal.get(entry.key) if entry is not None else None
-    finish(app, result, entry, target, as_json=as_json)
+    finish(app, result, entry, job_id, as_json=as_json)
+
+
+def _newest(journal: "Journal", app: App) -> "tuple[JournalEntry, str]":
+    """`--last`: the newest job of the active profile on the active server."""
+    entry = journal.last(app.settings.profile, base_url=app.settings.base_url)
+    if entry is None or entry.job_id is None:
+        raise UsageError(f"no job in the journal yet for this profile at {app.settings.base_url}",
+                         hint="book with `seatctl book EVENT --seat ...` first")
+    return entry, entry.job_id
 
 
 def _watch(app: App, journal: "Journal", entry: "JournalEntry | None", job_id: str, *,
            timeout: float, long_poll: bool, as_json: bool) -> "WatchResult":
     from seatctl.booking.book import record_updates
-    from seatctl.booking.watch import Watcher
+    from seatctl.booking.outcome import watch_interrupted
+    from seatctl.booking.watch import Watcher, fan_out
 
     with app.client() as client, display_for(app, as_json, client) as display:
-        sinks: list[Callable[[WatchUpdate], None]] = [display.update]
-        if entry is not None:
-            sinks.append(record_updates(journal, entry.key))
+        recording = [record_updates(journal, entry.key)] if entry is not None else []
         display.job_id = job_id
         watcher = Watcher(client, app.clock, timeout=watch_timeout(app, timeout),
-                          long_poll=long_poll, on_update=fan_out(sinks))
-        return interruptible(lambda: watcher.watch(job_id), job_id, resume_for(app))
+                          long_poll=long_poll, on_update=fan_out(display.update, *recording))
+        try:
+            return watcher.watch(job_id)
+        except KeyboardInterrupt:  # it stops the watch, not the job
+            raise watch_interrupted(job_id, resume_for(app)) from None
 
 
 def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalEntry | None]":
@@ -94,13 +102,9 @@ def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalE
     server no profile addresses is refused with the command that would reach it."""
     if entry is None or entry.base_url == app.settings.base_url:
         return app, entry
-    if any(app.loaded.sources[key].startswith(("command line", "environment"))
-           for key in ("base_url", "profile")):
+    if app.loaded.given_for_this_run("base_url") or app.loaded.given_for_this_run("profile"):
         return app, None  # another server's booking: this server knows nothing of it
-    from dataclasses import replace
-
     from seatctl.booking.outcome import Resume
-    from seatctl.errors import SeatctlError, UsageError
     from seatctl.render import messages
 
     options = replace(app.options, profile=entry.profile, base_url=None, token=None)
@@ -124,20 +128,6 @@ def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalE
 _RUN_ONLY = ("SEATCTL_TOKEN", "SEATCTL_BASE_URL", "SEATCTL_PROFILE")  # this run's, not the job's
 
 
-def _from_journal(entry: "JournalEntry") -> "WatchResult":
-    from seatctl.api.models import JobStatus
-    from seatctl.booking.journal import CANCELLED
-    from seatctl.booking.status import JobState
-    from seatctl.booking.watch import WatchResult
-
-    # A cancelled booking's job did confirm it: `finish` says what became of it since.
-    state = JobState.CONFIRMED if entry.state == CANCELLED else JobState(entry.state)
-    status = JobStatus.model_validate({
-        "success": state is JobState.CONFIRMED, "message": entry.message,
-        "bookingId": entry.booking_id, "totalPrice": entry.total_price})
-    return WatchResult(entry.job_id or "", state, status, polls=0, elapsed_s=0.0)
-
-
 def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":
     """The flags that bring a resume command back to this job's server: its profile always,
     its base URL when it did not come from that profile's configuration."""
@@ -145,8 +135,7 @@ def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":
 
     profile = entry.profile if entry is not None else app.settings.profile
     base_url = entry.base_url if entry is not None else app.settings.base_url
-    source = app.loaded.sources["base_url"]
-    ephemeral = source.startswith(("command line", "environment"))
+    ephemeral = app.loaded.given_for_this_run("base_url")
     foreign = base_url != app.settings.base_url or profile != app.settings.profile
     return Resume(profile=profile, base_url=base_url if ephemeral or foreign else None)
 
@@ -164,17 +153,6 @@ def watch_timeout(app: App, timeout: float) -> float:
     return timeout if remaining is None else max(0.0, min(timeout, remaining - 0.5))
 
 
-def _last_entry(journal: "Journal", app: App) -> "JournalEntry":
-    from seatctl.errors import UsageError
-
-    entry = next((entry for entry in journal.recent(limit=50, profile=app.settings.profile)
-                  if entry.job_id and entry.base_url == app.settings.base_url), None)
-    if entry is None:
-        raise UsageError(f"no job in the journal yet for this profile at {app.settings.base_url}",
-                         hint="book with `seatctl book EVENT --seat ...` first")
-    return entry
-
-
 def display_for(app: App, as_json: bool, client: "ApiClient | None" = None) -> "WatchDisplay":
     from seatctl.render.watch import WatchDisplay
 
@@ -182,51 +160,20 @@ def display_for(app: App, as_json: bool, client: "ApiClient | None" = None) -> "
                         quiet=as_json, budget=client.budget if client is not None else None)
 
 
-def fan_out(sinks: "list[Callable[[WatchUpdate], None]]") -> "Callable[[WatchUpdate], None]":
-    def send(update: "WatchUpdate") -> None:
-        for sink in sinks:
-            sink(update)
-
-    return send
-
-
-def interruptible(run: "Callable[[], WatchResult]", job_id: str, resume: "Resume"
-                  ) -> "WatchResult":
-    """Ctrl-C stops the watch, not the job: say so, and how to pick it up again."""
-    from seatctl.errors import Interrupted
-
-    try:
-        return run()
-    except KeyboardInterrupt:
-        raise Interrupted(f"stopped watching; job {job_id} goes on on the server",
-                          hint=f"resume with `{resume.command('watch', job_id)}`") from None
-
-
 def finish(app: App, result: "WatchResult", entry: "JournalEntry | None", job_id: str, *,
            as_json: bool, resumed: bool | None = None) -> None:
     """Print the outcome, then exit with the documented code unless it was confirmed."""
-    from seatctl.booking.journal import CANCELLED
-    from seatctl.booking.outcome import outcome_error, watch_document
-    from seatctl.errors import Reported
-    from seatctl.render.messages import error_document
+    from seatctl.booking.outcome import finished
     from seatctl.render.watch import render_outcome
 
     if result.wait_ignored:
         app.catalog().remember_ignores_wait()
-    document = watch_document(result, entry, job_id)
-    if resumed is not None:  # `book`: whether an unfinished earlier attempt was picked up
-        document["resumed"] = resumed
-    error = outcome_error(result, job_id, entry, resume=resume_for(app, entry))
-    if as_json and error is not None:
-        document["error"] = error_document(error)
-    cancelled = error is None and entry is not None and entry.state == CANCELLED
-    if cancelled:  # confirmed by the job, cancelled since (`seatctl cancel`)
-        document.update(state=CANCELLED, message="confirmed, then cancelled")
-    render_outcome(app.streams, document, as_json=as_json)
-    if error is not None:
-        raise Reported(error.exit_code) if as_json else error
-    if not cancelled:
-        booked_next(app, document.get("bookingId"), entry)
+    done = finished(result, entry, job_id, resume=resume_for(app, entry), resumed=resumed)
+    render_outcome(app.streams, done.document, as_json=as_json)
+    if done.error is not None:
+        raise Reported(done.error.exit_code) if as_json else done.error
+    if not done.cancelled:
+        booked_next(app, done.document.get("bookingId"), entry)
 
 
 def booked_next(app: App, booking_id: object, entry: "JournalEntry | None") -> None:

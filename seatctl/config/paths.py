@@ -1,4 +1,4 @@
-"""Where the configuration and the cache live. Standard library only: safe on the start-up
+"""Where the configuration, the cache and the data live. Standard library only: safe on the start-up
 path."""
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "seatctl"
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/seatctl` (`~/.local/share/seatctl`): the journal, the reference
+    server's database."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) /
+                                           ".local" / "share")
     return Path(base) / "seatctl"
 
 

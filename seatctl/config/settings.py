@@ -25,7 +25,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from seatctl.config.credentials import CREDENTIALS_NAME, read_token
+from seatctl.config.credentials import CREDENTIALS_NAME, read_token, token_origin
+from seatctl.config.origin import same_origin
 from seatctl.config.paths import config_file
 from seatctl.config.values import toml_literal
 from seatctl.errors import ConfigError
@@ -170,8 +171,28 @@ def json_value(key: str, value: Any) -> Any:
 @dataclass(frozen=True)
 class LoadedSettings:
     settings: Settings
-    sources: Mapping[str, str]
-    path: Path
+    sources: Mapping[str, str]  # each key's: "default", "config file ...", "environment ..."
+    path: Path  # the config file
+
+    def given_for_this_run(self, key: str) -> bool:
+        """Whether `key`'s value came from the command line or the environment: this run's
+        own, not stored with the profile."""
+        return self.sources[key].startswith(("command line", "environment"))
+
+    def token_exposed(self) -> bool:
+        """Whether the token comes from a config file that others can read."""
+        return self.sources["token"].startswith("config file") and _readable_by_others(
+            self.path)
+
+    def login_elsewhere(self, url: str) -> str | None:
+        """A token from `seatctl login` goes only to the origin that issued it, not to
+        another server a --base-url or SEATCTL_BASE_URL names for this run: that origin,
+        when `url` is another one (the token must not go there). None when the token may go
+        to `url`: it came from elsewhere, or was stored before seatctl recorded its origin."""
+        if not self.sources["token"].startswith("credentials file"):
+            return None
+        issued_by = token_origin(self.path.parent / CREDENTIALS_NAME, self.settings.profile)
+        return None if issued_by is None or same_origin(issued_by, url) else issued_by
 
 
 def load_settings(
@@ -333,6 +354,13 @@ def profile_table(document: Mapping[str, Any], profile: str, path: Path) -> dict
         raise ConfigError(f"config file {path}: [profiles.{profile}] must be a table",
                           source=str(path))
     return dict(table)
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
 
 
 def _validate(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 from seatctl.api.endpoints import list_events, login, my_bookings, ticket_details
 from seatctl.api.models import Booking, Event, EventPage, SeatMap, TicketDetails
-from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
+from seatctl.booking.book import BookingFlow, BookingOutcome
+from seatctl.booking.booking_status import BookingStatus
 from seatctl.booking.events import seat_map_for
 from seatctl.booking.journal import Journal, JournalEntry
 from seatctl.booking.labels import ResolvedSeat, SeatIndex, SeatState
@@ -39,6 +40,7 @@ from seatctl.booking.manage import (
     load_bookings,
 )
 from seatctl.booking.outcome import outcome_error
+from seatctl.booking.target import BookingTarget
 from seatctl.booking.watch import Watcher, WatchUpdate
 from seatctl.clock import Clock
 from seatctl.demo.summary import (
@@ -53,7 +55,7 @@ from seatctl.demo.summary import (
 from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
 from seatctl.diagnostics.findings import Severity
 from seatctl.diagnostics.report import Report, build_report
-from seatctl.errors import SeatctlError
+from seatctl.errors import Interrupted, SeatctlError
 from seatctl.http import ApiClient, ClientConfig, Exchange, Observer, RetryPolicy, Timeouts
 from seatctl.server import (
     PRESETS,
@@ -165,6 +167,18 @@ class DemoTour:
             self.summary.elapsed_s = self._clock.monotonic() - started
         return self.summary
 
+    def attempt(self) -> SeatctlError | None:
+        """`run()`, and what stopped it (Ctrl-C included) as the error to report; None when
+        the tour went through."""
+        try:
+            self.run()
+        except KeyboardInterrupt:
+            return Interrupted("demo interrupted: the embedded server is stopped and its "
+                               "temporary files removed")
+        except SeatctlError as exc:
+            return exc
+        return None
+
     def _tour(self, stack: ExitStack) -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="seatctl-demo-")))
         server = self._start_server(stack, folder)
@@ -255,9 +269,7 @@ class DemoTour:
 
     def _target(self, server: ReferenceServer, event: Event, seats: list[ResolvedSeat]
                 ) -> BookingTarget:
-        return BookingTarget(profile=DEMO_PROFILE, base_url=server.url, event_id=event.id,
-                             event_name=event.name, seat_ids=tuple(seat.id for seat in seats),
-                             seat_labels=_labels(seats))
+        return BookingTarget.of(event, profile=DEMO_PROFILE, base_url=server.url, seats=seats)
 
     def _booking(self, client: ApiClient, journal: Journal, target: BookingTarget) -> None:
         with self._step(StepName.BOOKING) as details:
@@ -411,7 +423,7 @@ def _count_on_server(booking: BookingSummary, target: BookingTarget,
                      attempts: tuple[PostAttempt, ...], bookings: list[Booking]
                      ) -> RetriedBookingSummary:
     """From the server's own list (GET /api/bookings/my): how many bookings hold the seats."""
-    confirmed = [row for row in bookings if row.status in (None, "confirmed")]
+    confirmed = [row for row in bookings if row.status in (None, BookingStatus.CONFIRMED)]
     wanted = set(target.seat_ids)
     holding = [row for row in confirmed if wanted & {seat.id for seat in row.seats}]
     with_key = [row for row in bookings if row.idempotency_key == booking.key]

@@ -11,47 +11,31 @@ A library: nothing here prints.
     report = build_report(run)
 
 Modules: connection (the raw connection), probes, slow_client, burst, h2connection and h2probe
-(HTTP/2: ALPN, SETTINGS, the GOAWAY idle close, PINGs, the GOAWAY race), edge and defaults (who
-is in front, and what is documented of it), identify (the server named from its behaviour),
-doctor (the workflow), findings and fixes (the rules), report (JSON and JUnit).
+(HTTP/2: ALPN, SETTINGS, the GOAWAY idle close, PINGs, the GOAWAY race), bounds and tasks (what
+the probes share: their argument bounds, their concurrent connections), results (what the
+probes measure, as plain data; no I/O), failures (errors mapped to failure kinds), edge and
+defaults (who is in front, and what is documented of it), identify (the server named from its
+behaviour), doctor (the workflow), findings and fixes (the rules), report (JSON and JUnit).
 """
 
-from seatctl.diagnostics.burst import BurstOutcome, BurstResult, burst_probe
+from seatctl.diagnostics.burst import burst_probe
 from seatctl.diagnostics.connection import (
     DEFAULT_PATH,
     DEFAULT_TIMEOUTS,
-    CloseKind,
     ConnectOptions,
-    ConnectTiming,
-    IdleClose,
     RawConnection,
-    RawResponse,
     Target,
-    TLSInfo,
     connect,
     parse_target,
 )
 from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
-from seatctl.diagnostics.h2probe import Http2Result, http2_probe
+from seatctl.diagnostics.h2probe import http2_probe
 from seatctl.diagnostics.identify import Guess, Inference, infer
 from seatctl.diagnostics.probes import (
-    ConnectionEnd,
-    IdleRaceResult,
-    KeepAliveHint,
-    KeepAliveResult,
-    Percentiles,
-    RaceAttempt,
-    RaceOutcome,
-    RaceResult,
-    RequestsPerConnectionResult,
-    TimingResult,
-    TimingSample,
     keep_alive_probe,
     keep_alive_race_probe,
-    parse_keep_alive,
-    percentiles,
     requests_per_connection_probe,
     reuse_race_probe,
     timing_probe,
@@ -63,7 +47,33 @@ from seatctl.diagnostics.report import (
     junit_xml,
     report_json,
 )
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult, slow_client_probe
+from seatctl.diagnostics.results import (
+    BurstOutcome,
+    BurstResult,
+    CloseKind,
+    ConnectionEnd,
+    ConnectTiming,
+    GiveUp,
+    GiveUpKind,
+    Http2Result,
+    IdleClose,
+    IdleRaceResult,
+    KeepAliveHint,
+    KeepAliveResult,
+    Percentiles,
+    RaceAttempt,
+    RaceOutcome,
+    RaceResult,
+    RawResponse,
+    RequestsPerConnectionResult,
+    SlowClientResult,
+    TimingResult,
+    TimingSample,
+    TLSInfo,
+    parse_keep_alive,
+    percentiles,
+)
+from seatctl.diagnostics.slow_client import slow_client_probe
 
 __all__ = [
     "DEFAULT_PATH",

@@ -10,53 +10,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 
-from seatctl.diagnostics.connection import (
-    ConnectOptions,
-    RawConnection,
-    RawResponse,
-    Target,
-    parse_target,
-)
-from seatctl.diagnostics.probes import Percentiles, _all, _require, _require_wait, percentiles
-from seatctl.errors import (
-    ConnectionClosed,
-    ConnectionReset,
-    NetworkError,
-    PhaseTimeout,
-    ResponseError,
-)
+from seatctl.diagnostics.bounds import require, require_wait
+from seatctl.diagnostics.connection import ConnectOptions, RawConnection, Target, parse_target
+from seatctl.diagnostics.failures import FailureKind, failure_kind
+from seatctl.diagnostics.results import BurstOutcome, BurstResult, RawResponse, percentiles
+from seatctl.diagnostics.tasks import run_all
+from seatctl.errors import NetworkError, ResponseError
 
 MAX_BURST_CONNECTIONS = 50
 MAX_BURST_REQUESTS = 200  # per connection
 BURST_TIME_LIMIT = 30.0
-
-
-class BurstOutcome(StrEnum):
-    OK = "ok"  # a response below 400
-    RESET = "reset"
-    CLOSED = "closed"  # a FIN before the complete response
-    TIMEOUT = "timeout"  # a phase timeout, or in flight when the time limit ran out
-    CLIENT_ERROR = "4xx"
-    SERVER_ERROR = "5xx"
-    ERROR = "error"  # any other failure (refused, TLS, a broken response, ...)
-    NOT_SENT = "not-sent"  # the time limit ran out before the request was sent
-
-
-@dataclass(frozen=True)
-class BurstResult:
-    connections: int  # C
-    requests_per_connection: int  # R
-    outcomes: Mapping[BurstOutcome, int]  # every outcome, zero included; sums to C x R
-    statuses: Mapping[int, int]  # status code -> count, of the responses received
-    latency: Percentiles | None  # request sent to response complete; None: no response
-    latency_max_s: float | None
-    connections_opened: int  # C, plus the reconnects after a close or a failure
-    elapsed_s: float
-    first_failure: str | None  # what went wrong first (any outcome but OK), for the report
+# Any other failure (refused, TLS, a broken response, ...) is an ERROR.
+FAILURE_OUTCOMES = {FailureKind.RESET: BurstOutcome.RESET,
+                    FailureKind.CLOSED: BurstOutcome.CLOSED,
+                    FailureKind.TIMEOUT: BurstOutcome.TIMEOUT}
 
 
 async def burst_probe(url: str, connections: int = 10, requests: int = 20, *,
@@ -65,16 +33,16 @@ async def burst_probe(url: str, connections: int = 10, requests: int = 20, *,
     """`connections` concurrent workers, each sending `requests` sequential requests on a
     keep-alive connection; requests not answered within `time_limit` seconds time out."""
     target = parse_target(url, path)
-    _require(1 <= connections <= MAX_BURST_CONNECTIONS,
-             f"connections must be within 1..{MAX_BURST_CONNECTIONS}")
-    _require(1 <= requests <= MAX_BURST_REQUESTS,
-             f"requests must be within 1..{MAX_BURST_REQUESTS}")
-    _require_wait("time_limit", time_limit)
+    require(1 <= connections <= MAX_BURST_CONNECTIONS,
+            f"connections must be within 1..{MAX_BURST_CONNECTIONS}")
+    require(1 <= requests <= MAX_BURST_REQUESTS,
+            f"requests must be within 1..{MAX_BURST_REQUESTS}")
+    require_wait("time_limit", time_limit)
     loop = asyncio.get_running_loop()
     started = loop.time()
     tally = _Tally(target, time_limit)
-    await _all(_Worker(target, options, tally).run(requests, started + time_limit)
-               for _ in range(connections))
+    await run_all(_Worker(target, options, tally).run(requests, started + time_limit)
+                  for _ in range(connections))
     return tally.result(connections, requests, loop.time() - started)
 
 
@@ -85,13 +53,7 @@ def outcome_of_status(status: int) -> BurstOutcome:
 
 
 def outcome_of_failure(error: NetworkError | ResponseError) -> BurstOutcome:
-    if isinstance(error, ConnectionReset):
-        return BurstOutcome.RESET
-    if isinstance(error, ConnectionClosed):
-        return BurstOutcome.CLOSED
-    if isinstance(error, PhaseTimeout):
-        return BurstOutcome.TIMEOUT
-    return BurstOutcome.ERROR
+    return FAILURE_OUTCOMES.get(failure_kind(error), BurstOutcome.ERROR)
 
 
 class _Tally:

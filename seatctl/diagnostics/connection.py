@@ -2,7 +2,8 @@
 
 httpx hides the connection; the diagnostics must see it: how long DNS, TCP and TLS took,
 whether the server keeps the socket after a response, and when and how (FIN or reset) it
-closes it. Times are the event loop's monotonic clock (`loop.time()`), in seconds.
+closes it. Times are the event loop's monotonic clock (`loop.time()`), in seconds; what is
+measured comes back as the plain data of `results` (RawResponse, IdleClose, ConnectTiming).
 
 Socket failures become seatctl errors through the HTTP core's `classify_os_error`, so the
 diagnostics and every other command name a failure alike.
@@ -18,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,14 @@ from urllib.parse import SplitResult, urlsplit
 import h11
 
 from seatctl import __version__
+from seatctl.diagnostics.results import (
+    CloseKind,
+    ConnectTiming,
+    Headers,
+    IdleClose,
+    RawResponse,
+    TLSInfo,
+)
 from seatctl.errors import (
     ConnectionClosed,
     ConnectionReset,
@@ -52,7 +60,6 @@ CLOSE_WAIT = 1.0
 SECONDS_PER_DAY = 86400.0
 HTTP1_ALPN = ("http/1.1",)  # what the HTTP/1.1 probes offer: they speak nothing else
 
-Headers = tuple[tuple[str, str], ...]
 REQUEST_TARGET = re.compile(r"[!-~]+")  # visible ASCII: what a request line may carry
 
 
@@ -116,69 +123,6 @@ class ConnectOptions:
     ca_bundle: Path | None = None  # PEM file of extra trusted CAs; None: the system's
 
 
-@dataclass(frozen=True)
-class ConnectTiming:
-    """Seconds per phase of opening the connection; `tls_s` is None for plain http."""
-
-    dns_s: float
-    connect_s: float
-    tls_s: float | None
-    address: str  # the IP address connected to
-
-
-@dataclass(frozen=True)
-class TLSInfo:
-    version: str | None  # e.g. "TLSv1.3"
-    alpn: str | None  # the negotiated protocol; None: the server did not take part in ALPN
-    cipher: str | None
-    cert_days_left: float | None  # None: not verified, so the certificate was not inspected
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    status: int
-    http_version: str
-    headers: Headers  # names lower-cased, in the order received
-    body_bytes: int
-    sent_at: float  # the request was handed to the kernel
-    first_byte_at: float
-    ended_at: float  # the response was complete
-    keeps_alive: bool  # by HTTP's rules, the connection may carry another request
-    # The start of an error response's body (status >= 400; at most ERROR_BODY_KEPT bytes):
-    # proxies' and servers' own error pages name them (identify.py). Success bodies are
-    # only counted.
-    error_body: bytes = b""
-
-    @property
-    def ttfb_s(self) -> float:
-        """From the request sent to the first byte of the response: the server's time."""
-        return self.first_byte_at - self.sent_at
-
-    def header(self, name: str) -> str | None:
-        """All values of the header `name`, joined with ", "; None when absent."""
-        values = [value for key, value in self.headers if key == name.lower()]
-        return ", ".join(values) if values else None
-
-
-class CloseKind(StrEnum):
-    FIN = "fin"
-    RESET = "reset"
-
-
-@dataclass(frozen=True)
-class IdleClose:
-    """How an idle connection ended, measured from the end of the last response.
-
-    With `lower_bound`, the server had not closed when the wait ended: the connection
-    stayed open for at least `seconds`, and `kind` is None.
-    """
-
-    seconds: float
-    kind: CloseKind | None
-    lower_bound: bool
-    unsolicited_bytes: int = 0  # bytes the server sent while the connection was idle
-
-
 class RawConnection:
     """Open with `connect(target)` (or `await RawConnection.open(target)` and `aclose()`)."""
 
@@ -188,7 +132,7 @@ class RawConnection:
         self.target = target
         self.timing = timing
         self.started_at = started_at  # before DNS
-        self.tls = _tls_info(writer) if target.uses_tls else None
+        self.tls = tls_info(writer) if target.uses_tls else None
         self.responses = 0
         self.last_response: RawResponse | None = None
         self._reader = reader
@@ -240,25 +184,22 @@ class RawConnection:
         if self.last_response is None:
             raise ValueError("wait_for_close needs a complete response first")
         since = self.last_response.ended_at
-        unsolicited = 0
         while True:
             try:
                 async with asyncio.timeout(max(0.0, since + max_wait - self._loop.time())):
                     data = await self._reader.read(READ_SIZE)
             except TimeoutError:
-                return self._idle_close(since, None, unsolicited)
+                return self._idle_close(since, None)
             except OSError as exc:
                 error = self._classify(exc)
                 if not isinstance(error, ConnectionReset):
                     raise error from None
-                return self._idle_close(since, CloseKind.RESET, unsolicited)
+                return self._idle_close(since, CloseKind.RESET)
             if not data:
-                return self._idle_close(since, CloseKind.FIN, unsolicited)
-            unsolicited += len(data)
+                return self._idle_close(since, CloseKind.FIN)
 
-    def _idle_close(self, since: float, kind: CloseKind | None, unsolicited: int) -> IdleClose:
-        return IdleClose(seconds=self._loop.time() - since, kind=kind, lower_bound=kind is None,
-                         unsolicited_bytes=unsolicited)
+    def _idle_close(self, since: float, kind: CloseKind | None) -> IdleClose:
+        return IdleClose(seconds=self._loop.time() - since, kind=kind, lower_bound=kind is None)
 
     async def aclose(self) -> None:
         await close_stream(self._writer)
@@ -496,7 +437,8 @@ def _ssl_context(verify: bool, ca_bundle: Path | None,
     return context
 
 
-def _tls_info(writer: asyncio.StreamWriter) -> TLSInfo:
+def tls_info(writer: asyncio.StreamWriter) -> TLSInfo:
+    """The TLS session of an open stream, as negotiated (all None without TLS)."""
     tls: ssl.SSLObject | None = writer.get_extra_info("ssl_object")
     if tls is None:
         return TLSInfo(None, None, None, None)

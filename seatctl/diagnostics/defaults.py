@@ -24,7 +24,6 @@ class Governs(StrEnum):
     REQUEST = "request"  # time to receive the whole request
     RESPONSE = "response"  # a proxy's wait for the upstream's response
     MAX_REQUESTS = "max-requests"
-    CLIENT_IDLE = "client-idle"  # a client pool's idle expiry
     LIFETIME = "lifetime"  # the longest a connection may live, busy or not
     INACTIVITY = "inactivity"  # socket inactivity in any direction, even mid-request
 
@@ -60,11 +59,6 @@ class Documented:
     @property
     def known(self) -> bool:
         return self.status != Status.UNCONFIRMED
-
-    @property
-    def unlimited(self) -> bool:
-        """Documented as having no limit of its own (the note names any fallback)."""
-        return self.known and self.value is None
 
     @property
     def closes_at_s(self) -> float | None:

@@ -21,35 +21,35 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from seatctl.diagnostics.burst import BurstResult, burst_probe
-from seatctl.diagnostics.connection import (
-    ConnectOptions,
-    IdleClose,
-    RawResponse,
-    connect,
-    parse_target,
-)
+from seatctl.diagnostics.bounds import MAX_TRIES, MAX_WAIT_CEILING
+from seatctl.diagnostics.burst import BURST_TIME_LIMIT, burst_probe
+from seatctl.diagnostics.connection import ConnectOptions, connect, parse_target
 from seatctl.diagnostics.h2probe import SLACK_S as HTTP2_SLACK_S
-from seatctl.diagnostics.h2probe import Http2Result, http2_probe
+from seatctl.diagnostics.h2probe import http2_probe
 from seatctl.diagnostics.probes import (
     DEFAULT_RACE_OFFSETS,
-    MAX_TRIES,
-    MAX_WAIT_CEILING,
     PROBE_TRIES,
     REQUESTS_TIME_LIMIT,
-    IdleRaceResult,
-    KeepAliveResult,
-    RequestsPerConnectionResult,
-    RequestTally,
-    TimingResult,
-    failed_try,
     keep_alive_probe,
     keep_alive_race_probe,
-    keep_alive_result,
     requests_per_connection_probe,
     timing_probe,
 )
-from seatctl.diagnostics.slow_client import SlowClientResult, slow_client_probe
+from seatctl.diagnostics.results import (
+    BurstResult,
+    Http2Result,
+    IdleClose,
+    IdleRaceResult,
+    KeepAliveResult,
+    RawResponse,
+    RequestsPerConnectionResult,
+    RequestTally,
+    SlowClientResult,
+    TimingResult,
+    failed_try,
+    keep_alive_result,
+)
+from seatctl.diagnostics.slow_client import slow_client_probe
 from seatctl.errors import ConnectionCut, NetworkError, ResponseError, UsageError
 
 DEFAULT_MAX_WAIT = 75.0
@@ -57,7 +57,6 @@ SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
 MIN_SLOW_CLIENT_INTERVAL = 0.02
 RACE_ATTEMPTS = 2  # connections per race offset: one sample is not a pattern
 RACE_STAGGER = max(DEFAULT_RACE_OFFSETS)  # the keep-alive connection starts this much later
-BURST_TIME_LIMIT = 30.0
 BOUND_SLACK = 5.0  # seconds a probe may run past its own wait: connects, requests, closes
 PREFLIGHT_SLACK = 1.0  # seconds the preflight's request may run past max_wait, in all
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from seatctl.diagnostics.defaults import COMPONENTS, Component, Documented, Governs, Role
-from seatctl.diagnostics.probes import parse_keep_alive
+from seatctl.diagnostics.results import parse_keep_alive
 from seatctl.sanitize import printable
 
 EVIDENCE_LIMIT = 100  # characters of a server-supplied header value kept as evidence

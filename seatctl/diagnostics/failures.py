@@ -1,8 +1,11 @@
 """What a probe's or a sample's request met, as one word: the connection layer's classified
-errors (seatctl.errors) mapped once, for the HTTP/2 probe and the monitor alike."""
+errors (seatctl.errors) mapped once, for the probes, the HTTP/2 probe and the monitor alike.
+A failed try of the probes (cut or refused before its response, then tried again) is counted
+by the narrower `TryFailure`, read off the same map."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from seatctl.errors import (
@@ -13,6 +16,7 @@ from seatctl.errors import (
     DNSError,
     PhaseTimeout,
     ProtocolViolation,
+    ResetWhen,
     SeatctlError,
     TLSError,
 )
@@ -46,3 +50,38 @@ _KINDS: tuple[tuple[type[SeatctlError], FailureKind], ...] = (
 
 def failure_kind(error: SeatctlError) -> FailureKind:
     return next((kind for cls, kind in _KINDS if isinstance(error, cls)), FailureKind.OTHER)
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    message: str
+
+
+def classify_failure(error: SeatctlError) -> Failure:
+    """A classified error (from the connection layer) as plain data."""
+    return Failure(failure_kind(error), error.message)
+
+
+class TryFailure(StrEnum):
+    RESET = "reset"  # reset before any response
+    CLOSED = "closed"  # closed (a FIN) without a response
+    MID_RESPONSE = "mid-response"  # reset or closed in the middle of the response
+    REFUSED = "refused"
+
+    @property
+    def words(self) -> str:
+        return {TryFailure.RESET: "reset before any response",
+                TryFailure.CLOSED: "closed without a response",
+                TryFailure.MID_RESPONSE: "cut in the middle of the response",
+                TryFailure.REFUSED: "refused"}[self]
+
+
+# Any other cut before the response (a FIN, an HTTP/2 stream's reset) counts as closed.
+_TRY_FAILURES = {FailureKind.RESET: TryFailure.RESET, FailureKind.REFUSED: TryFailure.REFUSED}
+
+
+def try_failure(error: ConnectionCut | ConnectionRefused) -> TryFailure:
+    if isinstance(error, ConnectionCut) and error.when is ResetWhen.MID_RESPONSE:
+        return TryFailure.MID_RESPONSE
+    return _TRY_FAILURES.get(failure_kind(error), TryFailure.CLOSED)

@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.burst import BurstOutcome
-from seatctl.diagnostics.connection import CloseKind, parse_target
+from seatctl.diagnostics.connection import parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, COMPONENTS, Governs
 from seatctl.diagnostics.doctor import (
     PROBE_NAMES,
@@ -23,6 +22,7 @@ from seatctl.diagnostics.doctor import (
     ProbeState,
 )
 from seatctl.diagnostics.edge import EdgeResult, Identified
+from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.fixes import (
     KEEP_ALIVE_FIXES,
     advertised_fix,
@@ -32,22 +32,22 @@ from seatctl.diagnostics.fixes import (
     keep_alive_on_fix,
     probe_path_fix,
 )
-from seatctl.diagnostics.h2probe import (
+from seatctl.diagnostics.identify import Confidence, Guess, Inference
+from seatctl.diagnostics.results import (
+    BurstOutcome,
+    CloseKind,
+    ConnectionEnd,
+    GiveUp,
+    GiveUpKind,
     GoawayRaceOutcome,
     GoawayRaceResult,
     Http2IdleClose,
     Http2Result,
-    PingOutcome,
-)
-from seatctl.diagnostics.identify import Confidence, Guess, Inference
-from seatctl.diagnostics.probes import (
-    ConnectionEnd,
     KeepAliveResult,
+    PingOutcome,
     RaceOutcome,
     RequestTally,
-    TryFailure,
 )
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
 PROXY_IDLE_MARGIN = 5.0  # seconds to keep idle connections beyond the proxy's idle timeout

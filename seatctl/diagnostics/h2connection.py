@@ -2,9 +2,10 @@
 http://, only when asked), the sans-IO `h2` state machine on top of asyncio streams.
 
 Two layers, as with h11 in `connection.py`: `H2Session` does no I/O (bytes in, bytes out,
-and what the probes record: the server's SETTINGS, GOAWAY frames, streams, PING answers);
-`Http2Connection` reads and writes them with the same connect path, per-phase timeouts and
-error classification as the HTTP/1.1 connection (`open_stream`, `classify_os_error`).
+and what the probes record: the server's SETTINGS, GOAWAY frames, streams, PING answers;
+the frames as the plain data of `results`); `Http2Connection` reads and writes them with
+the same connect path, per-phase timeouts and error classification as the HTTP/1.1
+connection (`open_stream`, `classify_os_error`).
 
 GOAWAY frames are read here and never handed to `h2`: once `h2` has seen one it refuses
 every further frame and every request, and the probes must see what comes after (the
@@ -33,15 +34,20 @@ import h2.settings
 from seatctl.diagnostics.connection import (
     READ_SIZE,
     USER_AGENT,
-    CloseKind,
     ConnectOptions,
-    ConnectTiming,
-    Headers,
     Target,
-    TLSInfo,
-    _tls_info,
     close_stream,
     open_stream,
+    tls_info,
+)
+from seatctl.diagnostics.results import (
+    CloseKind,
+    ConnectTiming,
+    Goaway,
+    Headers,
+    Http2Response,
+    Http2Settings,
+    TLSInfo,
 )
 from seatctl.errors import (
     ConnectionClosed,
@@ -89,63 +95,11 @@ class Http2StreamReset(ConnectionCut):
         super().__init__(message, when=when, reused=reused, hint=hint)
         self.code = code
 
-    @property
-    def code_name(self) -> str:
-        return error_name(self.code)
-
-
-@dataclass(frozen=True)
-class Http2Settings:
-    """The server's first SETTINGS frame, as received: None where the server did not send a
-    setting (the protocol's default applies: unlimited streams, 65535, 16384, unlimited,
-    push allowed)."""
-
-    max_concurrent_streams: int | None
-    initial_window_size: int | None
-    max_frame_size: int | None
-    max_header_list_size: int | None
-    enable_push: bool | None
-    header_table_size: int | None
-    enable_connect_protocol: bool | None
-    received: tuple[tuple[int, int], ...]  # (setting code, value), every setting of the frame
-    # What the server lets this client send on the whole connection (RFC 9113 §6.9): 65535
-    # plus its WINDOW_UPDATEs on stream 0, when the response ended.
-    connection_window: int
-
-
-@dataclass(frozen=True)
-class Goaway:
-    error_code: int
-    error_name: str  # e.g. "NO_ERROR"; an unknown code as hex
-    last_stream_id: int  # streams above it were not processed: safe to retry (RFC 9113 §6.8)
-    debug_data: str | None  # additional debug data as text (UTF-8, undecodable bytes replaced)
-    received_at: float
-
 
 @dataclass(frozen=True)
 class TransportEnd:
     kind: CloseKind
     at: float
-
-
-@dataclass(frozen=True)
-class Http2Response:
-    stream_id: int
-    status: int
-    headers: Headers  # names lower-cased, in the order received, without pseudo-headers
-    body_bytes: int
-    sent_at: float  # the request was handed to the kernel
-    first_byte_at: float  # its response's HEADERS frame arrived
-    ended_at: float  # the stream ended (END_STREAM)
-
-    @property
-    def ttfb_s(self) -> float:
-        return self.first_byte_at - self.sent_at
-
-    def header(self, name: str) -> str | None:
-        """All values of the header `name`, joined with ", "; None when absent."""
-        values = [value for key, value in self.headers if key == name.lower()]
-        return ", ".join(values) if values else None
 
 
 @dataclass
@@ -396,7 +350,7 @@ class Http2Connection:
         self.target = target
         self.timing = timing
         self.started_at = started_at  # before DNS
-        self.tls: TLSInfo | None = None if h2c else _tls_info(writer)
+        self.tls: TLSInfo | None = None if h2c else tls_info(writer)
         self.alpn_offered: tuple[str, ...] = () if h2c else H2_ALPN
         self.protocol: str | None = H2C if h2c else (self.tls.alpn if self.tls else None)
         self.session = H2Session(target.authority, target.scheme)

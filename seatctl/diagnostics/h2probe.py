@@ -20,52 +20,44 @@ import asyncio
 import itertools
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any
 
 import h2.errors
 
-from seatctl.diagnostics.connection import (
-    CloseKind,
-    ConnectOptions,
-    ConnectTiming,
-    Target,
-    TLSInfo,
-    parse_target,
-)
-from seatctl.diagnostics.failures import FailureKind as FailureKind  # re-exported
-from seatctl.diagnostics.failures import failure_kind
+from seatctl.diagnostics.bounds import MAX_WAIT_CEILING, require, require_tries, require_wait
+from seatctl.diagnostics.connection import ConnectOptions, Target, parse_target
+from seatctl.diagnostics.failures import Failure, classify_failure
 from seatctl.diagnostics.h2connection import (
     IDLE_FRAMES_LIMIT,
     AnsweredInHttp1,
-    Goaway,
     Http2Connection,
-    Http2Response,
-    Http2Settings,
     StreamState,
     connect_http2,
     error_name,
     open_http2,
 )
-from seatctl.diagnostics.probes import (
-    MAX_TRIES,
-    MAX_WAIT_CEILING,
-    PROBE_TRIES,
-    RETRYABLE,
+from seatctl.diagnostics.probes import PROBE_TRIES, RETRYABLE
+from seatctl.diagnostics.results import (
+    CloseKind,
     FailedTry,
+    GoawayRaceOutcome,
+    GoawayRaceResult,
+    Http2IdleClose,
+    Http2Response,
+    Http2Result,
+    PingOutcome,
+    PingResult,
     RequestTally,
     failed_try,
 )
+from seatctl.diagnostics.tasks import cancel_all
 from seatctl.errors import (
     ConnectionCut,
     ConnectionRefused,
     ConnectionReset,
     NetworkError,
     ResponseError,
-    SeatctlError,
-    UsageError,
 )
 
 MAX_CONNECTIONS = 3
@@ -81,119 +73,7 @@ REFUSED_STREAM = int(h2.errors.ErrorCodes.REFUSED_STREAM)
 
 ResponseSink = Callable[[Http2Response], None]
 # Given a snapshot: the result so far, whenever it is called (see `http2_probe`).
-SnapshotSink = Callable[[Callable[[], "Http2Result"]], None]
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: FailureKind
-    message: str
-
-
-def classify_failure(error: SeatctlError) -> Failure:
-    """A classified error (from the connection layer) as plain data."""
-    return Failure(failure_kind(error), error.message)
-
-
-@dataclass(frozen=True)
-class Http2IdleClose:
-    """How the first connection ended once idle, in seconds from the end of its response.
-
-    `goaway` None and `end` None: nothing within `max_wait`; `end_after_s` is then how long
-    it was watched, a lower bound of the idle close.
-    """
-
-    goaway: Goaway | None
-    goaway_after_s: float | None
-    end: CloseKind | None  # the transport's end: FIN or reset
-    end_after_s: float
-    frames: tuple[str, ...]  # frame types the server sent while idle (at most 20), e.g. GOAWAY
-
-    @property
-    def lower_bound(self) -> bool:
-        return self.goaway is None and self.end is None
-
-    @property
-    def seconds(self) -> float:
-        """The idle close: when the server announced it (GOAWAY), else when it closed."""
-        return self.goaway_after_s if self.goaway_after_s is not None else self.end_after_s
-
-
-class PingOutcome(StrEnum):
-    KEPT_ALIVE = "kept-alive"  # still open past the first connection's idle close
-    NOT_KEPT_ALIVE = "not-kept-alive"  # GOAWAY or closed despite the PINGs
-
-
-@dataclass(frozen=True)
-class PingResult:
-    outcome: PingOutcome | None  # None: skipped, `skipped` says why
-    skipped: str | None
-    failure: Failure | None  # the connection's classified failure, if that is why
-    reference_close_s: float | None  # the first connection's idle close it was compared with
-    # As asked, else the default's gap before the last PING (see `http2_probe`); None: the
-    # default, and no PING was sent.
-    interval_s: float | None
-    pings_sent: int
-    pings_acked: int
-    longest_gap_s: float | None  # the longest the connection went without a PING
-    ack_rtt_s: float | None  # the median PING round trip
-    open_for_s: float | None  # from its response's end to its GOAWAY or end, or the watch's end
-    goaway: Goaway | None
-    end: CloseKind | None
-
-
-class GoawayRaceOutcome(StrEnum):
-    RESPONSE = "response"  # the server answered the request all the same
-    REFUSED_STREAM = "refused-stream"  # RST_STREAM REFUSED_STREAM: not processed, safe to retry
-    STREAM_RESET = "stream-reset"  # RST_STREAM with another code
-    CONNECTION_RESET = "connection-reset"  # TCP reset
-    CONNECTION_CLOSED = "connection-closed"  # FIN, no answer
-    NO_ANSWER = "no-answer"  # nothing within the wait, the connection still open
-    # The server closed the idle connection without a GOAWAY: a client learns of the close
-    # only from the transport, and a request in flight then has no sign it is safe to retry.
-    NO_GOAWAY = "no-goaway"
-    ERROR = "error"  # another failure: see `failure`
-
-
-@dataclass(frozen=True)
-class GoawayRaceResult:
-    """A request sent the moment a GOAWAY arrived on an idle connection (before the client
-    takes it in: what a request already on its way meets)."""
-
-    outcome: GoawayRaceOutcome | None  # None: skipped, `skipped` says why
-    skipped: str | None
-    failure: Failure | None
-    goaway: Goaway | None
-    goaway_after_s: float | None  # from the end of this connection's response to its GOAWAY
-    stream_id: int | None
-    sent_after_goaway_s: float | None
-    answered_after_s: float | None  # from the request sent to its answer, reset or close
-    status: int | None
-    reset_code: str | None  # the RST_STREAM's error code name
-    # REFUSED_STREAM, or a stream above the GOAWAY's last stream id (RFC 9113 §6.8): the
-    # server did not process it. None: it was answered.
-    safe_to_retry: bool | None
-    end: CloseKind | None  # how the transport ended, if it did within the wait
-    end_after_s: float | None  # from the end of this connection's response
-
-
-@dataclass(frozen=True)
-class Http2Result:
-    h2c: bool  # HTTP/2 on plain TCP with prior knowledge (no ALPN)
-    alpn_offered: tuple[str, ...]  # () for h2c
-    alpn_selected: str | None  # None: the server took no part in ALPN (or h2c)
-    speaks_h2: bool
-    skipped: str | None  # why nothing HTTP/2 was measured (ALPN chose http/1.1, ...)
-    tls: TLSInfo | None
-    connect: ConnectTiming  # of the first connection
-    settings: Http2Settings | None
-    response: Http2Response | None
-    idle_close: Http2IdleClose | None
-    ping: PingResult | None
-    goaway_race: GoawayRaceResult | None
-    max_wait_s: float
-    connections: int
-    failed_tries: tuple[FailedTry, ...] = ()  # the first request's, each on a fresh connection
+SnapshotSink = Callable[[Callable[[], Http2Result]], None]
 
 
 @dataclass(frozen=True)
@@ -229,11 +109,10 @@ async def http2_probe(url: str, max_wait: float, *, path: str | None = None,
     h2c against a server that answers in HTTP/1.x is a skipped result, not a failure.
     """
     target = parse_target(url, path)
-    _require(0 < max_wait <= MAX_WAIT_CEILING,
-             f"max_wait must be more than 0 and at most {MAX_WAIT_CEILING:g} seconds")
-    _require(ping_interval is None or MIN_PING_GAP_S <= ping_interval <= MAX_WAIT_CEILING,
-             f"ping_interval must be within {MIN_PING_GAP_S:g}..{MAX_WAIT_CEILING:g} seconds")
-    _require(1 <= tries <= MAX_TRIES, f"tries must be within 1..{MAX_TRIES}")
+    require_wait("max_wait", max_wait)
+    require(ping_interval is None or MIN_PING_GAP_S <= ping_interval <= MAX_WAIT_CEILING,
+            f"ping_interval must be within {MIN_PING_GAP_S:g}..{MAX_WAIT_CEILING:g} seconds")
+    require_tries(tries)
     plan = _Plan(target, options, h2c, max_wait, ping_interval, tally)
     first = await _answered_h2(plan, tries)
     if first.response is None:
@@ -384,7 +263,7 @@ async def _three_at_once(first: Http2Connection, response: Http2Response, plan: 
     finally:
         if not reference.done():
             reference.set_result(None)
-        await _cancel((ping, race))
+        await cancel_all((ping, race))
 
 
 # --- the idle close ---------------------------------------------------------------------
@@ -656,19 +535,3 @@ def _race_skipped(why: str, failure: Failure | None = None) -> GoawayRaceResult:
         outcome=None, skipped=why, failure=failure, goaway=None, goaway_after_s=None,
         stream_id=None, sent_after_goaway_s=None, answered_after_s=None, status=None,
         reset_code=None, safe_to_retry=None, end=None, end_after_s=None)
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
-async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
-    pending = [task for task in tasks if not task.done()]
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise UsageError(message)
-

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import CloseKind, Headers, IdleClose, RawResponse, TLSInfo
 from seatctl.diagnostics.defaults import COMPONENTS, Documented, Governs, Role, Status
 from seatctl.diagnostics.edge import (
     NODE_BUFFER_S,
@@ -44,8 +43,18 @@ from seatctl.diagnostics.fixes import (
     front_door_fix,
     keep_alive_fix,
 )
-from seatctl.diagnostics.probes import KeepAliveResult, parse_keep_alive
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult
+from seatctl.diagnostics.results import (
+    CloseKind,
+    GiveUp,
+    GiveUpKind,
+    Headers,
+    IdleClose,
+    KeepAliveResult,
+    RawResponse,
+    SlowClientResult,
+    TLSInfo,
+    parse_keep_alive,
+)
 
 # A measured close matches a documented default within max(this, the share of it): timers
 # are precise, but a busy event loop or a far-away edge adds a little.

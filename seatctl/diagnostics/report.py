@@ -6,13 +6,11 @@ rule).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seatctl.diagnostics.burst import BurstResult
-from seatctl.diagnostics.connection import RawResponse, parse_target
+from seatctl.diagnostics.connection import parse_target
 from seatctl.diagnostics.defaults import Documented
 from seatctl.diagnostics.doctor import CutBy, DoctorRun, ProbeRun
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
@@ -29,26 +27,30 @@ from seatctl.diagnostics.findings import (
     rules_for,
     verdict,
 )
-from seatctl.diagnostics.h2connection import Goaway
-from seatctl.diagnostics.h2probe import (
+from seatctl.diagnostics.identify import ErrorPage, Evidence, Http2Facts, Inference, infer
+from seatctl.diagnostics.results import (
+    BurstResult,
+    FailedTry,
+    GiveUp,
+    Goaway,
     GoawayRaceResult,
     Http2IdleClose,
     Http2Result,
-    PingResult,
-)
-from seatctl.diagnostics.identify import ErrorPage, Evidence, Http2Facts, Inference, infer
-from seatctl.diagnostics.probes import (
-    FailedTry,
     KeepAliveResult,
     Percentiles,
+    PingResult,
     RaceResult,
+    RawResponse,
     RequestsPerConnectionResult,
     RequestTally,
+    SlowClientResult,
     TimingResult,
 )
-from seatctl.diagnostics.slow_client import GiveUp, SlowClientResult
+from seatctl.junit import Case, Error, Failure, Skip, Suite, suite_xml
 
 SCHEMA = "seatctl.doctor/1"
+# As the doctor's JUnit report has always ordered them.
+JUNIT_ATTRIBUTES = ("name", "time", "tests", "failures", "skipped", "errors")
 
 
 @dataclass(frozen=True)
@@ -416,35 +418,27 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
     by_id = {outcome.id: outcome for outcome in report.outcomes}
     if rule_ids is None:
         rule_ids = [rule.id for rule in rules_for(report.run)]
-    suite = ET.Element("testsuite", name="seatctl doctor", time=f"{report.run.elapsed():.3f}")
-    counts = {"tests": 0, "failures": 0, "skipped": 0}
-    for rule_id in rule_ids:
-        counts["tests"] += 1
-        case = ET.SubElement(suite, "testcase", classname=f"doctor.{_host(report)}",
-                             name=rule_id)
-        outcome = by_id.get(rule_id)
-        if isinstance(outcome, Finding) and outcome.severity.rank >= fail_on.rank:
-            counts["failures"] += 1
-            failure = ET.SubElement(case, "failure", message=outcome.title,
-                                    type=outcome.severity.value)
-            failure.text = outcome.detail + (f"\n\nFix:\n{outcome.fix}" if outcome.fix else "")
-        elif isinstance(outcome, Finding):
-            ET.SubElement(case, "system-out").text = f"{outcome.severity.value}: {outcome.detail}"
-        else:
-            counts["skipped"] += 1
-            reason = outcome.reason if outcome else "not evaluated"
-            ET.SubElement(case, "skipped", message=reason)
-    errors = 0
+    classname = f"doctor.{_host(report)}"
+    cases = [_rule_case(classname, rule_id, by_id.get(rule_id), fail_on)
+             for rule_id in rule_ids]
     if not report.run.complete:  # CI must not pass a run that measured nothing
-        errors = 1
-        counts["tests"] += 1
-        case = ET.SubElement(suite, "testcase", classname=f"doctor.{_host(report)}",
-                             name="run-complete")
-        ET.SubElement(case, "error", message=f"{_cut_words(report.run)}: the report is partial")
-    for key, value in counts.items():
-        suite.set(key, str(value))
-    suite.set("errors", str(errors))
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+        error = Error(f"{_cut_words(report.run)}: the report is partial")
+        cases.append(Case(classname, "run-complete", result=error))
+    suite = Suite("seatctl doctor", report.run.elapsed(), cases)
+    # The doctor's report has always carried its texts as they are.
+    return suite_xml(suite, attributes=JUNIT_ATTRIBUTES, escape=False)
+
+
+def _rule_case(classname: str, rule_id: str, outcome: Outcome | None,
+               fail_on: Severity) -> Case:
+    if isinstance(outcome, Finding) and outcome.severity.rank >= fail_on.rank:
+        text = outcome.detail + (f"\n\nFix:\n{outcome.fix}" if outcome.fix else "")
+        failure = Failure(outcome.title, outcome.severity.value, text)
+        return Case(classname, rule_id, result=failure)
+    if isinstance(outcome, Finding):
+        return Case(classname, rule_id, output=f"{outcome.severity.value}: {outcome.detail}")
+    reason = outcome.reason if outcome else "not evaluated"
+    return Case(classname, rule_id, result=Skip(reason))
 
 
 def _cut_words(run: DoctorRun) -> str:

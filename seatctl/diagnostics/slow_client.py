@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from enum import StrEnum
 
 import h11
 
+from seatctl.diagnostics.bounds import require, require_wait
 from seatctl.diagnostics.connection import (
     READ_SIZE,
     USER_AGENT,
@@ -28,7 +28,8 @@ from seatctl.diagnostics.connection import (
     open_stream,
     parse_target,
 )
-from seatctl.diagnostics.probes import _all, _require, _require_wait
+from seatctl.diagnostics.results import GiveUp, GiveUpKind, SlowClientResult
+from seatctl.diagnostics.tasks import run_all
 from seatctl.errors import ConnectionReset, ProtocolViolation, UsageError
 from seatctl.http import classify_os_error
 
@@ -39,39 +40,6 @@ TIMEOUT_STATUS = 408  # Request Timeout: the server's own word that it gave up w
 # After a failed write the reading side learns within an event-loop turn how the connection
 # ended; only if it has not said after this long is the write's own error the answer.
 CLOSE_NOTICE_WAIT = 0.2
-
-
-class GiveUpKind(StrEnum):
-    STATUS = "status"  # the server answered 408 (Request Timeout)
-    FIN = "fin"  # closed without a response
-    RESET = "reset"
-    STILL_OPEN = "still-open"  # not given up when the wait ended: a lower bound
-    # Any other status before the request was complete (a 404 before reading the body, a
-    # 431 for the growing head): the server answered, so its timeout is not measurable so.
-    ANSWERED = "answered"
-
-
-@dataclass(frozen=True)
-class GiveUp:
-    """When and how the server stopped waiting for the rest of a trickled request."""
-
-    seconds: float  # from the connection being established to the server giving up
-    kind: GiveUpKind
-    status: int | None  # of the response, for STATUS and ANSWERED
-    bytes_sent: int  # every byte of the request written, its head included
-
-    @property
-    def lower_bound(self) -> bool:
-        """The server had not given up after `seconds` (the whole wait)."""
-        return self.kind is GiveUpKind.STILL_OPEN
-
-
-@dataclass(frozen=True)
-class SlowClientResult:
-    headers: GiveUp  # header bytes trickled, the head never finished
-    body: GiveUp  # a complete head with Content-Length, the body trickled, never finished
-    interval_s: float  # the trickle interval: a byte every interval_s
-    max_wait_s: float
 
 
 @dataclass(frozen=True)
@@ -100,12 +68,12 @@ async def slow_client_probe(url: str, max_wait: float = 75.0, *, interval: float
     """The headers timeout and the request timeout, on two connections at once, each waited
     for at most `max_wait` seconds, trickling a byte every `interval` seconds."""
     target = parse_target(url, path)
-    _require_wait("max_wait", max_wait)
-    _require(0 < interval <= max_wait,
-             "interval must be more than 0 and at most max_wait seconds")
+    require_wait("max_wait", max_wait)
+    require(0 < interval <= max_wait,
+            "interval must be more than 0 and at most max_wait seconds")
     body_head, body_reading = _head_announcing_a_body(target)  # h11 checks the path first
     header_head, header_reading = _unfinished_head(target)
-    headers, body = await _all([
+    headers, body = await run_all([
         _measure(target, options, _Trickle(header_head, TRICKLED_BYTE, interval, max_wait),
                  header_reading),
         _measure(target, options, _Trickle(body_head, TRICKLED_BYTE, interval, max_wait),

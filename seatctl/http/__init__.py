@@ -7,7 +7,6 @@ from seatctl.http._client import (
     USER_AGENT,
     ApiClient,
     ClientConfig,
-    core_transport,
 )
 from seatctl.http._envelope import (
     Envelope,
@@ -22,7 +21,8 @@ from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._ratelimit import RateBudget, RateLimitInfo, local_time, parse_rate_limit
 from seatctl.http._retry import SAFE_METHODS, RetryPolicy
 from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
-from seatctl.http._translate import UNREACHABLE_HINT, Attempt, classify_os_error, translate
+from seatctl.http._translate import Attempt, classify_os_error, translate
+from seatctl.http._transport import CoreTransport, core_transport
 from seatctl.redact import REDACTED, redact_headers
 
 __all__ = [
@@ -32,12 +32,12 @@ __all__ = [
     "REDACTED",
     "RESPONSE_SIZE_CAP",
     "SAFE_METHODS",
-    "UNREACHABLE_HINT",
     "USER_AGENT",
     "ApiClient",
     "Attempt",
     "AttemptTrace",
     "ClientConfig",
+    "CoreTransport",
     "Envelope",
     "Exchange",
     "NullObserver",

@@ -27,13 +27,15 @@ from seatctl.errors import (
     SeatctlError,
 )
 from seatctl.http._body import ACCEPT_ENCODING, read_capped
-from seatctl.http._deadline import AttemptBudget, attempt_deadline, install
+from seatctl.http._deadline import AttemptBudget, attempt_deadline
 from seatctl.http._envelope import error_for_status, parse_retry_after
 from seatctl.http._observe import AttemptTrace, Exchange, NullObserver, Observer
 from seatctl.http._ratelimit import RateBudget
 from seatctl.http._retry import RetryPolicy
-from seatctl.http._timeouts import POOL_KEEPALIVE_EXPIRY, Timeouts
+from seatctl.http._timeouts import Timeouts
 from seatctl.http._translate import Attempt, translate
+from seatctl.http._transport import CoreTransport, core_transport
+from seatctl.http.httpx_seam import set_decoded_body
 from seatctl.redact import redact_headers
 from seatctl.urls import DEFAULT_PORTS, default_port
 
@@ -43,8 +45,6 @@ if TYPE_CHECKING:
 USER_AGENT = f"seatctl/{__version__}"
 ATTEMPT_SECONDS = "seatctl.attempt_seconds"  # response.extensions: the answering attempt's time
 ATTEMPT_NUMBER = "seatctl.attempt"  # response.extensions: 1 for the first attempt
-MAX_CONNECTIONS = 20  # a CLI needs few; bounded so that pool_timeout means something
-MAX_KEEPALIVE_CONNECTIONS = 10
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ class ApiClient:
                 body = read_capped(response)
             finally:
                 response.close()
-        response._content = body  # what `response.read()` would set: the decoded body
+        set_decoded_body(response, body)
         return response
 
     def _out_of_time(self, error: SeatctlError, budget: AttemptBudget, target: str
@@ -256,23 +256,8 @@ class ApiClient:
         ))
 
 
-def _deadline_transport(config: ClientConfig) -> httpx.HTTPTransport:
+def _deadline_transport(config: ClientConfig) -> CoreTransport:
     return core_transport(verify=_tls_context(config))
-
-
-def core_transport(*, verify: ssl.SSLContext | bool = True, local_address: str | None = None
-                   ) -> httpx.HTTPTransport:
-    """The transport the core sends through: bounded pool, the keep-alive expiry, the
-    per-attempt budget; `local_address` binds it to a source address (benchmarks give each
-    booking its own, as a rate limiter per client IP sees distinct users)."""
-    transport = httpx.HTTPTransport(
-        verify=verify, local_address=local_address,
-        limits=httpx.Limits(max_connections=MAX_CONNECTIONS,
-                            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-                            keepalive_expiry=POOL_KEEPALIVE_EXPIRY),
-    )
-    install(transport)
-    return transport
 
 
 def _with_body_key(body: Any, key: str) -> Any:

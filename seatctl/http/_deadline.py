@@ -3,7 +3,8 @@
 httpx's timeouts are per socket operation: a server that drips one byte per second, or sends
 header lines forever, never lets a single read wait out the read timeout. The core sets the
 attempt's deadline (`attempt_deadline`) around each send and each body read; every connect,
-read and write below is clipped to it and fails as a timeout once it has passed.
+read and write below is clipped to it and fails as a timeout once it has passed. The core's
+transport (`_transport.py`) hands the backend to its httpcore pool (`network_backend=`).
 """
 
 from __future__ import annotations
@@ -95,14 +96,3 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
-
-
-def install(transport: Any) -> None:
-    """Put the deadline backend under an httpx.HTTPTransport's pool (before any connection).
-
-    httpx does not take a network backend as a parameter; its pool keeps it in
-    `_network_backend`, read when each new connection is made.
-    """
-    pool = getattr(transport, "_pool", None)
-    if pool is not None and hasattr(pool, "_network_backend"):
-        pool._network_backend = DeadlineBackend(pool._network_backend)

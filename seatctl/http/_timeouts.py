@@ -60,7 +60,3 @@ class Timeouts:
 
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write,
                              pool=self.pool)
-
-    def __str__(self) -> str:
-        return (f"connect {self.connect:.3g}s, read {self.read:.3g}s, write {self.write:.3g}s, "
-                f"pool {self.pool:.3g}s")

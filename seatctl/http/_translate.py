@@ -39,8 +39,6 @@ DOCTOR_HINT = ("compare the server's keep-alive timeout with its proxy's and the
                "`seatctl -v ...` shows whether the connection was reused")
 LOGIN_HINT = "the token is missing, expired or invalid: run `seatctl login`"
 NETWORK_HINT = "check the URL and the network path to the server, then retry"
-# For commands that take the URL as an argument: the default hints name --base-url.
-UNREACHABLE_HINT = "check the URL (host, port, http or https) and that the server listens"
 SERVER_BUG_HINT = "the server (or a proxy) is misbehaving; `--trace` shows the exchange"
 RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE})
 

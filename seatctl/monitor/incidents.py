@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import Headers
-from seatctl.diagnostics.failures import FailureKind as FailureKind  # re-exported
+from seatctl.diagnostics.failures import FailureKind
 from seatctl.diagnostics.identify import ErrorPage, Evidence, infer
+from seatctl.diagnostics.results import Headers, header_value
 
 RACE_WINDOW = 0.75  # a reused connection idle for at least this share of the idle close
 GATEWAY_STATUSES = (502, 503, 504)
@@ -65,8 +65,7 @@ class Outcome:
         return self.failure is None and self.status is not None and self.status < 400
 
     def header(self, name: str) -> str | None:
-        values = [value for key, value in self.headers if key == name.lower()]
-        return ", ".join(values) if values else None
+        return header_value(self.headers, name)
 
 
 class IncidentClass(StrEnum):

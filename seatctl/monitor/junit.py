@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-import xml.etree.ElementTree as ET
 from contextlib import suppress
 from pathlib import Path
 
 from seatctl.errors import UsageError
+from seatctl.junit import Case, Failure, Suite, suite_xml
 from seatctl.monitor.incidents import Incident, IncidentClass
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import Snapshot
 from seatctl.monitor.verdict import ClassVerdict, Verdict
-from seatctl.smoke.junit import xml_text
 
 SUITE_NAME = "seatctl monitor"
 CHECKED = tuple(kind for kind in IncidentClass if kind is not IncidentClass.GAP_ENDED)
@@ -29,33 +28,28 @@ EXAMPLES = 3  # incidents quoted in a failure
 
 
 def junit_xml(snapshot: Snapshot, verdict: Verdict, plan: MonitorPlan) -> str:
-    suite = ET.Element("testsuite", name=SUITE_NAME, time=f"{snapshot.elapsed:.3f}")
-    _properties(suite, snapshot, plan)
     classname = f"monitor.{plan.target.label.replace('.', '_')}"
     seen = {item.kind: item for item in verdict.classes}
-    failures = 0
-    for kind in CHECKED:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=kind.value)
-        item = seen.get(kind)
-        if item is None:
-            continue
-        if counted_against(kind, snapshot, plan):
-            failures += 1
-            _failure(case, _failure_message(item, plan), kind.value,
-                     _explained(item, snapshot))
-        else:
-            ET.SubElement(case, "system-out").text = xml_text(
-                f"{_count_words(item)}, {_why_not_failed(kind, plan)}.\n\n{item.sentence}")
+    cases = [_class_case(classname, kind, seen.get(kind), snapshot, plan) for kind in CHECKED]
     if plan.command:
-        failures += _command_case(suite, classname, snapshot)
-    if not verdict.passed and not failures:
-        case = ET.SubElement(suite, "testcase", classname=classname, name="verdict")
-        _failure(case, "; ".join(verdict.reasons), "verdict", "\n".join(verdict.reasons))
-        failures += 1
-    tests = len(suite.findall("testcase"))
-    for key, value in {"tests": tests, "failures": failures, "errors": 0, "skipped": 0}.items():
-        suite.set(key, str(value))
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+        cases.append(_command_case(classname, snapshot))
+    if not verdict.passed and not any(isinstance(case.result, Failure) for case in cases):
+        failure = Failure("; ".join(verdict.reasons), "verdict", "\n".join(verdict.reasons))
+        cases.append(Case(classname, "verdict", result=failure))
+    return suite_xml(Suite(SUITE_NAME, snapshot.elapsed, cases, _properties(snapshot, plan)))
+
+
+def _class_case(classname: str, kind: IncidentClass, item: ClassVerdict | None,
+                snapshot: Snapshot, plan: MonitorPlan) -> Case:
+    """A class seen and counted against the run fails; one seen within its bounds passes,
+    saying why; one not seen passes, empty."""
+    if item is None:
+        return Case(classname, kind.value)
+    if counted_against(kind, snapshot, plan):
+        failure = Failure(_failure_message(item, plan), kind.value, _explained(item, snapshot))
+        return Case(classname, kind.value, result=failure)
+    output = f"{_count_words(item)}, {_why_not_failed(kind, plan)}.\n\n{item.sentence}"
+    return Case(classname, kind.value, output=output)
 
 
 def counted_against(kind: IncidentClass, snapshot: Snapshot, plan: MonitorPlan) -> bool:
@@ -88,18 +82,11 @@ def write_junit(path: Path, text: str) -> None:
             os.unlink(temporary)
 
 
-def _properties(suite: ET.Element, snapshot: Snapshot, plan: MonitorPlan) -> None:
-    properties = ET.SubElement(suite, "properties")
+def _properties(snapshot: Snapshot, plan: MonitorPlan) -> list[tuple[str, str]]:
     values = {"url": plan.url, "requests": snapshot.requests, "answered": snapshot.answered,
               "errors": snapshot.errors, "max_errors": plan.max_errors,
               "interrupted": str(snapshot.interrupted).lower()}
-    for name, value in values.items():
-        ET.SubElement(properties, "property", name=name, value=xml_text(str(value)))
-
-
-def _failure(case: ET.Element, message: str, kind: str, text: str) -> None:
-    failure = ET.SubElement(case, "failure", message=xml_text(message), type=kind)
-    failure.text = xml_text(text)
+    return [(name, str(value)) for name, value in values.items()]
 
 
 def _count_words(item: ClassVerdict) -> str:
@@ -140,16 +127,14 @@ def _gap_words(snapshot: Snapshot) -> str:
     return f"Gaps with nothing listening: {gaps}{still}."
 
 
-def _command_case(suite: ET.Element, classname: str, snapshot: Snapshot) -> int:
-    case = ET.SubElement(suite, "testcase", classname=classname, name="command")
+def _command_case(classname: str, snapshot: Snapshot) -> Case:
     command = " ".join(snapshot.command)
     if snapshot.command_status == 0:
-        ET.SubElement(case, "system-out").text = xml_text(f"{command}: exited 0")
-        return 0
+        return Case(classname, "command", output=f"{command}: exited 0")
     status = ("did not finish" if snapshot.command_status is None
               else f"exited {snapshot.command_status}")
-    _failure(case, f"the command {status}", "command", f"{command}: {status}")
-    return 1
+    failure = Failure(f"the command {status}", "command", f"{command}: {status}")
+    return Case(classname, "command", result=failure)
 
 
 def _example(incident: Incident) -> str:

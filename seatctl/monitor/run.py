@@ -24,18 +24,12 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import RawResponse, Target
-from seatctl.diagnostics.probes import parse_keep_alive
+from seatctl.diagnostics.connection import Target
+from seatctl.diagnostics.failures import FailureKind
+from seatctl.diagnostics.results import RawResponse, parse_keep_alive
 from seatctl.errors import DNSError, UsageError
 from seatctl.http import classify_os_error
-from seatctl.monitor.incidents import (
-    GATEWAY_STATUSES,
-    Classifier,
-    FailureKind,
-    Incident,
-    IncidentClass,
-    Outcome,
-)
+from seatctl.monitor.incidents import GATEWAY_STATUSES, Classifier, Incident, IncidentClass, Outcome
 from seatctl.monitor.plan import (
     DEFAULT_IDLE_CLOSE,
     MAX_DURATION,

@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.connection import CloseKind, RawConnection, RawResponse, Target
+from seatctl.diagnostics.connection import RawConnection, Target
 from seatctl.diagnostics.failures import FailureKind, failure_kind
+from seatctl.diagnostics.results import CloseKind, RawResponse
 from seatctl.errors import (
     ConnectionCut,
     PhaseTimeout,
@@ -61,9 +62,6 @@ class Schedule:
     def __init__(self, rate: float) -> None:
         self._interval = 1.0 / rate
         self._next: float | None = None
-
-    async def wait_turn(self) -> None:
-        await asyncio.sleep(self.claim_turn())
 
     def claim_turn(self) -> float:
         """Take the next turn; the seconds until it comes."""

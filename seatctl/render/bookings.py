@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from seatctl.booking.booking_status import STATUSES
 from seatctl.booking.manage import (
-    STATUSES,
     BookingFilter,
     BookingList,
     CancelInterrupted,

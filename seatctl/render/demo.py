@@ -19,7 +19,6 @@ from rich.text import Text
 from seatctl.demo.summary import STEPS, StepName, StepResult, summary_document
 from seatctl.render.doctor import doctor_progress, render_report
 from seatctl.render.events import render_events
-from seatctl.render.messages import error_document
 from seatctl.render.seatmap import render_seat_map
 from seatctl.render.tokens import GLUE, fix_line, say, whole
 from seatctl.render.trace import StderrObserver
@@ -30,9 +29,10 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from seatctl.api.models import Booking, Event, EventPage, SeatMap, TicketDetails
-    from seatctl.booking.book import BookingOutcome, BookingTarget
+    from seatctl.booking.book import BookingOutcome
     from seatctl.booking.journal import JournalEntry
     from seatctl.booking.manage import BookingList, CancelResult
+    from seatctl.booking.target import BookingTarget
     from seatctl.booking.watch import WatchUpdate
     from seatctl.clock import Clock
     from seatctl.demo.summary import DemoSummary, PostAttempt, RetriedBookingSummary
@@ -224,7 +224,7 @@ class DemoView:
         if self._json:
             document: dict[str, Any] = summary_document(summary)
             if error is not None:
-                document["error"] = error_document(error)
+                document["error"] = error.as_dict()
             self._streams.write_data(json.dumps(document, indent=2))
             return
         if error is not None:

@@ -33,10 +33,9 @@ from seatctl.sanitize import printable
 if TYPE_CHECKING:
     from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun
     from seatctl.diagnostics.findings import Finding
-    from seatctl.diagnostics.h2probe import Http2IdleClose, Http2Result
     from seatctl.diagnostics.identify import Guess
-    from seatctl.diagnostics.probes import Percentiles
     from seatctl.diagnostics.report import Report
+    from seatctl.diagnostics.results import Http2IdleClose, Http2Result, Percentiles
     from seatctl.render.streams import IOStreams
 
 SEVERITY_LOOK = {"info": ("i", "blue"), "ok": ("✓", "green"), "warn": ("!", "yellow"),
@@ -64,12 +63,13 @@ def doctor_progress(streams: IOStreams, run: DoctorRun) -> Iterator[None]:
                               f"{run.plan.max_wait:g} s on idle connections)…", style="dim"))
         yield
         return
-    with Live(get_renderable=lambda: _progress_frame(run), console=streams.err,
+    with Live(get_renderable=lambda: progress_frame(run), console=streams.err,
               refresh_per_second=REFRESH_PER_SECOND, transient=True):
         yield
 
 
-def _progress_frame(run: DoctorRun) -> RenderableType:
+def progress_frame(run: DoctorRun) -> RenderableType:
+    """One frame of the live table: each probe, what it is doing, and its clock."""
     from seatctl.diagnostics.doctor import PROBE_DOING
 
     now = run.clock()
@@ -207,7 +207,7 @@ def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
     ]
     if report.run.plan.origin is not None:
         rows.append(("origin", Probe.ORIGIN, _origin_text(report)))
-    rows.append(("HTTP/2", Probe.HTTP2, _http2_text(report.run.http2)))
+    rows.append(("HTTP/2", Probe.HTTP2, http2_text(report.run.http2)))
     rows.append(("front door", None, _edge_text(report)))
     rows.append(("server", None, inference_text(report)))
     return rows
@@ -355,7 +355,8 @@ def _edge_text(report: Report) -> Text:
     return text
 
 
-def _http2_text(result: Http2Result | None) -> Text:
+def http2_text(result: Http2Result | None) -> Text:
+    """The HTTP/2 probe's line of the probe table (empty when it did not run)."""
     if result is None:
         return Text("")
     if not result.speaks_h2:

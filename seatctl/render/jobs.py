@@ -45,6 +45,15 @@ def jobs_document(entries: Sequence[JournalEntry]) -> dict[str, Any]:
     return {"jobs": [entry.as_dict() for entry in entries]}
 
 
+def render_job_id(streams: IOStreams, entry: JournalEntry, *, as_json: bool) -> None:
+    """`book --no-wait`: the job id, for scripts (with --json: the job id, key and state)."""
+    if as_json:
+        streams.write_data(json.dumps({"jobId": entry.job_id, "key": entry.key,
+                                       "state": entry.state}))
+    else:
+        streams.write_data(entry.job_id or "")
+
+
 def render_jobs(streams: IOStreams, entries: Sequence[JournalEntry], *, as_json: bool,
                 profile: str, pending_only: bool, command: Sequence[str] = ("seatctl",),
                 base_url: str | None = None, output: OutputFormat = OutputFormat.TABLE,

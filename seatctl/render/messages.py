@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from seatctl.errors import SeatctlError, UsageError
+from seatctl.errors import SeatctlError
 from seatctl.render.tokens import say
 from seatctl.sanitize import printable
 
@@ -53,17 +53,5 @@ def seatctl_error(streams: IOStreams, exc: SeatctlError, *, as_json: bool) -> No
         message += f" (after {exc.attempts} attempts)"
     error(streams, message, exc.hint)
     if as_json:
-        streams.write_data(json.dumps({"error": error_document(exc)}))
+        streams.write_data(json.dumps({"error": exc.as_dict()}))
 
-
-def error_document(exc: SeatctlError) -> dict[str, object]:
-    """`attempts` only for what was sent: a usage error sends nothing."""
-    document: dict[str, object] = {
-        "type": type(exc).__name__,
-        "message": exc.message,
-        "hint": exc.hint,
-        "exit_code": int(exc.exit_code),
-    }
-    if not isinstance(exc, UsageError):
-        document["attempts"] = exc.attempts
-    return document

@@ -1,5 +1,5 @@
-"""Rendering `seatctl config show | get | profiles`: values as TOML writes them, the token
-as ****.
+"""Rendering `seatctl config show | get | profiles | use | path | set | unset`: values as
+TOML writes them, the token as ****.
 
 Tables follow gh's convention (`seatctl.render.tables`): on a terminal a table, otherwise
 tab-separated rows in a fixed column order, one record per line, no header, padding,
@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from seatctl.render import messages
 from seatctl.render.tables import Column, OutputFormat, fit, lines, print_table, write_tsv
 from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
-    from seatctl.config.profiles import ProfileListing
+    from pathlib import Path
+
+    from seatctl.config.profiles import Change, ProfileListing, Switch
     from seatctl.config.settings import LoadedSettings
     from seatctl.render.streams import IOStreams
 
@@ -137,3 +140,57 @@ def _cells(row: Row, last_width: int) -> list[Text]:
     *fixed, last = row
     return [Text(fixed[0], style="bold"), *(Text(cell) for cell in fixed[1:]),
             Text("\n".join(lines(last, last_width)), style="dim")]
+
+
+# --- changes: `config use | set | unset`, and `config path` ---------------------------------
+
+
+def render_switch(streams: IOStreams, switch: Switch, *, as_json: bool,
+                  overriding: str | None) -> None:
+    """`overriding`: the profile SEATCTL_PROFILE chooses instead, said in a warning."""
+    from seatctl.config.settings import ENV_PREFIX
+    from seatctl.config.values import toml_string
+
+    name = toml_string(switch.profile)
+    if not switch.changed:
+        message = f"already using profile {name} in {switch.path}"
+    else:
+        was = "" if switch.previous is None else f" (was {toml_string(switch.previous)})"
+        message = f"switched to profile {name}{was} in {switch.path}"
+    _report(streams, as_json, {"path": str(switch.path), "profile": switch.profile,
+                               "previous": switch.previous, "changed": switch.changed}, message)
+    if overriding is not None:
+        messages.warning(streams, f"{ENV_PREFIX}PROFILE={overriding} still chooses the "
+                                  "profile in this environment")
+
+
+def render_set(streams: IOStreams, change: Change, *, as_json: bool) -> None:
+    from seatctl.config.settings import json_value, shown_value
+
+    key, where = change.key, f"{_where(change.profile)} of {change.path}"
+    _report(streams, as_json, {"path": str(change.path), "profile": change.profile, "key": key,
+                               "value": json_value(key, change.value), "changed": True},
+            f"set {key} = {shown_value(key, change.value)} in {where}")
+
+
+def render_unset(streams: IOStreams, change: Change, *, as_json: bool) -> None:
+    key, where = change.key, f"{_where(change.profile)} of {change.path}"
+    message = (f"removed {key} from {where}" if change.changed
+               else f"{key} is not set in {where}")
+    _report(streams, as_json, {"path": str(change.path), "profile": change.profile, "key": key,
+                               "changed": change.changed}, message, warn=not change.changed)
+
+
+def render_config_path(streams: IOStreams, path: Path, *, as_json: bool) -> None:
+    streams.write_data(json.dumps({"path": str(path)}) if as_json else str(path))
+
+
+def _where(profile: str | None) -> str:
+    return "the top level" if profile is None else f"[profiles.{profile}]"
+
+
+def _report(streams: IOStreams, as_json: bool, document: dict[str, object], message: str, *,
+            warn: bool = False) -> None:
+    if as_json:
+        streams.write_data(json.dumps(document))
+    (messages.warning if warn else messages.success)(streams, message)

@@ -181,12 +181,11 @@ def admission_document(admission: Admission) -> dict[str, Any]:
 
 
 def refusal_document(refused: TicketRefused) -> dict[str, Any]:
-    from seatctl.render.messages import error_document
 
     return {"bookingId": refused.booking_id, "valid": False, "reason": str(refused.reason),
             "step": str(refused.step), "checkedIn": False, "checkedInAt": None,
             "message": refused.detail, "booking": None,
-            "error": error_document(refused)}
+            "error": refused.as_dict()}
 
 
 def render_admission(streams: IOStreams, admission: Admission, *, as_json: bool,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from seatctl.config.paths import data_dir
 from seatctl.errors import UsageError
 from seatctl.server.config import (
     DEFAULT_DRAIN,
@@ -97,10 +97,7 @@ def _server_header(text: str | None) -> str | None:
 
 
 def default_db_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) /
-                                           ".local" / "share")
-    return Path(base) / "seatctl" / "server.db"
+    return data_dir(env) / "server.db"
 
 
 def is_loopback(host: str) -> bool:

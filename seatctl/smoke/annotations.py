@@ -5,12 +5,19 @@ they show on the run's summary page.
 Escaping follows the runner's rules (actions/toolkit `command.ts`): in the message `%`,
 CR and LF become %25, %0D and %0A; in a property value `:` and `,` also become %3A and
 %2C. A server's text can therefore not end the command early or start another one.
+
+The human report printed before them is server text too: a wrapped line of it that starts
+with `::warning` would act as a command. `CommandsStopped` stops the runner reading commands
+for as long as it is printed (`::stop-commands::TOKEN`, then `::TOKEN::`), with a token the
+server cannot guess, so that its text cannot resume them either.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from seatctl.sanitize import printable
 from seatctl.smoke.junit import failure_text
@@ -23,6 +30,29 @@ LINE_BREAK = re.compile(r"([\r\n])")
 def github_actions(env: Mapping[str, str]) -> bool:
     """GitHub sets GITHUB_ACTIONS=true in every step of a workflow run."""
     return env.get("GITHUB_ACTIONS") == "true"
+
+
+@dataclass(frozen=True)
+class CommandsStopped:
+    token: str
+
+    @classmethod
+    def unguessable(cls) -> CommandsStopped:
+        return cls(secrets.token_hex(16))
+
+    @property
+    def stop_line(self) -> str:
+        return f"::stop-commands::{self.token}"
+
+    @property
+    def resume_line(self) -> str:
+        return f"::{self.token}::"
+
+
+def commands_stopped(env: Mapping[str, str], *, as_json: bool) -> CommandsStopped | None:
+    """Under GitHub Actions, around a human report; a JSON document is not read as
+    commands (nor changed by them)."""
+    return CommandsStopped.unguessable() if github_actions(env) and not as_json else None
 
 
 def workflow_commands(report: SmokeReport) -> list[str]:

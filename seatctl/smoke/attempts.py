@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from seatctl.diagnostics.probes import FailedTry
+from seatctl.diagnostics.results import FailedTry
 from seatctl.http import Exchange, NullObserver, Observer
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -19,12 +19,13 @@ from typing import Any
 from seatctl.api.endpoints import cancel_booking, job_status, login, profile
 from seatctl.api.health import check_health
 from seatctl.api.models import Event
-from seatctl.booking.book import BookingFlow, BookingOutcome, BookingTarget
-from seatctl.booking.events import resolve_event, seat_map_for
+from seatctl.booking.book import BookingFlow, BookingOutcome
+from seatctl.booking.events import resolve_event
 from seatctl.booking.journal import Journal, JournalEntry
-from seatctl.booking.labels import describe_unavailable, resolve_labels, unavailable
+from seatctl.booking.labels import describe_unavailable, unavailable
 from seatctl.booking.outcome import Resume, outcome_error
 from seatctl.booking.status import JobState, interpret
+from seatctl.booking.target import BookingTarget, WrongKind, resolve_target
 from seatctl.booking.watch import Watcher
 from seatctl.clock import Clock
 from seatctl.errors import (
@@ -290,6 +291,15 @@ def booking_check(client: ApiClient, clock: Clock, test: BookingTest,
                            f"{booking_id}{took})", details)
 
 
+# Smoke books one ticket of a general-admission event, or the seats --seat names.
+SMOKE_WRONG_KIND = WrongKind(
+    seats_needed=lambda event: UsageError(
+        f"{event.name} has a seat map: give the test seat with --seat LABEL",
+        hint=f"see the free ones with `seatctl seats {event.id} --available`"),
+    no_seat_map=lambda event: UsageError(
+        f"{event.name} is general admission: drop --seat (smoke books one ticket)"))
+
+
 def _target(client: ApiClient, test: BookingTest) -> tuple[Event, BookingTarget]:
     with step(f"--book-test {test.event}"):
         event = resolve_event(client, test.event)
@@ -297,26 +307,16 @@ def _target(client: ApiClient, test: BookingTest) -> tuple[Event, BookingTarget]
         raise UsageError(f"the test event {event.name} started at {event.start_time}: the "
                          "server cannot cancel bookings for an event that has started",
                          hint="choose an upcoming event for --book-test (`seatctl events`)")
-    target = BookingTarget(profile=test.profile, base_url=test.base_url, event_id=event.id,
-                           event_name=event.name)
-    if not event.seat_level_booking:
-        if test.seats:
-            raise UsageError(f"{event.name} is general admission: drop --seat (smoke books "
-                             "one ticket)")
-        return event, replace(target, quantity=1)
-    if not test.seats:
-        raise UsageError(f"{event.name} has a seat map: give the test seat with --seat LABEL",
-                         hint=f"see the free ones with `seatctl seats {event.id} --available`")
-    with step("--seat"):
-        seats = resolve_labels(seat_map_for(client, event), test.seats)
-    taken = unavailable(seats)
+    resolved = resolve_target(client, event, test.seats, None if test.seats else 1,
+                              profile=test.profile, base_url=test.base_url,
+                              wrong_kind=SMOKE_WRONG_KIND, resolving=lambda _: step("--seat"))
+    taken = unavailable(resolved.seats)
     if taken:
         raise BookingFailed(
             f"the test seat is not free: {describe_unavailable(taken)}",
             hint="choose a free one (`seatctl seats EVENT --available`); an earlier run that "
                  "could not cancel its booking may hold it")
-    return event, replace(target, seat_ids=tuple(seat.id for seat in seats),
-                          seat_labels=tuple(seat.display for seat in seats))
+    return event, resolved.target
 
 
 def _book(client: ApiClient, clock: Clock, target: BookingTarget,
@@ -327,16 +327,15 @@ def _book(client: ApiClient, clock: Clock, target: BookingTarget,
         try:
             return flow.book(target)
         except KeyboardInterrupt as interrupt:
-            raise BookingInterrupted(_last_entry(journal)) from interrupt
+            raise BookingInterrupted(_in_hand(flow)) from interrupt
 
 
-def _last_entry(journal: Journal) -> JournalEntry | None:
-    """The test booking's entry (the journal holds only it), if it can still be read."""
+def _in_hand(flow: BookingFlow) -> JournalEntry | None:
+    """The test booking's entry, if the journal can still be read."""
     try:
-        entries = journal.recent(limit=1)
+        return flow.in_hand()
     except SeatctlError:
         return None
-    return entries[0] if entries else None
 
 
 def _confirmed(client: ApiClient, outcome: BookingOutcome, test: BookingTest) -> str:

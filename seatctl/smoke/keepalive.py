@@ -33,23 +33,18 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import (
-    CLOSE_WAIT,
-    CloseKind,
-    ConnectOptions,
-    Headers,
-    parse_target,
-)
+from seatctl.diagnostics.connection import CLOSE_WAIT, ConnectOptions, parse_target
 from seatctl.diagnostics.edge import EdgeResult, identify
 from seatctl.diagnostics.findings import PROXY_IDLE_MARGIN, Basis, proxy_idle
 from seatctl.diagnostics.fixes import keep_alive_fix
-from seatctl.diagnostics.probes import (
+from seatctl.diagnostics.probes import PROBE_TRIES, answered_connection
+from seatctl.diagnostics.results import (
     ADVERTISED_SLACK,
-    PROBE_TRIES,
+    CloseKind,
     FailedTry,
+    Headers,
     KeepAliveResult,
     RequestTally,
-    answered_connection,
     keep_alive_result,
     parse_keep_alive,
 )

@@ -22,7 +22,7 @@ from seatctl.api.endpoints import cancel_booking
 from seatctl.booking.journal import JournalEntry
 from seatctl.clock import Clock, Deadline, SystemClock
 from seatctl.diagnostics.connection import ConnectOptions, parse_target
-from seatctl.diagnostics.probes import KeepAliveResult
+from seatctl.diagnostics.results import KeepAliveResult
 from seatctl.errors import (
     ConnectionRefused,
     ConnectTimeout,
@@ -33,9 +33,9 @@ from seatctl.errors import (
     SeatctlError,
     TLSError,
     UsageError,
+    hint_at_the_url,
 )
 from seatctl.http import (
-    UNREACHABLE_HINT,
     ApiClient,
     ClientConfig,
     NullObserver,
@@ -398,7 +398,7 @@ class _Run:
 
     def _stopped(self, failure: StepFailed) -> SmokeReport:
         """The server cannot be reached: the other checks are not run."""
-        failure.cause.hint = failure.hint = UNREACHABLE_HINT  # the core's names --base-url
+        hint_at_the_url(failure, failure.cause)
         self.results.append(failed(HEALTH, describe(failure), error_details(failure)))
         self.results.extend(skipped(name, "not run: the server cannot be reached")
                             for name in CHECK_NAMES if name != HEALTH)

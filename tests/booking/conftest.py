@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import FakeWallClock
+from tests.support.clock import ManualWallClock
 
 
 @pytest.fixture
-def clock() -> FakeWallClock:
+def clock() -> ManualWallClock:
     """Unix time for what a cache judges fresh; starts at WALL_T0, moves when set."""
-    return FakeWallClock()
+    return ManualWallClock()

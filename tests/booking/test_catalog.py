@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from seatctl.api.models import Event, SeatMap
-from seatctl.booking.catalog import EVENTS_MAX_AGE, SEAT_MAP_MAX_AGE, Catalog, catalog_path
+from seatctl.booking.catalog import SEAT_MAP_MAX_AGE, Catalog
+from seatctl.booking.catalog_file import EVENTS_MAX_AGE, catalog_path
 from seatctl.config.paths import cache_dir
-from tests.helpers import WALL_T0, FakeWallClock
+from tests.support.clock import WALL_T0, ManualWallClock
 
 BASE_URL = "https://api.example.test"
 T0 = WALL_T0
@@ -28,12 +29,12 @@ def cache_home(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
-def make_catalog(cache_home: Path, clock: FakeWallClock, base_url: str = BASE_URL) -> Catalog:
+def make_catalog(cache_home: Path, clock: ManualWallClock, base_url: str = BASE_URL) -> Catalog:
     return Catalog.for_base_url(base_url, {"XDG_CACHE_HOME": str(cache_home)}, now=clock)
 
 
 @pytest.fixture
-def catalog(cache_home: Path, clock: FakeWallClock) -> Catalog:
+def catalog(cache_home: Path, clock: ManualWallClock) -> Catalog:
     return make_catalog(cache_home, clock)
 
 
@@ -75,7 +76,7 @@ def test_the_cache_folder_follows_xdg() -> None:
         "/home/ada/.cache/seatctl")
 
 
-def test_base_urls_do_not_share_entries(cache_home: Path, clock: FakeWallClock) -> None:
+def test_base_urls_do_not_share_entries(cache_home: Path, clock: ManualWallClock) -> None:
     first = make_catalog(cache_home, clock)
     second = make_catalog(cache_home, clock, "http://127.0.0.1:8080")
     first.store_events([an_event(1)], complete=True)
@@ -100,7 +101,7 @@ def test_file_and_folders_are_private_and_no_temp_file_is_left(
 # --- what it keeps, and for how long -------------------------------------------------------
 
 
-def test_events_round_trip_as_the_api_gave_them(catalog: Catalog, clock: FakeWallClock) -> None:
+def test_events_round_trip_as_the_api_gave_them(catalog: Catalog, clock: ManualWallClock) -> None:
     events = [an_event(1), an_event(2, imageUrl="https://img.test/2.png")]
     catalog.store_events(events, complete=False)
     cached = catalog.events()
@@ -112,7 +113,7 @@ def test_events_round_trip_as_the_api_gave_them(catalog: Catalog, clock: FakeWal
     assert stored["imageUrl"] == "https://img.test/2.png"
 
 
-def test_events_are_fresh_for_five_minutes(catalog: Catalog, clock: FakeWallClock) -> None:
+def test_events_are_fresh_for_five_minutes(catalog: Catalog, clock: ManualWallClock) -> None:
     catalog.store_events([an_event()], complete=True)
     clock.now = T0 + EVENTS_MAX_AGE - 0.5
     assert catalog.events() is not None
@@ -121,7 +122,7 @@ def test_events_are_fresh_for_five_minutes(catalog: Catalog, clock: FakeWallCloc
     assert EVENTS_MAX_AGE == 300
 
 
-def test_seat_maps_are_fresh_for_thirty_seconds(catalog: Catalog, clock: FakeWallClock) -> None:
+def test_seat_maps_are_fresh_for_thirty_seconds(catalog: Catalog, clock: ManualWallClock) -> None:
     catalog.store_seat_map("cev0001", a_seat_map())
     clock.now = T0 + SEAT_MAP_MAX_AGE - 0.5
     assert catalog.seat_map("cev0001") == a_seat_map()
@@ -131,7 +132,7 @@ def test_seat_maps_are_fresh_for_thirty_seconds(catalog: Catalog, clock: FakeWal
     assert SEAT_MAP_MAX_AGE == 30
 
 
-def test_a_clock_set_back_makes_entries_stale(catalog: Catalog, clock: FakeWallClock) -> None:
+def test_a_clock_set_back_makes_entries_stale(catalog: Catalog, clock: ManualWallClock) -> None:
     catalog.store_events([an_event()], complete=True)
     catalog.store_seat_map("cev0001", a_seat_map())
     clock.now = T0 - 3600
@@ -139,7 +140,7 @@ def test_a_clock_set_back_makes_entries_stale(catalog: Catalog, clock: FakeWallC
 
 
 def test_a_new_listing_replaces_the_old_and_keeps_the_seat_maps(
-    catalog: Catalog, clock: FakeWallClock,
+    catalog: Catalog, clock: ManualWallClock,
 ) -> None:
     catalog.store_seat_map("cev0001", a_seat_map())
     catalog.store_events([an_event(1)], complete=False)
@@ -152,7 +153,7 @@ def test_a_new_listing_replaces_the_old_and_keeps_the_seat_maps(
 
 
 def test_stale_seat_maps_are_dropped_when_another_is_stored(
-    catalog: Catalog, clock: FakeWallClock,
+    catalog: Catalog, clock: ManualWallClock,
 ) -> None:
     catalog.store_seat_map("cev0001", a_seat_map("cev0001"))
     clock.now = T0 + 60
@@ -200,7 +201,7 @@ def test_a_folder_where_the_file_should_be_reads_as_empty(catalog: Catalog) -> N
 
 
 def test_a_cache_folder_that_cannot_be_created_is_ignored(tmp_path: Path,
-                                                          clock: FakeWallClock) -> None:
+                                                          clock: ManualWallClock) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would go")
     catalog = make_catalog(blocker, clock)

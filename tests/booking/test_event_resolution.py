@@ -17,13 +17,15 @@ from werkzeug import Request, Response
 
 from seatctl.api.endpoints import list_events
 from seatctl.api.models import Event
-from seatctl.booking.catalog import EVENTS_MAX_AGE, SEAT_MAP_MAX_AGE, Catalog
+from seatctl.booking.catalog import SEAT_MAP_MAX_AGE, Catalog
+from seatctl.booking.catalog_file import EVENTS_MAX_AGE
 from seatctl.booking.events import resolve_event, seat_map_for
 from seatctl.errors import NotFound, UsageError
 from seatctl.exit_codes import ExitCode
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 from seatctl.server import ReferenceServer
-from tests.helpers import Cli, FakeWallClock
+from tests.helpers import Cli
+from tests.support.clock import ManualWallClock
 
 Json = dict[str, Any]
 MakeClient = Callable[[str], ApiClient]
@@ -191,7 +193,7 @@ LISTING = "/api/events?page=1&limit=100"
 
 
 @pytest.fixture
-def catalog(httpserver: HTTPServer, tmp_path: Path, clock: FakeWallClock) -> Catalog:
+def catalog(httpserver: HTTPServer, tmp_path: Path, clock: ManualWallClock) -> Catalog:
     return Catalog.for_base_url(httpserver.url_for(""), {"XDG_CACHE_HOME": str(tmp_path)},
                                 now=clock)
 
@@ -219,7 +221,7 @@ def test_a_name_costs_one_request_cold(fake: ApiClient, httpserver: HTTPServer,
 
 
 def test_an_id_costs_one_request_cold_then_ids_and_names_cost_none(
-    fake: ApiClient, httpserver: HTTPServer, catalog: Catalog, clock: FakeWallClock,
+    fake: ApiClient, httpserver: HTTPServer, catalog: Catalog, clock: ManualWallClock,
 ) -> None:
     assert resolve_event(fake, "ev0017", catalog=catalog).id == "ev0017"
     assert requests(httpserver) == [LISTING]
@@ -233,7 +235,7 @@ def test_an_id_costs_one_request_cold_then_ids_and_names_cost_none(
 
 
 def test_a_stale_listing_is_not_used(fake: ApiClient, httpserver: HTTPServer,
-                                     catalog: Catalog, clock: FakeWallClock) -> None:
+                                     catalog: Catalog, clock: ManualWallClock) -> None:
     resolve_event(fake, "ev0017", catalog=catalog)
     clock.now += EVENTS_MAX_AGE
     assert resolve_event(fake, "event 0003", catalog=catalog).id == "ev0003"
@@ -356,7 +358,7 @@ def test_a_seat_map_event_whose_seat_map_is_refused_counts_as_general_admission(
 
 
 def test_a_seat_map_costs_one_request_cold_and_none_while_fresh(
-    httpserver: HTTPServer, make_client: MakeClient, catalog: Catalog, clock: FakeWallClock,
+    httpserver: HTTPServer, make_client: MakeClient, catalog: Catalog, clock: ManualWallClock,
 ) -> None:
     gala = Event.model_validate(event(1, "Gala", seat_map=True))
     serve_seat_map(httpserver, "ev0001")

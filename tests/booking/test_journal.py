@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 
 from seatctl.booking.journal import (
-    FINAL_STATES,
-    PENDING_STATES,
     SCHEMA_VERSION,
     Journal,
     JournalEntry,
     JournalError,
 )
+from seatctl.booking.journal_states import FINAL_STATES, PENDING_STATES, JournalState
 from seatctl.errors import UsageError
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -71,7 +70,7 @@ def test_create_records_the_booking_as_created(journal: Journal) -> None:
         key="key-1", profile="default", base_url="http://127.0.0.1:8080", event_id="evt-1",
         event_name="Jazz Night", seat_ids=["s-12", "s-13"],
         seat_labels=["Orchestra:A12", "Orchestra:A13"], quantity=None, job_ids=[],
-        state="created", message=None, booking_id=None, total_price=None,
+        state=JournalState.CREATED, message=None, booking_id=None, total_price=None,
         created_at="2026-11-29T10:00:00.000Z", updated_at="2026-11-29T10:00:00.000Z",
     )
     assert entry.pending and entry.job_id is None

@@ -32,6 +32,7 @@ from seatctl.booking.manage import (
     tickets,
 )
 from seatctl.booking.outcome import Resume
+from seatctl.clock import ManualClock
 from seatctl.errors import (
     AuthError,
     ConnectionRefused,
@@ -42,7 +43,6 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
-from tests.helpers import FakeClock
 
 BASE_URL = "http://api.test"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -78,10 +78,10 @@ def envelope(data: Any = None, *, status: int = 200, message: str | None = None
     return httpx.Response(status, json=body)
 
 
-def client(handler: Handler, clock: FakeClock | None = None) -> ApiClient:
+def client(handler: Handler, clock: ManualClock | None = None) -> ApiClient:
     config = ClientConfig(base_url=BASE_URL, timeouts=Timeouts(1, 1, 1, 1),
                           retry=RetryPolicy(retries=0), token="t" * 20)
-    return ApiClient(config, clock=clock or FakeClock(), transport=httpx.MockTransport(handler))
+    return ApiClient(config, clock=clock or ManualClock(), transport=httpx.MockTransport(handler))
 
 
 @pytest.fixture
@@ -253,7 +253,7 @@ def test_a_cancellation_reports_the_refund_and_is_journalled(journal: Journal) -
     made(journal, "k1", "cb1")
     server = Server({"cb1": [cancelled("cb1")]})
     with client(server) as api:
-        canceller = Canceller(api, FakeClock(), journal=journal, base_url=BASE_URL)
+        canceller = Canceller(api, ManualClock(), journal=journal, base_url=BASE_URL)
         (result,) = canceller.cancel_all([CancelRequest("cb1", listed(booking("cb1")))])
     assert (result.outcome, result.refund, result.event_name) == (
         CancelOutcome.CANCELLED, 90.0, "Jazz Night")
@@ -269,7 +269,7 @@ def test_one_the_list_shows_cancelled_is_not_sent_but_is_journalled(journal: Jou
     made(journal, "k1", "cb1")
     server = Server({})
     with client(server) as api:
-        result = Canceller(api, FakeClock(), journal=journal, base_url=BASE_URL).cancel(
+        result = Canceller(api, ManualClock(), journal=journal, base_url=BASE_URL).cancel(
             CancelRequest("cb1", listed(booking("cb1", status="CANCELLED"))))
     assert result.outcome is CancelOutcome.ALREADY_CANCELLED and result.ok
     assert server.deletes == []
@@ -281,7 +281,7 @@ def test_the_servers_already_cancelled_is_a_success(journal: Journal) -> None:
     made(journal, "k1", "cb1")
     server = Server({"cb1": [error(400, "Booking is already cancelled")]})
     with client(server) as api:
-        result = Canceller(api, FakeClock(), journal=journal, base_url=BASE_URL).cancel(
+        result = Canceller(api, ManualClock(), journal=journal, base_url=BASE_URL).cancel(
             CancelRequest("cb1"))
     assert (result.outcome, result.message, result.exit_code) == (
         CancelOutcome.ALREADY_CANCELLED, "Booking is already cancelled", ExitCode.OK)
@@ -294,7 +294,7 @@ def test_a_refusal_keeps_the_servers_reason_and_the_journal_untouched(journal: J
     reason = "Cannot cancel booking for events that have already started"
     server = Server({"cb1": [error(400, reason)]})
     with client(server) as api:
-        result = Canceller(api, FakeClock(), journal=journal, base_url=BASE_URL).cancel(
+        result = Canceller(api, ManualClock(), journal=journal, base_url=BASE_URL).cancel(
             CancelRequest("cb1", listed(booking("cb1", starts=EARLIER))))
     assert (result.outcome, result.message, result.exit_code) == (
         CancelOutcome.REFUSED, reason, ExitCode.REJECTED)
@@ -303,7 +303,7 @@ def test_a_refusal_keeps_the_servers_reason_and_the_journal_untouched(journal: J
 
 
 def test_a_capacity_conflict_is_sent_again_after_a_short_pause() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     server = Server({"cb1": [error(409, CONFLICT), cancelled("cb1")]})
     notices: list[tuple[str, float]] = []
     with client(server, clock) as api:
@@ -315,7 +315,7 @@ def test_a_capacity_conflict_is_sent_again_after_a_short_pause() -> None:
 
 
 def test_a_conflict_that_stays_fails_after_a_bounded_number_of_attempts() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     server = Server({"cb1": [error(409, CONFLICT)]})
     with client(server, clock) as api:
         result = Canceller(api, clock).cancel(CancelRequest("cb1"))
@@ -336,7 +336,7 @@ def test_other_failures_keep_their_errors_hint() -> None:
 def test_no_pause_runs_past_the_commands_deadline() -> None:
     from seatctl.clock import Deadline
 
-    clock = FakeClock()
+    clock = ManualClock()
     server = Server({"cb1": [error(409, CONFLICT)]})
     with client(server, clock) as api:
         canceller = Canceller(api, clock, deadline=Deadline.after(clock, 0.2))
@@ -350,7 +350,7 @@ def test_several_bookings_are_each_reported() -> None:
                                         "bookings.")]})
     seen: list[CancelResult] = []
     with client(server) as api:
-        results = Canceller(api, FakeClock()).cancel_all(
+        results = Canceller(api, ManualClock()).cancel_all(
             [CancelRequest(b) for b in ("cb1", "cb2", "cb3")], on_result=seen.append)
     assert [result.outcome for result in results] == [
         CancelOutcome.CANCELLED, CancelOutcome.NOT_FOUND, CancelOutcome.FORBIDDEN]
@@ -367,7 +367,7 @@ def test_ctrl_c_stops_and_says_what_was_cancelled(journal: Journal) -> None:
     requests = [CancelRequest("cb1"), CancelRequest("cb2"), CancelRequest("cb3"),
                 CancelRequest("cb4", listed(booking("cb4", status="CANCELLED")))]
     with client(handler) as api, pytest.raises(CancelInterrupted) as stopped:
-        Canceller(api, FakeClock(), journal=journal, base_url=BASE_URL).cancel_all(requests)
+        Canceller(api, ManualClock(), journal=journal, base_url=BASE_URL).cancel_all(requests)
     stop = stopped.value
     assert [result.booking_id for result in stop.done] == ["cb1"]
     assert (stop.in_flight, stop.not_sent) == ("cb2", ["cb3"])
@@ -383,7 +383,7 @@ def test_ctrl_c_names_the_listing_with_the_flags_that_reach_the_server() -> None
 
     resume = Resume(profile="staging", base_url="http://api.test:8080")
     with client(handler) as api, pytest.raises(CancelInterrupted) as stopped:
-        Canceller(api, FakeClock(), resume=resume).cancel_all([CancelRequest("cb1")])
+        Canceller(api, ManualClock(), resume=resume).cancel_all([CancelRequest("cb1")])
     assert stopped.value.hint == ("see which are cancelled with `seatctl --profile staging "
                                   "--base-url http://api.test:8080 bookings`")
 

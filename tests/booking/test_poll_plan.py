@@ -40,7 +40,8 @@ def simulate(length: float, *, limit: int | None = None, remaining: int = 0,
     passes, or the plan runs out of budget. Each poll spends one request; the window
     refills the budget when it resets."""
     plan, rng = PollPlan(), random.Random(seed)
-    elapsed, polls, reasons, lowest = 0.0, 0, set(), None
+    elapsed, polls, lowest = 0.0, 0, None
+    reasons: set[WaitReason] = set()
     while True:
         if limit is not None and elapsed >= reset_in:
             remaining, reset_in = limit, reset_in + WINDOW

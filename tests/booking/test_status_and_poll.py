@@ -8,8 +8,8 @@ import pytest
 
 from seatctl.api.models import JobStatus
 from seatctl.booking.status import JobState, interpret
+from seatctl.clock import ManualClock
 from seatctl.http import RateLimitInfo, parse_rate_limit
-from tests.helpers import FakeClock
 
 
 def status(**data: Any) -> JobStatus:
@@ -89,7 +89,7 @@ def test_a_budget_reads_as_people_say_it() -> None:
 def test_the_budget_refills_at_its_reset_and_forgets_a_refusal_of_unknown_length() -> None:
     from seatctl.http import RateBudget
 
-    clock = FakeClock()
+    clock = ManualClock()
     budget = RateBudget(clock, wall=lambda: 2_000_000_000.0)
     budget.observe({"x-ratelimit-limit": "20", "x-ratelimit-remaining": "3",
                     "x-ratelimit-reset": "2000000030"}, 200, None)

@@ -12,7 +12,7 @@ import pytest
 from seatctl.booking.poll import PollPlan
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import EndReason, UpdateKind, Watcher, WatchUpdate
-from seatctl.clock import Deadline
+from seatctl.clock import Deadline, ManualClock
 from seatctl.errors import AuthError, DeadlineExceeded, NotFound, ServerError
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 
@@ -21,27 +21,15 @@ DONE = {"success": True, "bookingId": "b-1", "message": "Successfully booked 2 s
         "totalPrice": 90.0}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+Answer = Callable[[httpx.Request, ManualClock], httpx.Response]
 
 
-Answer = Callable[[httpx.Request, FakeClock], httpx.Response]
-
-
-def envelope(data: dict[str, Any], status: int = 200, **headers: str) -> httpx.Response:
+def envelope(data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+             ) -> httpx.Response:
     return httpx.Response(status, json={"status": "success", "data": data}, headers=headers)
 
 
-def watcher(answers: list[Answer], clock: FakeClock, deadline: Deadline | None = None,
+def watcher(answers: list[Answer], clock: ManualClock, deadline: Deadline | None = None,
             **options: Any) -> tuple[Watcher, list[httpx.Request], list[WatchUpdate]]:
     seen: list[httpx.Request] = []
     updates: list[WatchUpdate] = []
@@ -59,16 +47,16 @@ def watcher(answers: list[Answer], clock: FakeClock, deadline: Deadline | None =
     return Watcher(client, clock, on_update=updates.append, **options), seen, updates
 
 
-def pending(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+def pending(request: httpx.Request, clock: ManualClock) -> httpx.Response:
     return envelope(PENDING)
 
 
-def done(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+def done(request: httpx.Request, clock: ManualClock) -> httpx.Response:
     return envelope(DONE)
 
 
 def test_plain_polling_follows_the_schedule_until_confirmed() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     watch, seen, updates = watcher([pending, pending, pending, done], clock, long_poll=False)
     result = watch.watch("job-1")
     assert result.state is JobState.CONFIRMED
@@ -81,11 +69,11 @@ def test_plain_polling_follows_the_schedule_until_confirmed() -> None:
 
 
 def test_long_polling_asks_the_server_to_hold_the_request() -> None:
-    def held(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def held(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         clock.now += 0.8  # the server held it until the state changed
         return envelope({**PENDING, "state": "processing"})
 
-    clock = FakeClock()
+    clock = ManualClock()
     watch, seen, _ = watcher([held, lambda r, c: envelope({**DONE, "state": "confirmed"})],
                              clock)
     result = watch.watch("job-1")
@@ -95,7 +83,7 @@ def test_long_polling_asks_the_server_to_hold_the_request() -> None:
 
 
 def test_a_server_that_ignores_wait_gets_plain_polling() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     watch, seen, _ = watcher([pending, pending, pending, done], clock)
     watch.watch("job-1")
     assert seen[0].url.params.get("wait") == "2"
@@ -103,17 +91,18 @@ def test_a_server_that_ignores_wait_gets_plain_polling() -> None:
 
 
 def test_retry_after_is_never_undercut() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     watch, _, _ = watcher(
-        [lambda r, c: envelope(PENDING, **{"Retry-After": "3"}), done], clock, long_poll=False)
+        [lambda r, c: envelope(PENDING, headers={"Retry-After": "3"}), done], clock,
+        long_poll=False)
     watch.watch("job-1")
     assert clock.sleeps[1] == 3.0
 
 
 def test_rate_limit_headers_slow_the_polls_down_within_the_notice_bound() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     tight = {"RateLimit-Limit": "100", "RateLimit-Remaining": "14", "RateLimit-Reset": "900"}
-    watch, _, _ = watcher([lambda r, c: envelope(PENDING, **tight)] * 3 + [done], clock,
+    watch, _, _ = watcher([lambda r, c: envelope(PENDING, headers=tight)] * 3 + [done], clock,
                           long_poll=False)
     result = watch.watch("job-1")
     assert result.state is JobState.CONFIRMED
@@ -123,10 +112,10 @@ def test_rate_limit_headers_slow_the_polls_down_within_the_notice_bound() -> Non
 
 
 def test_transient_errors_are_warnings_and_the_watch_goes_on() -> None:
-    def proxy_502(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def proxy_502(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         return httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>")
 
-    clock = FakeClock()
+    clock = ManualClock()
     watch, _, updates = watcher([pending, proxy_502, done], clock, long_poll=False)
     result = watch.watch("job-1")
     assert result.state is JobState.CONFIRMED
@@ -135,7 +124,7 @@ def test_transient_errors_are_warnings_and_the_watch_goes_on() -> None:
 
 
 def test_the_watch_ends_pending_at_its_timeout() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     watch, seen, _ = watcher([pending], clock, long_poll=False, timeout=10)
     result = watch.watch("job-1")
     assert result.timed_out and result.state is JobState.PENDING
@@ -147,10 +136,10 @@ def test_the_watch_ends_pending_at_its_timeout() -> None:
 @pytest.mark.parametrize(("status", "error"), [(404, NotFound), (401, AuthError),
                                                (500, ServerError)])
 def test_an_unknown_job_or_a_bad_token_ends_the_watch(status: int, error: type) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     body = {"status": "error", "message": "Booking job not found"}
 
-    def failing(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def failing(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         return httpx.Response(status, content=json.dumps(body).encode())
 
     watch, _, _ = watcher([failing], clock, long_poll=False)
@@ -159,7 +148,7 @@ def test_an_unknown_job_or_a_bad_token_ends_the_watch(status: int, error: type) 
 
 
 def test_elapsed_runs_from_the_given_start() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     clock.now = 50.0
     watch, _, _ = watcher([done], clock, long_poll=False)
     result = watch.watch("job-1", since=45.0)
@@ -167,10 +156,10 @@ def test_elapsed_runs_from_the_given_start() -> None:
 
 
 def test_the_commands_deadline_is_not_a_transient_poll_error() -> None:
-    def expired(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def expired(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         raise AssertionError("no request may go out after the deadline")
 
-    clock = FakeClock()
+    clock = ManualClock()
     watch, _, _ = watcher([expired], clock, deadline=Deadline(clock, clock.now),  # run out
                           long_poll=False)
     with pytest.raises(DeadlineExceeded):
@@ -180,14 +169,14 @@ def test_the_commands_deadline_is_not_a_transient_poll_error() -> None:
 LIMITED = {"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0"}
 
 
-def too_many(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+def too_many(request: httpx.Request, clock: ManualClock) -> httpx.Response:
     return httpx.Response(429, json={"status": "error", "message": "Too many requests from "
                                      "this IP, please try again later."},
                           headers={**LIMITED, "Retry-After": "600"})
 
 
 def test_a_429_ends_the_watch_rate_limited_at_once_not_pending() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     watch, seen, updates = watcher([pending, too_many], clock, long_poll=False)
     result = watch.watch("job-1")
     assert result.ended_by is EndReason.RATE_LIMITED
@@ -198,11 +187,11 @@ def test_a_429_ends_the_watch_rate_limited_at_once_not_pending() -> None:
 
 
 def test_a_429_whose_window_resets_soon_is_waited_for_and_said() -> None:
-    def soon(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def soon(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         return httpx.Response(429, json={"status": "error", "message": "slow down"},
                               headers={**LIMITED, "Retry-After": "3"})
 
-    clock = FakeClock()
+    clock = ManualClock()
     clock.now = 10.0
     watch, _, updates = watcher([pending, soon, done], clock, long_poll=False)
     result = watch.watch("job-1", since=0.0)
@@ -213,10 +202,10 @@ def test_a_429_whose_window_resets_soon_is_waited_for_and_said() -> None:
 
 
 def test_a_watch_ending_on_network_failures_says_so() -> None:
-    def refused(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+    def refused(request: httpx.Request, clock: ManualClock) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused")
 
-    clock = FakeClock()
+    clock = ManualClock()
     watch, _, _ = watcher([pending, refused], clock, long_poll=False, timeout=5)
     result = watch.watch("job-1")
     assert result.ended_by is EndReason.NETWORK

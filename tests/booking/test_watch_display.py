@@ -5,18 +5,9 @@ from __future__ import annotations
 from seatctl.api.models import JobStatus
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import UpdateKind, WatchUpdate
+from seatctl.clock import ManualClock
 from seatctl.render.streams import IOStreams
 from seatctl.render.watch import WatchDisplay
-
-
-class Clock:
-    now = 10.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def update(kind: UpdateKind, state: JobState | None, polls: int, message: str | None = None,
@@ -29,7 +20,7 @@ def update(kind: UpdateKind, state: JobState | None, polls: int, message: str | 
 
 def test_plain_lines_one_per_state_change_and_per_warning() -> None:
     streams = IOStreams.test()
-    with WatchDisplay(streams, Clock(), live=False) as display:
+    with WatchDisplay(streams, ManualClock(10.0), live=False) as display:
         display.update(update(UpdateKind.STATE, JobState.QUEUED, 1, "Booking is under "
                               "processing...", position=2))
         display.update(update(UpdateKind.POLL, JobState.QUEUED, 2))
@@ -45,7 +36,7 @@ def test_plain_lines_one_per_state_change_and_per_warning() -> None:
 
 def test_the_live_frame_shows_state_elapsed_polls_message_and_warnings() -> None:
     streams = IOStreams.test(tty=True)
-    clock = Clock()
+    clock = ManualClock(10.0)
     display = WatchDisplay(streams, clock, live=True)
     display.update(update(UpdateKind.STATE, JobState.PROCESSING, 3, "Booking is under "
                           "processing..."))
@@ -62,6 +53,6 @@ def test_the_live_frame_shows_state_elapsed_polls_message_and_warnings() -> None
 
 def test_json_mode_prints_nothing_while_watching() -> None:
     streams = IOStreams.test()
-    with WatchDisplay(streams, Clock(), live=False, quiet=True) as display:
+    with WatchDisplay(streams, ManualClock(10.0), live=False, quiet=True) as display:
         display.update(update(UpdateKind.STATE, JobState.QUEUED, 1))
     assert streams.err_text() == "" and streams.out_text() == ""

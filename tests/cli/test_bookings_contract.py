@@ -20,10 +20,11 @@ from werkzeug import Request, Response
 from seatctl.booking.journal import Journal
 from seatctl.cli.app import app as seatctl_app
 from seatctl.cli.context import App
+from seatctl.clock import ManualClock
 from seatctl.exit_codes import ExitCode
 from seatctl.render.bookings import TSV_FIELDS
 from seatctl.render.streams import IOStreams
-from tests.helpers import FakeClock, Outcome
+from tests.helpers import Outcome
 
 TOKEN = "seed-token-" + "x" * 20
 USER = {"id": "cusr0001", "name": "Ada Lovelace", "email": "ada@example.com"}
@@ -152,7 +153,7 @@ def run(base_url: str, *args: str, tty: bool = False, input: str | None = None,
     if stdout_tty is not None:
         streams = replace(streams, stdout_is_tty=stdout_tty)
     result = CliRunner().invoke(seatctl_app, list(args), input=input, prog_name="seatctl",
-                                obj=App(env=env, clock=FakeClock(), _streams=streams))
+                                obj=App(env=env, clock=ManualClock(), _streams=streams))
     return Outcome(result.exit_code, streams.out_text(),
                    streams.err_text() + result.stderr)
 
@@ -548,7 +549,7 @@ def interrupted_on_the_second_delete(*args: str) -> Outcome:
     result = CliRunner().invoke(
         seatctl_app, ["cancel", SEAT_BOOKING, GA_BOOKING, STRANGER, "--yes", *args],
         prog_name="seatctl",
-        obj=App(env=env, clock=FakeClock(), transport=httpx.MockTransport(handler),
+        obj=App(env=env, clock=ManualClock(), transport=httpx.MockTransport(handler),
                 _streams=streams))
     assert len(deletes) == 2  # the third was never sent
     return Outcome(result.exit_code, streams.out_text(), streams.err_text() + result.stderr)

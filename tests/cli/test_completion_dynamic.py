@@ -24,14 +24,15 @@ from pathlib import Path
 import pytest
 
 from seatctl.api.models import Event
-from seatctl.booking.catalog import EVENTS_MAX_AGE, Catalog, catalog_path
-from seatctl.booking.catalog_file import fresh_listing
+from seatctl.booking.catalog import Catalog
+from seatctl.booking.catalog_file import EVENTS_MAX_AGE, catalog_path, fresh_listing
 from seatctl.booking.journal import Journal
 from seatctl.booking.journal_file import journal_path, recent_jobs
 from seatctl.cli import completers
 from seatctl.cli.completion_script import bash_word, open_quote, zsh_command, zsh_item
 from seatctl.config.settings import KEYS, Settings, load_settings
-from tests.helpers import FakeWallClock, write_config
+from tests.helpers import write_config
+from tests.support.clock import ManualWallClock
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETION_VARS = ("_SEATCTL_COMPLETE", "COMP_WORDS", "COMP_CWORD", "_TYPER_COMPLETE_ARGS",
@@ -381,7 +382,7 @@ def test_the_light_catalog_reader_reads_what_the_catalog_writes(tmp_path: Path) 
     assert fresh_listing("https://api.example", env, now=lambda: later) is not None
     assert catalog.path == catalog_path("https://api.example", env)
     for stale in (now + EVENTS_MAX_AGE, now - 1):  # too old; a clock set back
-        clock = FakeWallClock(stale)
+        clock = ManualWallClock(stale)
         assert fresh_listing("https://api.example", env, now=clock) is None
         assert Catalog.for_base_url("https://api.example", env, now=clock).events() is None
     assert fresh_listing("https://other.example", env, now=lambda: now) is None

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer._click.core import Command, Context
 from typer.core import TyperGroup
 
 from seatctl.cli.app import COMMANDS, app, load_command
 from seatctl.cli.helptext import examples
+from seatctl.cli.typer_seam import Command, Context
 from tests.helpers import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,8 +188,7 @@ def test_the_readme_examples_parse(line: str) -> None:
 )
 def test_the_example_parser_refuses_what_the_command_line_refuses(bad: list[str],
                                                                   error: str) -> None:
-    from typer._click.exceptions import UsageError
-
+    from seatctl.cli.typer_seam import UsageError
     from seatctl.cli.usage import message_and_hint
 
     with pytest.raises(UsageError) as raised:

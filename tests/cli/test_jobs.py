@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from seatctl.booking.journal import Journal
+from seatctl.booking.journal_states import JournalState
 from seatctl.render.jobs import render_jobs
 from seatctl.render.streams import IOStreams
 from tests.helpers import Cli, write_config
@@ -305,7 +306,7 @@ def test_seat_labels_are_never_folded_mid_label_at_80_columns() -> None:
         key="k", profile="default", base_url="http://127.0.0.1:9", event_id="ev",
         event_name="Symphony Under the Stars", seat_ids=["a", "b"],
         seat_labels=["Orchestra:E10", "Orchestra:E11"], quantity=None,
-        job_ids=["booking-1795982207372-22a981f0"], state="confirmed",
+        job_ids=["booking-1795982207372-22a981f0"], state=JournalState.CONFIRMED,
         message="Successfully booked 2 seat(s)", booking_id="cb60f4bdbb93994f738c84ee",
         total_price=240.0, created_at="2026-11-29T20:00:00+00:00",
         updated_at="2026-11-29T20:00:00+00:00")

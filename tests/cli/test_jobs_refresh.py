@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from seatctl.booking.journal import Journal, JournalEntry
+from seatctl.booking.journal_states import JournalState
 from seatctl.booking.poll import Budget
 from seatctl.booking.refresh import (
     DEFAULT_STATUS_REQUESTS,
@@ -89,7 +90,7 @@ def entry(key: str, state: str, *, base_url: str = "http://a", job: str | None =
           booking: str | None = None) -> JournalEntry:
     return JournalEntry(key=key, profile="default", base_url=base_url, event_id="e",
                         event_name="E", seat_ids=["s"], seat_labels=["A1"], quantity=None,
-                        job_ids=[job] if job else [], state=state, message=None,
+                        job_ids=[job] if job else [], state=JournalState(state), message=None,
                         booking_id=booking, total_price=None, created_at="", updated_at="")
 
 

@@ -1,6 +1,7 @@
 """Servers the reference server cannot play: the reference protocol behind TLS, and a server
 that ends idle connections with a reset. Loopback only; each runs on its own event loop in a
-thread, and everything it opened is closed before the fixture returns."""
+thread (`tests.support.servers.serving_callback`), and everything it opened is closed before
+the fixture returns."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import contextlib
 import socket
 import ssl
 import struct
-import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 
 import pytest
 import trustme
@@ -20,62 +19,17 @@ from seatctl.server import ConnectionTimeouts
 from seatctl.server.faults import FaultPlan
 from seatctl.server.messages import Request, Response
 from seatctl.server.protocol import HTTPConnection
+from tests.support.servers import LOOPBACK, WAIT_LIMIT, Callback, serving_callback
 
-LOOPBACK = "127.0.0.1"
-WAIT_LIMIT = 10.0  # no set-up or tear-down waits longer
 RESET_AFTER = 0.3  # the reset server's idle timeout, seconds
 # A measured close may be early by scheduling jitter only, late by a loaded machine's delays.
 EARLY_SLACK = 0.02
 LATE_SLACK = 0.3
 HEALTHY = Response.json(200, {"status": "success"})
 
-Callback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
 
 def assert_close_to(measured: float, expected: float) -> None:
     assert expected - EARLY_SLACK <= measured <= expected + LATE_SLACK, (measured, expected)
-
-
-@contextmanager
-def serving_callback(callback: Callback, *, tls: ssl.SSLContext | None = None
-                     ) -> Iterator[str]:
-    """`callback` serves every accepted connection; yields the server's URL."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="diagnostics-server", daemon=True)
-    thread.start()
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-                            ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
-        try:
-            await callback(reader, writer)
-        except (asyncio.CancelledError, asyncio.IncompleteReadError, OSError):
-            pass  # the client went away, or the tear-down cut it off
-        finally:
-            writer.transport.abort()
-
-    async def start() -> asyncio.Server:
-        return await asyncio.start_server(on_connection, LOOPBACK, 0, ssl=tls)
-
-    async def stop(server: asyncio.Server) -> None:
-        server.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
-
-    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=WAIT_LIMIT)
-    scheme = "https" if tls else "http"
-    try:
-        yield f"{scheme}://{LOOPBACK}:{server.sockets[0].getsockname()[1]}"
-    finally:
-        asyncio.run_coroutine_threadsafe(stop(server), loop).result(timeout=WAIT_LIMIT)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=WAIT_LIMIT)
-        loop.close()
 
 
 def reference_protocol(timeouts: ConnectionTimeouts) -> Callback:
@@ -132,11 +86,3 @@ def tls_server(server_tls: ssl.SSLContext) -> Iterator[str]:
 def reset_server() -> Iterator[str]:
     with serving_callback(serve_then_reset) as url:
         yield url
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound to learn a free port, then closed."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])

@@ -7,44 +7,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from seatctl.diagnostics.burst import BurstOutcome, BurstResult
-from seatctl.diagnostics.connection import (
-    CloseKind,
-    ConnectTiming,
-    Headers,
-    IdleClose,
-    TLSInfo,
-)
 from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Outcome
-from seatctl.diagnostics.h2connection import Goaway, Http2Settings
-from seatctl.diagnostics.h2probe import (
+from seatctl.diagnostics.report import Report, build_report
+from seatctl.diagnostics.results import (
+    BurstOutcome,
+    BurstResult,
+    CloseKind,
+    ConnectionEnd,
+    ConnectTiming,
+    FailedTry,
+    GiveUp,
+    GiveUpKind,
+    Goaway,
     GoawayRaceOutcome,
     GoawayRaceResult,
+    Headers,
     Http2IdleClose,
     Http2Result,
-    PingOutcome,
-    PingResult,
-)
-from seatctl.diagnostics.probes import (
-    ConnectionEnd,
-    FailedTry,
+    Http2Settings,
+    IdleClose,
     IdleRaceResult,
     KeepAliveResult,
     Percentiles,
+    PingOutcome,
+    PingResult,
     RaceAttempt,
     RaceOutcome,
     RaceResult,
     RequestsPerConnectionResult,
     RequestTally,
+    SlowClientResult,
     TimingResult,
     TimingSample,
-    TryFailure,
-    _promises_longer,
-    _race_result,
+    TLSInfo,
+    promises_longer,
+    race_result,
 )
-from seatctl.diagnostics.report import Report, build_report
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult
 
 URL = "http://127.0.0.1:9"
 ORIGIN = "http://127.0.0.1:10"
@@ -96,7 +96,7 @@ def keep_alive(close_s: float = 66.0, kind: CloseKind | None = CloseKind.FIN, *,
         keep_alive_header=keep_alive_header, headers=all_headers,
         advertised_timeout_s=advertised, advertised_max_requests=None, idle_close=idle_close,
         max_wait_s=max_wait,
-        advertised_exceeds_idle_close=_promises_longer(advertised, idle_close),
+        advertised_exceeds_idle_close=promises_longer(advertised, idle_close),
     )
 
 
@@ -115,7 +115,7 @@ def race(idle_close_s: float, attempts: Sequence[RaceAttempt] | None = None) -> 
                     attempt(idle_close_s + 0.01, RaceOutcome.CLOSED_BEFORE_RESPONSE,
                             fin_before_send=True),
                     attempt(idle_close_s + 0.2, RaceOutcome.RESET, fin_before_send=True))
-    return _race_result(idle_close_s, attempts)
+    return race_result(idle_close_s, attempts)
 
 
 def idle(result: KeepAliveResult, race_result: RaceResult | None = None) -> IdleRaceResult:

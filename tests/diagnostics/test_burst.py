@@ -9,12 +9,14 @@ from collections.abc import Mapping
 import pytest
 
 from seatctl.diagnostics import ConnectOptions
-from seatctl.diagnostics.burst import BurstOutcome, BurstResult, burst_probe
+from seatctl.diagnostics.burst import burst_probe
+from seatctl.diagnostics.results import BurstOutcome, BurstResult
 from seatctl.errors import UsageError
 from seatctl.http import Timeouts
 from seatctl.server import ConnectionTimeouts, Fault, FaultKind
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import WAIT_LIMIT, assert_close_to, serving_callback
+from tests.diagnostics.conftest import assert_close_to
+from tests.support.servers import WAIT_LIMIT, serving_callback
 
 READ_TIMEOUT = 0.2
 

@@ -19,11 +19,12 @@ from typing import Any
 from rich.console import Console
 
 from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, Probe, ProbeState
-from seatctl.render.doctor import _progress_frame
+from seatctl.render.doctor import progress_frame
 from seatctl.server import ConnectionTimeouts
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import RESET_AFTER, assert_close_to, serving_callback
+from tests.diagnostics.conftest import RESET_AFTER, assert_close_to
 from tests.helpers import Cli
+from tests.support.servers import serving_callback
 
 
 def doctor(cli: Cli, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def test_the_progress_frame_names_each_probe_and_its_clock() -> None:
     run.runs[Probe.KEEPALIVE].started_at = 100.0
     now[0] = 112.5
     console = Console(width=120, record=True, color_system=None)
-    console.print(_progress_frame(run))
+    console.print(progress_frame(run))
     text = console.export_text()
     assert "waiting for the server to close an idle connection" in text
     assert "12.5 / 75 s" in text  # the wait (and the race's 0.2 s stagger)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import trustme
 
-from seatctl.diagnostics.connection import CloseKind, ConnectOptions
+from seatctl.diagnostics.connection import ConnectOptions
 from seatctl.diagnostics.doctor import (
     HTTP1_PROBES,
     CutBy,
@@ -23,8 +23,8 @@ from seatctl.diagnostics.doctor import (
     run_doctor,
 )
 from seatctl.diagnostics.findings import HTTP2_RULES, Severity, Skipped
-from seatctl.diagnostics.h2probe import GoawayRaceOutcome, PingOutcome
 from seatctl.diagnostics.report import build_report, junit_xml, report_json
+from seatctl.diagnostics.results import CloseKind, GoawayRaceOutcome, PingOutcome
 from seatctl.errors import UsageError
 from tests.diagnostics.factories import (
     doctor_run,

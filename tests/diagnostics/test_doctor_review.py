@@ -15,14 +15,14 @@ import pytest
 
 from seatctl.diagnostics.connection import ConnectOptions
 from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState, run_doctor
+from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
-from seatctl.diagnostics.h2probe import MIN_PING_GAP_S, GoawayRaceOutcome, http2_probe
-from seatctl.diagnostics.probes import RequestTally, TryFailure
+from seatctl.diagnostics.h2probe import MIN_PING_GAP_S, http2_probe
 from seatctl.diagnostics.report import build_report, report_json
+from seatctl.diagnostics.results import GoawayRaceOutcome, RequestTally
 from seatctl.errors import ConnectionReset
-from seatctl.render.doctor import _http2_text, not_evaluated
+from seatctl.render.doctor import http2_text, not_evaluated
 from seatctl.server import ReferenceServer
-from tests.diagnostics.conftest import serving_callback
 from tests.diagnostics.factories import (
     burst,
     failed_try,
@@ -35,6 +35,7 @@ from tests.diagnostics.factories import (
     with_http2,
 )
 from tests.diagnostics.h2servers import HypercornSettings, hypercorn_server
+from tests.support.servers import serving_callback
 
 KEEP_ALIVE = 1.0
 MAX_WAIT = 3.0
@@ -149,7 +150,7 @@ def test_a_cut_http2_probe_keeps_alpn_settings_and_the_idle_lower_bound() -> Non
         assert isinstance(reason, Skipped) and "--timeout deadline" in reason.reason, reason
     # A lower bound never decides a close rule.
     assert isinstance(outcomes["h2-idle-close-vs-proxy"], Skipped)
-    assert "still open after " in _http2_text(result).plain
+    assert "still open after " in http2_text(result).plain
     document = report_json(report)
     assert document["probes"]["http2"]["idle_close"]["lower_bound"] is True
 
@@ -202,7 +203,7 @@ def test_the_burst_fails_alone_when_only_the_burst_was_cut() -> None:
 def test_no_goaway_in_the_race_is_said_in_words() -> None:
     result = http2(race=goaway_race(GoawayRaceOutcome.NO_GOAWAY, safe_to_retry=None,
                                     reset_code=None))
-    assert "request crossing GOAWAY: no GOAWAY came: not measured" in _http2_text(result).plain
+    assert "request crossing GOAWAY: no GOAWAY came: not measured" in http2_text(result).plain
 
 
 def test_a_skipped_reason_joins_as_a_sentence() -> None:

@@ -29,7 +29,7 @@ from seatctl.diagnostics.edge import (
 )
 from seatctl.server.config import PRESETS, Preset
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import WAIT_LIMIT, serving_callback
+from tests.support.servers import WAIT_LIMIT, serving_callback
 
 Headers = list[tuple[str, str]]
 

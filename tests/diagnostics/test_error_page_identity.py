@@ -10,8 +10,8 @@ from seatctl.diagnostics.connection import ERROR_BODY_KEPT, ConnectOptions, conn
 from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
 from seatctl.diagnostics.identify import Confidence
 from seatctl.diagnostics.report import build_report
-from tests.diagnostics.conftest import serving_callback
 from tests.diagnostics.test_identify import HAPROXY_502
+from tests.support.servers import serving_callback
 
 IDLE_CLOSE = 0.3  # seconds: the scripted proxy closes idle connections after this
 

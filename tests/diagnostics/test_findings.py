@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from seatctl.diagnostics.burst import BurstOutcome
-from seatctl.diagnostics.connection import CloseKind, Headers
 from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.edge import identify
+from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import (
     ASSUMED_PROXY_IDLE,
     RULES,
@@ -26,8 +25,15 @@ from seatctl.diagnostics.findings import (
     proxy_idle,
     verdict,
 )
-from seatctl.diagnostics.probes import ConnectionEnd, KeepAliveResult, RaceOutcome, TryFailure
-from seatctl.diagnostics.slow_client import GiveUpKind
+from seatctl.diagnostics.results import (
+    BurstOutcome,
+    CloseKind,
+    ConnectionEnd,
+    GiveUpKind,
+    Headers,
+    KeepAliveResult,
+    RaceOutcome,
+)
 from tests.diagnostics.factories import (
     CLOUDFLARE,
     EXPRESS,

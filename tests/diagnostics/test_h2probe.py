@@ -16,21 +16,16 @@ import pytest
 import trustme
 from hyperframe.frame import GoAwayFrame
 
-from seatctl.diagnostics.connection import DEFAULT_TIMEOUTS, CloseKind, ConnectOptions
-from seatctl.diagnostics.h2connection import (
-    H2Session,
-    Http2Response,
-    Http2StreamReset,
-    error_name,
-)
-from seatctl.diagnostics.h2probe import (
-    OUTLIVE_MARGIN_S,
-    FailureKind,
+from seatctl.diagnostics.connection import DEFAULT_TIMEOUTS, ConnectOptions
+from seatctl.diagnostics.failures import FailureKind, classify_failure
+from seatctl.diagnostics.h2connection import H2Session, Http2StreamReset, error_name
+from seatctl.diagnostics.h2probe import OUTLIVE_MARGIN_S, http2_probe
+from seatctl.diagnostics.results import (
+    CloseKind,
     GoawayRaceOutcome,
+    Http2Response,
     Http2Result,
     PingOutcome,
-    classify_failure,
-    http2_probe,
 )
 from seatctl.errors import (
     CertificateUntrusted,
@@ -43,7 +38,6 @@ from seatctl.errors import (
     SeatctlError,
     UsageError,
 )
-from tests.diagnostics.conftest import LOOPBACK, WAIT_LIMIT, serving_callback
 from tests.diagnostics.h2servers import (
     AfterGoaway,
     HypercornSettings,
@@ -53,6 +47,7 @@ from tests.diagnostics.h2servers import (
     nginx_server,
     write_certificate,
 )
+from tests.support.servers import LOOPBACK, WAIT_LIMIT, serving_callback
 
 KEEP_ALIVE = 1.0  # the idle timeout hypercorn and nginx are given, seconds
 MAX_WAIT = 5.0

@@ -14,14 +14,7 @@ import httpx
 import pytest
 import trustme
 
-from seatctl.diagnostics.connection import (
-    CloseKind,
-    ConnectOptions,
-    Headers,
-    IdleClose,
-    RawResponse,
-    TLSInfo,
-)
+from seatctl.diagnostics.connection import ConnectOptions
 from seatctl.diagnostics.defaults import COMPONENTS, SOURCE_URLS
 from seatctl.diagnostics.fixes import FRONT_DOOR_FIXES, KEEP_ALIVE_FIXES
 from seatctl.diagnostics.identify import (
@@ -34,8 +27,18 @@ from seatctl.diagnostics.identify import (
     Inference,
     infer,
 )
-from seatctl.diagnostics.probes import keep_alive_probe, keep_alive_result
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, SlowClientResult
+from seatctl.diagnostics.probes import keep_alive_probe
+from seatctl.diagnostics.results import (
+    CloseKind,
+    GiveUp,
+    GiveUpKind,
+    Headers,
+    IdleClose,
+    RawResponse,
+    SlowClientResult,
+    TLSInfo,
+    keep_alive_result,
+)
 from tests.diagnostics.h2servers import (
     WAIT_LIMIT,
     HypercornSettings,

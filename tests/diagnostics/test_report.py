@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.connection import CloseKind
 from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.findings import RULES, Finding, Severity
-from seatctl.diagnostics.probes import ConnectionEnd
 from seatctl.diagnostics.report import SCHEMA, Report, junit_xml, report_json
-from seatctl.diagnostics.slow_client import GiveUpKind
+from seatctl.diagnostics.results import CloseKind, ConnectionEnd, GiveUpKind
 from tests.diagnostics.factories import (
     CLOUDFLARE,
     ELAPSED,

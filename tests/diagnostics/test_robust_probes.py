@@ -19,30 +19,22 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.connection import CloseKind
 from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.probes import (
     PROBE_TRIES,
-    ConnectionEnd,
-    RaceOutcome,
-    RequestTally,
-    TryFailure,
     keep_alive_probe,
     keep_alive_race_probe,
     requests_per_connection_probe,
     timing_probe,
 )
+from seatctl.diagnostics.results import CloseKind, ConnectionEnd, RaceOutcome, RequestTally
 from seatctl.errors import ConnectionClosed, ConnectionReset, UsageError
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.config import parse_fault
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import (
-    Callback,
-    assert_close_to,
-    reference_protocol,
-    serving_callback,
-)
+from tests.diagnostics.conftest import assert_close_to, reference_protocol
 from tests.diagnostics.factories import attempt as race_attempt
 from tests.diagnostics.factories import (
     burst,
@@ -54,6 +46,7 @@ from tests.diagnostics.factories import (
     with_race,
 )
 from tests.helpers import Cli
+from tests.support.servers import Callback, serving_callback
 
 IDLE_CLOSE = 0.4  # the scripted servers' keep-alive, seconds
 KEEP_ALIVE = ConnectionTimeouts(keep_alive_timeout=IDLE_CLOSE,

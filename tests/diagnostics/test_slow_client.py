@@ -15,20 +15,16 @@ from pathlib import Path
 import pytest
 
 from seatctl.diagnostics import ConnectOptions, slow_client
-from seatctl.diagnostics.slow_client import GiveUp, GiveUpKind, slow_client_probe
+from seatctl.diagnostics.results import GiveUp, GiveUpKind
+from seatctl.diagnostics.slow_client import slow_client_probe
 from seatctl.errors import NetworkError, UsageError
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.faults import FaultPlan
 from seatctl.server.messages import Request, Response
 from seatctl.server.protocol import HTTPConnection
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import (
-    HEALTHY,
-    WAIT_LIMIT,
-    Callback,
-    assert_close_to,
-    serving_callback,
-)
+from tests.diagnostics.conftest import HEALTHY, assert_close_to
+from tests.support.servers import WAIT_LIMIT, Callback, serving_callback
 
 INTERVAL = 0.05
 HEADERS_TIMEOUT = 0.4

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from seatctl.clock import ManualClock
 from seatctl.errors import (
     ConnectionClosed,
     ConnectionRefused,
@@ -24,6 +25,8 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import Timeouts
+from tests.http.conftest import MakeClient, OneLine, RecordingObserver, StartRawServer
+from tests.support.rawserver import Connection
 
 # Status line and headers of a response that promises 1000 bytes of body and sends 10.
 PARTIAL_RESPONSE = (
@@ -32,22 +35,24 @@ PARTIAL_RESPONSE = (
 )
 
 
-def test_nothing_listening_is_connection_refused(closed_port, make_client, one_line):
+def test_nothing_listening_is_connection_refused(
+    closed_port: int, make_client: MakeClient, one_line: OneLine,
+) -> None:
     client = make_client(f"http://127.0.0.1:{closed_port}")
 
     with pytest.raises(ConnectionRefused) as caught:
         client.get("/health")
 
     error = caught.value
-    assert error.exit_code == ExitCode.NETWORK == 6
+    assert error.exit_code == ExitCode.NETWORK == 6  # type: ignore[comparison-overlap]
     assert error.retryable is True
     one_line(error, f"connection refused by 127.0.0.1:{closed_port}", "is the server running?")
 
 
 def test_a_reset_after_reading_the_request_is_a_reset_before_the_response(
-    raw_server, make_client, one_line,
-):
-    def reset_on_request(conn):
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def reset_on_request(conn: Connection) -> None:
         conn.read_request()
         conn.reset()
 
@@ -65,10 +70,12 @@ def test_a_reset_after_reading_the_request_is_a_reset_before_the_response(
     assert len(server.requests) == 1
 
 
-def test_a_reset_after_the_headers_is_a_reset_mid_response(raw_server, make_client, one_line):
+def test_a_reset_after_the_headers_is_a_reset_mid_response(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     # Linux (and gVisor) deliver the bytes that arrived before the RST first, so the
     # client parses the headers and then reads ECONNRESET while reading the body.
-    def reset_mid_body(conn):
+    def reset_mid_body(conn: Connection) -> None:
         conn.read_request()
         conn.send(PARTIAL_RESPONSE)
         conn.reset()
@@ -83,9 +90,9 @@ def test_a_reset_after_the_headers_is_a_reset_mid_response(raw_server, make_clie
 
 
 def test_a_clean_close_without_an_answer_is_connection_closed(
-    raw_server, make_client, one_line,
-):
-    def close_on_request(conn):
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def close_on_request(conn: Connection) -> None:
         conn.read_request()
         conn.close_cleanly()
 
@@ -102,9 +109,9 @@ def test_a_clean_close_without_an_answer_is_connection_closed(
 
 
 def test_a_clean_close_in_the_middle_of_the_body_is_connection_closed_mid_response(
-    raw_server, make_client, one_line,
-):
-    def close_mid_body(conn):
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def close_mid_body(conn: Connection) -> None:
         conn.read_request()
         conn.send(PARTIAL_RESPONSE)
         conn.close_cleanly()
@@ -118,8 +125,10 @@ def test_a_clean_close_in_the_middle_of_the_body_is_connection_closed_mid_respon
     one_line(caught.value, "closed the connection in the middle of the response")
 
 
-def test_a_server_that_never_answers_is_a_read_timeout(raw_server, make_client, one_line):
-    def swallow(conn):
+def test_a_server_that_never_answers_is_a_read_timeout(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def swallow(conn: Connection) -> None:
         conn.read_request()
         conn.hang()
 
@@ -131,16 +140,16 @@ def test_a_server_that_never_answers_is_a_read_timeout(raw_server, make_client, 
         client.get("/events")
 
     error = caught.value
-    assert error.phase is Phase.READ and error.phase == "read"
+    assert error.phase is Phase.READ and error.phase == "read"  # type: ignore[comparison-overlap]
     assert error.seconds == 0.2
     assert error.retryable is True
     one_line(error, "sent no response within the read timeout (0.2s)", "read_timeout")
 
 
 def test_a_reset_on_a_reused_keep_alive_connection_says_it_was_reused(
-    raw_server, make_client, one_line,
-):
-    def answer_once_then_reset(conn):
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def answer_once_then_reset(conn: Connection) -> None:
         conn.read_request()
         conn.respond()  # HTTP/1.1 with Content-Length: the client keeps the connection
         conn.read_request()
@@ -161,9 +170,9 @@ def test_a_reset_on_a_reused_keep_alive_connection_says_it_was_reused(
 
 
 def test_a_clean_close_of_a_reused_connection_says_it_was_reused(
-    raw_server, make_client, one_line,
-):
-    def answer_once_then_close(conn):
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def answer_once_then_close(conn: Connection) -> None:
         conn.read_request()
         conn.respond()
         conn.read_request()
@@ -181,9 +190,10 @@ def test_a_clean_close_of_a_reused_connection_says_it_was_reused(
 
 
 def test_a_retried_get_recovers_from_a_reset_on_a_fresh_connection(
-    raw_server, make_client, clock, observer,
-):
-    def reset_first_connection(conn):
+    raw_server: StartRawServer, make_client: MakeClient, clock: ManualClock,
+    observer: RecordingObserver,
+) -> None:
+    def reset_first_connection(conn: Connection) -> None:
         conn.read_request()
         if conn.server.accepted == 1:
             conn.reset()
@@ -200,7 +210,9 @@ def test_a_retried_get_recovers_from_a_reset_on_a_fresh_connection(
     assert len(clock.sleeps) == 1
 
 
-def test_a_full_accept_queue_is_a_connect_timeout(full_backlog_port, make_client, one_line):
+def test_a_full_accept_queue_is_a_connect_timeout(
+    full_backlog_port: int, make_client: MakeClient, one_line: OneLine,
+) -> None:
     client = make_client(f"http://127.0.0.1:{full_backlog_port}",
                          timeouts=Timeouts(connect=0.2, read=0.5, write=0.5, pool=0.5))
 
@@ -214,7 +226,9 @@ def test_a_full_accept_queue_is_a_connect_timeout(full_backlog_port, make_client
     one_line(error, "no connection to", "within the connect timeout (0.2s)", "connect_timeout")
 
 
-def test_a_server_that_stops_reading_is_a_write_timeout(raw_server, make_client, one_line):
+def test_a_server_that_stops_reading_is_a_write_timeout(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     # The server never reads; with a small receive window the kernel buffers fill long
     # before 16 MiB are written, and sendall() runs out of its write timeout.
     server = raw_server(lambda conn: conn.hang(), rcvbuf=4096)
@@ -230,12 +244,14 @@ def test_a_server_that_stops_reading_is_a_write_timeout(raw_server, make_client,
     one_line(error, "could not send the request", "write timeout (0.2s)", "write_timeout")
 
 
-def test_no_free_pooled_connection_is_a_pool_timeout(raw_server, make_client, one_line):
+def test_no_free_pooled_connection_is_a_pool_timeout(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     # ApiClient's own pool allows 100 connections; a transport limited to one connection
     # (ApiClient accepts transport=) makes the pool wait real and short.
     release = threading.Event()
 
-    def answer_when_released(conn):
+    def answer_when_released(conn: Connection) -> None:
         conn.read_request()
         release.wait(5.0)
         conn.respond()
@@ -246,7 +262,7 @@ def test_no_free_pooled_connection_is_a_pool_timeout(raw_server, make_client, on
                          timeouts=Timeouts(connect=0.5, read=5.0, write=0.5, pool=0.2))
     first: dict[str, Any] = {}
 
-    def hold_the_only_connection():
+    def hold_the_only_connection() -> None:
         try:
             first["status"] = client.get("/slow").status_code
         except Exception as exc:
@@ -269,7 +285,9 @@ def test_no_free_pooled_connection_is_a_pool_timeout(raw_server, make_client, on
     one_line(error, "no free connection to", "pool timeout (0.2s)", "pool_timeout")
 
 
-def test_an_unresolvable_host_is_a_dns_error_tried_once(make_client, clock, observer, one_line):
+def test_an_unresolvable_host_is_a_dns_error_tried_once(
+    make_client: MakeClient, clock: ManualClock, observer: RecordingObserver, one_line: OneLine,
+) -> None:
     # RFC 2606: names under .invalid never resolve; only the local resolver is asked.
     client = make_client("http://seatctl-test.invalid", retries=3, clock=clock,
                          observer=observer)
@@ -284,8 +302,10 @@ def test_an_unresolvable_host_is_a_dns_error_tried_once(make_client, clock, obse
     one_line(error, "cannot resolve host 'seatctl-test.invalid'", "DNS")
 
 
-def test_a_garbage_status_line_is_a_protocol_violation(raw_server, make_client, one_line):
-    def speak_nonsense(conn):
+def test_a_garbage_status_line_is_a_protocol_violation(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def speak_nonsense(conn: Connection) -> None:
         conn.read_request()
         conn.send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         conn.close_cleanly()
@@ -299,8 +319,10 @@ def test_a_garbage_status_line_is_a_protocol_violation(raw_server, make_client, 
     one_line(caught.value, "broke the HTTP protocol")
 
 
-def test_an_undecodable_gzip_body_is_a_protocol_violation(raw_server, make_client, one_line):
-    def bad_gzip(conn):
+def test_an_undecodable_gzip_body_is_a_protocol_violation(
+    raw_server: StartRawServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
+    def bad_gzip(conn: Connection) -> None:
         conn.read_request()
         conn.respond(body=b"this is not gzip",
                      headers=[("Content-Type", "application/json"),
@@ -314,7 +336,9 @@ def test_an_undecodable_gzip_body_is_a_protocol_violation(raw_server, make_clien
     one_line(caught.value, "sent a body that cannot be decoded")
 
 
-def test_an_unsupported_url_scheme_is_a_usage_error(make_client, one_line):
+def test_an_unsupported_url_scheme_is_a_usage_error(
+    make_client: MakeClient, one_line: OneLine,
+) -> None:
     client = make_client("ftp://127.0.0.1:21")
 
     with pytest.raises(UsageError) as caught:

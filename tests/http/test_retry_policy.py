@@ -7,11 +7,12 @@ every wait is observed exactly and nothing here waits for real.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from seatctl.clock import Deadline, SystemClock
+from seatctl.clock import Deadline, ManualClock, SystemClock
 from seatctl.errors import (
     AuthError,
     ConnectionReset,
@@ -19,9 +20,12 @@ from seatctl.errors import (
     NotFound,
     RateLimited,
     RequestRejected,
+    SeatctlError,
     ServerError,
 )
 from seatctl.http import RetryPolicy, Timeouts
+from tests.http.conftest import MakeClient, OneLine, RecordingObserver, Scripted, StartRawServer
+from tests.support.rawserver import Connection
 
 
 def overloaded() -> httpx.Response:
@@ -33,19 +37,19 @@ def ok() -> httpx.Response:
 
 
 @pytest.fixture
-def widest_jitter(monkeypatch):
+def widest_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full jitter draws uniform(0, bound): make every draw the bound itself."""
     monkeypatch.setattr(random, "uniform", lambda low, high: high)
 
 
 @pytest.fixture
-def narrowest_jitter(monkeypatch):
+def narrowest_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(random, "uniform", lambda low, high: low)
 
 
 def test_a_get_that_gets_503_twice_then_200_is_retried_and_succeeds(
-    scripted, make_client, clock, observer,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, observer: RecordingObserver,
+) -> None:
     transport = scripted(overloaded(), overloaded(), ok())
     client = make_client(retries=3, clock=clock, observer=observer, transport=transport)
 
@@ -60,8 +64,8 @@ def test_a_get_that_gets_503_twice_then_200_is_retried_and_succeeds(
 
 
 def test_waits_are_full_jitter_between_zero_and_the_backoff_bound(
-    scripted, make_client, clock,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock,
+) -> None:
     policy = RetryPolicy(retries=8, deadline=1000.0, backoff_base=0.25, backoff_cap=2.0)
     for _ in range(20):
         clock.sleeps.clear()
@@ -75,8 +79,8 @@ def test_waits_are_full_jitter_between_zero_and_the_backoff_bound(
 
 
 def test_the_upper_end_of_the_jitter_doubles_up_to_the_cap(
-    scripted, make_client, clock, widest_jitter,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, widest_jitter: None,
+) -> None:
     policy = RetryPolicy(retries=6, deadline=1000.0, backoff_base=0.25, backoff_cap=2.0)
     client = make_client(policy=policy, clock=clock,
                          transport=scripted(*[overloaded() for _ in range(7)]))
@@ -88,7 +92,9 @@ def test_the_upper_end_of_the_jitter_doubles_up_to_the_cap(
     assert clock.sleeps == [policy.backoff_bound(n) for n in range(1, 7)]
 
 
-def test_the_lower_end_of_the_jitter_is_zero(scripted, make_client, clock, narrowest_jitter):
+def test_the_lower_end_of_the_jitter_is_zero(
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, narrowest_jitter: None,
+) -> None:
     client = make_client(retries=3, clock=clock,
                          transport=scripted(overloaded(), overloaded(), overloaded(), ok()))
 
@@ -98,8 +104,8 @@ def test_the_lower_end_of_the_jitter_is_zero(scripted, make_client, clock, narro
 
 
 def test_429_with_retry_after_3_makes_the_wait_exactly_3(
-    scripted, make_client, clock, observer,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, observer: RecordingObserver,
+) -> None:
     limited = httpx.Response(429, headers={"Retry-After": "3"}, json={"status": "error"})
     client = make_client(retries=2, clock=clock, observer=observer,
                          transport=scripted(limited, ok()))
@@ -112,7 +118,9 @@ def test_429_with_retry_after_3_makes_the_wait_exactly_3(
     assert isinstance(error, RateLimited) and error.retry_after == 3.0
 
 
-def test_a_503_with_retry_after_is_honoured_too(scripted, make_client, clock):
+def test_a_503_with_retry_after_is_honoured_too(
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock,
+) -> None:
     busy = httpx.Response(503, headers={"Retry-After": "1"}, text="")
     client = make_client(retries=1, clock=clock, transport=scripted(busy, ok()))
 
@@ -122,7 +130,9 @@ def test_a_503_with_retry_after_is_honoured_too(scripted, make_client, clock):
 
 
 @pytest.mark.parametrize("retries", [0, 1, 3])
-def test_retries_stop_after_retries_plus_one_attempts(scripted, make_client, clock, retries):
+def test_retries_stop_after_retries_plus_one_attempts(
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, retries: int,
+) -> None:
     transport = scripted(*[overloaded() for _ in range(retries + 1)])
     client = make_client(retries=retries, clock=clock, transport=transport)
 
@@ -136,8 +146,8 @@ def test_retries_stop_after_retries_plus_one_attempts(scripted, make_client, clo
 
 
 def test_the_retry_deadline_stops_when_the_next_wait_would_pass_it(
-    scripted, make_client, clock, widest_jitter,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, widest_jitter: None,
+) -> None:
     # Waits would be 0.25, 0.5, 1.0: after 0.75 s, the third would end at 1.75 s > 1 s.
     policy = RetryPolicy(retries=10, deadline=1.0, backoff_base=0.25)
     transport = scripted(*[overloaded() for _ in range(3)])
@@ -151,8 +161,8 @@ def test_the_retry_deadline_stops_when_the_next_wait_would_pass_it(
 
 
 def test_the_retry_deadline_counts_the_time_attempts_take(
-    scripted, make_client, clock, widest_jitter,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, widest_jitter: None,
+) -> None:
     # Each attempt takes 0.4 s: 0.4 + 0.25 fits in 1 s, 1.05 + 0.5 does not.
     policy = RetryPolicy(retries=10, deadline=1.0, backoff_base=0.25)
     transport = scripted(overloaded(), overloaded(), elapse=0.4)
@@ -166,8 +176,8 @@ def test_the_retry_deadline_counts_the_time_attempts_take(
 
 
 def test_a_retry_after_longer_than_the_retry_deadline_is_not_waited_for(
-    scripted, make_client, clock,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock,
+) -> None:
     limited = httpx.Response(429, headers={"Retry-After": "60"}, json={"status": "error"})
     client = make_client(policy=RetryPolicy(retries=3, deadline=30.0), clock=clock,
                          transport=scripted(limited))
@@ -180,8 +190,9 @@ def test_a_retry_after_longer_than_the_retry_deadline_is_not_waited_for(
 
 @pytest.mark.parametrize("failure", ["503", "reset"])
 def test_a_post_without_an_idempotency_key_is_never_retried(
-    scripted, make_client, clock, reset_error, failure,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock,
+    reset_error: Callable[[], httpx.ReadError], failure: str,
+) -> None:
     transport = scripted(overloaded() if failure == "503" else reset_error(), ok())
     client = make_client(retries=5, clock=clock, transport=transport)
 
@@ -194,9 +205,9 @@ def test_a_post_without_an_idempotency_key_is_never_retried(
 
 
 def test_a_post_without_an_idempotency_key_is_not_retried_after_a_real_reset(
-    raw_server, make_client, clock,
-):
-    def reset_on_request(conn):
+    raw_server: StartRawServer, make_client: MakeClient, clock: ManualClock,
+) -> None:
+    def reset_on_request(conn: Connection) -> None:
         conn.read_request()
         conn.reset()
 
@@ -210,8 +221,9 @@ def test_a_post_without_an_idempotency_key_is_not_retried_after_a_real_reset(
 
 
 def test_a_post_with_an_idempotency_key_is_retried_with_the_same_key(
-    scripted, make_client, clock, reset_error,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock,
+    reset_error: Callable[[], httpx.ReadError],
+) -> None:
     transport = scripted(overloaded(), reset_error(), ok())
     client = make_client(retries=3, clock=clock, transport=transport)
 
@@ -230,8 +242,9 @@ def test_a_post_with_an_idempotency_key_is_retried_with_the_same_key(
     (401, AuthError), (404, NotFound), (422, RequestRejected), (500, ServerError),
 ])
 def test_a_get_is_not_retried_on_a_final_answer(
-    scripted, make_client, clock, status, error_class,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, status: int,
+    error_class: type[SeatctlError],
+) -> None:
     transport = scripted(httpx.Response(status, json={"status": "error", "message": "no"}))
     client = make_client(retries=3, clock=clock, transport=transport)
 
@@ -245,8 +258,8 @@ def test_a_get_is_not_retried_on_a_final_answer(
 
 
 def test_a_deadline_that_has_run_out_stops_before_sending(
-    scripted, make_client, clock, one_line,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, one_line: OneLine,
+) -> None:
     deadline = Deadline.after(clock, 5.0)
     clock.advance(5.0)
     transport = scripted(ok())
@@ -261,8 +274,8 @@ def test_a_deadline_that_has_run_out_stops_before_sending(
 
 
 def test_a_timeout_once_the_deadline_has_run_out_is_deadline_exceeded(
-    scripted, make_client, clock, one_line,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, one_line: OneLine,
+) -> None:
     deadline = Deadline.after(clock, 1.0)
     transport = scripted(httpx.ReadTimeout("timed out"), ok(), elapse=1.0)
     client = make_client(retries=3, clock=clock, deadline=deadline, transport=transport)
@@ -275,8 +288,8 @@ def test_a_timeout_once_the_deadline_has_run_out_is_deadline_exceeded(
 
 
 def test_the_deadline_stops_retrying_before_a_wait_that_would_outlast_it(
-    scripted, make_client, clock, widest_jitter,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, widest_jitter: None,
+) -> None:
     # 1 s overall: waits 0.25 and 0.5 fit; the next (1.0) would not, so the last answer
     # is reported rather than sleeping past the deadline.
     deadline = Deadline.after(clock, 1.0)
@@ -288,12 +301,13 @@ def test_the_deadline_stops_retrying_before_a_wait_that_would_outlast_it(
 
     assert clock.sleeps == [0.25, 0.5]
     assert caught.value.attempts == 3
+    assert deadline.expires_at is not None
     assert clock.now < deadline.expires_at
 
 
 def test_each_attempt_timeout_is_clipped_to_the_remaining_deadline(
-    scripted, make_client, clock, widest_jitter,
-):
+    scripted: Scripted, make_client: MakeClient, clock: ManualClock, widest_jitter: None,
+) -> None:
     deadline = Deadline.after(clock, 1.0)
     transport = scripted(overloaded(), ok())
     client = make_client(retries=1, clock=clock, deadline=deadline, transport=transport,
@@ -306,8 +320,10 @@ def test_each_attempt_timeout_is_clipped_to_the_remaining_deadline(
     assert second == {"connect": 0.75, "read": 0.75, "write": 0.75, "pool": 0.75}
 
 
-def test_a_real_hang_past_the_overall_deadline_is_deadline_exceeded(raw_server, make_client):
-    def swallow(conn):
+def test_a_real_hang_past_the_overall_deadline_is_deadline_exceeded(
+    raw_server: StartRawServer, make_client: MakeClient,
+) -> None:
+    def swallow(conn: Connection) -> None:
         conn.read_request()
         conn.hang()
 

@@ -24,6 +24,7 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import decode_json, parse_envelope, parse_model
+from tests.http.conftest import MakeClient, OneLine
 
 PROXY_PAGE = (
     "<html>\n<head><title>502 Bad Gateway</title></head>\n"
@@ -47,7 +48,9 @@ def serve(httpserver: HTTPServer, path: str, body: str, status: int = 200,
 # --- failing statuses -------------------------------------------------------------------
 
 
-def test_401_is_an_auth_error_that_says_to_log_in(httpserver, make_client, one_line):
+def test_401_is_an_auth_error_that_says_to_log_in(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/me", envelope("token expired"), status=401)
     client = make_client(httpserver.url_for("/"), token="s3cret")
 
@@ -56,7 +59,7 @@ def test_401_is_an_auth_error_that_says_to_log_in(httpserver, make_client, one_l
 
     error = caught.value
     assert error.status_code == 401
-    assert error.exit_code == ExitCode.AUTH == 5
+    assert error.exit_code == ExitCode.AUTH == 5  # type: ignore[comparison-overlap]
     assert error.server_message == "token expired"
     assert error.retryable is False
     assert error.request_id is not None and len(error.request_id) == 32
@@ -64,7 +67,9 @@ def test_401_is_an_auth_error_that_says_to_log_in(httpserver, make_client, one_l
     assert "s3cret" not in str(error)
 
 
-def test_403_is_an_auth_error_saying_permission_denied(httpserver, make_client, one_line):
+def test_403_is_an_auth_error_saying_permission_denied(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/admin", envelope("organiser role required"), status=403)
 
     with pytest.raises(AuthError) as caught:
@@ -75,14 +80,16 @@ def test_403_is_an_auth_error_saying_permission_denied(httpserver, make_client, 
     one_line(caught.value, "permission denied (403)", "organiser role required")
 
 
-def test_404_is_not_found_and_names_the_path(httpserver, make_client, one_line):
+def test_404_is_not_found_and_names_the_path(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/bookings/42", envelope("no such booking"), status=404)
 
     with pytest.raises(NotFound) as caught:
         make_client(httpserver.url_for("/")).get("/bookings/42")
 
     assert caught.value.status_code == 404
-    assert caught.value.exit_code == ExitCode.NOT_FOUND == 8
+    assert caught.value.exit_code == ExitCode.NOT_FOUND == 8  # type: ignore[comparison-overlap]
     one_line(caught.value, "not found (404)", "/bookings/42", "no such booking")
 
 
@@ -91,8 +98,8 @@ def test_404_is_not_found_and_names_the_path(httpserver, make_client, one_line):
     (422, "field 'seats' must be positive"),
 ])
 def test_409_and_422_are_request_rejected_with_the_server_message(
-    httpserver, make_client, one_line, status, said,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine, status: int, said: str,
+) -> None:
     serve(httpserver, "/bookings", envelope(said), status=status, method="POST")
 
     with pytest.raises(RequestRejected) as caught:
@@ -101,14 +108,14 @@ def test_409_and_422_are_request_rejected_with_the_server_message(
     error = caught.value
     assert error.status_code == status
     assert error.server_message == said
-    assert error.exit_code == ExitCode.REJECTED == 3
+    assert error.exit_code == ExitCode.REJECTED == 3  # type: ignore[comparison-overlap]
     assert error.retryable is False
     one_line(error, f"request rejected ({status})", said)
 
 
 def test_429_with_retry_after_seconds_is_rate_limited_with_retry_after(
-    httpserver, make_client, one_line,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", envelope("slow down"), status=429, headers={"Retry-After": "2"})
 
     with pytest.raises(RateLimited) as caught:
@@ -123,7 +130,9 @@ def test_429_with_retry_after_seconds_is_rate_limited_with_retry_after(
     one_line(error, "rate limited (429)", "the window resets at", "(in 2 s)")
 
 
-def test_429_with_an_http_date_retry_after_counts_seconds_from_now(httpserver, make_client):
+def test_429_with_an_http_date_retry_after_counts_seconds_from_now(
+    httpserver: HTTPServer, make_client: MakeClient,
+) -> None:
     in_30s = email.utils.formatdate(time.time() + 30, usegmt=True)
     serve(httpserver, "/events", "", status=429, headers={"Retry-After": in_30s})
 
@@ -135,8 +144,8 @@ def test_429_with_an_http_date_retry_after_counts_seconds_from_now(httpserver, m
 
 
 def test_500_with_a_json_envelope_is_a_server_error_carrying_its_message(
-    httpserver, make_client, one_line,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", envelope("database unavailable"), status=500)
 
     with pytest.raises(ServerError) as caught:
@@ -147,13 +156,13 @@ def test_500_with_a_json_envelope_is_a_server_error_carrying_its_message(
     assert error.status_code == 500
     assert error.server_message == "database unavailable"
     assert error.retryable is False  # only 502/503/504 are worth repeating
-    assert error.exit_code == ExitCode.SERVER == 7
+    assert error.exit_code == ExitCode.SERVER == 7  # type: ignore[comparison-overlap]
     one_line(error, "500 Internal Server Error", "database unavailable")
 
 
 def test_502_with_an_html_page_is_a_proxy_error_page_quoting_its_title(
-    httpserver, make_client, one_line,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", PROXY_PAGE, status=502, content_type="text/html")
 
     with pytest.raises(ProxyErrorPage) as caught:
@@ -171,7 +180,9 @@ def test_502_with_an_html_page_is_a_proxy_error_page_quoting_its_title(
 # --- successful statuses with bodies that break the contract -----------------------------
 
 
-def test_200_with_an_html_body_is_non_json(httpserver, make_client, one_line):
+def test_200_with_an_html_body_is_non_json(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", "<html><head><title>Sign in - Corp SSO</title></head></html>",
           content_type="text/html")
     response = make_client(httpserver.url_for("/")).get("/events")
@@ -184,7 +195,9 @@ def test_200_with_an_html_body_is_non_json(httpserver, make_client, one_line):
              "proxy or platform")
 
 
-def test_200_with_truncated_json_is_truncated_json(httpserver, make_client, one_line):
+def test_200_with_truncated_json_is_truncated_json(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", '{"status": "succ')
     response = make_client(httpserver.url_for("/")).get("/events")
 
@@ -194,7 +207,9 @@ def test_200_with_truncated_json_is_truncated_json(httpserver, make_client, one_
     one_line(caught.value, "cut short or malformed", "16 bytes")
 
 
-def test_200_with_an_error_envelope_is_an_error_envelope(httpserver, make_client, one_line):
+def test_200_with_an_error_envelope_is_an_error_envelope(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", '{"status": "error", "message": "x"}')
     response = make_client(httpserver.url_for("/")).get("/events")
 
@@ -205,7 +220,9 @@ def test_200_with_an_error_envelope_is_an_error_envelope(httpserver, make_client
     one_line(caught.value, "the server reported an error: x")
 
 
-def test_an_empty_200_body_is_non_json_and_says_empty(httpserver, make_client, one_line):
+def test_an_empty_200_body_is_non_json_and_says_empty(
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", "")
     response = make_client(httpserver.url_for("/")).get("/events")
 
@@ -216,8 +233,8 @@ def test_an_empty_200_body_is_non_json_and_says_empty(httpserver, make_client, o
 
 
 def test_a_json_array_where_an_envelope_belongs_is_an_unexpected_shape(
-    httpserver, make_client, one_line,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     serve(httpserver, "/events", "[1, 2]")
     response = make_client(httpserver.url_for("/")).get("/events")
 
@@ -228,8 +245,8 @@ def test_a_json_array_where_an_envelope_belongs_is_an_unexpected_shape(
 
 
 def test_data_with_a_wrong_field_is_an_unexpected_shape_naming_the_field(
-    httpserver, make_client, one_line,
-):
+    httpserver: HTTPServer, make_client: MakeClient, one_line: OneLine,
+) -> None:
     class Event(BaseModel):
         id: int
         seats: int
@@ -243,7 +260,7 @@ def test_data_with_a_wrong_field_is_an_unexpected_shape_naming_the_field(
     one_line(caught.value, "event: field 'seats'", "booking API contract")
 
 
-def test_a_success_envelope_decodes(httpserver, make_client):
+def test_a_success_envelope_decodes(httpserver: HTTPServer, make_client: MakeClient) -> None:
     serve(httpserver, "/events", '{"status": "success", "data": [{"id": 1}]}')
 
     envelope_ = parse_envelope(make_client(httpserver.url_for("/")).get("/events"))

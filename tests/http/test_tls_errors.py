@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import pytest
 
+from seatctl.clock import ManualClock
 from seatctl.errors import (
     CertificateUntrusted,
     ConfigError,
@@ -16,21 +20,26 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import Timeouts
+from tests.helpers import Cli
+from tests.http.conftest import MakeClient, OneLine, RecordingObserver, StartRawServer
+from tests.support.rawserver import Connection
 
 
-def answer_json(conn):
+def answer_json(conn: Connection) -> None:
     conn.read_request()
     conn.respond(body=b'{"status": "success", "data": {"tls": true}}')
 
 
-def answer_anything_with_400(conn):
+def answer_anything_with_400(conn: Connection) -> None:
     """A plain-HTTP server that answers whatever arrives (even a ClientHello) with a 400."""
     conn.sock.recv(65536)
     conn.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     conn.close_cleanly()
 
 
-def test_a_server_signed_by_the_ca_bundle_is_trusted(raw_server, server_tls, ca_pem, make_client):
+def test_a_server_signed_by_the_ca_bundle_is_trusted(
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, ca_pem: Path, make_client: MakeClient,
+) -> None:
     server = raw_server(answer_json, tls=server_tls)
 
     response = make_client(server.url, ca_bundle=ca_pem).get("/health")
@@ -40,8 +49,8 @@ def test_a_server_signed_by_the_ca_bundle_is_trusted(raw_server, server_tls, ca_
 
 
 def test_localhost_is_trusted_too_when_the_certificate_names_it(
-    raw_server, server_tls, ca_pem, make_client,
-):
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, ca_pem: Path, make_client: MakeClient,
+) -> None:
     server = raw_server(answer_json, tls=server_tls)
 
     response = make_client(f"https://localhost:{server.port}", ca_bundle=ca_pem).get("/")
@@ -50,8 +59,9 @@ def test_localhost_is_trusted_too_when_the_certificate_names_it(
 
 
 def test_without_the_ca_bundle_the_certificate_is_untrusted_and_not_retried(
-    raw_server, server_tls, make_client, clock, observer, one_line,
-):
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, make_client: MakeClient,
+    clock: ManualClock, observer: RecordingObserver, one_line: OneLine,
+) -> None:
     server = raw_server(answer_json, tls=server_tls)
     client = make_client(server.url, retries=3, clock=clock, observer=observer)
 
@@ -60,7 +70,7 @@ def test_without_the_ca_bundle_the_certificate_is_untrusted_and_not_retried(
 
     error = caught.value
     assert isinstance(error, TLSError)
-    assert error.exit_code == ExitCode.NETWORK == 6
+    assert error.exit_code == ExitCode.NETWORK == 6  # type: ignore[comparison-overlap]
     assert error.retryable is False
     assert error.attempts == 1 and len(observer.exchanges) == 1 and clock.sleeps == []
     one_line(error, "TLS certificate of 127.0.0.1", "is not trusted", "ca_bundle")
@@ -68,8 +78,9 @@ def test_without_the_ca_bundle_the_certificate_is_untrusted_and_not_retried(
 
 
 def test_a_certificate_for_another_host_is_untrusted(
-    raw_server, server_tls_other_name, ca_pem, make_client, one_line,
-):
+    raw_server: StartRawServer, server_tls_other_name: ssl.SSLContext, ca_pem: Path,
+    make_client: MakeClient, one_line: OneLine,
+) -> None:
     server = raw_server(answer_json, tls=server_tls_other_name)
 
     with pytest.raises(CertificateUntrusted) as caught:
@@ -79,8 +90,8 @@ def test_a_certificate_for_another_host_is_untrusted(
 
 
 def test_a_tls_client_at_a_plain_http_port_is_a_tls_error(
-    raw_server, ca_pem, make_client, one_line,
-):
+    raw_server: StartRawServer, ca_pem: Path, make_client: MakeClient, one_line: OneLine,
+) -> None:
     server = raw_server(answer_anything_with_400)
     client = make_client(f"https://127.0.0.1:{server.port}", ca_bundle=ca_pem)
 
@@ -94,8 +105,9 @@ def test_a_tls_client_at_a_plain_http_port_is_a_tls_error(
 
 
 def test_a_plain_http_client_at_a_tls_port_is_reset_before_the_response(
-    raw_server, server_tls, make_client, one_line,
-):
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, make_client: MakeClient,
+    one_line: OneLine,
+) -> None:
     # The TLS server reads "GET / HTTP/1.1..." as a handshake, gives up (HTTP_REQUEST) and
     # closes with the rest of the request unread, which the kernel turns into a RST. From
     # the client's side that is indistinguishable from any other reset.
@@ -112,14 +124,15 @@ def test_a_plain_http_client_at_a_tls_port_is_reset_before_the_response(
 
 
 def test_a_reset_over_tls_is_a_retryable_drop_not_a_tls_error(
-    raw_server, server_tls, ca_pem, make_client, one_line,
-):
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, ca_pem: Path, make_client: MakeClient,
+    one_line: OneLine,
+) -> None:
     # CPython 3.10+ reads TLS with SSL_read_ex, whose failure return is 0 rather than -1,
     # so the ECONNRESET under an established TLS session surfaces as SSLEOFError; httpcore's
     # sockets suppress ragged EOFs, and h11 then sees a clean EOF. The reset therefore
     # arrives as ConnectionClosed (ConnectionReset where the errno survives). Either way it
     # must be the retryable "dropped before a response", never a TLS handshake error.
-    def reset_on_request(conn):
+    def reset_on_request(conn: Connection) -> None:
         conn.read_request()
         conn.reset()
 
@@ -137,8 +150,8 @@ def test_a_reset_over_tls_is_a_retryable_drop_not_a_tls_error(
 
 
 def test_a_server_that_never_finishes_the_handshake_is_a_connect_timeout(
-    raw_server, ca_pem, make_client, one_line,
-):
+    raw_server: StartRawServer, ca_pem: Path, make_client: MakeClient, one_line: OneLine,
+) -> None:
     # The TLS handshake is part of connecting: its wait is bounded by the connect timeout.
     server = raw_server(lambda conn: conn.hang())
     client = make_client(f"https://127.0.0.1:{server.port}", ca_bundle=ca_pem,
@@ -151,7 +164,9 @@ def test_a_server_that_never_finishes_the_handshake_is_a_connect_timeout(
     one_line(caught.value, "within the connect timeout (0.2s)")
 
 
-def test_a_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path, make_client, one_line):
+def test_a_ca_bundle_that_is_not_pem_is_a_config_error(
+    tmp_path: Path, make_client: MakeClient, one_line: OneLine,
+) -> None:
     bogus = tmp_path / "ca.pem"
     bogus.write_text("not a certificate\n")
 
@@ -163,7 +178,9 @@ def test_a_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path, make_client, on
     one_line(caught.value, "invalid ca_bundle", "PEM file")
 
 
-def test_verify_tls_off_accepts_an_untrusted_certificate(raw_server, server_tls, make_client):
+def test_verify_tls_off_accepts_an_untrusted_certificate(
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, make_client: MakeClient,
+) -> None:
     server = raw_server(answer_json, tls=server_tls)
 
     response = make_client(server.url, verify_tls=False).get("/health")
@@ -171,7 +188,9 @@ def test_verify_tls_off_accepts_an_untrusted_certificate(raw_server, server_tls,
     assert response.status_code == 200
 
 
-def test_the_cli_trusts_a_ca_bundle_from_the_settings(raw_server, server_tls, ca_pem, cli):
+def test_the_cli_trusts_a_ca_bundle_from_the_settings(
+    raw_server: StartRawServer, server_tls: ssl.SSLContext, ca_pem: Path, cli: Cli,
+) -> None:
     server = raw_server(answer_json, tls=server_tls)
 
     untrusted = cli("--base-url", server.url, "ping", env={"SEATCTL_RETRIES": "0"})

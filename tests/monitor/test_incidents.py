@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from seatctl.diagnostics.failures import FailureKind
 from seatctl.errors import UsageError
-from seatctl.monitor.incidents import (
-    Classifier,
-    Failure,
-    FailureKind,
-    IncidentClass,
-    Outcome,
-)
+from seatctl.monitor.incidents import Classifier, Failure, IncidentClass, Outcome
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import Snapshot
 from seatctl.monitor.verdict import DRAIN_FIX, exit_status, judge

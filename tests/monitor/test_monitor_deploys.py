@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.servers import silent_server
+
 LOOPBACK = "127.0.0.1"
 WAIT_LIMIT = 20.0
 POLL_S = 0.02  # the period of condition polls (not a synchronising sleep)
@@ -329,44 +331,15 @@ def test_a_server_listening_before_it_is_ready_shows_503s_from_the_app(
     assert result.exit_code == 1
 
 
-class SilentServer:
-    """Accepts connections and never reads a byte nor answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server((LOOPBACK, 0), backlog=128)
-        self.port: int = self.listener.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-
-    def accept_pending(self) -> None:
-        self.listener.setblocking(False)
-        while True:
-            try:
-                self.accepted.append(self.listener.accept()[0])
-            except BlockingIOError:
-                return
-
-    def close(self) -> None:
-        self.listener.close()
-        for connection in self.accepted:
-            connection.close()
-
-
 def test_the_subprocess_bounds_hold_against_a_server_that_answers_nothing() -> None:
-    silent = SilentServer()
-    try:
+    with silent_server() as silent:
         started = time.monotonic()
-        monitor = start_monitor(f"http://{LOOPBACK}:{silent.port}", "--connections", "3",
-                                "--rate", "50", "--duration", "2")
-        deadline = started + 2 + MONITOR_SLACK_S
-        while monitor.poll() is None and time.monotonic() < deadline:
-            silent.accept_pending()
-            time.sleep(POLL_S)
+        monitor = start_monitor(silent.url, "--connections", "3", "--rate", "50",
+                                "--duration", "2")
         result = finish_monitor(monitor, 2)
         elapsed = time.monotonic() - started
-        silent.accept_pending()
-    finally:
-        silent.close()
+        accepted = silent.accepted
     # start-up (about 1 s on 2 cores) + the 2 s run + the closing report
     assert elapsed < 2 + 3.0, elapsed
-    assert len(silent.accepted) <= 3
+    assert accepted <= 3
     assert result.summary["requests"] <= 3 + 50 * 2, str(result)

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from seatctl.monitor.incidents import (
-    Classifier,
-    Failure,
-    FailureKind,
-    Incident,
-    IncidentClass,
-    Outcome,
-)
+from seatctl.diagnostics.failures import FailureKind
+from seatctl.monitor.incidents import Classifier, Failure, Incident, IncidentClass, Outcome
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import MonitorRun, Snapshot, run_monitor
 from seatctl.monitor.sampler import Sample

@@ -19,6 +19,7 @@ from seatctl.monitor.run import MonitorRun, run_monitor
 from seatctl.server import LogEntry, ServerConfig, parse_fault, serving_in_thread
 from tests.conftest import StartServer
 from tests.monitor.conftest import MonitorCli
+from tests.support.servers import silent_server
 
 FAST = ("--rate", "50", "--duration", "2")
 
@@ -155,42 +156,15 @@ def test_post_goes_only_to_the_path_named(logged_server: tuple[str, list[LogEntr
     assert sent == {("GET", "/health"), ("POST", "/api/auth/login")}
 
 
-class SilentServer:
-    """Accepts connections and never reads a byte nor answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            self.accepted.append(connection)
-
-    def close(self) -> None:
-        self.listener.close()
-        for connection in self.accepted:
-            connection.close()
-
-
 def test_the_bounds_hold_against_a_server_that_answers_nothing() -> None:
-    silent = SilentServer()
-    try:
-        plan = MonitorPlan(url=f"http://127.0.0.1:{silent.port}", connections=3, rate=50,
-                           duration=1.5)
+    with silent_server() as silent:
+        plan = MonitorPlan(url=silent.url, connections=3, rate=50, duration=1.5)
         run = MonitorRun(plan)
         asyncio.run(run_monitor(run, on_incident=lambda incident: None))
         state = run.snapshot()
-    finally:
-        silent.close()
+        accepted = silent.accepted
     assert state.elapsed < 3.0
-    assert run.max_open_connections <= 3 and len(silent.accepted) <= 3
+    assert run.max_open_connections <= 3 and accepted <= 3
     assert state.unanswered_at_end == 3 and state.answered == 0
 
 

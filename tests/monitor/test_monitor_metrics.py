@@ -9,9 +9,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from seatctl.diagnostics.connection import RawResponse
+from seatctl.diagnostics.failures import FailureKind
+from seatctl.diagnostics.results import RawResponse
 from seatctl.errors import UsageError
-from seatctl.monitor.incidents import Failure, FailureKind
+from seatctl.monitor.incidents import Failure
 from seatctl.monitor.metrics import MetricsAddress, parse_metrics_address, start_metrics
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import MonitorRun

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from seatctl.monitor.incidents import Failure, FailureKind, Outcome
+from seatctl.diagnostics.failures import FailureKind
+from seatctl.monitor.incidents import Failure, Outcome
 from seatctl.monitor.run import OutcomeLevel, PerSecond, outcome_level
 from seatctl.render.monitor import (
     LEVEL_LOOK,

@@ -45,6 +45,7 @@ from tests.server.helpers import login
 DEFAULT_EXAMPLES = int(os.environ.get("SEATCTL_FUZZ_EXAMPLES", "60"))
 LONG_EXAMPLES = 2000
 OUTCOMES: Counter[tuple[str, int]] = Counter()
+ALLOWED_EXITS: dict[str, set[int]] = {}  # per input, the exit codes `check` allowed
 RAW_CONTROLS = ("\x1b", "\x9b", "\x07", "\r", "\u202e")
 
 # --- strategies ---------------------------------------------------------------------------
@@ -155,6 +156,7 @@ def valid_toml_with_wrong_values(closed_port: int, live_url: str) -> st.SearchSt
 def check(name: str, outcome: Outcome, allowed: set[int]) -> None:
     """A result, a usage error with one `error:` line, or a documented condition."""
     OUTCOMES[(name, outcome.exit_code)] += 1
+    ALLOWED_EXITS.setdefault(name, set()).update(allowed)
     both = outcome.stdout + outcome.stderr
     assert "Traceback" not in both, str(outcome)
     assert "unexpected error" not in both, str(outcome)
@@ -442,8 +444,29 @@ def test_any_environment_value_long(cli: Cli, server: ReferenceServer, name: str
     env_property(cli, server, name, value)
 
 
+def outcome_table(outcomes: Counter[tuple[str, int]]) -> list[str]:
+    """A row per input and exit code, with how many runs ended so."""
+    return [f"{name:32} exit {code:>3}  {count:>6}"
+            for (name, code), count in sorted(outcomes.items())]
+
+
+def test_the_outcome_table_has_a_row_per_input_and_exit_code() -> None:
+    outcomes = Counter({("url smoke", 6): 12, ("config show", 2): 1500, ("config show", 0): 3})
+    assert outcome_table(outcomes) == [
+        "config show                      exit   0       3",
+        "config show                      exit   2    1500",
+        "url smoke                        exit   6      12",
+    ]
+
+
 @pytest.mark.long
 def test_print_outcome_table() -> None:
-    """Runs last in `pytest -m long -s`: the figures for docs/reliability.md."""
-    for (name, code), count in sorted(OUTCOMES.items()):
-        print(f"{name:32} exit {code:>3}  {count:>6}")
+    """Runs last in `pytest -m long -s`: the figures for docs/reliability.md, every row an
+    exit code its input allows."""
+    if not OUTCOMES:
+        pytest.skip("no property ran before this test: run the whole file with -m long")
+    table = outcome_table(OUTCOMES)
+    assert len(table) == len(OUTCOMES)
+    unexpected = [(name, code) for name, code in OUTCOMES if code not in ALLOWED_EXITS[name]]
+    assert not unexpected, unexpected
+    print("\n".join(table))

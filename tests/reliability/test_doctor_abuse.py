@@ -1,7 +1,7 @@
 """The doctor and smoke against hostile servers: they end in time, within their connection
 bound, and report what they saw (no traceback, documented exit codes, valid JSON).
 
-Every hostile server is an asyncio callback on loopback (tests/diagnostics/conftest.py's
+Every hostile server is an asyncio callback on loopback (tests/support/servers.py's
 `serving_callback`) that counts the connections it accepted. The commands run as
 subprocesses, all at once (they mostly wait on timeouts), so the whole table costs about
 one run's wall time. `python -m tests.reliability.test_doctor_abuse` prints the table.
@@ -49,9 +49,9 @@ from seatctl.smoke.checks import latency_check
 from seatctl.smoke.keepalive import keep_alive_check
 from seatctl.smoke.report import CheckResult, CheckStatus
 from tests.conftest import StartServer
-from tests.diagnostics.conftest import serving_callback
 from tests.helpers import Cli
 from tests.server.helpers import DEMO_EMAIL, DEMO_PASSWORD, client, login
+from tests.support.servers import serving_callback
 
 DEMO = {"SEATCTL_EMAIL": DEMO_EMAIL, "SEATCTL_PASSWORD": DEMO_PASSWORD}
 

@@ -33,7 +33,7 @@ from seatctl.config.paths import cache_dir
 from seatctl.errors import SeatctlError
 from seatctl.http import RESPONSE_SIZE_CAP, ApiClient, ClientConfig, RetryPolicy, Timeouts
 from tests.helpers import Cli, Outcome
-from tests.reliability.fuzzserver import FuzzServer, fuzz_server, response
+from tests.support.fuzz import FuzzServer, fuzz_server, response
 
 TOKEN = "fuzz-" + "T0k3n" * 9  # 50 characters: any echo of it is a leak
 SAMPLE_EXAMPLES = 60  # through the commands: ~0.15 s each in-process

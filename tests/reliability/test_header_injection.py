@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from tests.diagnostics.conftest import serving_callback
 from tests.helpers import Cli
+from tests.support.servers import serving_callback
 
 HOSTILE_SERVER = b"nginx\x9b2J\x9d0;owned\x9c \xe2\x80\xae"  # CSI, OSC ... ST, U+202E's bytes
 RAW_CONTROLS = ("\x1b", "\x9b", "\x9d", "\x9c", "\x07", "\r")

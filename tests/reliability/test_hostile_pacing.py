@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers import Cli, Outcome
-from tests.reliability.fuzzserver import FuzzServer, fuzz_server
+from tests.support.fuzz import FuzzServer, fuzz_server
 
 TOKEN = "pace-" + "S3cr3t" * 8
 MARGIN = 1.0  # seconds over the configured bound: start-up, rendering, a last socket wait

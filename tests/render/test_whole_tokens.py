@@ -19,9 +19,10 @@ from rich.cells import cell_len
 
 from seatctl.api.health import Health, HealthBody
 from seatctl.api.models import JobStatus
-from seatctl.booking.book import BookingTarget
 from seatctl.booking.journal import JournalEntry
+from seatctl.booking.journal_states import JournalState
 from seatctl.booking.status import JobState
+from seatctl.booking.target import BookingTarget
 from seatctl.booking.watch import UpdateKind, WatchUpdate
 from seatctl.clock import SystemClock
 from seatctl.demo import (
@@ -32,8 +33,8 @@ from seatctl.demo import (
     StepName,
     StepResult,
 )
-from seatctl.diagnostics.connection import CloseKind
 from seatctl.diagnostics.report import Report
+from seatctl.diagnostics.results import CloseKind
 from seatctl.errors import ConnectionRefused
 from seatctl.render import doctor, health, messages, smoke
 from seatctl.render.demo import DemoView
@@ -204,7 +205,7 @@ def entry() -> JournalEntry:
     return JournalEntry(
         key=KEY, profile="default", base_url="http://127.0.0.1:9", event_id="ev-42",
         event_name=EVENT, seat_ids=[f"s{number}" for number in range(len(SEATS))],
-        seat_labels=list(SEATS), quantity=None, job_ids=[JOB_ID], state="queued",
+        seat_labels=list(SEATS), quantity=None, job_ids=[JOB_ID], state=JournalState.QUEUED,
         message=None, booking_id=None, total_price=None,
         created_at="2026-11-29T20:00:00.000Z", updated_at="2026-11-29T20:00:00.000Z")
 

@@ -1,27 +1,16 @@
-"""A raw-socket HTTP client for measuring the server's connection timing (h11 parses), and
-the protocol layer alone around any handler (`serving_handler`)."""
+"""A raw-socket HTTP client for measuring the server's connection timing (h11 parses). The
+protocol layer alone around a handler is `tests.support.servers.serving_protocol`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import h11
 
-from seatctl.server import ConnectionTimeouts
-from seatctl.server.faults import FaultPlan
-from seatctl.server.messages import Handler
-from seatctl.server.protocol import HTTPConnection, RequestLog
-
 WAIT_LIMIT = 10.0  # no test waits longer than this for anything
-STOP_GRACE = 2.0  # serving_handler's wait for running handlers at exit
 
 
 @dataclass
@@ -97,48 +86,3 @@ class RawConnection:
             if not data:
                 return received, "fin", time.monotonic()
             received += data
-
-
-@contextmanager
-def serving_handler(handler: Handler, *, timeouts: ConnectionTimeouts | None = None,
-                    log: RequestLog | None = None) -> Iterator[str]:
-    """The protocol layer alone (HTTPConnection, no routing, no store) around `handler`, on
-    a free loopback port, on its own event loop in a thread; yields the URL."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="rawhttp-server", daemon=True)
-    thread.start()
-    stopping = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-                            ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
-        connection = HTTPConnection(reader, writer, handler,
-                                    timeouts=timeouts or ConnectionTimeouts(),
-                                    faults=FaultPlan(()), log=log, max_body=1024 * 1024,
-                                    stopping=stopping)
-        with contextlib.suppress(asyncio.CancelledError):  # cancelled by stop(): done
-            await connection.serve()
-
-    async def start() -> asyncio.Server:
-        return await asyncio.start_server(on_connection, "127.0.0.1", 0)
-
-    async def stop(server: asyncio.Server) -> None:
-        stopping.set()
-        server.close()
-        if tasks:  # a handler still running (its socket timed out) may finish first
-            _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=WAIT_LIMIT)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        asyncio.run_coroutine_threadsafe(stop(server), loop).result(timeout=WAIT_LIMIT)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=WAIT_LIMIT)
-        loop.close()

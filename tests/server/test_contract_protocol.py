@@ -27,7 +27,7 @@ from tests.server.helpers import (
     parse_raw_response,
     raw_exchange,
 )
-from tests.server.rawhttp import serving_handler
+from tests.support.servers import serving_protocol
 
 RATE_LIMITED = "Too many requests from this IP, please try again later."
 ONE_MIB = 1024 * 1024
@@ -288,7 +288,7 @@ def test_a_handler_error_is_a_500_and_a_note_in_the_request_log(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     entries: list[LogEntry] = []
-    with serving_handler(broken, log=entries.append) as url:
+    with serving_protocol(broken, log=entries.append) as url:
         response = httpx.get(url + "/boom")
     assert_error(response, 500, "Internal server error")
     (entry,) = entries
@@ -301,7 +301,7 @@ def test_without_a_request_log_a_handler_error_goes_to_the_logging_module(
     caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="seatctl.server"), \
-            serving_handler(broken) as url:
+            serving_protocol(broken) as url:
         response = httpx.get(url + "/boom")
     assert_error(response, 500, "Internal server error")
     (record,) = [r for r in caplog.records if r.name == "seatctl.server"]

@@ -14,6 +14,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from seatctl.clock import ManualClock
 from seatctl.server import Dialect, RateLimit, ReferenceServer, ServerConfig, serving
 from seatctl.server.options import ServeOptions, build_config
 from seatctl.server.ratelimit import MESSAGE, FixedWindowLimiter
@@ -31,6 +32,7 @@ from tests.server.helpers import (
     status,
     submit,
 )
+from tests.support.clock import ManualWallClock
 
 T = TypeVar("T")
 WaitDone = Callable[[str], None]  # returns once the job has its final result
@@ -155,28 +157,28 @@ def test_seed_final_statuses_have_exactly_the_seed_fields(tmp_path: Path) -> Non
 # --- the rate limit -------------------------------------------------------------------
 
 
-class FakeClocks:
+class Clocks:
     """A monotonic clock and a wall clock (Unix time) that move together unless stepped."""
 
     def __init__(self, monotonic: float, wall: float) -> None:
-        self.monotonic, self.wall = monotonic, wall
+        self.monotonic, self.wall = ManualClock(monotonic), ManualWallClock(wall)
 
     def advance(self, seconds: float) -> None:
-        self.monotonic += seconds
-        self.wall += seconds
+        self.monotonic.advance(seconds)
+        self.wall.now += seconds
 
 
-def _seed_limiter(clocks: FakeClocks, limit: int = 3) -> FixedWindowLimiter:
-    return FixedWindowLimiter(RateLimit(limit, 60), lambda: clocks.monotonic,
-                              dialect=Dialect.SEED, wall=lambda: clocks.wall)
+def _seed_limiter(clocks: Clocks, limit: int = 3) -> FixedWindowLimiter:
+    return FixedWindowLimiter(RateLimit(limit, 60), clocks.monotonic.monotonic,
+                              dialect=Dialect.SEED, wall=clocks.wall)
 
 
 def test_seed_limiter_sends_legacy_headers_with_the_window_end_as_unix_time() -> None:
-    clocks = FakeClocks(monotonic=5000.0, wall=1_700_000_000.25)
+    clocks = Clocks(monotonic=5000.0, wall=1_700_000_000.25)
     limiter = _seed_limiter(clocks)
     first = limiter.hit("10.0.0.1")
     clocks.advance(20.5)
-    clocks.wall += 3  # an NTP step: the window's announced end stays put
+    clocks.wall.now += 3  # an NTP step: the window's announced end stays put
     second = limiter.hit("10.0.0.1")
     assert first.allowed and second.allowed
     assert first.headers == [("X-RateLimit-Limit", "3"), ("X-RateLimit-Remaining", "2"),
@@ -186,7 +188,7 @@ def test_seed_limiter_sends_legacy_headers_with_the_window_end_as_unix_time() ->
 
 
 def test_seed_limiter_429_says_the_whole_seconds_until_the_reset() -> None:
-    clocks = FakeClocks(monotonic=5000.0, wall=1_700_000_000.0)
+    clocks = Clocks(monotonic=5000.0, wall=1_700_000_000.0)
     limiter = _seed_limiter(clocks, limit=1)
     assert limiter.hit("10.0.0.1").allowed
     clocks.advance(20.5)

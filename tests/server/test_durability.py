@@ -185,6 +185,7 @@ def test_a_requeued_job_that_already_booked_reports_its_booking(tmp_path: Path) 
     store = Store(str(tmp_path / "rerun.db"))
     seed_demo(store, "demo@example.com", "demo12345")
     user = store.user_by_email("demo@example.com")
+    assert user is not None
     event = next(row for row in store.list_events(None, 10, 0) if row["seat_level_booking"])
     seat = store.seats_of_venue(event["venue_id"], event["id"])[5]["id"]
     job_id = store.add_job(user["id"], event["id"], [seat], None)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 
 import httpx
@@ -101,8 +101,12 @@ def test_serve_prints_a_banner_and_one_json_log_line_per_request(
 
 def test_a_non_loopback_host_is_warned_about(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
-    monkeypatch.setattr("seatctl.server.server.run_until_signalled",
-                        lambda server, on_ready: started.append(server) or _done())
+
+    def run_until_signalled(server: object, on_ready: object) -> Coroutine[None, None, None]:
+        started.append(server)
+        return _done()
+
+    monkeypatch.setattr("seatctl.server.server.run_until_signalled", run_until_signalled)
     outcome = cli("serve", "--host", "0.0.0.0", "--port", "0", "--db", ":memory:")
     assert outcome.exit_code == 0, str(outcome)
     assert "reachable from other machines" in outcome.stderr

@@ -28,7 +28,8 @@ from seatctl.server.options import ServeOptions, build_config
 from tests.conftest import StartServer
 from tests.helpers import Cli
 from tests.server.helpers import parse_raw_response
-from tests.server.rawhttp import RawConnection, serving_handler
+from tests.server.rawhttp import RawConnection
+from tests.support.servers import serving_protocol
 
 EARLY_SLACK = 0.02
 LATE_SLACK = 0.35
@@ -243,7 +244,7 @@ def test_a_slow_handler_is_abandoned_at_the_socket_timeout() -> None:
         await asyncio.sleep(1.0)
         return Response.success()
 
-    with serving_handler(slow, timeouts=ConnectionTimeouts(socket_timeout=0.3)) as url, \
+    with serving_protocol(slow, timeouts=ConnectionTimeouts(socket_timeout=0.3)) as url, \
             RawConnection(url) as conn:
         sent = time.monotonic()
         conn.send_raw(b"GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -293,8 +294,8 @@ def test_a_response_the_client_does_not_read_is_dropped_at_the_socket_timeout() 
     async def huge(request: Request) -> Response:
         return Response(200, b"x" * (32 * 1024 * 1024))  # more than the socket buffers hold
 
-    with serving_handler(huge, timeouts=ConnectionTimeouts(socket_timeout=0.3),
-                         log=entries.append) as url, RawConnection(url) as conn:
+    with serving_protocol(huge, timeouts=ConnectionTimeouts(socket_timeout=0.3),
+                          log=entries.append) as url, RawConnection(url) as conn:
         conn.send_raw(b"GET /huge HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         deadline = time.monotonic() + 5
         while not entries and time.monotonic() < deadline:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.probes import PROBE_TRIES, FailedTry, TryFailure
+from seatctl.diagnostics.failures import TryFailure
+from seatctl.diagnostics.probes import PROBE_TRIES
+from seatctl.diagnostics.results import FailedTry
 from seatctl.render.smoke import INDENT
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.config import parse_fault

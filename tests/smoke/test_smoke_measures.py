@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.connection import CloseKind
+from seatctl.diagnostics.results import CloseKind
 from seatctl.server import ConnectionTimeouts, ReferenceServer
 from seatctl.smoke import DEFAULT_MIN_IDLE, CheckStatus
 from seatctl.smoke.keepalive import Source, judge, requirements

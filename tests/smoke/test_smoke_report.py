@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from seatctl.diagnostics.connection import CloseKind
+from seatctl.diagnostics.results import CloseKind
 from seatctl.errors import ConnectionRefused
 from seatctl.render.smoke import SmokeDisplay, render_check, render_report
 from seatctl.render.streams import IOStreams

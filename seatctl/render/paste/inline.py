@@ -86,11 +86,6 @@ def joined(parts: Iterable[Inline], separator: str = ", ") -> Inline:
     return tuple(result)
 
 
-def as_plain_text(inline: Inline) -> str:
-    """The text without marks (for an SVG label or a page title: escaped by the caller)."""
-    return "".join(segment.text for segment in inline)
-
-
 def detail_blocks(text: str | None) -> tuple[Block, ...]:
     """A finding's detail: a paragraph per line; lines indented four spaces are code."""
     return _blocks(text, _indented)

@@ -1,0 +1,282 @@
+"""The architecture as rules a change cannot break silently (docs/architecture.md).
+
+Read from the source with `ast`, nothing imported: each rule fails with the rule's name, why
+it exists and every import that breaks it (file:line), so a contributor knows what to move.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "seatctl"
+
+# The layers, from the top: `cli` parses and calls; `render` draws; the core does the work.
+PRESENTATION = ("cli", "render")
+FRAMEWORKS = ("typer", "rich", "click")
+CORE = ("api", "booking", "config", "demo", "diagnostics", "http", "monitor", "server",
+        "smoke", "clock", "errors", "exit_codes", "junit", "redact", "sanitize", "urls")
+# Leaves: imported from every layer, so they import nothing of seatctl but each other.
+LEAVES = ("clock", "errors", "exit_codes", "junit", "redact", "sanitize", "urls")
+# The command line parses options, calls the core and renders; sockets, TLS, databases,
+# processes and threads are the core's business. The factory (cli/context.py) builds the
+# HTTP client the core is handed, as the GitHub CLI's Factory does.
+IO_LIBRARIES = ("socket", "ssl", "sqlite3", "subprocess", "threading", "select", "selectors",
+                "h11", "h2", "httpcore", "httpx")
+FACTORY = "cli/context.py"
+FACTORY_MAY_IMPORT = ("httpx",)
+# A command's body parses, calls, renders: longer than this, something belongs in the core.
+MAX_CLI_FUNCTION_LINES = 30
+
+
+@dataclass(frozen=True)
+class Import:
+    source: Path
+    line: int
+    module: str  # absolute, e.g. "seatctl.render.tables" or "rich.text"
+    names: tuple[str, ...]  # the names taken by `from module import ...`; () for `import`
+
+    @property
+    def where(self) -> str:
+        return f"{self.source.relative_to(PACKAGE.parent)}:{self.line}"
+
+    @property
+    def target_unit(self) -> str | None:
+        """The seatctl package or top-level module imported, e.g. "render" or "clock"."""
+        parts = self.module.split(".")
+        if parts[0] != "seatctl" or len(parts) < 2:
+            return None
+        return parts[1]
+
+
+def unit_of(path: Path) -> str:
+    """The package or top-level module a file belongs to: seatctl/http/_client.py -> http."""
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package.pop()
+    base = package[:len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports_of(path: Path) -> Iterator[Import]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(path, node.lineno, alias.name, ())
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names)
+            yield Import(path, node.lineno, _absolute(path, node), names)
+
+
+@cache
+def all_imports() -> tuple[Import, ...]:
+    return tuple(found for path in sorted(PACKAGE.rglob("*.py")) for found in imports_of(path))
+
+
+def broken(rule: str, why: str, offenders: list[str]) -> str:
+    listed = "\n  ".join(offenders)
+    return f"layer rule broken: {rule}\n{why}\n  {listed}"
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def test_the_core_never_imports_the_command_line_or_rendering() -> None:
+    offenders = [
+        f"{found.where}: {unit_of(found.source)} imports {found.module}"
+        for found in all_imports()
+        if unit_of(found.source) in CORE
+        and (found.target_unit in PRESENTATION or found.module.split(".")[0] in FRAMEWORKS)]
+    assert not offenders, broken(
+        "the core never imports seatctl.cli, seatctl.render, typer or rich",
+        "Core code returns data and raises errors; the command line renders them. Move the "
+        "printing to seatctl/render/ and pass the data out.", offenders)
+
+
+def test_leaf_modules_import_only_other_leaves() -> None:
+    offenders = [
+        f"{found.where}: {unit_of(found.source)} imports {found.module}"
+        for found in all_imports()
+        if unit_of(found.source) in LEAVES and found.target_unit is not None
+        and found.target_unit not in LEAVES]
+    assert not offenders, broken(
+        f"the leaf modules ({', '.join(LEAVES)}) import no other part of seatctl",
+        "Every layer imports them; an import upwards would make a cycle.", offenders)
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for found in all_imports():
+        source, target = unit_of(found.source), found.target_unit
+        if target is not None and target != source and target != "__init__":
+            graph.setdefault(source, set()).add(target)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of the graph as a path that returns to its start, or None."""
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in visiting:
+            return [*visiting[visiting.index(node):], node]
+        if node in done:
+            return None
+        visiting.append(node)
+        for target in sorted(graph.get(node, ())):
+            if (cycle := visit(target)) is not None:
+                return cycle
+        visiting.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        if (cycle := visit(start)) is not None:
+            return cycle
+    return None
+
+
+def test_the_packages_import_each_other_without_a_cycle() -> None:
+    cycle = find_cycle(package_graph())
+    assert cycle is None, broken(
+        "no cycle between seatctl's packages",
+        "A cycle means two packages are one; move what both need into the lower one or a "
+        "leaf module. The cycle, and the imports that make it:", _cycle_imports(cycle or []))
+
+
+def _cycle_imports(cycle: list[str]) -> list[str]:
+    steps = set(pairwise(cycle))
+    return [" -> ".join(cycle)] + [
+        f"{found.where}: {found.module}" for found in all_imports()
+        if (unit_of(found.source), found.target_unit) in steps]
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    offenders = [
+        f"{found.where}: from {found.module} import {name}"
+        for found in all_imports() if found.module.startswith("seatctl")
+        for name in found.names
+        if name.startswith("_") and not (name.startswith("__") and name.endswith("__"))]
+    assert not offenders, broken(
+        "no import of a name starting with `_` from another module",
+        "A leading underscore says 'only here'. Make the name public in the module that "
+        "owns it (or move it where both users can own it).", offenders)
+
+
+def test_private_modules_are_imported_only_inside_their_package() -> None:
+    offenders = [
+        f"{found.where}: {found.module}"
+        for found in all_imports() if found.module.startswith("seatctl.")
+        if any(part.startswith("_") and not part.startswith("__")
+               for part in found.module.split(".")[2:])
+        and found.target_unit != unit_of(found.source)]
+    assert not offenders, broken(
+        "a package's private modules (`_name.py`) are imported only by that package",
+        "Other packages import what the package exports from its __init__.", offenders)
+
+
+def test_the_command_line_does_no_io_of_its_own() -> None:
+    offenders = [
+        f"{found.where}: {found.module}"
+        for found in all_imports() if unit_of(found.source) == "cli"
+        if (root := found.module.split(".")[0]) in IO_LIBRARIES
+        and not (found.where.startswith(f"seatctl/{FACTORY}:") and root in FACTORY_MAY_IMPORT)]
+    assert not offenders, broken(
+        "seatctl/cli/ parses options, calls one core function and renders: no sockets, TLS, "
+        "HTTP, databases, processes or threads of its own",
+        f"Move the I/O into the core package the command calls ({FACTORY} alone builds the "
+        "HTTP client the core is handed).", offenders)
+
+
+def cli_functions() -> Iterator[tuple[str, int]]:
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}"
+                yield where, body_lines(node)
+
+
+def body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of the body after the docstring: a command's options and help do not count."""
+    body = function.body
+    if (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str) and len(body) > 1):
+        body = body[1:]
+    return (function.end_lineno or function.lineno) - body[0].lineno + 1
+
+
+def test_command_line_functions_stay_short() -> None:
+    offenders = [f"{where}: {lines} lines" for where, lines in cli_functions()
+                 if lines > MAX_CLI_FUNCTION_LINES]
+    assert not offenders, broken(
+        f"a function body in seatctl/cli/ is at most {MAX_CLI_FUNCTION_LINES} lines (options and "
+        "docstring aside)",
+        "Options in, one call of a core function, rendering out: logic that makes a command "
+        "longer belongs in the core (testable without the command line) or in render/.",
+        offenders)
+
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+GRAPH_START, GRAPH_END = "<!-- package-graph:start -->", "<!-- package-graph:end -->"
+
+
+def graph_block() -> str:
+    """The package graph as docs/architecture.md shows it: who imports whom."""
+    graph = package_graph()
+    rows = [f"| `{name}` | {', '.join(f'`{target}`' for target in sorted(graph[name]))} |"
+            for name in sorted(graph) if name != "__main__"]
+    return "\n".join(["| Package | Imports from seatctl |", "|---|---|", *rows])
+
+
+def test_the_architecture_page_shows_the_package_graph_as_it_is() -> None:
+    page = ARCHITECTURE.read_text(encoding="utf-8")
+    shown = page.split(GRAPH_START, 1)[1].split(GRAPH_END, 1)[0].strip()
+    assert shown == graph_block(), (
+        f"docs/architecture.md: the package graph changed; put this between {GRAPH_START} "
+        f"and {GRAPH_END}:\n\n{graph_block()}")
+
+
+# --- the rules' own machinery ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("graph", "expected"), [
+    ({"a": {"b"}, "b": {"c"}}, None),
+    ({"a": {"b"}, "b": {"a"}}, ["a", "b", "a"]),
+    ({"a": {"b"}, "b": {"c"}, "c": {"b"}}, ["b", "c", "b"]),
+])
+def test_find_cycle(graph: dict[str, set[str]], expected: list[str] | None) -> None:
+    assert find_cycle(graph) == expected
+
+
+def test_relative_imports_are_resolved_to_absolute_names(tmp_path: Path) -> None:
+    found = {(item.module, item.names) for item in imports_of(PACKAGE / "http" / "__init__.py")}
+    assert any(module.startswith("seatctl.http.") for module, _ in found)
+
+
+def test_a_broken_rule_names_itself_and_the_offending_import() -> None:
+    message = broken("rule X", "because Y", ["seatctl/a.py:3: rich"])
+    assert message.splitlines() == ["layer rule broken: rule X", "because Y",
+                                    "  seatctl/a.py:3: rich"]
