@@ -239,6 +239,28 @@ def test_command_line_functions_stay_short() -> None:
         offenders)
 
 
+TESTS = PACKAGE.parent / "tests"
+# Test directories that mirror no package: the kit, its golden files, cross-cutting runs.
+TEST_KIT_DIRECTORIES = {"support", "golden", "reliability", "__pycache__"}
+# Top-level test files: the leaf modules' own, and checks of the whole repository.
+REPOSITORY_TESTS = {"test_layers", "test_repo", "test_startup_imports", "test_pictures",
+                    "test_redaction"}
+
+
+def test_the_tests_mirror_the_packages() -> None:
+    packages = {path.name for path in PACKAGE.iterdir() if any(path.glob("*.py"))}
+    strays = sorted(f"tests/{path.name}/" for path in TESTS.iterdir() if path.is_dir()
+                    and path.name not in packages | TEST_KIT_DIRECTORIES)
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    strays += sorted(f"tests/{path.name}" for path in TESTS.glob("test_*.py")
+                     if path.stem.removeprefix("test_") not in modules
+                     and path.stem not in REPOSITORY_TESTS)
+    assert not strays, broken(
+        "tests/ mirrors seatctl/: tests/PACKAGE/ for seatctl/PACKAGE/, tests/test_MODULE.py for "
+        "a top-level module", "A command's end-to-end tests go with the package that does its "
+        "work; tests/cli/ tests the command-line frame. Move:", strays)
+
+
 ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 GRAPH_START, GRAPH_END = "<!-- package-graph:start -->", "<!-- package-graph:end -->"
 

@@ -1,4 +1,4 @@
-"""Pure pieces: Retry-After parsing, deadlines, timeouts, colour rules, envelopes."""
+"""The HTTP core's pure pieces: Retry-After, timeouts, the retry policy, envelopes."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from seatctl.clock import Deadline, ManualClock
-from seatctl.errors import DeadlineExceeded, UnexpectedShape
+from seatctl.errors import UnexpectedShape
 from seatctl.http import RetryPolicy, Timeouts, parse_envelope, parse_model, parse_retry_after
-from seatctl.render.streams import color_wanted
 
 
 def test_retry_after_in_seconds() -> None:
@@ -31,21 +29,6 @@ def test_retry_after_as_an_http_date_counts_from_now() -> None:
 @pytest.mark.parametrize("value", [None, "", "soon", "-3", "1.5", "Mon, 99 Foo 2026"])
 def test_unusable_retry_after_is_ignored(value: str | None) -> None:
     assert parse_retry_after(value) is None
-
-
-def test_deadline_counts_down_on_the_injected_clock() -> None:
-    clock = ManualClock(100.0)
-    deadline = Deadline.after(clock, 2.0)
-    assert deadline.remaining() == 2.0
-    clock.sleep(2.5)
-    with pytest.raises(DeadlineExceeded, match="before GET /health"):
-        deadline.check("GET /health")
-
-
-def test_no_deadline_never_expires() -> None:
-    deadline = Deadline.after(ManualClock(100.0), None)
-    assert deadline.remaining() is None
-    deadline.check("anything")
 
 
 def test_timeouts_are_clipped_to_the_remaining_deadline() -> None:
@@ -68,23 +51,6 @@ def test_backoff_bound_doubles_up_to_the_cap() -> None:
 )
 def test_only_safe_or_keyed_requests_may_repeat(method: str, key: bool, expected: bool) -> None:
     assert RetryPolicy().may_repeat(method, key) is expected
-
-
-@pytest.mark.parametrize(
-    ("tty", "flag", "env", "expected"),
-    [
-        (True, False, {}, True),
-        (False, False, {}, False),
-        (True, True, {}, False),
-        (True, False, {"NO_COLOR": "1"}, False),
-        (True, False, {"NO_COLOR": ""}, True),  # no-color.org: only a non-empty value counts
-        (True, False, {"TERM": "dumb"}, False),
-        (False, False, {"FORCE_COLOR": "1"}, True),
-        (False, True, {"FORCE_COLOR": "1"}, False),
-    ],
-)
-def test_colour_rules(tty: bool, flag: bool, env: dict[str, str], expected: bool) -> None:
-    assert color_wanted(tty, flag, env) is expected
 
 
 def response(body: bytes, status: int = 200) -> httpx.Response:
@@ -114,10 +80,3 @@ def test_a_shape_mismatch_names_the_field() -> None:
 def test_a_json_list_is_not_an_envelope() -> None:
     with pytest.raises(UnexpectedShape, match="expected a JSON object"):
         parse_envelope(response(b"[1, 2]"))
-
-
-def test_error_document_carries_type_code_and_attempts() -> None:
-    error = DeadlineExceeded("out of time", hint="raise --timeout")
-    error.attempts = 3
-    assert error.as_dict() == {"type": "DeadlineExceeded", "message": "out of time",
-                                     "hint": "raise --timeout", "exit_code": 6, "attempts": 3}

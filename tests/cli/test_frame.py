@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from seatctl import __version__
 from seatctl.exit_codes import EXIT_CODE_TABLE, ExitCode
 from tests.helpers import Cli, write_config
+from tests.support.servers import silent_server
 
 HEALTH = {"status": "OK", "message": "Server is running", "timestamp": "2026-11-29T10:00:00Z",
           "environment": "test", "version": "1.2.3"}
@@ -257,26 +257,8 @@ def test_the_real_process_exits_with_the_documented_code(tmp_path: Path) -> None
 @pytest.fixture
 def stalling_url() -> Iterator[str]:
     """A server that accepts connections and never answers, until the test ends."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        listener.settimeout(0.05)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
+    with silent_server() as silent:
+        yield silent.url
 
 
 def test_overall_timeout_bounds_the_whole_command(cli: Cli, stalling_url: str) -> None:
