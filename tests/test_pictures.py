@@ -13,8 +13,11 @@ length of the numbers and outcomes in it.
 from __future__ import annotations
 
 import difflib
+import fcntl
 import importlib.util
+import os
 import re
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -158,9 +161,19 @@ def script() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def drawn(script: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pictures drawn again, by the script's own main function, into a tmp folder."""
-    out = tmp_path_factory.mktemp("pictures")
-    assert script.main(["--out", str(out)]) == 0
+    """The pictures drawn again, by the script's own main function, into a tmp folder: once
+    per run, whichever worker of `pytest -n` asks first (drawing takes seconds)."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # the one folder of this run's workers
+    out, done = run_folder / "pictures-drawn", run_folder / "pictures-drawn.done"
+    with (run_folder / "pictures-drawn.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            assert script.main(["--out", str(out)]) == 0
+            done.touch()
     return out
 
 
