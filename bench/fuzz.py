@@ -38,7 +38,7 @@ def _worker(job: tuple[int, int]) -> tuple[Table, Table, Table, int, str]:
     from hypothesis import seed as hypothesis_seed
 
     from tests.reliability import test_fuzz_responses as fuzz
-    from tests.reliability.fuzzserver import fuzz_server
+    from tests.support.fuzz import fuzz_server
 
     with fuzz_server() as server:
         fuzzer = fuzz.Fuzzer(server, env)

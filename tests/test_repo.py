@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from typer.main import get_command
@@ -80,3 +83,34 @@ def test_the_lazy_command_summaries_match_each_commands_help() -> None:
     for name, spec in COMMANDS.items():
         first_line = (load_command(name).help or "").strip().splitlines()[0]
         assert first_line == spec.summary, name
+
+
+SCRIPTS = sorted([*(ROOT / "bench").glob("*.py"), ROOT / "docs" / "pictures.py"])
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_name_a_script_imports_from_the_project_exists(script: Path) -> None:
+    """bench/ and docs/ scripts run outside the suite: an import a refactoring broke would
+    only show when someone runs them."""
+    missing = []
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
+                "seatctl", "tests"):
+            try:
+                module = importlib.import_module(node.module or "")
+            except ImportError:
+                missing.append(f"{node.module} (line {node.lineno})")
+                continue
+            missing += [f"{node.module}.{alias.name} (line {node.lineno})"
+                        for alias in node.names if not _importable(module, alias.name)]
+    assert not missing, f"{script.relative_to(ROOT)} imports names that no longer exist: {missing}"
+
+
+def _importable(module: ModuleType, name: str) -> bool:
+    if hasattr(module, name):
+        return True
+    try:
+        importlib.import_module(f"{module.__name__}.{name}")
+    except ImportError:
+        return False
+    return True
