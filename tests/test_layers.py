@@ -17,18 +17,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "seatctl"
 
-# The layers, from the top: `cli` parses and calls; `render` draws; the core does the work.
+# The layers, from the top: `cli` parses and calls; `render` draws; the core (every other
+# package and top-level module, a new one included) does the work.
 PRESENTATION = ("cli", "render")
-FRAMEWORKS = ("typer", "rich", "click")
-CORE = ("api", "booking", "config", "demo", "diagnostics", "http", "monitor", "server",
-        "smoke", "clock", "errors", "exit_codes", "junit", "redact", "sanitize", "urls")
+ENTRY_POINTS = ("__init__", "__main__")
+# Typer lives only in cli/, Rich only in render/ (click is Typer's, vendored).
+FRAMEWORK_HOMES = {"typer": "cli", "click": "cli", "rich": "render"}
 # Leaves: imported from every layer, so they import nothing of seatctl but each other.
 LEAVES = ("clock", "errors", "exit_codes", "junit", "redact", "sanitize", "urls")
 # The command line parses options, calls the core and renders; sockets, TLS, databases,
 # processes and threads are the core's business. The factory (cli/context.py) builds the
 # HTTP client the core is handed, as the GitHub CLI's Factory does.
 IO_LIBRARIES = ("socket", "ssl", "sqlite3", "subprocess", "threading", "select", "selectors",
-                "h11", "h2", "httpcore", "httpx")
+                "asyncio", "tempfile", "shutil", "h11", "h2", "httpcore", "httpx")
 FACTORY = "cli/context.py"
 FACTORY_MAY_IMPORT = ("httpx",)
 # A command's body parses, calls, renders: longer than this, something belongs in the core.
@@ -68,11 +69,12 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _absolute(path: Path, node: ast.ImportFrom) -> str:
+def _absolute(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The absolute name of what `node` imports from, in module `importer`."""
     if not node.level:
         return node.module or ""
-    package = module_name(path).split(".")
-    if path.name != "__init__.py":
+    package = importer.split(".")
+    if not is_package:
         package.pop()
     base = package[:len(package) - (node.level - 1)]
     return ".".join(base + ([node.module] if node.module else []))
@@ -85,8 +87,28 @@ def imports_of(path: Path) -> Iterator[Import]:
             for alias in node.names:
                 yield Import(path, node.lineno, alias.name, ())
         elif isinstance(node, ast.ImportFrom):
-            names = tuple(alias.name for alias in node.names)
-            yield Import(path, node.lineno, _absolute(path, node), names)
+            module = _absolute(module_name(path), path.name == "__init__.py", node)
+            yield from _from_import(path, node.lineno, module,
+                                    tuple(alias.name for alias in node.names))
+
+
+def _from_import(path: Path, line: int, module: str, names: tuple[str, ...]
+                 ) -> Iterator[Import]:
+    """`from seatctl.pkg import mod` imports the module seatctl.pkg.mod: one Import each."""
+    submodules = [name for name in names if _is_module(f"{module}.{name}")]
+    for name in submodules:
+        yield Import(path, line, f"{module}.{name}", ())
+    if rest := tuple(name for name in names if name not in submodules):
+        yield Import(path, line, module, rest)
+
+
+def _is_module(dotted: str) -> bool:
+    parts = dotted.split(".")
+    if parts[0] != "seatctl":
+        return False
+    base = PACKAGE.parent.joinpath(*parts)
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file() or (
+        base.is_dir() and any(base.glob("*.py")))
 
 
 @cache
@@ -102,16 +124,40 @@ def broken(rule: str, why: str, offenders: list[str]) -> str:
 # --- the rules ------------------------------------------------------------------------------
 
 
+def is_core(unit: str) -> bool:
+    return unit not in PRESENTATION and unit not in ENTRY_POINTS
+
+
 def test_the_core_never_imports_the_command_line_or_rendering() -> None:
     offenders = [
         f"{found.where}: {unit_of(found.source)} imports {found.module}"
         for found in all_imports()
-        if unit_of(found.source) in CORE
-        and (found.target_unit in PRESENTATION or found.module.split(".")[0] in FRAMEWORKS)]
+        if is_core(unit_of(found.source)) and found.target_unit in PRESENTATION]
     assert not offenders, broken(
-        "the core never imports seatctl.cli, seatctl.render, typer or rich",
-        "Core code returns data and raises errors; the command line renders them. Move the "
-        "printing to seatctl/render/ and pass the data out.", offenders)
+        "the core (every package but cli and render) never imports seatctl.cli or "
+        "seatctl.render", "Core code returns data and raises errors; the command line renders "
+        "them. Move the printing to seatctl/render/ and pass the data out.", offenders)
+
+
+def test_typer_lives_in_cli_and_rich_in_render() -> None:
+    offenders = [
+        f"{found.where}: {unit_of(found.source)} imports {found.module}"
+        for found in all_imports()
+        if (home := FRAMEWORK_HOMES.get(found.module.split(".")[0])) is not None
+        and unit_of(found.source) != home]
+    assert not offenders, broken(
+        "Typer (and its click) is imported only in seatctl/cli/, Rich only in seatctl/render/",
+        "The core knows neither; cli/ hands render/ the core's data to draw.", offenders)
+
+
+def test_the_leaves_exist() -> None:
+    assert all(leaf in units() for leaf in LEAVES), f"LEAVES names a unit that is gone: {LEAVES}"
+
+
+def units() -> set[str]:
+    """Every package and top-level module of seatctl, entry points aside."""
+    found = {unit_of(path) for path in PACKAGE.rglob("*.py")}
+    return found - set(ENTRY_POINTS)
 
 
 def test_leaf_modules_import_only_other_leaves() -> None:
@@ -243,8 +289,7 @@ TESTS = PACKAGE.parent / "tests"
 # Test directories that mirror no package: the kit, its golden files, cross-cutting runs.
 TEST_KIT_DIRECTORIES = {"support", "golden", "reliability", "__pycache__"}
 # Top-level test files: the leaf modules' own, and checks of the whole repository.
-REPOSITORY_TESTS = {"test_layers", "test_repo", "test_startup_imports", "test_pictures",
-                    "test_redaction"}
+REPOSITORY_TESTS = {"test_layers", "test_repo", "test_startup_imports", "test_pictures"}
 
 
 def test_the_tests_mirror_the_packages() -> None:
@@ -266,19 +311,40 @@ GRAPH_START, GRAPH_END = "<!-- package-graph:start -->", "<!-- package-graph:end
 
 
 def graph_block() -> str:
-    """The package graph as docs/architecture.md shows it: who imports whom."""
+    """The package graph as docs/architecture.md shows it: what each unit imports."""
     graph = package_graph()
-    rows = [f"| `{name}` | {', '.join(f'`{target}`' for target in sorted(graph[name]))} |"
-            for name in sorted(graph) if name != "__main__"]
-    return "\n".join(["| Package | Imports from seatctl |", "|---|---|", *rows])
+    rows = [f"| `{name}` | {_listed(graph.get(name, set()))} |" for name in sorted(units())]
+    return "\n".join(["| Package or module | Imports from seatctl |", "|---|---|", *rows])
+
+
+def _listed(targets: set[str]) -> str:
+    return ", ".join(f"`{target}`" for target in sorted(targets)) or "(nothing)"
+
+
+def page_with_graph(page: str) -> str:
+    before, rest = page.split(GRAPH_START, 1)
+    after = rest.split(GRAPH_END, 1)[1]
+    return f"{before}{GRAPH_START}\n{graph_block()}\n{GRAPH_END}{after}"
 
 
 def test_the_architecture_page_shows_the_package_graph_as_it_is() -> None:
     page = ARCHITECTURE.read_text(encoding="utf-8")
-    shown = page.split(GRAPH_START, 1)[1].split(GRAPH_END, 1)[0].strip()
-    assert shown == graph_block(), (
-        f"docs/architecture.md: the package graph changed; put this between {GRAPH_START} "
-        f"and {GRAPH_END}:\n\n{graph_block()}")
+    assert page == page_with_graph(page), (
+        "docs/architecture.md: the package graph changed (a new import between packages, or "
+        "a new package); review the change, then rewrite the page's graph with "
+        "`python -m tests.test_layers`")
+
+
+def test_no_cycle_between_modules() -> None:
+    graph: dict[str, set[str]] = {}
+    for found in all_imports():
+        if found.module.startswith("seatctl.") and _is_module(found.module):
+            graph.setdefault(module_name(found.source), set()).add(found.module)
+    cycle = find_cycle({source: targets - {source} for source, targets in graph.items()})
+    assert cycle is None, broken(
+        "no import cycle between seatctl's modules, lazy imports inside functions included",
+        "A module that needs another which needs it back hides one module in two: move what "
+        "both need into a third.", [" -> ".join(cycle or [])])
 
 
 # --- the rules' own machinery ---------------------------------------------------------------
@@ -293,12 +359,32 @@ def test_find_cycle(graph: dict[str, set[str]], expected: list[str] | None) -> N
     assert find_cycle(graph) == expected
 
 
-def test_relative_imports_are_resolved_to_absolute_names(tmp_path: Path) -> None:
-    found = {(item.module, item.names) for item in imports_of(PACKAGE / "http" / "__init__.py")}
-    assert any(module.startswith("seatctl.http.") for module, _ in found)
+@pytest.mark.parametrize(("importer", "is_package", "source", "expected"), [
+    ("seatctl.http._client", False, "from ._retry import RetryPolicy", "seatctl.http._retry"),
+    ("seatctl.http", True, "from ._retry import RetryPolicy", "seatctl.http._retry"),
+    ("seatctl.http._client", False, "from ..errors import X", "seatctl.errors"),
+    ("seatctl.http._client", False, "from seatctl.clock import Clock", "seatctl.clock"),
+])
+def test_relative_imports_are_resolved_to_absolute_names(
+        importer: str, is_package: bool, source: str, expected: str) -> None:
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.ImportFrom)
+    assert _absolute(importer, is_package, node) == expected
+
+
+def test_a_module_imported_from_its_package_is_an_import_of_the_module() -> None:
+    found = list(_from_import(PACKAGE / "x.py", 1, "seatctl", ("render", "__version__")))
+    assert [(item.module, item.names, item.target_unit) for item in found] == [
+        ("seatctl.render", (), "render"), ("seatctl", ("__version__",), None)]
 
 
 def test_a_broken_rule_names_itself_and_the_offending_import() -> None:
     message = broken("rule X", "because Y", ["seatctl/a.py:3: rich"])
     assert message.splitlines() == ["layer rule broken: rule X", "because Y",
                                     "  seatctl/a.py:3: rich"]
+
+
+if __name__ == "__main__":  # python -m tests.test_layers: rewrite the page's package graph
+    ARCHITECTURE.write_text(page_with_graph(ARCHITECTURE.read_text(encoding="utf-8")),
+                            encoding="utf-8")
+    print(f"rewrote the package graph in {ARCHITECTURE.relative_to(PACKAGE.parent)}")
