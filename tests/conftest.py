@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,8 @@ import trustme
 from seatctl.server import ReferenceServer, ServerConfig, serving_in_thread
 from tests.helpers import Cli
 from tests.support.golden import GOLDEN_DIR, UPDATE_OPTION, Golden
-from tests.support.servers import LOOPBACK
+from tests.support.servers import closed_loopback_port
+from tests.support.servers import httpserver as httpserver  # the 127.0.0.1 pin, for all
 
 # Proxies would send requests off the machine; SSL_CERT_* would change what is trusted.
 CLEARED_ENV = frozenset({
@@ -71,9 +71,7 @@ def golden(request: pytest.FixtureRequest) -> Golden:
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port nothing listens on: bound to learn a free port, then closed."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
+    return closed_loopback_port()
 
 
 StartServer = Callable[..., ReferenceServer]

@@ -24,7 +24,7 @@ ENTRY_POINTS = ("__init__", "__main__")
 # Typer lives only in cli/, Rich only in render/ (click is Typer's, vendored).
 FRAMEWORK_HOMES = {"typer": "cli", "click": "cli", "rich": "render"}
 # Leaves: imported from every layer, so they import nothing of seatctl but each other.
-LEAVES = ("clock", "errors", "exit_codes", "junit", "redact", "sanitize", "urls")
+LEAVES = ("clock", "errors", "exit_codes", "junit", "redact", "reports", "sanitize", "urls")
 # The command line parses options, calls the core and renders; sockets, TLS, databases,
 # processes and threads are the core's business. The factory (cli/context.py) builds the
 # HTTP client the core is handed, as the GitHub CLI's Factory does.

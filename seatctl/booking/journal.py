@@ -149,13 +149,24 @@ def _seat_set(seat_ids: list[str]) -> str:
     return json.dumps(sorted(set(seat_ids)))
 
 
-def _entry(row: sqlite3.Row) -> JournalEntry:
+def _stored_state(row: sqlite3.Row, path: Path) -> JournalState:
+    """The entry's state, refusing one this seatctl does not know (a journal written by a
+    newer seatctl, or edited by hand)."""
+    try:
+        return JournalState(row["state"])
+    except ValueError:
+        raise JournalError(f"the journal at {path} holds an entry ({row['key']}) in a state "
+                           f"this seatctl does not know: {row['state']!r}",
+                           hint="upgrade seatctl, or move the journal away") from None
+
+
+def _entry(row: sqlite3.Row, path: Path) -> JournalEntry:
     return JournalEntry(
         key=row["key"], profile=row["profile"], base_url=row["base_url"],
         event_id=row["event_id"], event_name=row["event_name"],
         seat_ids=json.loads(row["seat_ids"]), seat_labels=json.loads(row["seat_labels"]),
         quantity=row["quantity"], job_ids=json.loads(row["job_ids"]),
-        state=JournalState(row["state"]),
+        state=_stored_state(row, path),
         message=row["message"], booking_id=row["booking_id"], total_price=row["total_price"],
         created_at=row["created_at"], updated_at=row["updated_at"],
     )
@@ -341,7 +352,7 @@ class Journal:
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> JournalEntry | None:
         with self._errors():
             row = self._db.execute(sql, params).fetchone()
-        return None if row is None else _entry(row)
+        return None if row is None else _entry(row, self.path)
 
     def _row(self, db: sqlite3.Connection, key: str) -> sqlite3.Row:
         row: sqlite3.Row | None = db.execute("SELECT * FROM entries WHERE key = ?",
@@ -374,7 +385,7 @@ class Journal:
                 (key, seq, profile, base_url, event_id, event_name, json.dumps(seat_ids),
                  _seat_set(seat_ids), json.dumps(seat_labels), quantity,
                  JournalState.CREATED, now, now))
-            return _entry(self._row(db, key))
+            return _entry(self._row(db, key), self.path)
 
     def add_job(self, key: str, job_id: str) -> JournalEntry:
         """Record a job id the server gave for this key; the entry is QUEUED again.
@@ -387,9 +398,9 @@ class Journal:
             row = self._row(db, key)
             job_ids: list[str] = json.loads(row["job_ids"])
             new_attempt = job_id not in job_ids
-            if not new_attempt and not may_become(JournalState(row["state"]),
+            if not new_attempt and not may_become(_stored_state(row, self.path),
                                                   JournalState.QUEUED):
-                return _entry(row)
+                return _entry(row, self.path)
             if new_attempt:
                 job_ids.append(job_id)
                 db.execute("INSERT OR IGNORE INTO entry_jobs (job_id, key) VALUES (?, ?)",
@@ -397,7 +408,7 @@ class Journal:
             db.execute("UPDATE entries SET job_ids = ?, state = ?, updated_at = ? "
                        "WHERE key = ?",
                        (json.dumps(job_ids), JournalState.QUEUED, self._now(), key))
-            return _entry(self._row(db, key))
+            return _entry(self._row(db, key), self.path)
 
     def update(self, key: str, *, state: str, message: str | None = None,
                booking_id: str | None = None, total_price: float | None = None) -> JournalEntry:
@@ -418,8 +429,8 @@ class Journal:
         new = journal_state(state)
         with self._write() as db:
             row = self._row(db, key)
-            if not may_become(JournalState(row["state"]), new):
-                return _entry(row)
+            if not may_become(_stored_state(row, self.path), new):
+                return _entry(row, self.path)
             if new is JournalState.CONFIRMED:
                 cancelled = _cancellation(db, row["base_url"], booking_id or row["booking_id"])
                 if cancelled is not None:
@@ -429,7 +440,7 @@ class Journal:
                 "booking_id = COALESCE(?, booking_id), total_price = COALESCE(?, total_price), "
                 "updated_at = ? WHERE key = ?",
                 (new, message, booking_id, total_price, self._now(), key))
-            return _entry(self._row(db, key))
+            return _entry(self._row(db, key), self.path)
 
     def mark_cancelled(self, booking_id: str, *, base_url: str | None = None,
                        message: str = "cancelled") -> list[JournalEntry]:
@@ -451,7 +462,7 @@ class Journal:
             for key in keys:
                 db.execute("UPDATE entries SET state = ?, message = ?, updated_at = ? "
                            "WHERE key = ?", (JournalState.CANCELLED, message, self._now(), key))
-            return [_entry(self._row(db, key)) for key in keys]
+            return [_entry(self._row(db, key), self.path) for key in keys]
 
     def by_booking(self, booking_id: str, *, base_url: str | None = None
                    ) -> JournalEntry | None:
@@ -510,7 +521,7 @@ class Journal:
         with self._errors():
             rows = self._db.execute(f"SELECT * FROM entries WHERE 1{where} {NEWEST_FIRST} "
                                     "LIMIT ?", (*params, limit)).fetchall()
-        return [_entry(row) for row in rows]
+        return [_entry(row, self.path) for row in rows]
 
 
 def open_journal(path: Path, *, create: bool = True) -> AbstractContextManager[Journal | None]:

@@ -6,10 +6,11 @@
     planned = plan_booking(client, request, profile=..., base_url=..., catalog=..., journal=...)
 
 `resolve_target` is the one resolution, shared by `seatctl book` (through `plan_booking`,
-which adds the plan, the earlier unfinished attempt and the availability check), `seatctl
-smoke --book-test` and the demo. A seat booking's seats are resolved against the event's
-seat map; a quantity needs a general-admission event. An event of the other kind is refused
-in the caller's words (`WrongKind`): their flags differ. No printing here.
+which adds the plan, the earlier unfinished attempt and the availability check) and `seatctl
+smoke --book-test` (the demo books seats it has already drawn from the seat map). A seat
+booking's seats are resolved against the event's seat map; a quantity needs a
+general-admission event. An event of the other kind is refused in the caller's words
+(`WrongKind`): their flags differ. No printing here.
 """
 
 from __future__ import annotations

@@ -192,9 +192,6 @@ def write_report(path: Path, text: str, secrets: list[str], what: str = "JUnit r
                  append: bool = False) -> None:
     """A report file, masked like the streams (no token reaches a CI artifact)."""
     from seatctl.redact import mask
+    from seatctl.reports import write_report_file
 
-    try:
-        with path.open("a" if append else "w", encoding="utf-8") as handle:
-            handle.write(mask(text, secrets))
-    except OSError as exc:
-        raise UsageError(f"cannot write the {what} {path}: {exc.strerror}") from None
+    write_report_file(path, mask(text, secrets), what, append=append)

@@ -83,7 +83,6 @@ def book(
       seatctl book "indie night" --quantity 2
       seatctl book --resume
     """
-    from seatctl.booking.journal import Journal, open_journal
     from seatctl.booking.labels import split_labels
     from seatctl.booking.target import BookingRequest
 
@@ -95,7 +94,7 @@ def book(
     labels = split_labels([*(seat or []), *([seats] if seats else [])])
     request = BookingRequest(event, tuple(labels), quantity, force)
     # A dry run writes nothing: not even a new, empty journal.
-    with open_journal(Journal.default_path(app.env), create=not dry_run) as journal, \
+    with app.journal(create=not dry_run) as journal, \
             app.client() as client:
         planned = None if resume else _planned(app, client, journal, request)
         if planned is not None and dry_run:

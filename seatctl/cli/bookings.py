@@ -2,7 +2,6 @@
 undoing it."""
 
 
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,7 +69,7 @@ def bookings(
     chosen = chosen_output(app, output, json=json, quiet=quiet)
     wanted = BookingFilter(frozenset(choice.value for choice in status or ()), upcoming)
     now = datetime.now(UTC)
-    with _journal(app) as journal, app.client() as client:
+    with app.journal(create=False) as journal, app.client() as client:
         listing = load_bookings(client, journal, base_url=app.settings.base_url, now=now)
     render_bookings(app.streams, listing, wanted=wanted, output=chosen, quiet=quiet, now=now,
                     resume=resume_for(app))
@@ -122,7 +121,7 @@ def cancel(
     require_confirmation(app, yes=yes, action="cancel")
     resume = resume_for(app)
     now = datetime.now(UTC)
-    with _journal(app) as journal, app.client() as client:
+    with app.journal(create=False) as journal, app.client() as client:
         listing = load_bookings(client, journal, base_url=app.settings.base_url, now=now)
         requests = plan_cancellations(booking, listing)
         if any(request.to_send for request in requests):
@@ -167,10 +166,3 @@ def _cancel_all(app: App, client: "ApiClient", journal: "Journal | None",
         streams.write_data(jsonlib.dumps(render.cancel_document(stop.done, stop)))
         messages.error(streams, stop.message, stop.hint)
         raise Reported(stop.exit_code) from None
-
-
-def _journal(app: App) -> "AbstractContextManager[Journal | None]":
-    """The local journal, when there is one: listing or cancelling creates none."""
-    from seatctl.booking.journal import Journal, open_journal
-
-    return open_journal(Journal.default_path(app.env), create=False)

@@ -8,9 +8,8 @@ and never a request. Event names come from the catalog's events listing while it
 booking ids come from the journal, newest first, of the active profile. A completer that
 cannot read what it needs offers nothing: it never prints an error into the user's shell.
 
-The active profile and base URL are chosen as `seatctl.config.settings` chooses them
-(--profile / --base-url, SEATCTL_*, the config file, the defaults), read here with tomllib
-alone; tests keep the two, and CONFIG_KEYS and the settings' KEYS, in step.
+The active profile and base URL come from `seatctl.config.active` (the settings' choice,
+read with tomllib alone); tests keep CONFIG_KEYS and the settings' KEYS in step.
 """
 
 from __future__ import annotations
@@ -21,10 +20,14 @@ from typing import Any
 
 import typer
 
+from seatctl.config.active import (
+    active_settings,
+    profile_base_url,
+    profile_names,
+    read_document,
+)
 from seatctl.config.paths import config_file
 
-DEFAULT_PROFILE = "default"
-DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 JOBS_OFFERED = 50
 # Every config key and what it sets (as `seatctl.config.settings.Settings` describes them).
 CONFIG_KEYS: Mapping[str, str] = {
@@ -50,7 +53,7 @@ def complete_event(ctx: typer.Context, incomplete: str) -> Candidates:
     id, or the ids of the events that share it), and the ids that do."""
     from seatctl.booking.catalog_file import fresh_listing
 
-    events = fresh_listing(active_settings(ctx, os.environ)[1])
+    events = fresh_listing(active_settings(_flags(ctx), os.environ)[1])
     if not events:
         return []
     ids_by_name: dict[str, list[str]] = {}
@@ -80,7 +83,7 @@ def complete_job_id(ctx: typer.Context, incomplete: str) -> Candidates:
     if not path.is_file():
         return []
     offered: dict[str, str] = {}
-    for job in recent_jobs(path, active_settings(ctx, os.environ)[0], JOBS_OFFERED):
+    for job in recent_jobs(path, active_settings(_flags(ctx), os.environ)[0], JOBS_OFFERED):
         job_id = job["job_id"]
         if isinstance(job_id, str) and job_id.startswith(incomplete) and _typable(job_id):
             what = ", ".join(map(str, job["seat_labels"])) or f"{job['quantity']} tickets"
@@ -95,7 +98,7 @@ def complete_booking_id(ctx: typer.Context, incomplete: str) -> Candidates:
     from seatctl.booking.journal_file import journal_path, recent_bookings
 
     offered: dict[str, str] = {}
-    profile = active_settings(ctx, os.environ)[0]
+    profile = active_settings(_flags(ctx), os.environ)[0]
     for booking in recent_bookings(journal_path(os.environ), profile, JOBS_OFFERED):
         booking_id = booking["booking_id"]
         if isinstance(booking_id, str) and booking_id.startswith(incomplete) \
@@ -114,8 +117,7 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> Candidates:
     offered: Candidates = []
     for name in profile_names(document):
         if name.startswith(incomplete):
-            base_url = _text(_table(document, name).get("base_url")) \
-                or _text(document.get("base_url")) or DEFAULT_BASE_URL
+            base_url = profile_base_url(document, name)
             offered.append((name, base_url if _typable(base_url) else ""))
     return offered
 
@@ -125,53 +127,9 @@ def complete_config_key(incomplete: str) -> Candidates:
     return [(key, about) for key, about in CONFIG_KEYS.items() if key.startswith(incomplete)]
 
 
-def active_settings(ctx: typer.Context | None, env: Mapping[str, str]) -> tuple[str, str]:
-    """The active profile and base URL, as `load_settings` would choose them (unvalidated):
-    --profile, SEATCTL_PROFILE, the file's `profile`, "default"; --base-url,
-    SEATCTL_BASE_URL, the profile's table, the file's top level, the default."""
-    flags: Mapping[str, Any] = ctx.find_root().params if ctx is not None else {}
-    variables = {name.lower(): value for name, value in env.items() if value != ""}
-    profile = _text(flags.get("profile")) or _text(variables.get("seatctl_profile"))
-    base_url = _text(flags.get("base_url")) or _text(variables.get("seatctl_base_url"))
-    if profile is None or base_url is None:  # the file is read only when it must be
-        document = read_document(config_file(env))
-        profile = profile or _text(document.get("profile")) or DEFAULT_PROFILE
-        base_url = base_url or _text(_table(document, profile).get("base_url")) \
-            or _text(document.get("base_url")) or DEFAULT_BASE_URL
-    return profile, base_url.strip().rstrip("/")
-
-
-def read_document(path: os.PathLike[str]) -> dict[str, Any]:
-    """The config file's TOML; empty when it is missing or cannot be read."""
-    try:
-        with open(path, "rb") as handle:
-            import tomllib  # only here: seatctl.cli.app imports this module on every start
-
-            return tomllib.load(handle)
-    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
-        return {}
-
-
-def profile_names(document: Mapping[str, Any]) -> list[str]:
-    profiles = document.get("profiles")
-    defined = sorted(profiles) if isinstance(profiles, dict) else []
-    return list(dict.fromkeys([DEFAULT_PROFILE, *(name for name in defined
-                                                  if _profile_name(name))]))
-
-
-def _table(document: Mapping[str, Any], profile: str) -> Mapping[str, Any]:
-    profiles = document.get("profiles")
-    table = profiles.get(profile) if isinstance(profiles, dict) else None
-    return table if isinstance(table, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _profile_name(name: str) -> bool:
-    """As `check_profile_name` accepts them: any other name fails as --profile."""
-    return bool(name) and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in name)
+def _flags(ctx: typer.Context | None) -> Mapping[str, Any]:
+    """The root command's parameters (--profile, --base-url), none without a context."""
+    return ctx.find_root().params if ctx is not None else {}
 
 
 def _typable(text: str) -> bool:

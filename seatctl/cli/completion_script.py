@@ -12,18 +12,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from seatctl.cli import typer_seam
 from seatctl.cli.typer_seam import (
     Command,
-    CompletionItem,
     Context,
     TyperArgument,
     TyperGroup,
     TyperOption,
-    TyperParameter,
+    answer_completion_with,
     get_completion_script,
-    in_pinned_series,
-    register_completion_class,
+    pass_values_through_while_completing,
 )
 
 PROG_NAME = "seatctl"
@@ -62,20 +59,11 @@ def skip_coercion_while_completing() -> None:
     first use even when the value is None. A completion request parses the options only to
     find where the cursor is (click's resilient parsing), never runs a command and never
     uses the coerced values, so there the raw values can pass through unconverted. Called
-    only when the completion variable is set. It patches a private Typer class
-    (seatctl.cli.typer_seam), so it applies only to the Typer series it was written for
+    only when the completion variable is set. It patches a private Typer class (in
+    seatctl.cli.typer_seam), so it applies only to the Typer series it was written for
     (pinned in pyproject.toml); elsewhere completion still works, just slower.
     """
-    if not in_pinned_series():
-        return
-    coercing = TyperParameter.process_value
-
-    def process_value(self: TyperParameter, ctx: Context, value: object) -> object:
-        if ctx.resilient_parsing:
-            return value
-        return coercing(self, ctx, value)
-
-    TyperParameter.process_value = process_value  # type: ignore[method-assign]
+    pass_values_through_while_completing()
 
 
 PLAIN = frozenset("_-.,/+@%")  # with letters and digits: never escaped for a shell
@@ -89,52 +77,34 @@ def quote_candidates() -> None:
     runs of spaces; and for zsh and fish it renders each candidate's help through rich
     (~70 ms on every TAB; seatctl's help has no markup). The replacements also read the
     line as a run reads it: global options after the command's name count
-    (global_options_first). Called only when completing; like the coercion patch it touches
-    private Typer classes, so it applies only to the Typer series it was written for.
+    (global_options_first). Called only when completing; like the coercion patch it replaces
+    private Typer classes (in seatctl.cli.typer_seam), so it applies only to the Typer series
+    it was written for.
     """
-    if not in_pinned_series():
-        return
-    for shell, replacement in (("bash", BashComplete), ("zsh", ZshComplete),
-                               ("fish", FishComplete)):
-        register_completion_class(replacement, shell)
+    answer_completion_with(SeatctlFormat())
 
 
-class BashComplete(typer_seam.BashComplete):
-    def get_completion_args(self) -> tuple[list[str], str]:
-        args, incomplete = super().get_completion_args()
-        return global_options_first(args), incomplete
+class SeatctlFormat:
+    """seatctl's answers to completion requests (a typer_seam.CompletionFormat)."""
 
-    def format_completion(self, item: CompletionItem) -> str:
+    def words(self, args: list[str]) -> list[str]:
+        return global_options_first(args)
+
+    def bash(self, value: str) -> str:
         import os
 
         quote = open_quote(os.environ.get("COMP_WORDS", ""),
                            int(os.environ.get("COMP_CWORD") or 0))
-        return bash_word(str(item.value), quote)
+        return bash_word(value, quote)
 
+    def zsh(self, value: str, help: str | None) -> str:
+        return zsh_item(value, help)
 
-class ZshComplete(typer_seam.ZshComplete):
-    def get_completion_args(self) -> tuple[list[str], str]:
-        args, incomplete = super().get_completion_args()
-        return global_options_first(args), incomplete
-
-    def format_completion(self, item: CompletionItem) -> str:
-        return zsh_item(str(item.value), item.help)
-
-    def complete(self) -> str:
-        args, incomplete = self.get_completion_args()
-        items = [self.format_completion(item)
-                 for item in self.get_completions(args, incomplete)]
+    def zsh_answer(self, items: list[str]) -> str:
         return zsh_command(items)
 
-
-class FishComplete(typer_seam.FishComplete):
-    def get_completion_args(self) -> tuple[list[str], str]:
-        args, incomplete = super().get_completion_args()
-        return global_options_first(args), incomplete
-
-    def format_completion(self, item: CompletionItem) -> str:
-        value = str(item.value)
-        return f"{value}\t{' '.join(item.help.split())}" if item.help else value
+    def fish(self, value: str, help: str | None) -> str:
+        return f"{value}\t{' '.join(help.split())}" if help else value
 
 
 def global_options_first(args: list[str]) -> list[str]:

@@ -11,14 +11,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from seatctl.clock import Clock, Deadline, SystemClock
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import httpx
 
     from seatctl.booking.catalog import Catalog
+    from seatctl.booking.journal import Journal
     from seatctl.config.settings import LoadedSettings, Settings
     from seatctl.http import ApiClient, RateBudget
     from seatctl.render.streams import IOStreams
@@ -50,6 +53,7 @@ class App:
     transport: httpx.BaseTransport | None = None  # tests plug in a MockTransport
     _streams: IOStreams | None = None
     _json_flag: bool = False  # the command's own --json, remembered for the error handler
+    _loaded: LoadedSettings | None = None  # settings loaded already (`as_profile`)
 
     def __post_init__(self) -> None:
         self.started = self.clock.monotonic()
@@ -78,7 +82,7 @@ class App:
     def loaded(self) -> LoadedSettings:
         from seatctl.config.settings import load_settings
 
-        loaded = load_settings(self.options.settings_overrides(), env=self.env)
+        loaded = self._loaded or load_settings(self.options.settings_overrides(), env=self.env)
         if loaded.settings.token is not None:
             self.streams.add_secret(loaded.settings.token.get_secret_value())
             if loaded.token_exposed():
@@ -115,23 +119,37 @@ class App:
             config = replace(config, timeouts=config.timeouts.clipped(patience),
                              retry=replace(config.retry,
                                            deadline=min(config.retry.deadline, patience)))
-        if not with_token or not self.token_belongs_to(config.base_url):
+        if not with_token or self.token_for(config.base_url) is None:
             config = replace(config, token=None)
         return ApiClient(config, clock=self.clock, deadline=self.deadline, observer=observer,
                          transport=self.transport, budget=self.budget(config.base_url))
 
-    def token_belongs_to(self, url: str) -> bool:
-        """Whether the token may go to `url` (`LoadedSettings.login_elsewhere`); when not,
-        a note says why."""
-        issued_by = self.loaded.login_elsewhere(url)
-        if issued_by is None:
-            return True
-        from seatctl.render import messages
+    def token_for(self, url: str) -> str | None:
+        """The token that may go to `url` (`LoadedSettings.token_for`); when a login
+        token is kept from it, a note says why."""
+        decision = self.loaded.token_for(url)
+        if decision.issued_by is not None:
+            from seatctl.render import messages
 
-        messages.note(self.streams, f"the login of profile {self.settings.profile} is for "
-                                    f"{issued_by}: not sent to {url} (log in there with a "
-                                    "profile of its own)")
-        return False
+            messages.note(self.streams, f"the login of profile {self.settings.profile} is "
+                                        f"for {decision.issued_by}: not sent to {url} (log in "
+                                        "there with a profile of its own)")
+        return decision.token
+
+    def as_profile(self, profile: str) -> App | None:
+        """This run as `profile` stored it (`load_stored_profile`), with these streams,
+        clock and transport; None when its settings do not load."""
+        from seatctl.config.settings import load_stored_profile, stored_profile_env
+
+        loaded = load_stored_profile(profile, self.options.settings_overrides(), self.env)
+        if loaded is None:
+            return None
+        options = replace(self.options, profile=profile, base_url=None, token=None)
+        switched = App(options=options, env=stored_profile_env(self.env), clock=self.clock,
+                       transport=self.transport, _streams=self.streams,
+                       _json_flag=self.json, _loaded=loaded)
+        _ = switched.loaded  # now, as before: registers its token as a secret, warns if exposed
+        return switched
 
     def budget(self, base_url: str) -> RateBudget:
         """The rate-limit budget as the last command against this server left it, kept
@@ -143,6 +161,19 @@ class App:
         kept = store.load()
         known, seen_at = kept if kept is not None else (None, None)
         return RateBudget(self.clock, known=known, seen_at=seen_at, on_observe=store.save)
+
+    @overload
+    def journal(self) -> Journal: ...
+
+    @overload
+    def journal(self, *, create: bool) -> AbstractContextManager[Journal | None]: ...
+
+    def journal(self, *, create: bool = True) -> AbstractContextManager[Journal | None]:
+        """The local journal (`open_journal`), created when missing unless `create` is
+        false: then None when there is none."""
+        from seatctl.booking.journal import Journal, open_journal
+
+        return open_journal(Journal.default_path(self.env), create=create)
 
     def catalog(self) -> Catalog:
         """The events and seat maps of the active server, cached between commands."""

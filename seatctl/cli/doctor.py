@@ -20,16 +20,7 @@ from seatctl.cli._common import (
     write_report,
 )
 from seatctl.cli.context import App
-from seatctl.errors import (
-    ConnectionRefused,
-    ConnectTimeout,
-    DeadlineExceeded,
-    DNSError,
-    Interrupted,
-    Reported,
-    UsageError,
-    hint_at_the_url,
-)
+from seatctl.errors import DeadlineExceeded, Interrupted, Reported, UsageError
 from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -143,21 +134,12 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
 
 
 def _measure(app: App, plan: "DoctorPlan") -> "Report":
-    import asyncio
-
-    from seatctl.diagnostics.doctor import DoctorRun, run_doctor
+    from seatctl.diagnostics.doctor import DoctorRun, diagnose
     from seatctl.diagnostics.report import build_report
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
-    try:
-        with doctor_progress(app.streams, run):
-            asyncio.run(run_doctor(run))
-    except (ConnectionRefused, ConnectTimeout, DNSError) as exc:
-        hint_at_the_url(exc)
-        raise
-    except KeyboardInterrupt:
-        run.mark_interrupted()
+    diagnose(run, progress=lambda run: doctor_progress(app.streams, run))
     return build_report(run)
 
 

@@ -55,7 +55,6 @@ def jobs(
       seatctl jobs --refresh
       seatctl jobs --offline --limit 50 --json
     """
-    from seatctl.booking.journal import Journal, open_journal
     from seatctl.render.jobs import render_jobs
 
     app = get_app(ctx)
@@ -66,7 +65,7 @@ def jobs(
     profile = app.settings.profile
     command = ["seatctl", "--profile", profile]  # a hint names the job's profile
     entries = []
-    with open_journal(Journal.default_path(app.env), create=False) as journal:
+    with app.journal(create=False) as journal:
         if journal is not None:  # a listing creates none
             entries = journal.recent(limit=limit, pending_only=pending, profile=profile)
             if not offline and _refreshed(app, journal, entries, forced=refresh,
@@ -122,4 +121,4 @@ def _may_refresh(app: App, entries: "list[JournalEntry]", *, forced: bool, other
         not_refreshed_note(app.streams, others=others,
                            logged_out=base_url if forced else None)
         return False
-    return app.token_belongs_to(base_url)  # which says why not
+    return app.token_for(base_url) is not None  # a note says why not

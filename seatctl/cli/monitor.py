@@ -185,26 +185,20 @@ def _serve_metrics(app: App, run: "MonitorRun", address: str | None) -> "Metrics
 
 def _sample_live(app: App, run: "MonitorRun") -> None:
     """On a terminal: the live view on stderr, the command's output above it."""
-    import asyncio
-
-    from seatctl.monitor.run import run_monitor
+    from seatctl.monitor.run import sample_until_done
     from seatctl.render.monitor import REFRESH_EVERY, MonitorView
 
     with MonitorView(app.streams, run) as view:
-        asyncio.run(run_monitor(run, on_incident=view.incident, on_summary=view.tick,
-                                command_output=view.command_output,
-                                summary_every=REFRESH_EVERY, catch_sigint=True))
+        sample_until_done(run, on_incident=view.incident, on_summary=view.tick,
+                          command_output=view.command_output, summary_every=REFRESH_EVERY)
 
 
 def _sample_in_lines(app: App, run: "MonitorRun", *, as_json: bool) -> None:
-    import asyncio
-
-    from seatctl.monitor.run import run_monitor
+    from seatctl.monitor.run import sample_until_done
     from seatctl.render.monitor import command_output, show_incident, show_summary
 
     streams = app.streams
     passthrough = None if streams.stdout_is_tty and not as_json else command_output(streams)
-    asyncio.run(run_monitor(
+    sample_until_done(
         run, on_incident=lambda incident: show_incident(streams, incident, as_json=as_json),
-        on_summary=lambda snapshot: show_summary(streams, snapshot),
-        command_output=passthrough, catch_sigint=True))
+        on_summary=lambda snapshot: show_summary(streams, snapshot), command_output=passthrough)

@@ -182,17 +182,14 @@ def serve(
 
 def _serve(app: App, config: "ServerConfig") -> None:
     """Until SIGTERM or Ctrl-C; the banner once it listens, the request log on stderr."""
-    import asyncio
-
     from seatctl.render import messages
     from seatctl.render.server import RequestLogWriter, banner
-    from seatctl.server import ReferenceServer
+    from seatctl.server import ReferenceServer, serve_until_stopped
     from seatctl.server.options import is_loopback
-    from seatctl.server.server import run_until_signalled
 
     if not is_loopback(config.host):
         messages.warning(app.streams, f"listening on {config.host}: reachable from other "
                                       "machines, with a demo account and fault injection")
     log = None if config.quiet else RequestLogWriter(config.log_json, app.streams.err.file)
     server = ReferenceServer(config, log=log)
-    asyncio.run(run_until_signalled(server, lambda running: banner(app.streams, running)))
+    serve_until_stopped(server, lambda running: banner(app.streams, running))

@@ -19,7 +19,6 @@ from seatctl.cli._common import (
     write_report,
 )
 from seatctl.cli.context import App
-from seatctl.config.origin import same_origin
 from seatctl.errors import Reported, UsageError
 from seatctl.exit_codes import ExitCode
 
@@ -143,22 +142,9 @@ def _plan(app: App, url: str | None, *, max_time: float, max_latency_ms: float,
     total = max_time if remaining is None else max(0.001, round(min(max_time, remaining), 1))
     return SmokePlan(
         url=target, max_time=total, max_latency_ms=max_latency_ms, min_idle=min_idle,
-        strict=strict, login=_login(app), token=_token_for(app, target), book_test=book_test,
+        strict=strict, login=_login(app), token=app.token_for(target), book_test=book_test,
         seats=tuple(split_labels(seats)), profile=settings.profile,
     )
-
-
-def _token_for(app: App, target: str) -> str | None:
-    """The configured token, unless it was stored for another server: a token from the
-    config or credentials file belongs to the profile's base_url and never travels to
-    another origin; one given for this run (--token, SEATCTL_TOKEN) goes where it is told."""
-    settings = app.settings
-    if settings.token is None:
-        return None
-    stored = not app.loaded.given_for_this_run("token")
-    if stored and not (same_origin(target, settings.base_url) and app.token_belongs_to(target)):
-        return None
-    return settings.token.get_secret_value()
 
 
 def _login(app: App) -> "Login | None":

@@ -1,7 +1,6 @@
 """`seatctl watch JOB_ID | --last`: follow a booking job to its end."""
 
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,7 +8,7 @@ import typer
 from seatctl.cli._common import JsonFlag, get_app
 from seatctl.cli.completers import complete_job_id
 from seatctl.cli.context import App
-from seatctl.errors import Reported, SeatctlError, UsageError
+from seatctl.errors import Reported, UsageError
 
 if TYPE_CHECKING:
     from seatctl.booking.journal import Journal, JournalEntry
@@ -47,7 +46,6 @@ def watch(
       seatctl watch booking-1795971433147-823a4de9 --timeout 600
       seatctl watch --last --json
     """
-    from seatctl.booking.journal import Journal
     from seatctl.booking.outcome import journal_result
 
     app = get_app(ctx)
@@ -57,7 +55,7 @@ def watch(
     if job_id is None and not last:
         raise UsageError("which job? give a JOB_ID, or --last for the newest",
                          hint="see them with `seatctl jobs`")
-    with Journal(Journal.default_path(app.env)) as journal:
+    with app.journal() as journal:
         entry, job_id = (journal.by_job(job_id), job_id) if job_id else _newest(journal, app)
         app, entry = _jobs_server(app, entry)
         if entry is not None and entry.job_id == job_id and not entry.pending:
@@ -107,15 +105,8 @@ def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalE
     from seatctl.booking.outcome import Resume
     from seatctl.render import messages
 
-    options = replace(app.options, profile=entry.profile, base_url=None, token=None)
-    env = {key: value for key, value in app.env.items() if key not in _RUN_ONLY}
-    switched = App(options=options, env=env, clock=app.clock, transport=app.transport,
-                   _streams=app.streams, _json_flag=app.json)
-    try:
-        configured = switched.settings.base_url
-    except SeatctlError:
-        configured = None
-    if configured != entry.base_url:
+    switched = app.as_profile(entry.profile)
+    if switched is None or switched.settings.base_url != entry.base_url:
         command = Resume(entry.profile, entry.base_url).command("watch", entry.job_id or "")
         raise UsageError(f"job {entry.job_id} was booked against {entry.base_url} (profile "
                          f"{entry.profile}), which no profile is configured for now",
@@ -123,9 +114,6 @@ def _jobs_server(app: App, entry: "JournalEntry | None") -> "tuple[App, JournalE
     messages.note(app.streams, f"job of profile {entry.profile} at {entry.base_url}: "
                                "watching it there")
     return switched, entry
-
-
-_RUN_ONLY = ("SEATCTL_TOKEN", "SEATCTL_BASE_URL", "SEATCTL_PROFILE")  # this run's, not the job's
 
 
 def resume_for(app: App, entry: "JournalEntry | None" = None) -> "Resume":

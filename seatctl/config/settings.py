@@ -25,11 +25,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from seatctl.config.active import DEFAULT_BASE_URL, DEFAULT_PROFILE
 from seatctl.config.credentials import CREDENTIALS_NAME, read_token, token_origin
 from seatctl.config.origin import same_origin
 from seatctl.config.paths import config_file
 from seatctl.config.values import toml_literal
-from seatctl.errors import ConfigError
+from seatctl.errors import ConfigError, SeatctlError
 from seatctl.redact import REDACTED
 
 ENV_PREFIX = "SEATCTL_"
@@ -58,7 +59,6 @@ def check_addressable(url: str) -> None:
         raise ValueError(f"is not a valid URL ({reason})") from None
 
 
-DEFAULT_PROFILE = "default"
 DEFAULT_SOURCE = "default"
 
 
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     profile: str = Field(DEFAULT_PROFILE, description="active profile")
-    base_url: str = Field("http://127.0.0.1:8080", description="API base URL")
+    base_url: str = Field(DEFAULT_BASE_URL, description="API base URL")
     token: SecretStr | None = Field(None, description="bearer token (secret)")
     connect_timeout: float = Field(5.0, description="TCP+TLS connect timeout, seconds",
                                    gt=0, le=MAX_PHASE_SECONDS, allow_inf_nan=False)
@@ -193,6 +193,50 @@ class LoadedSettings:
             return None
         issued_by = token_origin(self.path.parent / CREDENTIALS_NAME, self.settings.profile)
         return None if issued_by is None or same_origin(issued_by, url) else issued_by
+
+    def token_for(self, url: str) -> TokenFor:
+        """The token to send to `url`: one stored in the config or credentials file belongs
+        to the profile's base_url and never travels to another origin, nor a login token to
+        an origin other than the one that issued it; one given for this run (--token,
+        SEATCTL_TOKEN) goes where it is told."""
+        if self.settings.token is None:
+            return TokenFor(None)
+        if not self.given_for_this_run("token"):
+            if not same_origin(url, self.settings.base_url):
+                return TokenFor(None)
+            issued_by = self.login_elsewhere(url)
+            if issued_by is not None:
+                return TokenFor(None, issued_by=issued_by)
+        return TokenFor(self.settings.token.get_secret_value())
+
+
+@dataclass(frozen=True)
+class TokenFor:
+    """The token that may go to one URL, or None; `issued_by` is the origin of a login
+    token kept from it (a note tells the user), None when there is nothing to explain."""
+
+    token: str | None
+    issued_by: str | None = None
+
+
+RUN_ONLY_VARIABLES = ("SEATCTL_TOKEN", "SEATCTL_BASE_URL", "SEATCTL_PROFILE")
+
+
+def stored_profile_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the variables that name this run's server, token or profile."""
+    return {key: value for key, value in env.items() if key not in RUN_ONLY_VARIABLES}
+
+
+def load_stored_profile(profile: str, cli: Mapping[str, Any], env: Mapping[str, str]
+                        ) -> LoadedSettings | None:
+    """The settings `profile` keeps for itself, without this run's base URL, token or
+    profile (flag or environment): its stored token belongs to the base URL they name.
+    None when they do not load."""
+    overrides = {**cli, "profile": profile, "base_url": None, "token": None}
+    try:
+        return load_settings(overrides, stored_profile_env(env))
+    except SeatctlError:
+        return None
 
 
 def load_settings(

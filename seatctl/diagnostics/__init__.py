@@ -8,6 +8,7 @@ A library: nothing here prints.
     result = await keep_alive_probe("https://api.example.com", max_wait=75)
 
     run = await run_doctor(DoctorRun(DoctorPlan("https://api.example.com", quick=True)))
+    run = diagnose(DoctorRun(...))  # blocking, on a loop of its own; Ctrl-C: the partial run
     report = build_report(run)
 
 Modules: connection (the raw connection), probes, slow_client, burst, h2connection and h2probe
@@ -28,7 +29,7 @@ from seatctl.diagnostics.connection import (
     connect,
     parse_target,
 )
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
+from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, diagnose, run_doctor
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.h2probe import http2_probe
@@ -116,6 +117,7 @@ __all__ = [
     "build_report",
     "burst_probe",
     "connect",
+    "diagnose",
     "http2_probe",
     "identify",
     "infer",

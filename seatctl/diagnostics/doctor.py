@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -50,7 +51,16 @@ from seatctl.diagnostics.results import (
     keep_alive_result,
 )
 from seatctl.diagnostics.slow_client import slow_client_probe
-from seatctl.errors import ConnectionCut, NetworkError, ResponseError, UsageError
+from seatctl.errors import (
+    ConnectionCut,
+    ConnectionRefused,
+    ConnectTimeout,
+    DNSError,
+    NetworkError,
+    ResponseError,
+    UsageError,
+    hint_at_the_url,
+)
 
 DEFAULT_MAX_WAIT = 75.0
 SLOW_CLIENT_INTERVAL = 0.5  # seconds between trickled bytes
@@ -312,6 +322,23 @@ def keep_http2_so_far(run: DoctorRun) -> None:
     kept, the time waited a lower bound of its idle close (a GOAWAY already seen, kept)."""
     if run.http2 is None and run.http2_so_far is not None:
         run.http2 = run.http2_so_far()
+
+
+def diagnose(run: DoctorRun, progress: Callable[[DoctorRun], AbstractContextManager[object]]
+             = lambda _run: nullcontext()) -> DoctorRun:
+    """`run_doctor` on an event loop of its own, inside `progress(run)` (the caller's view
+    of it): the `seatctl doctor` entry point. Ctrl-C, even while the view starts, ends it
+    with what was measured so far (`mark_interrupted`), never with nothing; a target that
+    cannot be reached raises its error, with the hint to check the URL."""
+    try:
+        with progress(run):
+            asyncio.run(run_doctor(run))
+    except (ConnectionRefused, ConnectTimeout, DNSError) as exc:
+        hint_at_the_url(exc)
+        raise
+    except KeyboardInterrupt:
+        run.mark_interrupted()
+    return run
 
 
 async def run_doctor(run: DoctorRun) -> DoctorRun:

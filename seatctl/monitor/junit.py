@@ -10,21 +10,19 @@ case, so the report never passes a run whose exit status failed it.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
-from seatctl.errors import UsageError
 from seatctl.junit import Case, Failure, Suite, suite_xml
 from seatctl.monitor.incidents import Incident, IncidentClass
 from seatctl.monitor.plan import MonitorPlan
 from seatctl.monitor.run import Snapshot
 from seatctl.monitor.verdict import ClassVerdict, Verdict
+from seatctl.reports import write_report_file
 
 SUITE_NAME = "seatctl monitor"
 CHECKED = tuple(kind for kind in IncidentClass if kind is not IncidentClass.GAP_ENDED)
 EXAMPLES = 3  # incidents quoted in a failure
+JUNIT_FILE_MODE = 0o644
 
 
 def junit_xml(snapshot: Snapshot, verdict: Verdict, plan: MonitorPlan) -> str:
@@ -63,23 +61,8 @@ def counted_against(kind: IncidentClass, snapshot: Snapshot, plan: MonitorPlan) 
 
 
 def write_junit(path: Path, text: str) -> None:
-    """`text` into `path`, all or nothing: a temporary file beside it, renamed over it."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.",
-                                                 suffix=".part")
-    except OSError as exc:
-        raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write the JUnit report {path}: {exc.strerror}") from None
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
+    """`text` into `path`, all or nothing, readable by all (0o644)."""
+    write_report_file(path, text, "JUnit report", mode=JUNIT_FILE_MODE)
 
 
 def _properties(snapshot: Snapshot, plan: MonitorPlan) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """The asyncio run: the sampling slots, the optional command, the summaries, the end.
 
     run = MonitorRun(plan)
-    await run_monitor(run, on_incident=show, on_summary=tick)
+    await run_monitor(run, on_incident=show, on_summary=tick)  # or, blocking:
+    sample_until_done(run, on_incident=show, on_summary=tick)
     run.snapshot()  # counters, gaps, latency, the kept incidents, the command's status
 
 `run.stop()` (Ctrl-C, wired by `catch_sigint`) ends the sampling early: without a command
@@ -353,6 +354,17 @@ async def run_monitor(run: MonitorRun, *, on_incident: IncidentSink,
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         run.ended_at = loop.time()
+
+
+def sample_until_done(run: MonitorRun, *, on_incident: IncidentSink,
+                      on_summary: SummarySink | None = None,
+                      command_output: OutputSink | None = None,
+                      summary_every: float = SUMMARY_EVERY) -> None:
+    """`run_monitor` on an event loop of its own, Ctrl-C ending the sampling early (the
+    `seatctl monitor` entry point)."""
+    asyncio.run(run_monitor(run, on_incident=on_incident, on_summary=on_summary,
+                            command_output=command_output, summary_every=summary_every,
+                            catch_sigint=True))
 
 
 async def _until_stopped(run: MonitorRun, seconds: float) -> None:

@@ -20,7 +20,12 @@ from seatctl.server.config import (
     timeouts_for,
 )
 from seatctl.server.protocol import LogEntry
-from seatctl.server.server import ReferenceServer, serving, serving_in_thread
+from seatctl.server.server import (
+    ReferenceServer,
+    serve_until_stopped,
+    serving,
+    serving_in_thread,
+)
 
 __all__ = [
     "PRESETS",
@@ -34,6 +39,7 @@ __all__ = [
     "ReferenceServer",
     "ServerConfig",
     "parse_fault",
+    "serve_until_stopped",
     "serving",
     "serving_in_thread",
     "timeouts_for",

@@ -205,6 +205,12 @@ async def run_until_signalled(server: ReferenceServer,
         await server.stop()
 
 
+def serve_until_stopped(server: ReferenceServer,
+                        on_ready: Callable[[ReferenceServer], None]) -> None:
+    """`run_until_signalled` on an event loop of its own: the `seatctl serve` entry point."""
+    asyncio.run(run_until_signalled(server, on_ready))
+
+
 @asynccontextmanager
 async def serving(config: ServerConfig | None = None, *, log: RequestLog | None = None,
                   **overrides: Any) -> AsyncIterator[ReferenceServer]:

@@ -22,19 +22,9 @@ from seatctl.booking.journal import (
 )
 from seatctl.booking.journal_states import FINAL_STATES, PENDING_STATES, JournalState
 from seatctl.errors import UsageError
+from tests.support.clock import SteppingDatetimeClock
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-class StepClock:
-    """Each call is one minute later than the previous one."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start - timedelta(minutes=1)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
 
 
 @pytest.fixture
@@ -44,7 +34,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def journal(path: Path) -> Iterator[Journal]:
-    with Journal(path, clock=StepClock()) as journal:
+    with Journal(path, clock=SteppingDatetimeClock(T0)) as journal:
         yield journal
 
 
@@ -453,6 +443,20 @@ def test_a_journal_from_a_newer_seatctl_is_refused(path: Path) -> None:
     db.close()
     with pytest.raises(JournalError, match="newer seatctl"):
         Journal(path)
+
+
+def test_an_entry_in_an_unknown_state_is_a_journal_error_naming_the_file(path: Path) -> None:
+    with Journal(path) as journal:
+        journal.create(**booking())
+    db = sqlite3.connect(path)
+    db.execute("UPDATE entries SET state = 'teleported' WHERE key = 'key-1'")
+    db.commit()
+    db.close()
+    with Journal(path) as journal, pytest.raises(JournalError) as caught:
+        journal.get("key-1")
+    assert str(path) in str(caught.value)
+    assert "'teleported'" in str(caught.value)
+    assert caught.value.hint == "upgrade seatctl, or move the journal away"
 
 
 def test_a_version_1_journal_is_migrated_and_keeps_its_entries(path: Path) -> None:

@@ -30,6 +30,7 @@ from seatctl.booking.journal import Journal
 from seatctl.booking.journal_file import journal_path, recent_jobs
 from seatctl.cli import completers
 from seatctl.cli.completion_script import bash_word, open_quote, zsh_command, zsh_item
+from seatctl.config import active
 from seatctl.config.settings import KEYS, Settings, load_settings
 from tests.helpers import write_config
 from tests.support.clock import ManualWallClock
@@ -414,8 +415,8 @@ def test_config_keys_and_defaults_are_the_settings_own() -> None:
     assert tuple(completers.CONFIG_KEYS) == KEYS
     assert {key: field.description for key, field in Settings.model_fields.items()} == dict(
         completers.CONFIG_KEYS)
-    assert Settings.model_fields["base_url"].default == completers.DEFAULT_BASE_URL
-    assert Settings.model_fields["profile"].default == completers.DEFAULT_PROFILE
+    assert Settings.model_fields["base_url"].default == active.DEFAULT_BASE_URL
+    assert Settings.model_fields["profile"].default == active.DEFAULT_PROFILE
 
 
 @pytest.mark.parametrize(("config", "env"), [
@@ -435,4 +436,4 @@ def test_the_active_profile_and_base_url_are_chosen_as_settings_choose_them(
     write_config(config_path, config)
     environ = {**os.environ, **env}
     loaded = load_settings(env=environ).settings
-    assert completers.active_settings(None, environ) == (loaded.profile, loaded.base_url)
+    assert active.active_settings({}, environ) == (loaded.profile, loaded.base_url)

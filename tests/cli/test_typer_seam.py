@@ -219,6 +219,21 @@ def test_every_parameter_coerces_through_one_patchable_method(
         changed("parsing no longer passes each value through TyperParameter.process_value")
 
 
+def test_the_coercion_patch_passes_raw_values_only_while_completing(
+    seam: ModuleType, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(seam.TyperParameter, "process_value",  # restored afterwards
+                        seam.TyperParameter.process_value)
+    seam.pass_values_through_while_completing()
+    command, ctx = command_context(seam)
+    count = param(command, "count")
+
+    ctx.resilient_parsing = True
+    assert count.process_value(ctx, "3") == "3", changed("the coercion patch")
+    ctx.resilient_parsing = False
+    assert count.process_value(ctx, "3") == 3, changed("the coercion patch")
+
+
 def test_the_shell_classes_have_the_methods_seatctl_overrides(seam: ModuleType) -> None:
     methods = ("get_completion_args", "format_completion", "complete", "get_completions")
     for shell in (seam.BashComplete, seam.ZshComplete, seam.FishComplete):

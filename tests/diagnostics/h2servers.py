@@ -18,7 +18,6 @@ import socket
 import ssl
 import struct
 import subprocess
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ from hypercorn.typing import (
     Scope,
 )
 from hyperframe.frame import GoAwayFrame
+
+from tests.support.servers import loop_in_thread
 
 LOOPBACK = "127.0.0.1"
 WAIT_LIMIT = 10.0  # no start or stop waits longer
@@ -106,19 +107,16 @@ def hypercorn_server(settings: HypercornSettings, certificate: Path | None) -> I
     port = listener.getsockname()[1]
     config.bind = [f"fd://{os.dup(listener.fileno())}"]  # hypercorn owns the duplicate
     listener.close()
-    loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    thread = threading.Thread(target=loop.run_until_complete,
-                              args=(serve(health_app, config, shutdown_trigger=stop.wait),),
-                              name="hypercorn", daemon=True)
-    thread.start()
     scheme = "https" if certificate is not None else "http"
-    try:
-        yield f"{scheme}://{LOOPBACK}:{port}"
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=WAIT_LIMIT)
-        loop.close()
+    with loop_in_thread("hypercorn") as loop:
+        serving = asyncio.run_coroutine_threadsafe(
+            serve(health_app, config, shutdown_trigger=stop.wait), loop)
+        try:
+            yield f"{scheme}://{LOOPBACK}:{port}"
+        finally:
+            loop.call_soon_threadsafe(stop.set)
+            serving.result(WAIT_LIMIT)
 
 
 def nginx_binary() -> str:

@@ -25,8 +25,9 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import Timeouts
-from tests.http.conftest import MakeClient, OneLine, RecordingObserver, StartRawServer
-from tests.support.rawserver import Connection
+from tests.http.conftest import OneLine
+from tests.support.clients import MakeClient, RecordingObserver
+from tests.support.rawserver import Connection, StartRawServer
 
 # Status line and headers of a response that promises 1000 bytes of body and sends 10.
 PARTIAL_RESPONSE = (

@@ -12,7 +12,7 @@ from seatctl import __version__
 from seatctl.clock import ManualClock
 from seatctl.errors import Redirected, ServerError
 from seatctl.http import POOL_KEEPALIVE_EXPIRY, USER_AGENT
-from tests.http.conftest import MakeClient, RecordingObserver, Scripted
+from tests.support.clients import MakeClient, RecordingObserver, Scripted
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 

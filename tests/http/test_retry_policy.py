@@ -24,8 +24,9 @@ from seatctl.errors import (
     ServerError,
 )
 from seatctl.http import RetryPolicy, Timeouts
-from tests.http.conftest import MakeClient, OneLine, RecordingObserver, Scripted, StartRawServer
-from tests.support.rawserver import Connection
+from tests.http.conftest import OneLine
+from tests.support.clients import MakeClient, RecordingObserver, Scripted
+from tests.support.rawserver import Connection, StartRawServer
 
 
 def overloaded() -> httpx.Response:

@@ -24,7 +24,8 @@ from seatctl.errors import (
 )
 from seatctl.exit_codes import ExitCode
 from seatctl.http import decode_json, parse_envelope, parse_model
-from tests.http.conftest import MakeClient, OneLine
+from tests.http.conftest import OneLine
+from tests.support.clients import MakeClient
 
 PROXY_PAGE = (
     "<html>\n<head><title>502 Bad Gateway</title></head>\n"

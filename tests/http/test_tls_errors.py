@@ -21,8 +21,9 @@ from seatctl.errors import (
 from seatctl.exit_codes import ExitCode
 from seatctl.http import Timeouts
 from tests.helpers import Cli
-from tests.http.conftest import MakeClient, OneLine, RecordingObserver, StartRawServer
-from tests.support.rawserver import Connection
+from tests.http.conftest import OneLine
+from tests.support.clients import MakeClient, RecordingObserver
+from tests.support.rawserver import Connection, StartRawServer
 
 
 def answer_json(conn: Connection) -> None:

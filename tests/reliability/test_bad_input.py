@@ -24,7 +24,6 @@ import socket
 import string
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +40,7 @@ from seatctl.server import ReferenceServer
 from tests.conftest import StartServer
 from tests.helpers import Cli, Outcome
 from tests.server.helpers import login
+from tests.support.servers import closed_loopback_port
 
 DEFAULT_EXAMPLES = int(os.environ.get("SEATCTL_FUZZ_EXAMPLES", "60"))
 LONG_EXAMPLES = 2000
@@ -174,15 +174,11 @@ def check(name: str, outcome: Outcome, allowed: set[int]) -> None:
 # --- fixtures -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def closed_port() -> int:
-    return free_port()
+    """tests/conftest.py's, once per module: hypothesis's tests take no function-scoped
+    fixture."""
+    return closed_loopback_port()
 
 
 LIVE_PORTS: set[int] = set()  # the reference servers of this module: reached as addressed

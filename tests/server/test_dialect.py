@@ -14,7 +14,6 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from seatctl.clock import ManualClock
 from seatctl.server import Dialect, RateLimit, ReferenceServer, ServerConfig, serving
 from seatctl.server.options import ServeOptions, build_config
 from seatctl.server.ratelimit import MESSAGE, FixedWindowLimiter
@@ -32,7 +31,7 @@ from tests.server.helpers import (
     status,
     submit,
 )
-from tests.support.clock import ManualWallClock
+from tests.support.clock import PairedClocks
 
 T = TypeVar("T")
 WaitDone = Callable[[str], None]  # returns once the job has its final result
@@ -157,24 +156,13 @@ def test_seed_final_statuses_have_exactly_the_seed_fields(tmp_path: Path) -> Non
 # --- the rate limit -------------------------------------------------------------------
 
 
-class Clocks:
-    """A monotonic clock and a wall clock (Unix time) that move together unless stepped."""
-
-    def __init__(self, monotonic: float, wall: float) -> None:
-        self.monotonic, self.wall = ManualClock(monotonic), ManualWallClock(wall)
-
-    def advance(self, seconds: float) -> None:
-        self.monotonic.advance(seconds)
-        self.wall.now += seconds
-
-
-def _seed_limiter(clocks: Clocks, limit: int = 3) -> FixedWindowLimiter:
+def _seed_limiter(clocks: PairedClocks, limit: int = 3) -> FixedWindowLimiter:
     return FixedWindowLimiter(RateLimit(limit, 60), clocks.monotonic.monotonic,
                               dialect=Dialect.SEED, wall=clocks.wall)
 
 
 def test_seed_limiter_sends_legacy_headers_with_the_window_end_as_unix_time() -> None:
-    clocks = Clocks(monotonic=5000.0, wall=1_700_000_000.25)
+    clocks = PairedClocks(monotonic=5000.0, wall=1_700_000_000.25)
     limiter = _seed_limiter(clocks)
     first = limiter.hit("10.0.0.1")
     clocks.advance(20.5)
@@ -188,7 +176,7 @@ def test_seed_limiter_sends_legacy_headers_with_the_window_end_as_unix_time() ->
 
 
 def test_seed_limiter_429_says_the_whole_seconds_until_the_reset() -> None:
-    clocks = Clocks(monotonic=5000.0, wall=1_700_000_000.0)
+    clocks = PairedClocks(monotonic=5000.0, wall=1_700_000_000.0)
     limiter = _seed_limiter(clocks, limit=1)
     assert limiter.hit("10.0.0.1").allowed
     clocks.advance(20.5)

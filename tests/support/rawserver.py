@@ -14,7 +14,10 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
 
 LOOPBACK = "127.0.0.1"
 LIFETIME = 5.0
@@ -181,3 +184,23 @@ class RawServer:
         assert not alive, f"server threads outlived the test: {alive}"
         if self.failures:
             raise self.failures[0]
+
+
+StartRawServer = Callable[..., RawServer]
+"""`raw_server(handler, tls=None, rcvbuf=None)`: a started RawServer."""
+
+
+@pytest.fixture
+def raw_server() -> Iterator[StartRawServer]:
+    """A factory: `raw_server(handler, tls=None, rcvbuf=None)` starts a RawServer; all are
+    stopped at teardown. Registered by tests/http/conftest.py."""
+    servers: list[RawServer] = []
+
+    def start(handler: Handler, **kwargs: Any) -> RawServer:
+        server = RawServer(handler, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

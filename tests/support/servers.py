@@ -1,9 +1,9 @@
 """Loopback servers on an event loop in a thread, for synchronous tests.
 
 `loop_server` is the one helper underneath: it serves a callback on a free 127.0.0.1 port,
-on its own event loop in a daemon thread, and at the end of the `with` block stops it
-(listeners closed, connections given `grace` seconds, then cancelled), joins the thread and
-closes the loop. Built on it:
+on its own event loop in a daemon thread (`loop_in_thread`), and at the end of the `with`
+block stops it (listeners closed, connections given `grace` seconds, then cancelled), joins
+the thread and closes the loop. Built on it:
 
 - `serving_callback(callback)`: the callback alone serves each connection; yields the URL.
 - `serving_protocol(handler)`: the reference server's connection layer (`HTTPConnection`)
@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
+
+import pytest
+from pytest_httpserver import HTTPServer
 
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.faults import FaultPlan
@@ -108,7 +112,7 @@ def loop_server(callback: Callback, *, tls: ssl.SSLContext | None = None, listen
             await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True),
                                    CANCEL_WAIT)
 
-    with _loop_in_thread() as loop:
+    with loop_in_thread() as loop:
         servers = asyncio.run_coroutine_threadsafe(start(), loop).result(WAIT_LIMIT)
         scheme = "https" if tls else "http"
         urls = tuple(f"{scheme}://{LOOPBACK}:{server.sockets[0].getsockname()[1]}"
@@ -120,9 +124,12 @@ def loop_server(callback: Callback, *, tls: ssl.SSLContext | None = None, listen
 
 
 @contextmanager
-def _loop_in_thread() -> Iterator[asyncio.AbstractEventLoop]:
+def loop_in_thread(name: str = "loop-server") -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop running in daemon thread `name`; at exit it is stopped, the thread
+    joined and the loop closed. Under `loop_server`; for a server that binds and serves by
+    itself (hypercorn in tests/diagnostics/h2servers.py), not for a new connection callback."""
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="loop-server", daemon=True)
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
     thread.start()
     try:
         yield loop
@@ -181,3 +188,18 @@ def silent_server() -> Iterator[SilentServer]:
     with loop_server(hold, stopping=stopping) as server:
         silent.url = server.url
         yield silent
+
+
+def closed_loopback_port() -> int:
+    """A loopback port nothing listens on: bound to learn a free port, then closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def httpserver(httpserver_ipv4: HTTPServer) -> HTTPServer:
+    """pytest-httpserver's server, pinned to 127.0.0.1 (its default host, localhost, may
+    resolve to ::1). tests/conftest.py registers it, so the pin holds for every test."""
+    assert httpserver_ipv4.host == LOOPBACK
+    return httpserver_ipv4
