@@ -66,11 +66,10 @@ def xml_text(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
-def suite_xml(suite: Suite, *, attributes: Sequence[str] = SUITE_ATTRIBUTES,
-              escape: bool = True) -> str:
-    """The document, its declaration first. `escape`: messages, texts and property values
-    through `xml_text` (names and types are the caller's own words, never escaped)."""
-    text: Callable[[str], str] = xml_text if escape else str
+def suite_xml(suite: Suite, *, attributes: Sequence[str] = SUITE_ATTRIBUTES) -> str:
+    """The document, its declaration first. Messages, texts and property values go through
+    `xml_text` (names and types are the caller's own words, never escaped)."""
+    text: Callable[[str], str] = xml_text
     values = {"name": suite.name, "time": f"{suite.time:.3f}", "tests": str(len(suite.cases)),
               "failures": str(suite.count(Failure)), "errors": str(suite.count(Error)),
               "skipped": str(suite.count(Skip))}

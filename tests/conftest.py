@@ -61,11 +61,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "renderings (then review the diff)")
 
 
+REWRITTEN_GOLDEN_FILES: list[str] = []  # this process's, with --update-golden
+
+
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     """`golden.check(name, text)`: `text` equals tests/golden/NAME (see tests/support)."""
     test_path = request.path.relative_to(request.config.rootpath).as_posix()
-    return Golden(GOLDEN_DIR, bool(request.config.getoption(UPDATE_OPTION)), test_path)
+    return Golden(GOLDEN_DIR, bool(request.config.getoption(UPDATE_OPTION)), test_path,
+                  REWRITTEN_GOLDEN_FILES)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if terminalreporter.config.getoption(UPDATE_OPTION):
+        changed = sorted(set(REWRITTEN_GOLDEN_FILES))
+        terminalreporter.write_line(
+            f"{UPDATE_OPTION}: rewrote {len(changed)} golden file(s)"
+            + "".join(f"\n  {name}" for name in changed) + (
+                "\nreview them with `git diff tests/golden`" if changed else ""))
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The one JUnit XML writer (seatctl/junit.py): the counts are the cases', each command keeps
-its attribute order, and server text is escaped unless the caller says otherwise."""
+its attribute order, and server text is escaped."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def test_messages_texts_and_properties_are_escaped_but_names_are_not() -> None:
     assert failure.text.split("\n")[1] == "next line"  # line breaks are kept
 
 
-def test_without_escape_the_text_is_written_as_it_is() -> None:
-    text = suite_xml(suite(Case("c", "n", result=Skip("a\x7fb"))), escape=False)
-    assert 'message="a\x7fb"' in text
+def test_every_control_character_leaves_a_parseable_document() -> None:
+    hostile = "".join(chr(code) for code in range(32)) + "\x7f\x9b"
+    text = suite_xml(suite(Case("c", "n", result=Skip(hostile))))
+    skipped = ET.fromstring(text.split("\n", 1)[1]).find("testcase/skipped")
+    assert skipped is not None and "\\x1b" in skipped.get("message", "")

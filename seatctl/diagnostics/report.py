@@ -425,8 +425,7 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
         error = Error(f"{_cut_words(report.run)}: the report is partial")
         cases.append(Case(classname, "run-complete", result=error))
     suite = Suite("seatctl doctor", report.run.elapsed(), cases)
-    # The doctor's report has always carried its texts as they are.
-    return suite_xml(suite, attributes=JUNIT_ATTRIBUTES, escape=False)
+    return suite_xml(suite, attributes=JUNIT_ATTRIBUTES)
 
 
 def _rule_case(classname: str, rule_id: str, outcome: Outcome | None,

@@ -66,9 +66,8 @@ def rendered(render: Render, *, width: int, tty: bool) -> str:
 
 def check_variants(golden: Golden, name: str, render: Render, variants: list[Variant]
                    ) -> None:
-    for tty, width in variants:
-        golden.check(f"{name}-{'tty' if tty else 'plain'}-{width}.txt",
-                     rendered(render, width=width, tty=tty))
+    golden.check_all([(f"{name}-{'tty' if tty else 'plain'}-{width}.txt",
+                       rendered(render, width=width, tty=tty)) for tty, width in variants])
 
 
 # --- the seat map ---------------------------------------------------------------------------
