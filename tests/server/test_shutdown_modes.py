@@ -24,6 +24,9 @@ from tests.server.rawhttp import WAIT_LIMIT, RawConnection
 
 STALL = 1.0  # the in-flight request's stall: answered well within the 1.5 s grace
 SLOW_PATH = "/slow"  # the only path the stall fault applies to
+# From SIGTERM to the process gone, interpreter exit included: far below a drain left to run
+# its course (10 s below), with room for a loaded machine (2.09 s was seen once).
+EXITS_WITHIN = 3.0
 
 Serve = Callable[..., tuple[subprocess.Popen[bytes], str]]
 
@@ -93,7 +96,7 @@ def test_graceful_answers_in_flight_with_connection_close_and_fins_idle_ones(
     assert busy_end == "fin"
     assert idle_end == "fin"  # recv() returned b"": no ECONNRESET
     assert idle_closed_at - signalled >= 0.3  # not before the drain
-    assert time.monotonic() - signalled < 2.0
+    assert time.monotonic() - signalled < EXITS_WITHIN
 
 
 def test_graceful_answers_a_request_on_an_idle_connection_during_the_drain(
@@ -109,7 +112,7 @@ def test_graceful_answers_a_request_on_an_idle_connection_during_the_drain(
         assert idle.wait_for_close()[0] == "fin"
         # No connection left: the drain ends early instead of lasting its 10 s.
         assert process.wait(timeout=WAIT_LIMIT) == 0
-    assert time.monotonic() - signalled < 2.0
+    assert time.monotonic() - signalled < EXITS_WITHIN
 
 
 def test_abrupt_resets_idle_and_in_flight_connections_at_once(serve: Serve) -> None:
