@@ -60,10 +60,10 @@ import h2.connection
 import h2.events
 import trustme
 
-from seatctl.diagnostics import doctor as doctor_module
-from seatctl.diagnostics.connection import ConnectOptions
+from seatctl.diagnostics import runs as doctor_runs
 from seatctl.diagnostics.h2probe import http2_probe
 from seatctl.diagnostics.results import Http2Result
+from seatctl.diagnostics.targets import ConnectOptions
 from tests.diagnostics.h2servers import LOOPBACK, nginx_server, write_certificate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -261,7 +261,7 @@ class H2Sample:
 
 def doctor_has_http2(env: dict[str, str]) -> bool:
     """Whether `seatctl doctor` runs the HTTP/2 probe and takes `--http2`."""
-    if not hasattr(doctor_module.Probe, "HTTP2"):
+    if not hasattr(doctor_runs.Probe, "HTTP2"):
         return False
     shown = subprocess.run([sys.executable, "-m", "seatctl", "doctor", "--help"],
                            capture_output=True, text=True, env=env, timeout=60, check=False)

@@ -43,7 +43,7 @@ from seatctl.booking.target import BookingTarget
 from seatctl.booking.watch import Watcher, WatchUpdate
 from seatctl.clock import SystemClock
 from seatctl.diagnostics import DoctorPlan, DoctorRun, build_report, run_doctor
-from seatctl.diagnostics.doctor import ProbeState
+from seatctl.diagnostics.runs import ProbeState
 from seatctl.errors import SeatctlError
 from seatctl.http import ApiClient, ClientConfig, RetryPolicy, Timeouts
 from seatctl.render.doctor import render_report

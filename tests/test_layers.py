@@ -32,6 +32,13 @@ IO_LIBRARIES = ("socket", "ssl", "sqlite3", "subprocess", "threading", "select",
                 "asyncio", "tempfile", "shutil", "h11", "h2", "httpcore", "httpx")
 FACTORY = "cli/context.py"
 FACTORY_MAY_IMPORT = ("httpx",)
+# The doctor's rules and the data they read are sans-IO, as h11's state machine is: they take
+# measurements and decide. The I/O modules connect, probe and run the workflow.
+DIAGNOSTICS = "seatctl.diagnostics"
+SANS_IO_DIAGNOSTICS = ("bounds", "defaults", "edge", "failures", "findings", "fixes",
+                       "identify", "results", "runs", "targets")
+DIAGNOSTICS_IO = ("burst", "connection", "doctor", "h2connection", "h2probe", "probes",
+                  "slow_client", "tasks")
 # A command's body parses, calls, renders: longer than this, something belongs in the core.
 MAX_CLI_FUNCTION_LINES = 30
 
@@ -256,6 +263,45 @@ def test_the_command_line_does_no_io_of_its_own() -> None:
         "HTTP client the core is handed).", offenders)
 
 
+def test_the_doctors_rules_and_data_are_sans_io() -> None:
+    offenders = [
+        f"{found.where}: {found.module}"
+        for found in all_imports() if found.source.parent.name == "diagnostics"
+        and found.source.stem in SANS_IO_DIAGNOSTICS
+        and _does_io(found) and found.line not in type_checking_lines(found.source)]
+    assert not offenders, broken(
+        f"the doctor's rules and data ({', '.join(SANS_IO_DIAGNOSTICS)} in "
+        "seatctl/diagnostics/) are sans-IO: no socket, TLS, HTTP, asyncio, "
+        f"process or thread, and none of the package's I/O modules ({', '.join(DIAGNOSTICS_IO)})",
+        "They read measurements and decide, testable without a server or an event loop. Move "
+        "the I/O into the probes or the workflow (doctor.py) and pass its results in; an import "
+        "needed for a type only goes under `if TYPE_CHECKING:`.", offenders)
+
+
+def _does_io(found: Import) -> bool:
+    """An I/O library, an I/O module of the diagnostics, or the package itself (its
+    __init__ imports them all)."""
+    if found.module.split(".")[0] in IO_LIBRARIES or found.module == DIAGNOSTICS:
+        return True
+    return found.module.removeprefix(f"{DIAGNOSTICS}.") in DIAGNOSTICS_IO
+
+
+@cache
+def type_checking_lines(path: Path) -> frozenset[int]:
+    """The lines inside `if TYPE_CHECKING:` blocks: imports for the type checker alone."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return frozenset(
+        inner.lineno for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _names_type_checking(node.test)
+        for statement in node.body for inner in ast.walk(statement)
+        if isinstance(inner, ast.stmt))
+
+
+def _names_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def cli_functions() -> Iterator[tuple[str, int]]:
     for path in sorted((PACKAGE / "cli").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -376,6 +422,14 @@ def test_a_module_imported_from_its_package_is_an_import_of_the_module() -> None
     found = list(_from_import(PACKAGE / "x.py", 1, "seatctl", ("render", "__version__")))
     assert [(item.module, item.names, item.target_unit) for item in found] == [
         ("seatctl.render", (), "render"), ("seatctl", ("__version__",), None)]
+
+
+def test_imports_under_type_checking_are_told_apart(tmp_path: Path) -> None:
+    source = tmp_path / "x.py"
+    source.write_text("import re\nif TYPE_CHECKING:\n    import h11\n"
+                      "if typing.TYPE_CHECKING:\n    from h2 import config\nelse:\n"
+                      "    import ssl\n", encoding="utf-8")
+    assert type_checking_lines(source) == {3, 5}
 
 
 def test_a_broken_rule_names_itself_and_the_offending_import() -> None:

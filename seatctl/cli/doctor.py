@@ -24,9 +24,9 @@ from seatctl.errors import DeadlineExceeded, Interrupted, Reported, UsageError
 from seatctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from seatctl.diagnostics.connection import ConnectOptions
-    from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import Report
+    from seatctl.diagnostics.runs import DoctorPlan
+    from seatctl.diagnostics.targets import ConnectOptions
 
 class FailOn(StrEnum):
     warn = "warn"
@@ -100,8 +100,8 @@ def doctor(
       seatctl doctor https://app.onrender.com --origin http://10.0.0.5:3000 --http1
       seatctl doctor https://api.example.com --junit doctor.xml --report doctor.html --fail-on warn
     """
-    from seatctl.diagnostics.doctor import DoctorPlan
     from seatctl.diagnostics.report import report_json
+    from seatctl.diagnostics.runs import DoctorPlan
 
     if http1 and http2:
         raise UsageError("give --http1 or --http2, not both: together they leave no probe",
@@ -125,7 +125,7 @@ def doctor(
 
 
 def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
-    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.diagnostics.targets import ConnectOptions
     from seatctl.http import Timeouts
 
     settings = app.settings
@@ -134,8 +134,9 @@ def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
 
 
 def _measure(app: App, plan: "DoctorPlan") -> "Report":
-    from seatctl.diagnostics.doctor import DoctorRun, diagnose
+    from seatctl.diagnostics.doctor import diagnose
     from seatctl.diagnostics.report import build_report
+    from seatctl.diagnostics.runs import DoctorRun
     from seatctl.render.doctor import doctor_progress
 
     run = DoctorRun(plan, clock=app.clock.monotonic)
@@ -145,9 +146,9 @@ def _measure(app: App, plan: "DoctorPlan") -> "Report":
 
 def _emit(app: App, report: "Report", junit: Path | None, fail_on: FailOn, *,
           as_json: bool, paste: Callable[[], None]) -> None:
-    from seatctl.diagnostics.doctor import CutBy
     from seatctl.diagnostics.findings import Severity
     from seatctl.diagnostics.report import junit_xml
+    from seatctl.diagnostics.runs import CutBy
     from seatctl.render.doctor import render_report
 
     threshold = Severity(fail_on.value)

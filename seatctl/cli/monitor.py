@@ -18,7 +18,7 @@ from seatctl.cli._common import (
 from seatctl.cli.context import App
 
 if TYPE_CHECKING:
-    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.diagnostics.targets import ConnectOptions
     from seatctl.monitor.metrics import MetricsServer
     from seatctl.monitor.plan import MonitorPlan
     from seatctl.monitor.run import MonitorRun
@@ -128,7 +128,7 @@ def monitor(
 
 
 def _connect_options(app: App, insecure: bool) -> "ConnectOptions":
-    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.diagnostics.targets import ConnectOptions
     from seatctl.http import Timeouts
     from seatctl.monitor.plan import REQUEST_PATIENCE
 

@@ -163,7 +163,7 @@ def _login(app: App) -> "Login | None":
 
 def _run(app: App, plan: "SmokePlan", *, as_json: bool, stop: "CommandsStopped | None"
          ) -> "SmokeReport":
-    from seatctl.diagnostics.connection import ConnectOptions
+    from seatctl.diagnostics.targets import ConnectOptions
     from seatctl.http import ClientConfig, Timeouts
     from seatctl.render.smoke import SmokeDisplay, render_header
     from seatctl.render.trace import StderrObserver

@@ -52,9 +52,10 @@ from seatctl.demo.summary import (
     StepName,
     StepResult,
 )
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.findings import Severity
 from seatctl.diagnostics.report import Report, build_report
+from seatctl.diagnostics.runs import DoctorPlan, DoctorRun
 from seatctl.errors import Interrupted, SeatctlError
 from seatctl.http import ApiClient, ClientConfig, Exchange, Observer, RetryPolicy, Timeouts
 from seatctl.server import (

@@ -14,22 +14,16 @@ A library: nothing here prints.
 Modules: connection (the raw connection), probes, slow_client, burst, h2connection and h2probe
 (HTTP/2: ALPN, SETTINGS, the GOAWAY idle close, PINGs, the GOAWAY race), bounds and tasks (what
 the probes share: their argument bounds, their concurrent connections), results (what the
-probes measure, as plain data; no I/O), failures (errors mapped to failure kinds), edge and
-defaults (who is in front, and what is documented of it), identify (the server named from its
-behaviour), doctor (the workflow), findings and fixes (the rules), report (JSON and JUnit).
+probes measure, as plain data; no I/O), targets (where the probes go and how they connect;
+no I/O), failures (errors mapped to failure kinds), edge and defaults (who is in front, and what
+is documented of it), identify (the server named from its behaviour), runs (a run's plan and
+each probe's state; no I/O), doctor (the workflow), findings and fixes (the rules), report (JSON
+and JUnit).
 """
 
 from seatctl.diagnostics.burst import burst_probe
-from seatctl.diagnostics.connection import (
-    DEFAULT_PATH,
-    DEFAULT_TIMEOUTS,
-    ConnectOptions,
-    RawConnection,
-    Target,
-    connect,
-    parse_target,
-)
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, diagnose, run_doctor
+from seatctl.diagnostics.connection import DEFAULT_TIMEOUTS, RawConnection, connect
+from seatctl.diagnostics.doctor import diagnose, run_doctor
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.h2probe import http2_probe
@@ -74,7 +68,9 @@ from seatctl.diagnostics.results import (
     parse_keep_alive,
     percentiles,
 )
+from seatctl.diagnostics.runs import DoctorPlan, DoctorRun
 from seatctl.diagnostics.slow_client import slow_client_probe
+from seatctl.diagnostics.targets import DEFAULT_PATH, ConnectOptions, Target, parse_target
 
 __all__ = [
     "DEFAULT_PATH",

@@ -7,6 +7,14 @@ from seatctl.errors import UsageError
 
 MAX_WAIT_CEILING = 900.0  # seconds: no probe waits on one connection longer
 MAX_TRIES = 10  # tries of one request cut or refused before its response
+# Tries of one request cut or refused before its response, each on a fresh connection. At a
+# 30% random reset rate, 3 tries all fail in 1 run of 37 and the idle close goes unmeasured;
+# 5 tries in 1 of 400. At most MAX_TRIES.
+PROBE_TRIES = 5
+DEFAULT_RACE_OFFSETS = (-0.2, 0.0, 0.2)  # seconds from the idle close the reuse race aims at
+REQUESTS_TIME_LIMIT = 30.0  # seconds the requests-per-connection probe counts for
+BURST_TIME_LIMIT = 30.0
+HTTP2_SLACK_S = 2.0  # seconds past `max_wait` the PING connection may watch; the race's answer wait
 
 
 def require(condition: bool, message: str) -> None:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from seatctl.diagnostics.bounds import require, require_wait
-from seatctl.diagnostics.connection import ConnectOptions, RawConnection, Target, parse_target
+from seatctl.diagnostics.bounds import BURST_TIME_LIMIT, require, require_wait
+from seatctl.diagnostics.connection import RawConnection
 from seatctl.diagnostics.failures import FailureKind, failure_kind
 from seatctl.diagnostics.results import BurstOutcome, BurstResult, RawResponse, percentiles
+from seatctl.diagnostics.targets import ConnectOptions, Target, parse_target
 from seatctl.diagnostics.tasks import run_all
 from seatctl.errors import NetworkError, ResponseError
 
 MAX_BURST_CONNECTIONS = 50
 MAX_BURST_REQUESTS = 200  # per connection
-BURST_TIME_LIMIT = 30.0
 # Any other failure (refused, TLS, a broken response, ...) is an ERROR.
 FAILURE_OUTCOMES = {FailureKind.RESET: BurstOutcome.RESET,
                     FailureKind.CLOSED: BurstOutcome.CLOSED,

@@ -12,17 +12,14 @@ diagnostics and every other command name a failure alike.
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
 import h11
 
@@ -35,6 +32,9 @@ from seatctl.diagnostics.results import (
     RawResponse,
     TLSInfo,
 )
+
+# Re-exported (`as`): commands and other packages still import them from here.
+from seatctl.diagnostics.targets import ConnectOptions, Target, default_timeouts
 from seatctl.errors import (
     ConnectionClosed,
     ConnectionReset,
@@ -47,10 +47,8 @@ from seatctl.errors import (
     WriteTimeout,
 )
 from seatctl.http import Timeouts, classify_os_error
-from seatctl.urls import DEFAULT_PORTS
 
-DEFAULT_PATH = "/health"
-DEFAULT_TIMEOUTS = Timeouts(connect=5.0, read=30.0, write=30.0, pool=5.0)
+DEFAULT_TIMEOUTS = default_timeouts()
 USER_AGENT = f"seatctl-doctor/{__version__}"
 READ_SIZE = 65536
 ERROR_BODY_KEPT = 2048  # bytes of an error page kept, enough to name who wrote it
@@ -59,68 +57,6 @@ ERROR_BODY_KEPT = 2048  # bytes of an error page kept, enough to name who wrote 
 CLOSE_WAIT = 1.0
 SECONDS_PER_DAY = 86400.0
 HTTP1_ALPN = ("http/1.1",)  # what the HTTP/1.1 probes offer: they speak nothing else
-
-REQUEST_TARGET = re.compile(r"[!-~]+")  # visible ASCII: what a request line may carry
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the probes go: scheme, host, port, and the path every request asks for."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-    @property
-    def uses_tls(self) -> bool:
-        return self.scheme == "https"
-
-    @property
-    def label(self) -> str:
-        """host:port, as error messages name it."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    @property
-    def authority(self) -> str:
-        """The Host header: the port only when it is not the scheme's default."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
-
-
-def parse_target(url: str, path: str | None = None) -> Target:
-    """An http(s) URL; `path` wins, else the URL's own path, else `DEFAULT_PATH`."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise UsageError(f"not an http:// or https:// URL: {url!r}")
-    if not parts.hostname:
-        raise UsageError(f"no host in the URL {url!r}")
-    try:
-        port = parts.port or DEFAULT_PORTS[scheme]
-    except ValueError:
-        raise UsageError(f"invalid port in the URL {url!r}") from None
-    chosen = path or _path_of(parts) or DEFAULT_PATH
-    if not chosen.startswith("/"):
-        raise UsageError(f"invalid path {chosen!r}: must start with /")
-    if not REQUEST_TARGET.fullmatch(chosen):
-        raise UsageError(f"invalid path {chosen!r}: percent-encode spaces, control and "
-                         "non-ASCII characters (e.g. %20)")
-    return Target(scheme, parts.hostname, port, chosen)
-
-
-def _path_of(parts: SplitResult) -> str | None:
-    if parts.path in ("", "/"):
-        return None
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    timeouts: Timeouts = DEFAULT_TIMEOUTS
-    verify_tls: bool = True
-    ca_bundle: Path | None = None  # PEM file of extra trusted CAs; None: the system's
 
 
 class RawConnection:

@@ -11,16 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.connection import parse_target
 from seatctl.diagnostics.defaults import CLIENT_POOLS, COMPONENTS, Governs
-from seatctl.diagnostics.doctor import (
-    PROBE_NAMES,
-    CutBy,
-    DoctorRun,
-    Probe,
-    ProbeRun,
-    ProbeState,
-)
 from seatctl.diagnostics.edge import EdgeResult, Identified
 from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.fixes import (
@@ -48,6 +39,8 @@ from seatctl.diagnostics.results import (
     RaceOutcome,
     RequestTally,
 )
+from seatctl.diagnostics.runs import PROBE_NAMES, CutBy, DoctorRun, Probe, ProbeRun, ProbeState
+from seatctl.diagnostics.targets import parse_target
 
 ASSUMED_PROXY_IDLE = 60.0  # AWS ALB/CLB, Fly.io, nginx and ingress-nginx upstream defaults
 PROXY_IDLE_MARGIN = 5.0  # seconds to keep idle connections beyond the proxy's idle timeout

@@ -34,8 +34,6 @@ import h2.settings
 from seatctl.diagnostics.connection import (
     READ_SIZE,
     USER_AGENT,
-    ConnectOptions,
-    Target,
     close_stream,
     open_stream,
     tls_info,
@@ -49,6 +47,7 @@ from seatctl.diagnostics.results import (
     Http2Settings,
     TLSInfo,
 )
+from seatctl.diagnostics.targets import ConnectOptions, Target
 from seatctl.errors import (
     ConnectionClosed,
     ConnectionCut,

@@ -25,8 +25,14 @@ from dataclasses import dataclass, replace
 
 import h2.errors
 
-from seatctl.diagnostics.bounds import MAX_WAIT_CEILING, require, require_tries, require_wait
-from seatctl.diagnostics.connection import ConnectOptions, Target, parse_target
+from seatctl.diagnostics.bounds import HTTP2_SLACK_S as SLACK_S
+from seatctl.diagnostics.bounds import (
+    MAX_WAIT_CEILING,
+    PROBE_TRIES,
+    require,
+    require_tries,
+    require_wait,
+)
 from seatctl.diagnostics.failures import Failure, classify_failure
 from seatctl.diagnostics.h2connection import (
     IDLE_FRAMES_LIMIT,
@@ -37,7 +43,7 @@ from seatctl.diagnostics.h2connection import (
     error_name,
     open_http2,
 )
-from seatctl.diagnostics.probes import PROBE_TRIES, RETRYABLE
+from seatctl.diagnostics.probes import RETRYABLE
 from seatctl.diagnostics.results import (
     CloseKind,
     FailedTry,
@@ -51,6 +57,7 @@ from seatctl.diagnostics.results import (
     RequestTally,
     failed_try,
 )
+from seatctl.diagnostics.targets import ConnectOptions, Target, parse_target
 from seatctl.diagnostics.tasks import cancel_all
 from seatctl.errors import (
     ConnectionCut,
@@ -61,7 +68,6 @@ from seatctl.errors import (
 )
 
 MAX_CONNECTIONS = 3
-SLACK_S = 2.0  # seconds past `max_wait` the PING connection may watch; the race's answer wait
 MIN_PING_GAP_S = 0.25  # never more than 4 PINGs a second
 DEFAULT_PING_INTERVAL_S = 2.0
 # A connection outlived the idle close when still open this long after it: server timers are

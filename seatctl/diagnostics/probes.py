@@ -19,13 +19,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from seatctl.diagnostics.bounds import require, require_tries, require_wait
-from seatctl.diagnostics.connection import (
-    ConnectOptions,
-    RawConnection,
-    Target,
-    parse_target,
+from seatctl.diagnostics.bounds import (
+    DEFAULT_RACE_OFFSETS,
+    PROBE_TRIES,
+    REQUESTS_TIME_LIMIT,
+    require,
+    require_tries,
+    require_wait,
 )
+from seatctl.diagnostics.connection import RawConnection
 from seatctl.diagnostics.results import (
     ConnectionEnd,
     FailedTry,
@@ -46,6 +48,7 @@ from seatctl.diagnostics.results import (
     percentiles,
     race_result,
 )
+from seatctl.diagnostics.targets import ConnectOptions, Target, parse_target
 from seatctl.diagnostics.tasks import cancel_all, run_all
 from seatctl.errors import (
     ConnectionClosed,
@@ -61,13 +64,7 @@ from seatctl.errors import (
 MAX_SAMPLES = 50
 MAX_REQUESTS_PER_CONNECTION = 1000
 MAX_RACE_CONNECTIONS = 30
-DEFAULT_RACE_OFFSETS = (-0.2, 0.0, 0.2)
 MAX_RACE_OFFSET = 5.0  # seconds: the stagger delays the keep-alive probe by the largest
-REQUESTS_TIME_LIMIT = 30.0
-# Tries of one request cut or refused before its response, each on a fresh connection. At a
-# 30% random reset rate, 3 tries all fail in 1 run of 37 and the idle close goes unmeasured;
-# 5 tries in 1 of 400. At most bounds.MAX_TRIES.
-PROBE_TRIES = 5
 
 
 # --- tries ------------------------------------------------------------------------------

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seatctl.diagnostics.connection import parse_target
 from seatctl.diagnostics.defaults import Documented
-from seatctl.diagnostics.doctor import CutBy, DoctorRun, ProbeRun
 from seatctl.diagnostics.edge import EdgeResult, Identified, identify
 from seatctl.diagnostics.findings import (
     Assumed,
@@ -46,6 +44,8 @@ from seatctl.diagnostics.results import (
     SlowClientResult,
     TimingResult,
 )
+from seatctl.diagnostics.runs import CutBy, DoctorRun, ProbeRun
+from seatctl.diagnostics.targets import parse_target
 from seatctl.junit import Case, Error, Failure, Skip, Suite, suite_xml
 
 SCHEMA = "seatctl.doctor/1"

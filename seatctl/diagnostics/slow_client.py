@@ -19,16 +19,9 @@ from dataclasses import dataclass
 import h11
 
 from seatctl.diagnostics.bounds import require, require_wait
-from seatctl.diagnostics.connection import (
-    READ_SIZE,
-    USER_AGENT,
-    ConnectOptions,
-    Target,
-    close_stream,
-    open_stream,
-    parse_target,
-)
+from seatctl.diagnostics.connection import READ_SIZE, USER_AGENT, close_stream, open_stream
 from seatctl.diagnostics.results import GiveUp, GiveUpKind, SlowClientResult
+from seatctl.diagnostics.targets import ConnectOptions, Target, parse_target
 from seatctl.diagnostics.tasks import run_all
 from seatctl.errors import ConnectionReset, ProtocolViolation, UsageError
 from seatctl.http import classify_os_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seatctl.diagnostics.connection import ConnectOptions, Target, parse_target
+from seatctl.diagnostics.targets import ConnectOptions, Target, parse_target
 from seatctl.errors import UsageError
 
 MAX_CONNECTIONS = 64

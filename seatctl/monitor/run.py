@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import Target
 from seatctl.diagnostics.failures import FailureKind
 from seatctl.diagnostics.results import RawResponse, parse_keep_alive
+from seatctl.diagnostics.targets import Target
 from seatctl.errors import DNSError, UsageError
 from seatctl.http import classify_os_error
 from seatctl.monitor.incidents import GATEWAY_STATUSES, Classifier, Incident, IncidentClass, Outcome

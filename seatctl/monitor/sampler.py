@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from seatctl.diagnostics.connection import RawConnection, Target
+from seatctl.diagnostics.connection import RawConnection
 from seatctl.diagnostics.failures import FailureKind, failure_kind
 from seatctl.diagnostics.results import CloseKind, RawResponse
+from seatctl.diagnostics.targets import Target
 from seatctl.errors import (
     ConnectionCut,
     PhaseTimeout,

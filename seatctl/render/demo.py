@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from seatctl.booking.watch import WatchUpdate
     from seatctl.clock import Clock
     from seatctl.demo.summary import DemoSummary, PostAttempt, RetriedBookingSummary
-    from seatctl.diagnostics.doctor import DoctorRun
     from seatctl.diagnostics.report import Report
+    from seatctl.diagnostics.runs import DoctorRun
     from seatctl.errors import SeatctlError
     from seatctl.http import Exchange
     from seatctl.render.streams import IOStreams

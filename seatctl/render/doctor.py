@@ -31,11 +31,11 @@ from seatctl.render.tokens import (
 from seatctl.sanitize import printable
 
 if TYPE_CHECKING:
-    from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeRun
     from seatctl.diagnostics.findings import Finding
     from seatctl.diagnostics.identify import Guess
     from seatctl.diagnostics.report import Report
     from seatctl.diagnostics.results import Http2IdleClose, Http2Result, Percentiles
+    from seatctl.diagnostics.runs import DoctorRun, Probe, ProbeRun
     from seatctl.render.streams import IOStreams
 
 SEVERITY_LOOK = {"info": ("i", "blue"), "ok": ("✓", "green"), "warn": ("!", "yellow"),
@@ -70,7 +70,7 @@ def doctor_progress(streams: IOStreams, run: DoctorRun) -> Iterator[None]:
 
 def progress_frame(run: DoctorRun) -> RenderableType:
     """One frame of the live table: each probe, what it is doing, and its clock."""
-    from seatctl.diagnostics.doctor import PROBE_DOING
+    from seatctl.diagnostics.runs import PROBE_DOING
 
     now = run.clock()
     table = Table.grid(padding=(0, 1))
@@ -195,7 +195,7 @@ def _retried_text(run: DoctorRun, record: ProbeRun) -> Text:
 
 
 def _probe_rows(report: Report) -> list[tuple[str, Probe | None, Text]]:
-    from seatctl.diagnostics.doctor import Probe
+    from seatctl.diagnostics.runs import Probe
 
     rows: list[tuple[str, Probe | None, Text]] = [
         ("timing", Probe.TIMING, _timing_text(report)),
@@ -242,7 +242,7 @@ def _timing_text(report: Report) -> Text:
 
 
 def _keep_alive_text(report: Report) -> Text:
-    from seatctl.diagnostics.doctor import Probe, ProbeState
+    from seatctl.diagnostics.runs import Probe, ProbeState
 
     keep_alive = report.run.keep_alive
     if keep_alive is None:

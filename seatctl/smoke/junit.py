@@ -5,7 +5,7 @@ with its warnings in system-out), for CI test reports. What could not be verifie
 
 from __future__ import annotations
 
-from seatctl.diagnostics.connection import parse_target
+from seatctl.diagnostics.targets import parse_target
 from seatctl.junit import Case, Failure, Skip, Suite, suite_xml
 from seatctl.smoke.report import CheckResult, CheckStatus, SmokeReport
 

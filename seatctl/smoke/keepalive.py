@@ -33,11 +33,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from seatctl.diagnostics.connection import CLOSE_WAIT, ConnectOptions, parse_target
+from seatctl.diagnostics.bounds import PROBE_TRIES
+from seatctl.diagnostics.connection import CLOSE_WAIT
 from seatctl.diagnostics.edge import EdgeResult, identify
 from seatctl.diagnostics.findings import PROXY_IDLE_MARGIN, Basis, proxy_idle
 from seatctl.diagnostics.fixes import keep_alive_fix
-from seatctl.diagnostics.probes import PROBE_TRIES, answered_connection
+from seatctl.diagnostics.probes import answered_connection
 from seatctl.diagnostics.results import (
     ADVERTISED_SLACK,
     CloseKind,
@@ -48,6 +49,7 @@ from seatctl.diagnostics.results import (
     keep_alive_result,
     parse_keep_alive,
 )
+from seatctl.diagnostics.targets import ConnectOptions, parse_target
 from seatctl.smoke.attempts import failed_tries_json, failed_try_warning
 from seatctl.smoke.report import (
     KEEP_ALIVE,

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from seatctl.api.endpoints import cancel_booking
 from seatctl.booking.journal import JournalEntry
 from seatctl.clock import Clock, Deadline, SystemClock
-from seatctl.diagnostics.connection import ConnectOptions, parse_target
 from seatctl.diagnostics.results import KeepAliveResult
+from seatctl.diagnostics.targets import ConnectOptions, parse_target
 from seatctl.errors import (
     ConnectionRefused,
     ConnectTimeout,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Outcome
 from seatctl.diagnostics.report import Report, build_report
@@ -45,6 +44,7 @@ from seatctl.diagnostics.results import (
     promises_longer,
     race_result,
 )
+from seatctl.diagnostics.runs import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
 
 URL = "http://127.0.0.1:9"
 ORIGIN = "http://127.0.0.1:10"

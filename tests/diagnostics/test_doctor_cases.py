@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.runs import DoctorPlan, DoctorRun, Probe, ProbeState
 from seatctl.render.doctor import progress_frame
 from seatctl.server import ConnectionTimeouts
 from tests.conftest import StartServer

@@ -12,19 +12,12 @@ from typing import Any
 import pytest
 import trustme
 
-from seatctl.diagnostics.connection import ConnectOptions
-from seatctl.diagnostics.doctor import (
-    HTTP1_PROBES,
-    CutBy,
-    DoctorPlan,
-    DoctorRun,
-    Probe,
-    ProbeState,
-    run_doctor,
-)
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.findings import HTTP2_RULES, Severity, Skipped
 from seatctl.diagnostics.report import build_report, junit_xml, report_json
 from seatctl.diagnostics.results import CloseKind, GoawayRaceOutcome, PingOutcome
+from seatctl.diagnostics.runs import HTTP1_PROBES, CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.targets import ConnectOptions
 from seatctl.errors import UsageError
 from tests.diagnostics.factories import (
     doctor_run,

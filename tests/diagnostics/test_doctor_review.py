@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from seatctl.diagnostics.connection import ConnectOptions
-from seatctl.diagnostics.doctor import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState, run_doctor
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.h2probe import MIN_PING_GAP_S, http2_probe
 from seatctl.diagnostics.report import build_report, report_json
 from seatctl.diagnostics.results import GoawayRaceOutcome, RequestTally
+from seatctl.diagnostics.runs import CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
+from seatctl.diagnostics.targets import ConnectOptions
 from seatctl.errors import ConnectionReset
 from seatctl.render.doctor import http2_text, not_evaluated
 from seatctl.server import ReferenceServer

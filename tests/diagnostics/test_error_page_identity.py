@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from seatctl.diagnostics.connection import ERROR_BODY_KEPT, ConnectOptions, connect, parse_target
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
+from seatctl.diagnostics.connection import ERROR_BODY_KEPT, connect
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.identify import Confidence
 from seatctl.diagnostics.report import build_report
+from seatctl.diagnostics.runs import DoctorPlan, DoctorRun
+from seatctl.diagnostics.targets import ConnectOptions, parse_target
 from tests.diagnostics.test_identify import HAPROXY_502
 from tests.support.servers import serving_callback
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from seatctl.diagnostics.doctor import CutBy, DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.edge import identify
 from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import (
@@ -34,6 +33,7 @@ from seatctl.diagnostics.results import (
     KeepAliveResult,
     RaceOutcome,
 )
+from seatctl.diagnostics.runs import CutBy, DoctorRun, Probe, ProbeState
 from tests.diagnostics.factories import (
     CLOUDFLARE,
     EXPRESS,

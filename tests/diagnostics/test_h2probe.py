@@ -16,7 +16,7 @@ import pytest
 import trustme
 from hyperframe.frame import GoAwayFrame
 
-from seatctl.diagnostics.connection import DEFAULT_TIMEOUTS, ConnectOptions
+from seatctl.diagnostics.connection import DEFAULT_TIMEOUTS
 from seatctl.diagnostics.failures import FailureKind, classify_failure
 from seatctl.diagnostics.h2connection import H2Session, Http2StreamReset, error_name
 from seatctl.diagnostics.h2probe import OUTLIVE_MARGIN_S, http2_probe
@@ -27,6 +27,7 @@ from seatctl.diagnostics.results import (
     Http2Result,
     PingOutcome,
 )
+from seatctl.diagnostics.targets import ConnectOptions
 from seatctl.errors import (
     CertificateUntrusted,
     ConnectionClosed,

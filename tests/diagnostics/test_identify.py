@@ -14,7 +14,6 @@ import httpx
 import pytest
 import trustme
 
-from seatctl.diagnostics.connection import ConnectOptions
 from seatctl.diagnostics.defaults import COMPONENTS, SOURCE_URLS
 from seatctl.diagnostics.fixes import FRONT_DOOR_FIXES, KEEP_ALIVE_FIXES
 from seatctl.diagnostics.identify import (
@@ -39,6 +38,7 @@ from seatctl.diagnostics.results import (
     TLSInfo,
     keep_alive_result,
 )
+from seatctl.diagnostics.targets import ConnectOptions
 from tests.diagnostics.h2servers import (
     WAIT_LIMIT,
     HypercornSettings,

@@ -12,17 +12,10 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.doctor import (
-    BOUND_SLACK,
-    CutBy,
-    DoctorPlan,
-    DoctorRun,
-    Probe,
-    ProbeState,
-    run_doctor,
-)
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.findings import Finding, Skipped
 from seatctl.diagnostics.report import Report, build_report, junit_xml, report_json
+from seatctl.diagnostics.runs import BOUND_SLACK, CutBy, DoctorPlan, DoctorRun, Probe, ProbeState
 from seatctl.render.doctor import render_report
 from seatctl.render.streams import IOStreams
 from seatctl.server import ConnectionTimeouts

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.doctor import DoctorRun, Probe, ProbeState
 from seatctl.diagnostics.findings import RULES, Finding, Severity
 from seatctl.diagnostics.report import SCHEMA, Report, junit_xml, report_json
 from seatctl.diagnostics.results import CloseKind, ConnectionEnd, GiveUpKind
+from seatctl.diagnostics.runs import DoctorRun, Probe, ProbeState
 from tests.diagnostics.factories import (
     CLOUDFLARE,
     ELAPSED,

@@ -19,17 +19,17 @@ from typing import Any
 
 import pytest
 
-from seatctl.diagnostics.doctor import DoctorRun
+from seatctl.diagnostics.bounds import PROBE_TRIES
 from seatctl.diagnostics.failures import TryFailure
 from seatctl.diagnostics.findings import Finding, Severity, Skipped
 from seatctl.diagnostics.probes import (
-    PROBE_TRIES,
     keep_alive_probe,
     keep_alive_race_probe,
     requests_per_connection_probe,
     timing_probe,
 )
 from seatctl.diagnostics.results import CloseKind, ConnectionEnd, RaceOutcome, RequestTally
+from seatctl.diagnostics.runs import DoctorRun
 from seatctl.errors import ConnectionClosed, ConnectionReset, UsageError
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.config import parse_fault

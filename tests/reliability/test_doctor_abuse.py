@@ -33,15 +33,11 @@ import trustme
 import seatctl.diagnostics.doctor as doctor_module
 from seatctl.booking.book import BookingFlow
 from seatctl.booking.watch import Watcher
-from seatctl.diagnostics.connection import CLOSE_WAIT, ConnectOptions
-from seatctl.diagnostics.doctor import (
-    BOUND_SLACK,
-    PREFLIGHT_SLACK,
-    RACE_ATTEMPTS,
-    RACE_STAGGER,
-    DoctorPlan,
-)
-from seatctl.diagnostics.probes import DEFAULT_RACE_OFFSETS, PROBE_TRIES
+from seatctl.diagnostics.bounds import DEFAULT_RACE_OFFSETS, PROBE_TRIES
+from seatctl.diagnostics.connection import CLOSE_WAIT
+from seatctl.diagnostics.doctor import PREFLIGHT_SLACK, RACE_ATTEMPTS
+from seatctl.diagnostics.runs import BOUND_SLACK, RACE_STAGGER, DoctorPlan
+from seatctl.diagnostics.targets import ConnectOptions
 from seatctl.errors import ConnectionReset, ResetWhen
 from seatctl.http import ApiClient, ClientConfig, Exchange, RetryPolicy, Timeouts
 from seatctl.smoke.attempts import AttemptLog

@@ -15,7 +15,7 @@ from seatctl.api.models import JobStatus, SeatMap
 from seatctl.booking.status import JobState
 from seatctl.booking.watch import UpdateKind, WatchUpdate
 from seatctl.clock import ManualClock
-from seatctl.diagnostics.doctor import CutBy, DoctorRun
+from seatctl.diagnostics.runs import CutBy, DoctorRun
 from seatctl.render.doctor import render_report
 from seatctl.render.seatmap import render_seat_map
 from seatctl.render.streams import IOStreams

@@ -8,9 +8,10 @@ import asyncio
 import httpx
 import pytest
 
-from seatctl.diagnostics.doctor import DoctorPlan, DoctorRun, run_doctor
+from seatctl.diagnostics.doctor import run_doctor
 from seatctl.diagnostics.identify import Confidence
 from seatctl.diagnostics.report import Report, build_report
+from seatctl.diagnostics.runs import DoctorPlan, DoctorRun
 from seatctl.errors import UsageError
 from seatctl.server import ConnectionTimeouts
 from seatctl.server.config import REFERENCE_SERVER_HEADER

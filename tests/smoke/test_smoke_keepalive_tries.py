@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from seatctl.diagnostics.bounds import PROBE_TRIES
 from seatctl.diagnostics.failures import TryFailure
-from seatctl.diagnostics.probes import PROBE_TRIES
 from seatctl.diagnostics.results import FailedTry
 from seatctl.render.smoke import INDENT
 from seatctl.server import ConnectionTimeouts
