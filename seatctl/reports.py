@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from contextlib import suppress
 from pathlib import Path
 
@@ -20,7 +21,8 @@ NEW_FILE_MODE = 0o666
 
 def write_report_file(path: Path, text: str, what: str, *, append: bool = False,
                       mode: int | None = None) -> None:
-    """`text` into `path`: a temporary file beside it, flushed to disk, renamed over it.
+    """`text` into `path`: a temporary file beside it, flushed to disk, renamed over it
+    (written into in place where a rename would not do the same: see `_replaceable`).
 
     `append` (the GitHub job summary, a file the runner shares between steps) adds to the
     end in place instead. `mode`: the permissions to give the file, whatever they were.
@@ -36,6 +38,9 @@ def write_report_file(path: Path, text: str, what: str, *, append: bool = False,
 
 
 def _replace(path: Path, text: str, mode: int | None) -> None:
+    if not _replaceable(path):
+        _write_in_place(path, text, mode)
+        return
     folder = path.parent if str(path.parent) else Path(".")
     kept = _mode_of(path) if mode is None else mode
     descriptor, temporary = _create_beside(folder, path.name)
@@ -50,6 +55,25 @@ def _replace(path: Path, text: str, mode: int | None) -> None:
     finally:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether renaming a new file over `path` writes what writing into it would: not for a
+    link (symbolic or hard: the other names would keep the old report), a FIFO or a device
+    (`/dev/stdout`), or a file its owner made read-only (the rename would not ask)."""
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return True
+    return (stat.S_ISREG(status.st_mode) and status.st_nlink == 1
+            and os.access(path, os.W_OK))
+
+
+def _write_in_place(path: Path, text: str, mode: int | None) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+    if mode is not None and path.is_file():
+        os.chmod(path, mode)
 
 
 def _mode_of(path: Path) -> int | None:

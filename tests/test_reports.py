@@ -78,3 +78,45 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary(
         write_report_file(target, "the new report", "JUnit report")
     assert target.read_text(encoding="utf-8") == "the old report"
     assert [path.name for path in tmp_path.iterdir()] == ["report.xml"]
+
+
+def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "doctor.xml"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "latest.xml"
+    link.symlink_to(target)
+    write_report_file(link, "new", "JUnit report")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "new"
+
+
+def test_a_hard_link_is_written_into_so_every_name_sees_the_new_report(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.xml", tmp_path / "b.xml"
+    first.write_text("old", encoding="utf-8")
+    os.link(first, second)
+    write_report_file(first, "new", "JUnit report")
+    assert second.read_text(encoding="utf-8") == "new"
+
+
+def test_a_fifo_is_written_into_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # so that opening to write returns
+    try:
+        write_report_file(fifo, "new", "JUnit report")
+        assert os.read(reader, 100) == b"new"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_file_not_writable_is_opened_in_place_so_the_system_decides(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rename would replace a read-only report without asking: it is opened instead, which
+    fails for its owner ("Permission denied") and succeeds for root, as before."""
+    target = tmp_path / "report.xml"
+    target.write_text("old", encoding="utf-8")
+    inode = target.stat().st_ino
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    write_report_file(target, "new", "JUnit report")  # the test may run as root
+    assert target.stat().st_ino == inode and target.read_text(encoding="utf-8") == "new"

@@ -28,8 +28,6 @@ from seatctl.diagnostics.probes import (
     timing_probe,
 )
 from seatctl.diagnostics.results import Http2Result, RawResponse, RequestTally, failed_try
-
-# Re-exported (`as`): the commands, the renderers and the tests still import them from here.
 from seatctl.diagnostics.runs import (
     BOUND_SLACK,
     CutBy,
