@@ -150,14 +150,8 @@ class RawConnection:
             data += self._h11.send(h11.Data(data=body)) or b""
         data += self._h11.send(h11.EndOfMessage()) or b""
         try:
-            async with asyncio.timeout(self._timeouts.write):
-                self._writer.write(data)
-                await self._writer.drain()
-        except TimeoutError:
-            raise WriteTimeout(
-                f"could not send the request to {self.target.label} within the write "
-                f"timeout ({self._timeouts.write:.3g}s)", seconds=self._timeouts.write,
-            ) from None
+            await write_within(self._writer, data, self._timeouts.write,
+                               f"the request to {self.target.label}")
         except OSError as exc:
             # Over TLS a FIN closes the transport, and writing then fails as a lost
             # connection: what the client meets is still a close before any response.
@@ -268,6 +262,18 @@ async def open_stream(target: Target, options: ConnectOptions | None = None, *,
     timing = ConnectTiming(dns_s=resolved - started, connect_s=connected - resolved,
                            tls_s=handshaken - connected if context else None, address=address)
     return reader, writer, timing
+
+
+async def write_within(writer: asyncio.StreamWriter, data: bytes, seconds: float,
+                       what: str) -> None:
+    """Send `data`, drained within the write timeout, else WriteTimeout naming `what`."""
+    try:
+        async with asyncio.timeout(seconds):
+            writer.write(data)
+            await writer.drain()
+    except TimeoutError:
+        raise WriteTimeout(f"could not send {what} within the write timeout ({seconds:.3g}s)",
+                           seconds=seconds) from None
 
 
 async def close_stream(writer: asyncio.StreamWriter) -> None:

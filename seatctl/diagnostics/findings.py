@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from seatctl.diagnostics.defaults import CLIENT_POOLS, COMPONENTS, Governs
 from seatctl.diagnostics.edge import EdgeResult, Identified
@@ -36,6 +37,7 @@ from seatctl.diagnostics.results import (
     Http2Result,
     KeepAliveResult,
     PingOutcome,
+    PingResult,
     RaceOutcome,
     RequestTally,
 )
@@ -898,6 +900,18 @@ def _h2_end_words(closed: Http2IdleClose) -> str:
     return "kept the transport open until the wait ended"
 
 
+_Part = TypeVar("_Part", PingResult, GoawayRaceResult)
+
+
+def _measured(facts: Facts, rule_id: str, title: str, part: _Part | None) -> _Part | Skipped:
+    """A part of the HTTP/2 probe that has an outcome, or why it has none."""
+    if part is not None and part.outcome is not None:
+        return part
+    if _cut(facts, Probe.HTTP2):
+        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
+    return Skipped(rule_id, title, (part.skipped if part else None) or "not measured")
+
+
 AWS_ALB_PING_NOTE = ("AWS ALB documents that HTTP/2 PING frames do not keep an idle "
                      "connection alive")
 
@@ -906,11 +920,9 @@ def _h2_ping(facts: Facts, rule_id: str, title: str) -> Outcome:
     result = _http2(facts, rule_id, title)
     if isinstance(result, Skipped):
         return result
-    ping = result.ping
-    if (ping is None or ping.outcome is None) and _cut(facts, Probe.HTTP2):
-        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
-    if ping is None or ping.outcome is None:
-        return Skipped(rule_id, title, (ping.skipped if ping else None) or "not measured")
+    ping = _measured(facts, rule_id, title, result.ping)
+    if isinstance(ping, Skipped):
+        return ping
     sent = f"{ping.pings_sent} PING{'s' if ping.pings_sent != 1 else ''}"
     reference = (f" (the idle connection's close: {_s(ping.reference_close_s)})"
                  if ping.reference_close_s is not None else "")
@@ -936,14 +948,12 @@ def _h2_goaway_race(facts: Facts, rule_id: str, title: str) -> Outcome:
     result = _http2(facts, rule_id, title)
     if isinstance(result, Skipped):
         return result
-    race = result.goaway_race
-    if (race is None or race.outcome is None) and _cut(facts, Probe.HTTP2):
-        return Skipped(rule_id, title, _unfinished(facts, Probe.HTTP2, "the HTTP/2 probe"))
-    if race is None or race.outcome is None:
-        return Skipped(rule_id, title, (race.skipped if race else None) or "not measured")
+    race = _measured(facts, rule_id, title, result.goaway_race)
+    if isinstance(race, Skipped):
+        return race
     if race.outcome in (GoawayRaceOutcome.NO_GOAWAY, GoawayRaceOutcome.NO_ANSWER,
                         GoawayRaceOutcome.ERROR):
-        why = race.failure.message if race.failure else race.outcome.value
+        why = race.failure.message if race.failure else str(race.outcome)
         return Skipped(rule_id, title, f"no answer to judge ({why}; see h2-goaway)")
     what = _race_words(race)
     if race.outcome is GoawayRaceOutcome.RESPONSE:
@@ -951,11 +961,11 @@ def _h2_goaway_race(facts: Facts, rule_id: str, title: str) -> Outcome:
                        f"{what}: the server answered it ({race.status}).")
     if race.safe_to_retry:
         return Finding(rule_id, Severity.OK, "A request crossing GOAWAY is safe to retry",
-                       f"{what}: {race.outcome.value}, not processed (RFC 9113 §6.8): "
+                       f"{what}: {race.outcome}, not processed (RFC 9113 §6.8): "
                        "clients retry it on a new connection.")
     return Finding(
         rule_id, Severity.FAIL, "Requests crossing GOAWAY are lost",
-        f"{what}: {race.outcome.value}"
+        f"{what}: {race.outcome}"
         + (f" ({race.reset_code})" if race.reset_code else "")
         + " on a stream the server had accepted (at or below the GOAWAY's last stream id): "
         "the client cannot know whether it was processed, so it must not retry a POST; "

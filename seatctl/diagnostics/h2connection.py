@@ -37,6 +37,7 @@ from seatctl.diagnostics.connection import (
     close_stream,
     open_stream,
     tls_info,
+    write_within,
 )
 from seatctl.diagnostics.results import (
     CloseKind,
@@ -57,7 +58,6 @@ from seatctl.errors import (
     ReadTimeout,
     ResetWhen,
     UsageError,
-    WriteTimeout,
 )
 from seatctl.http import Timeouts, classify_os_error
 
@@ -492,13 +492,8 @@ class Http2Connection:
 
     async def _send(self, data: bytes) -> None:
         try:
-            async with asyncio.timeout(self._timeouts.write):
-                self._writer.write(data)
-                await self._writer.drain()
-        except TimeoutError:
-            raise WriteTimeout(
-                f"could not send to {self.target.label} within the write timeout "
-                f"({self._timeouts.write:.3g}s)", seconds=self._timeouts.write) from None
+            await write_within(self._writer, data, self._timeouts.write,
+                               f"to {self.target.label}")
         except (OSError, RuntimeError) as exc:
             # A transport closed under us (TLS closes it on the peer's FIN) fails as lost.
             if self._reader.at_eof() or isinstance(exc, RuntimeError):
