@@ -43,6 +43,7 @@ from seatctl.render.paste.view import (
     number,
     rank,
     resolve_when,
+    reuse_race_summary,
     scalar,
     sentence_count,
     sequence,
@@ -222,21 +223,7 @@ def _served_rows(served: Mapping[str, Any]) -> list[Row]:
 
 
 def _race_rows(race: Mapping[str, Any]) -> list[Row]:
-    if not race:
-        return []
-    skipped = text(race.get("skipped"))
-    if skipped is not None:
-        return [Row("reuse race", plain(f"skipped: {skipped}"))]
-    ok_until, failing_from = number(race.get("ok_until_s")), number(race.get("failing_from_s"))
-    parts = []
-    if ok_until is not None:
-        parts.append(f"still worked after {ok_until:.2f} s idle")
-    if failing_from is not None:
-        failures = ", ".join(str(f) for f in sequence(race.get("failures")))
-        parts.append(f"failed from {failing_from:.2f} s idle ({failures})")
-    attempts = len(sequence(race.get("attempts")))
-    parts = parts or [f"no failure in {sentence_count(attempts, 'attempt')}"]
-    return [Row("reuse race", plain("; ".join(parts)))]
+    return [Row("reuse race", plain(reuse_race_summary(race)))] if race else []
 
 
 def _spread(spread: Mapping[str, Any]) -> str | None:

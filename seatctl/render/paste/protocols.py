@@ -17,8 +17,8 @@ from seatctl.render.paste.view import (
     idle_close_value,
     mapping,
     number,
+    reuse_race_summary,
     scalar,
-    sentence_count,
     sequence,
     text,
 )
@@ -110,20 +110,7 @@ def _http1_requests(keepalive: Section, _race: Section) -> Inline:
 
 
 def _http1_race(_keepalive: Section, race: Section) -> Inline:
-    if not race:
-        return plain("not measured")
-    skipped = text(race.get("skipped"))
-    if skipped is not None:
-        return plain(f"skipped: {skipped}")
-    ok_until, failing_from = number(race.get("ok_until_s")), number(race.get("failing_from_s"))
-    parts = []
-    if ok_until is not None:
-        parts.append(f"still worked after {ok_until:.2f} s idle")
-    if failing_from is not None:
-        failures = ", ".join(scalar(failure) for failure in sequence(race.get("failures")))
-        parts.append(f"failed from {failing_from:.2f} s idle ({failures})")
-    attempts = len(sequence(race.get("attempts")))
-    return plain("; ".join(parts) or f"no failure in {sentence_count(attempts, 'attempt')}")
+    return plain(reuse_race_summary(race)) if race else plain("not measured")
 
 
 def _none(_keepalive: Section, _race: Section) -> Inline:

@@ -250,6 +250,23 @@ def _flatten_into(rows: list[Row], value: object, prefix: str, depth: int) -> No
     rows.append(Row(prefix, code(scalar(value))))
 
 
+def reuse_race_summary(race: Mapping[str, Any]) -> str:
+    """The HTTP/1.1 reuse race of a doctor document in one line: skipped, until when reused
+    connections worked, from when they failed and how, or no failure in N attempts."""
+    skipped = text(race.get("skipped"))
+    if skipped is not None:
+        return f"skipped: {skipped}"
+    ok_until, failing_from = number(race.get("ok_until_s")), number(race.get("failing_from_s"))
+    parts = []
+    if ok_until is not None:
+        parts.append(f"still worked after {ok_until:.2f} s idle")
+    if failing_from is not None:
+        failures = ", ".join(scalar(failure) for failure in sequence(race.get("failures")))
+        parts.append(f"failed from {failing_from:.2f} s idle ({failures})")
+    attempts = len(sequence(race.get("attempts")))
+    return "; ".join(parts) or f"no failure in {sentence_count(attempts, 'attempt')}"
+
+
 def scalar(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
