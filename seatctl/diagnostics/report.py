@@ -44,7 +44,7 @@ from seatctl.diagnostics.results import (
     SlowClientResult,
     TimingResult,
 )
-from seatctl.diagnostics.runs import CutBy, DoctorRun, ProbeRun
+from seatctl.diagnostics.runs import DoctorRun, ProbeRun, cut_words
 from seatctl.diagnostics.targets import parse_target
 from seatctl.junit import Case, Error, Failure, Skip, Suite, suite_xml
 
@@ -422,7 +422,7 @@ def junit_xml(report: Report, fail_on: Severity = Severity.FAIL,
     cases = [_rule_case(classname, rule_id, by_id.get(rule_id), fail_on)
              for rule_id in rule_ids]
     if not report.run.complete:  # CI must not pass a run that measured nothing
-        error = Error(f"{_cut_words(report.run)}: the report is partial")
+        error = Error(f"{cut_words(report.run.cut_by)}: the report is partial")
         cases.append(Case(classname, "run-complete", result=error))
     suite = Suite("seatctl doctor", report.run.elapsed(), cases)
     return suite_xml(suite, attributes=JUNIT_ATTRIBUTES)
@@ -438,14 +438,6 @@ def _rule_case(classname: str, rule_id: str, outcome: Outcome | None,
         return Case(classname, rule_id, output=f"{outcome.severity.value}: {outcome.detail}")
     reason = outcome.reason if outcome else "not evaluated"
     return Case(classname, rule_id, result=Skip(reason))
-
-
-def _cut_words(run: DoctorRun) -> str:
-    if run.cut_by is CutBy.INTERRUPTED:
-        return "interrupted"
-    if run.cut_by is CutBy.DEADLINE:
-        return "cut by the --timeout deadline"
-    return "not finished"
 
 
 def _host(report: Report) -> str:

@@ -160,6 +160,15 @@ class CutBy(StrEnum):
     DEADLINE = "deadline"  # the run's --timeout, or the probe's own bound
 
 
+def cut_words(cut_by: CutBy | None) -> str:
+    """How a run that did not finish ended, in a few words for a report."""
+    if cut_by is CutBy.INTERRUPTED:
+        return "interrupted"
+    if cut_by is CutBy.DEADLINE:
+        return "cut by the --timeout deadline"
+    return "not finished"
+
+
 PROBE_NAMES: dict[Probe, str] = {  # as the report's probe table names them
     Probe.TIMING: "timing", Probe.KEEPALIVE: "keep-alive",
     Probe.REQUESTS: "requests per connection", Probe.BURST: "burst",

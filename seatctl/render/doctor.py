@@ -133,6 +133,8 @@ def _verdict_line(report: Report) -> Text:
               for severity in ("fail", "warn")}
     summary = ", ".join(f"{count} {name}{'s' if count > 1 else ''}" for name, count in
                         (("failure", counts["fail"]), ("warning", counts["warn"])) if count)
+    from seatctl.diagnostics.runs import cut_words
+
     run = report.run
     verdict = report.verdict.value.upper()
     if not run.complete and _only_unfinished(report):
@@ -143,7 +145,7 @@ def _verdict_line(report: Report) -> Text:
         (f"{glyph} {verdict}", style), "  ", (printable(run.plan.url), "bold"), f"  {found}",
         (f"; {undecided} not evaluated" if undecided else "", "dim"),
         (f"  in {run.elapsed():.1f} s", "dim"),
-        ("" if run.complete else f"  ({_partial_words(run)}: a partial report)", "yellow"),
+        ("" if run.complete else f"  ({cut_words(run.cut_by)}: a partial report)", "yellow"),
     )
 
 
@@ -151,12 +153,6 @@ def _only_unfinished(report: Report) -> bool:
     """Nothing was found above ok but that some probes did not finish."""
     return all(finding.id == "probes-finished" for finding in report.findings
                if finding.severity.value in ("warn", "fail"))
-
-
-def _partial_words(run: DoctorRun) -> str:
-    if run.cut_by is None:
-        return "not finished"
-    return "interrupted" if run.cut_by.value == "interrupted" else "cut by the --timeout deadline"
 
 
 def _probe_table(report: Report, width: int) -> Text:

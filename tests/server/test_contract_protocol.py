@@ -195,7 +195,7 @@ def test_a_head_over_16_kib_in_two_parts_is_431(server: ReferenceServer) -> None
     head = head_of(20_000)
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head[:10_000])
-        time.sleep(0.05)
+        time.sleep(0.05)  # a gap between the parts, so they arrive as two reads (no state to await)
         sock.sendall(head[10_000:])
         raw = read_until_close(sock)
     status, _, body = parse_raw_response(raw)
